@@ -1,0 +1,175 @@
+/**
+ * Blobs as files under `<root>/sha256/<2 hex>/<64 hex>`. A blob is written to a
+ * temporary file beside the store, hashed while it is written, fsynced, and renamed into
+ * place: rename is atomic, so a reader never sees half a blob and two processes storing
+ * the same bytes at once both succeed.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RepriseError } from '../../../core/errors.js';
+import type { BlobRef } from '../../../core/run-manifest.js';
+import type { BlobStore } from '../../../ports/blob-store.js';
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+export interface LocalBlobStoreOptions {
+  /** The store's folder; created when missing. */
+  readonly root: string;
+}
+
+export class LocalBlobStore implements BlobStore {
+  readonly capabilities = { presignedUrls: false } as const;
+  readonly #root: string;
+  readonly #tmp: string;
+
+  constructor(options: LocalBlobStoreOptions) {
+    this.#root = join(options.root, 'sha256');
+    this.#tmp = join(options.root, 'tmp');
+  }
+
+  #pathOf(sha256: string): string {
+    if (!SHA256.test(sha256)) throw new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `not a sha256 blob name: ${JSON.stringify(sha256)}`);
+    return join(this.#root, sha256.slice(0, 2), sha256);
+  }
+
+  async #tempPath(): Promise<string> {
+    await mkdir(this.#tmp, { recursive: true });
+    return join(this.#tmp, `${process.pid}-${randomBytes(8).toString('hex')}`);
+  }
+
+  async #commit(tmp: string, sha256: string): Promise<void> {
+    const dest = this.#pathOf(sha256);
+    if (await exists(dest)) {
+      await rm(tmp, { force: true });
+      return;
+    }
+    await mkdir(dirname(dest), { recursive: true });
+    // Blobs never change once stored; read-only keeps a stray writer from corrupting one.
+    await chmod(tmp, 0o444);
+    await rename(tmp, dest);
+  }
+
+  async putFile(path: string): Promise<BlobRef> {
+    const tmp = await this.#tempPath();
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+      const out = createWriteStream(tmp, { flags: 'wx' });
+      const src = createReadStream(path);
+      src.on('data', (chunk: Buffer | string) => {
+        hash.update(chunk);
+        size += chunk.length;
+      });
+      await pipeline(src, out);
+      await fsync(tmp);
+      const sha256 = hash.digest('hex');
+      await this.#commit(tmp, sha256);
+      return { sha256, size };
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async putBytes(data: Buffer | string): Promise<BlobRef> {
+    const buf = typeof data === 'string' ? Buffer.from(data) : data;
+    const sha256 = createHash('sha256').update(buf).digest('hex');
+    if (await exists(this.#pathOf(sha256))) return { sha256, size: buf.length };
+    const tmp = await this.#tempPath();
+    try {
+      const fh = await open(tmp, 'wx');
+      try {
+        await fh.writeFile(buf);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.#commit(tmp, sha256);
+      return { sha256, size: buf.length };
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async read(sha256: string): Promise<Buffer> {
+    try {
+      return await readFile(this.#pathOf(sha256));
+    } catch (e) {
+      throw notFound(sha256, e);
+    }
+  }
+
+  async stream(sha256: string): Promise<Readable> {
+    const path = this.#pathOf(sha256);
+    if (!(await exists(path))) throw notFound(sha256);
+    return createReadStream(path);
+  }
+
+  async copyTo(sha256: string, dest: string, mode?: number): Promise<void> {
+    const src = this.#pathOf(sha256);
+    const tmp = `${dest}.reprise-${randomBytes(4).toString('hex')}`;
+    try {
+      await copyFile(src, tmp);
+      await chmod(tmp, mode ?? 0o644);
+      await rename(tmp, dest);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(src))) throw notFound(sha256, e);
+      throw e;
+    }
+  }
+
+  async stat(sha256: string): Promise<{ size: number } | undefined> {
+    try {
+      const s = await stat(this.#pathOf(sha256));
+      return { size: s.size };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await rm(this.#pathOf(sha256), { force: true });
+  }
+
+  async *list(): AsyncIterable<string> {
+    let prefixes: string[];
+    try {
+      prefixes = (await readdir(this.#root)).sort();
+    } catch {
+      return;
+    }
+    for (const p of prefixes) {
+      for (const name of (await readdir(join(this.#root, p))).sort()) {
+        if (SHA256.test(name)) yield name;
+      }
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function fsync(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function notFound(sha256: string, cause?: unknown): RepriseError {
+  return new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `blob ${sha256} is not in the store`, { cause });
+}

@@ -1,0 +1,134 @@
+/**
+ * Code from a git repository: the HEAD commit plus a binary patch of every uncommitted
+ * change, untracked-but-not-ignored files included. The patch is computed through a
+ * private copy of the index, so the user's index, files and stash are never touched
+ * (git does add the new file contents to its object database, as `git stash -u` would).
+ * The workspace is a fresh checkout of the commit with the patch applied on top: if the
+ * patch did not apply, the run would not be reproducible, so it fails loudly.
+ */
+import { mkdtemp, copyFile, rm, writeFile, realpath } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { RepriseError } from '../../../core/errors.js';
+import type { GitCodeVersion } from '../../../core/run-manifest.js';
+import type { BlobStore } from '../../../ports/blob-store.js';
+import type { CapturedCode, CodeSource } from '../../../ports/code-source.js';
+import { runCommand } from '../../../platform/run-command.js';
+
+/** Keeps git from taking optional locks and from asking questions on a terminal. */
+const QUIET_GIT_ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0' };
+
+async function git(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<{ ok: boolean; stdout: Buffer; stderr: string }> {
+  const res = await runCommand('git', args, { cwd, env: { ...process.env, ...QUIET_GIT_ENV, ...env } });
+  return { ok: res.code === 0, stdout: res.stdout, stderr: res.stderr };
+}
+
+async function gitOrFail(args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<Buffer> {
+  const res = await git(args, cwd, env);
+  if (!res.ok) {
+    throw new RepriseError('REPRISE_ERR_CODE_GIT_FAILED', `git ${args.join(' ')} failed in ${cwd}: ${res.stderr.trim()}`);
+  }
+  return res.stdout;
+}
+
+export class GitCodeSource implements CodeSource {
+  readonly kind = 'git' as const;
+
+  async capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode> {
+    const top = await git(['rev-parse', '--show-toplevel'], projectDir);
+    if (!top.ok) {
+      throw new RepriseError('REPRISE_ERR_CODE_NOT_GIT', `${projectDir} is not inside a git repository, so the code of a run could not be pinned to a commit`, {
+        hint: 'run `git init` and commit, or pass --no-git to snapshot the folder instead',
+        details: { path: projectDir },
+      });
+    }
+    const root = await realpath(top.stdout.toString('utf8').trim());
+    const head = await git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], root);
+    if (!head.ok) {
+      throw new RepriseError('REPRISE_ERR_CODE_NO_COMMIT', `the git repository at ${root} has no commit yet`, {
+        hint: 'commit your code first (git add -A && git commit -m "first"), or pass --no-git',
+        details: { path: root },
+      });
+    }
+    const commit = head.stdout.toString('utf8').trim();
+    const subdir = relative(root, await realpath(projectDir)).split(sep).join('/');
+
+    const [branch, remoteUrl, patch] = await Promise.all([
+      git(['symbolic-ref', '--short', '-q', 'HEAD'], root).then((r) => (r.ok ? r.stdout.toString('utf8').trim() : null)),
+      this.#remoteUrl(root),
+      this.#uncommittedPatch(root),
+    ]);
+    const patchRef = patch.diff.length > 0 ? await blobs.putBytes(patch.diff) : null;
+    const version: GitCodeVersion = {
+      kind: 'git',
+      subdir,
+      remoteUrl,
+      branch,
+      commit,
+      dirty: patchRef !== null,
+      patch: patchRef,
+      changedFiles: patch.files,
+    };
+    return {
+      version,
+      root,
+      writeTo: (dest) => this.#checkout(root, commit, patch.diff, dest),
+    };
+  }
+
+  async #remoteUrl(root: string): Promise<string | null> {
+    const origin = await git(['config', '--get', 'remote.origin.url'], root);
+    if (origin.ok) return origin.stdout.toString('utf8').trim();
+    const remotes = await git(['remote'], root);
+    const first = remotes.ok ? remotes.stdout.toString('utf8').split('\n')[0]?.trim() : '';
+    if (!first) return null;
+    const url = await git(['config', '--get', `remote.${first}.url`], root);
+    return url.ok ? url.stdout.toString('utf8').trim() : null;
+  }
+
+  /** Every change against HEAD, staged or not, tracked or untracked-but-not-ignored. */
+  async #uncommittedPatch(root: string): Promise<{ diff: Buffer; files: string[] }> {
+    const scratch = await mkdtemp(join(tmpdir(), 'reprise-index-'));
+    try {
+      const index = join(scratch, 'index');
+      const realIndex = (await gitOrFail(['rev-parse', '--path-format=absolute', '--git-path', 'index'], root)).toString('utf8').trim();
+      // Starting from a copy of the real index keeps git's stat cache, so unchanged
+      // files are not hashed again.
+      await copyFile(realIndex, index).catch(async () => {
+        await gitOrFail(['read-tree', 'HEAD'], root, { GIT_INDEX_FILE: index });
+      });
+      const env = { GIT_INDEX_FILE: index };
+      await gitOrFail(['add', '-A', '--', '.'], root, env);
+      const [names, diff] = await Promise.all([
+        gitOrFail(['diff', '--cached', '--name-only', '-z', '--no-renames', 'HEAD'], root, env),
+        gitOrFail(['diff', '--cached', '--binary', '--full-index', '--no-renames', '--no-color', '--no-ext-diff', 'HEAD'], root, env),
+      ]);
+      const files = names.toString('utf8').split('\0').filter((f) => f !== '');
+      return { diff, files };
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async #checkout(root: string, commit: string, patch: Buffer, dest: string): Promise<void> {
+    const scratch = await mkdtemp(join(tmpdir(), 'reprise-checkout-'));
+    try {
+      const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+      await gitOrFail(['read-tree', commit], root, env);
+      await gitOrFail(['checkout-index', '-a', '-f', `--prefix=${dest.endsWith('/') ? dest : `${dest}/`}`], root, env);
+      if (patch.length > 0) {
+        const patchFile = join(scratch, 'changes.patch');
+        await writeFile(patchFile, patch);
+        // The ceiling keeps git from treating a repository above the workspace as its own.
+        const applied = await git(['apply', '--binary', '--whitespace=nowarn', patchFile], dest, {
+          GIT_CEILING_DIRECTORIES: dirname(dest),
+        });
+        if (!applied.ok) {
+          throw new RepriseError('REPRISE_ERR_CODE_GIT_FAILED', `the uncommitted changes did not apply to a fresh checkout of ${commit.slice(0, 12)}: ${applied.stderr.trim()}`);
+        }
+      }
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * @module app/embedded
+ * The composition root of the embedded mode: services over SQLite and a blob folder
+ * under REPRISE_HOME (default ~/.reprise), stages as local processes. The only place
+ * that picks adapters; interfaces get what they need from here.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
+import { FolderCodeSource } from '../adapters/code-source/folder/folder-code-source.js';
+import { GitCodeSource } from '../adapters/code-source/git/git-code-source.js';
+import { LocalProcessExecutor } from '../adapters/executor/local-process/local-process-executor.js';
+import { LocalHostProbe } from '../adapters/host/local-host-probe.js';
+import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import { RunCatalog } from '../services/run-catalog.js';
+import { RunService } from '../services/run-service.js';
+
+/** The folder holding package.json, sdk/ and the rest of the installation. */
+const INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
+
+export const REPRISE_VERSION: string = (JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+
+export function repriseHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.REPRISE_HOME || join(homedir(), '.reprise'));
+}
+
+export interface EmbeddedApp {
+  readonly home: string;
+  readonly store: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly runs: RunService;
+  readonly catalog: RunCatalog;
+  close(): Promise<void>;
+}
+
+export async function openEmbedded(options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<EmbeddedApp> {
+  const env = options.env ?? process.env;
+  const home = options.home ?? repriseHome(env);
+  const store = new SqliteMetadataStore({ path: join(home, 'reprise.db') });
+  await store.init();
+  const blobs = new LocalBlobStore({ root: join(home, 'blobs') });
+  const runsDir = join(home, 'runs');
+  const runs = new RunService({
+    store,
+    blobs,
+    executor: new LocalProcessExecutor(),
+    host: new LocalHostProbe({ path: env.PATH ?? '' }),
+    codeSources: { git: new GitCodeSource(), folder: new FolderCodeSource() },
+    runsDir,
+    repriseVersion: REPRISE_VERSION,
+    sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
+    env,
+  });
+  const catalog = new RunCatalog({ store, blobs, runsDir });
+  return { home, store, blobs, runs, catalog, close: () => store.close() };
+}

@@ -1,0 +1,99 @@
+/**
+ * @module core/errors
+ * The one catalogue of Reprise's errors. Every error a user can meet has a stable
+ * code `REPRISE_ERR_<AREA>_<WHAT>`, a message that names the field, path or value
+ * at fault, an HTTP status for the API, and an exit code for the CLI.
+ * `docs/errors.md` documents every code; a test keeps the two in step.
+ * Retired codes are listed in RETIRED_CODES and never reused.
+ */
+
+export interface ErrorSpec {
+  /** HTTP status the API answers with. */
+  readonly status: number;
+  /** Process exit code the CLI ends with. */
+  readonly exit: number;
+}
+
+const INPUT: ErrorSpec = { status: 400, exit: 2 };
+const NOT_FOUND: ErrorSpec = { status: 404, exit: 2 };
+const CONFLICT: ErrorSpec = { status: 409, exit: 2 };
+const INTERNAL: ErrorSpec = { status: 500, exit: 70 };
+
+/** Every code, with how it surfaces. Keys are the codes themselves. */
+export const ERROR_CODES = {
+  REPRISE_ERR_CONFIG_NOT_FOUND: NOT_FOUND,
+  REPRISE_ERR_CONFIG_SYNTAX: INPUT,
+  REPRISE_ERR_CONFIG_INVALID: INPUT,
+  REPRISE_ERR_INIT_EXISTS: CONFLICT,
+  REPRISE_ERR_PARAMS_FILE_MISSING: INPUT,
+  REPRISE_ERR_PARAMS_FILE_INVALID: INPUT,
+  REPRISE_ERR_PARAMS_OVERRIDE_INVALID: INPUT,
+  REPRISE_ERR_CODE_NOT_GIT: INPUT,
+  REPRISE_ERR_CODE_NO_COMMIT: INPUT,
+  REPRISE_ERR_CODE_GIT_FAILED: INTERNAL,
+  REPRISE_ERR_CODE_PATH_UNSAFE: INPUT,
+  REPRISE_ERR_RUN_NOT_FOUND: NOT_FOUND,
+  REPRISE_ERR_RUN_AMBIGUOUS: INPUT,
+  REPRISE_ERR_STAGE_NOT_FOUND: NOT_FOUND,
+  REPRISE_ERR_METRIC_NOT_FOUND: NOT_FOUND,
+  REPRISE_ERR_ARG_INVALID: INPUT,
+  REPRISE_ERR_BLOB_NOT_FOUND: NOT_FOUND,
+  REPRISE_ERR_BLOB_CORRUPT: INTERNAL,
+  REPRISE_ERR_STORE_SCHEMA_NEWER: CONFLICT,
+  REPRISE_ERR_INTERPRETER_NOT_FOUND: INPUT,
+  REPRISE_ERR_INTERNAL: INTERNAL,
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Codes once used and now retired: never give them a new meaning. */
+export const RETIRED_CODES: readonly string[] = [];
+
+export class RepriseError extends Error {
+  readonly code: ErrorCode;
+  /** A suggested fix, shown under the message. */
+  readonly hint: string | undefined;
+  /** Extra structured facts (field, line, path) for `--json` and the API. */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'RepriseError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.details = opts.details;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exit;
+  }
+
+  toJSON(): { code: ErrorCode; message: string; hint?: string; details?: Record<string, unknown> } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.details ? { details: { ...this.details } } : {}),
+    };
+  }
+}
+
+export function isRepriseError(e: unknown): e is RepriseError {
+  return e instanceof RepriseError;
+}
+
+/** For invariants that cannot break unless Reprise itself is wrong. */
+export function bug(what: string): RepriseError {
+  return new RepriseError(
+    'REPRISE_ERR_INTERNAL',
+    `${what}. This is a bug in Reprise; please report it with the command you ran.`,
+  );
+}

@@ -1,0 +1,162 @@
+/**
+ * @module core/project-config
+ * `reprise.yaml`: its schema, and parsing that reports every problem with the key
+ * and the line it is on.
+ */
+import { z } from 'zod';
+import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { RepriseError } from './errors.js';
+
+export const CONFIG_FILE = 'reprise.yaml';
+
+const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A path inside the project: relative, and never climbing out of it. */
+const projectPath = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((p) => !p.startsWith('/') && !p.split(/[\\/]/).includes('..'), {
+    message: 'must be a relative path inside the project (no leading "/" and no "..")',
+  });
+
+const stageSchema = z.strictObject({
+  name: z.string().regex(STAGE_NAME, 'must be letters, digits, "-" or "_", starting with a letter or digit'),
+  cmd: z.string().trim().min(1, 'must not be empty'),
+  env: z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string()).optional(),
+});
+
+const projectConfigObject = z.strictObject({
+    name: z.string().regex(STAGE_NAME, 'must be letters, digits, "-" or "_"').optional(),
+    params: projectPath.optional(),
+    seed: z.number().int('must be a whole number').min(0).max(2 ** 31 - 1).optional(),
+    env: z
+      .strictObject({
+        python: z.string().regex(/^\d+(\.\d+){0,2}$/, 'must be a version like "3.11"').optional(),
+        requirements: z.union([projectPath, z.array(projectPath).min(1)]).optional(),
+      })
+      .optional(),
+    stages: z.array(stageSchema).min(1, 'must list at least one stage'),
+    outputs: z.array(projectPath).optional(),
+    model: z.strictObject({ path: projectPath.optional(), name: z.string().min(1).optional() }).optional(),
+});
+
+export const projectConfigSchema = projectConfigObject.superRefine((cfg, ctx) => {
+    const seen = new Map<string, number>();
+    cfg.stages.forEach((s, i) => {
+      const first = seen.get(s.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['stages', i, 'name'], message: `duplicates the name of stages[${first}]` });
+      } else {
+        seen.set(s.name, i);
+      }
+    });
+  });
+
+export type ProjectConfig = z.infer<typeof projectConfigSchema>;
+export type StageConfig = ProjectConfig['stages'][number];
+
+export interface ConfigProblem {
+  /** Dotted path of the key, e.g. `stages[1].cmd`. */
+  readonly key: string;
+  /** 1-based line in the file, when known. */
+  readonly line: number | undefined;
+  readonly message: string;
+}
+
+/** Parses and validates the text of a reprise.yaml; `file` is only used in messages. */
+export function parseProjectConfig(text: string, file: string = CONFIG_FILE): ProjectConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({
+      key: '',
+      line: e.linePos?.[0]?.line,
+      message: e.message.split('\n')[0] ?? e.message,
+    }));
+    throw configError('REPRISE_ERR_CONFIG_SYNTAX', file, problems);
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw configError('REPRISE_ERR_CONFIG_INVALID', file, [
+      { key: '', line: 1, message: 'the file must be a mapping of keys (name, params, stages, ...)' },
+    ]);
+  }
+  const result = projectConfigSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => describeIssue(issue, doc, lines));
+  throw configError('REPRISE_ERR_CONFIG_INVALID', file, problems);
+}
+
+function configError(code: 'REPRISE_ERR_CONFIG_SYNTAX' | 'REPRISE_ERR_CONFIG_INVALID', file: string, problems: ConfigProblem[]): RepriseError {
+  const lines = problems.map((p) => `  ${file}${p.line ? `:${p.line}` : ''}: ${p.key ? `${p.key}: ` : ''}${p.message}`);
+  const what = code === 'REPRISE_ERR_CONFIG_SYNTAX' ? 'is not valid YAML' : 'is invalid';
+  return new RepriseError(code, `${file} ${what}:\n${lines.join('\n')}`, { details: { file, problems } });
+}
+
+type Issue = z.core.$ZodIssue;
+
+function describeIssue(issue: Issue, doc: Document, lines: LineCounter): ConfigProblem {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const unknown = issue.keys[0] ?? '';
+    const allowed = allowedKeys(path);
+    return {
+      key: formatPath([...path, unknown]),
+      line: keyLine(doc, lines, path, unknown),
+      message: `unknown key${issue.keys.length > 1 ? `s ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}` : ` ${JSON.stringify(unknown)}`}${allowed ? ` (allowed: ${allowed.join(', ')})` : ''}`,
+    };
+  }
+  const node = doc.getIn(path, true) as { range?: [number, number, number] } | undefined;
+  if (issue.code === 'invalid_type' && node === undefined) {
+    const parent = path.slice(0, -1);
+    return {
+      key: formatPath(path),
+      line: nodeLine(doc.getIn(parent, true), lines) ?? 1,
+      message: `missing required key ${JSON.stringify(String(path[path.length - 1]))}`,
+    };
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${describeInput(issue.input)}`;
+  return { key: formatPath(path), line: nodeLine(node, lines), message };
+}
+
+function describeInput(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function nodeLine(node: unknown, lines: LineCounter): number | undefined {
+  const range = (node as { range?: [number, number, number] } | undefined)?.range;
+  return range ? lines.linePos(range[0]).line : undefined;
+}
+
+function keyLine(doc: Document, lines: LineCounter, mapPath: (string | number)[], key: string): number | undefined {
+  const map = mapPath.length === 0 ? doc.contents : doc.getIn(mapPath, true);
+  if (isMap(map)) {
+    for (const pair of map.items) {
+      const k = pair.key as { value?: unknown; range?: [number, number, number] } | null;
+      if (k && String(k.value) === key && k.range) return lines.linePos(k.range[0]).line;
+    }
+    return nodeLine(map, lines);
+  }
+  if (isSeq(map)) return nodeLine(map, lines);
+  return undefined;
+}
+
+function allowedKeys(path: (string | number)[]): string[] | undefined {
+  const shape = (s: unknown): string[] | undefined => {
+    const def = (s as { shape?: Record<string, unknown> } | undefined)?.shape;
+    return def ? Object.keys(def) : undefined;
+  };
+  if (path.length === 0) return shape(projectConfigObject);
+  if (path[0] === 'stages') return shape(stageSchema);
+  const child = (projectConfigObject.shape as Record<string, unknown>)[String(path[0])] as { unwrap?: () => unknown } | undefined;
+  return shape(child?.unwrap?.());
+}
+
+export function formatPath(path: readonly (string | number)[]): string {
+  return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}

@@ -1,0 +1,155 @@
+/**
+ * @module core/run-manifest
+ * The run manifest: the schema-versioned record of everything needed to reproduce a
+ * run and of what it produced. It is written when the run is created and completed
+ * as the run goes, so a run that dies still has what was known.
+ */
+import { z } from 'zod';
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+export const RUN_STATUSES = ['queued', 'preparing', 'running', 'succeeded', 'failed', 'canceled', 'lost'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses a run can still leave; the others are final. */
+export const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'preparing', 'running'];
+export const isActive = (s: RunStatus): boolean => ACTIVE_STATUSES.includes(s);
+
+export const STAGE_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'canceled', 'skipped'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+const blobRef = z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() });
+export type BlobRef = z.infer<typeof blobRef>;
+
+const jsonValue: z.ZodType<unknown> = z.unknown();
+
+const gitCode = z.object({
+  kind: z.literal('git'),
+  /** Path of the project (where reprise.yaml is) inside the repository, '' at its root. */
+  subdir: z.string(),
+  remoteUrl: z.string().nullable(),
+  branch: z.string().nullable(),
+  commit: z.string().regex(/^[0-9a-f]{40,64}$/),
+  dirty: z.boolean(),
+  /** `git diff --binary` of every uncommitted change, untracked files included. */
+  patch: blobRef.nullable(),
+  changedFiles: z.array(z.string()),
+});
+
+const folderCode = z.object({
+  kind: z.literal('folder'),
+  subdir: z.string(),
+  /** A JSON list of {path, mode, sha256, size}; each file is a blob of its own. */
+  snapshot: blobRef,
+  files: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+});
+
+export const codeSchema = z.discriminatedUnion('kind', [gitCode, folderCode]);
+export type CodeVersion = z.infer<typeof codeSchema>;
+export type GitCodeVersion = z.infer<typeof gitCode>;
+export type FolderCodeVersion = z.infer<typeof folderCode>;
+
+export const environmentSchema = z.object({
+  python: z.object({ path: z.string(), version: z.string() }).nullable(),
+  os: z.object({ platform: z.string(), type: z.string(), release: z.string() }),
+  arch: z.string(),
+  cpu: z.object({ model: z.string(), cores: z.number().int() }),
+  memoryBytes: z.number().int(),
+  gpus: z.array(z.object({ name: z.string(), memoryMiB: z.number().nullable(), driver: z.string().nullable() })),
+  hostname: z.string(),
+  user: z.string(),
+  repriseVersion: z.string(),
+  nodeVersion: z.string(),
+  requirements: z.array(z.object({ path: z.string(), sha256: z.string() })),
+});
+export type EnvironmentFacts = z.infer<typeof environmentSchema>;
+
+const stageRecord = z.object({
+  name: z.string(),
+  cmd: z.string(),
+  status: z.enum(STAGE_STATUSES),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  exitCode: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  logs: z.object({ stdout: blobRef, stderr: blobRef, combined: blobRef }).nullable(),
+});
+export type StageRecord = z.infer<typeof stageRecord>;
+
+const jsonNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+
+/** A series folded into its last value (highest step), min, max and count. */
+export interface MetricSummary {
+  readonly last: number;
+  readonly lastStep: number;
+  readonly min: number;
+  readonly max: number;
+  readonly count: number;
+}
+
+/** The same, as the manifest holds it (see core/json-number). */
+export const manifestMetricSchema = z.object({
+  last: jsonNumber,
+  lastStep: z.number().int(),
+  min: jsonNumber,
+  max: jsonNumber,
+  count: z.number().int(),
+});
+export type ManifestMetric = z.infer<typeof manifestMetricSchema>;
+
+export const artifactSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string() });
+export type Artifact = z.infer<typeof artifactSchema>;
+
+export const runManifestSchema = z.object({
+  schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
+  run: z.object({
+    id: z.string(),
+    name: z.string(),
+    project: z.string(),
+    dev: z.boolean(),
+    createdAt: z.number(),
+  }),
+  code: codeSchema,
+  params: z.object({
+    /** The params file, relative to the project; null when the project declares none. */
+    file: z.string().nullable(),
+    values: z.record(z.string(), jsonValue),
+    overrides: z.array(z.object({ key: z.string(), value: jsonValue })),
+    hash: z.string(),
+  }),
+  environment: environmentSchema,
+  pipeline: z.object({
+    configFile: z.string(),
+    stages: z.array(z.object({ name: z.string(), cmd: z.string() })),
+    seed: z.number().int(),
+    seedSource: z.enum(['config', 'flag', 'generated']),
+    executor: z.string(),
+    host: z.string(),
+  }),
+  execution: z.object({
+    startedAt: z.number().nullable(),
+    endedAt: z.number().nullable(),
+    stages: z.array(stageRecord),
+  }),
+  outputs: z.object({
+    metrics: z.record(z.string(), manifestMetricSchema),
+    metricsFile: blobRef.nullable(),
+    metricProblems: z.object({
+      count: z.number().int(),
+      examples: z.array(z.object({ line: z.number().int(), problem: z.string() })),
+    }),
+    artifacts: z.array(artifactSchema),
+    model: z.object({ path: z.string(), name: z.string().nullable(), files: z.number().int(), bytes: z.number().int() }).nullable(),
+  }),
+  status: z.enum(RUN_STATUSES),
+  failure: z
+    .object({
+      stage: z.string().nullable(),
+      exitCode: z.number().int().nullable(),
+      message: z.string(),
+      stderrTail: z.array(z.string()),
+    })
+    .nullable(),
+});
+
+export type RunManifest = z.infer<typeof runManifestSchema>;

@@ -1,0 +1,80 @@
+import type { Command } from 'commander';
+import { RepriseError } from '../../../core/errors.js';
+import { durationMs, type RunRecord } from '../../../core/run.js';
+import { RUN_STATUSES, type MetricSummary, type RunStatus } from '../../../core/run-manifest.js';
+import { describeOverrides } from '../../../core/params.js';
+import { runListView } from '../../run-views.js';
+import type { CliContext } from '../context.js';
+import { clip, formatDuration, formatNumber, table } from '../format.js';
+
+export function registerLs(program: Command, ctx: CliContext): void {
+  program
+    .command('ls')
+    .description('list runs, newest first')
+    .option('--project <name>', 'only this project\'s runs')
+    .option('--status <list>', `only these statuses, comma-separated (${RUN_STATUSES.join(', ')})`)
+    .option('--dev', 'only dev runs')
+    .option('--no-dev', 'leave dev runs out')
+    .option('-n, --limit <n>', 'at most this many runs', '50')
+    .option('--json', 'print JSON')
+    .action(async (opts: { project?: string; status?: string; dev?: boolean; limit: string; json?: boolean }) => {
+      const limit = Number(opts.limit);
+      if (!Number.isSafeInteger(limit) || limit < 1) {
+        throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--limit ${JSON.stringify(opts.limit)}: expected a whole number of at least 1`);
+      }
+      const statuses = opts.status?.split(',').map((s) => s.trim()).filter(Boolean) as RunStatus[] | undefined;
+      const bad = statuses?.find((s) => !RUN_STATUSES.includes(s));
+      if (bad) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--status ${JSON.stringify(bad)}: expected one of ${RUN_STATUSES.join(', ')}`);
+      const app = await ctx.app();
+      const listing = await app.catalog.list({
+        ...(opts.project !== undefined ? { project: opts.project } : {}),
+        ...(statuses ? { statuses } : {}),
+        ...(opts.dev !== undefined ? { dev: opts.dev } : {}),
+        limit,
+      });
+      const now = Date.now();
+      if (opts.json) {
+        ctx.json(listing.map((l) => runListView(l.run, l.metrics, now)));
+        return;
+      }
+      if (listing.length === 0) {
+        ctx.out('no runs yet: start one with `reprise run` in a project');
+        return;
+      }
+      const idLength = uniquePrefixLength(listing.map((l) => l.run.id));
+      ctx.out(
+        table(
+          ['ID', 'NAME', 'STATUS', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS'],
+          listing.map(({ run, metrics }) => [
+            run.id.slice(0, idLength),
+            run.dev ? `${run.name} (dev)` : run.name,
+            run.status,
+            formatDuration(durationMs(run, now)),
+            commitLabel(run),
+            clip(describeOverrides(run.manifest.params.overrides), 40),
+            clip(metricsLabel(metrics), 60),
+          ]),
+        ),
+      );
+    });
+}
+
+function commitLabel(run: RunRecord): string {
+  const code = run.manifest.code;
+  if (code.kind === 'folder') return 'folder';
+  return `${code.commit.slice(0, 7)}${code.dirty ? '+' : ''}`;
+}
+
+function metricsLabel(metrics: Record<string, MetricSummary>): string {
+  return Object.entries(metrics)
+    .map(([k, s]) => `${k}=${formatNumber(s.last)}`)
+    .join(' ');
+}
+
+/** The shortest prefix length (at least 12) that tells the listed ids apart. */
+function uniquePrefixLength(ids: readonly string[]): number {
+  for (let n = 12; n < 26; n++) {
+    if (new Set(ids.map((id) => id.slice(0, n))).size === ids.length) return n;
+  }
+  return 26;
+}

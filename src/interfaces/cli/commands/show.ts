@@ -1,0 +1,100 @@
+import type { Command } from 'commander';
+import { describeOverrides } from '../../../core/params.js';
+import { durationMs, type RunRecord } from '../../../core/run.js';
+import type { Artifact, MetricSummary } from '../../../core/run-manifest.js';
+import { runDetailView } from '../../run-views.js';
+import type { CliContext } from '../context.js';
+import { formatBytes, formatDuration, formatNumber, formatTime, table } from '../format.js';
+
+export function registerShow(program: Command, ctx: CliContext): void {
+  program
+    .command('show')
+    .description('everything recorded about a run: code, params, environment, stages, metrics, artifacts')
+    .argument('<run>', 'run id, unique id prefix, or name')
+    .option('--json', 'print JSON (the whole manifest included)')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      const app = await ctx.app();
+      const { run, metrics, artifacts } = await app.catalog.details(ref);
+      if (opts.json) {
+        ctx.json(runDetailView(run, metrics, artifacts));
+        return;
+      }
+      ctx.out(renderRun(run, metrics, artifacts));
+    });
+}
+
+function indent(text: string, by = '  '): string {
+  return text
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
+}
+
+export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>, artifacts: Artifact[]): string {
+  const m = run.manifest;
+  const out: string[] = [];
+  out.push(`run ${run.name}${run.dev ? ' (dev)' : ''}  ${run.id}`);
+  out.push(`  project   ${run.project}`);
+  out.push(`  status    ${run.status}`);
+  out.push(`  created   ${formatTime(run.createdAt)}   duration ${formatDuration(durationMs(run, Date.now()))}`);
+  if (m.failure) {
+    out.push(`  reason    ${m.failure.message}`);
+    if (m.failure.stderrTail.length) out.push('  last lines of stderr:', indent(m.failure.stderrTail.join('\n'), '    | '));
+  }
+
+  out.push('code');
+  if (m.code.kind === 'git') {
+    out.push(`  commit    ${m.code.commit}${m.code.branch ? ` on ${m.code.branch}` : ' (detached)'}`);
+    out.push(`  remote    ${m.code.remoteUrl ?? '(none)'}`);
+    out.push(`  changes   ${m.code.dirty ? `${m.code.changedFiles.length} uncommitted file(s), patch ${formatBytes(m.code.patch?.size ?? 0)}: ${m.code.changedFiles.slice(0, 8).join(', ')}${m.code.changedFiles.length > 8 ? ', …' : ''}` : 'none (clean tree)'}`);
+    if (m.code.subdir) out.push(`  project   ${m.code.subdir}/ in the repository`);
+  } else {
+    out.push(`  folder snapshot: ${m.code.files} files, ${formatBytes(m.code.bytes)} (not a git repository)`);
+  }
+
+  out.push('params');
+  out.push(`  file      ${m.params.file ?? '(none)'}   hash ${m.params.hash}`);
+  if (m.params.overrides.length) out.push(`  overrides ${describeOverrides(m.params.overrides)}`);
+  out.push(`  values    ${JSON.stringify(m.params.values)}`);
+
+  const e = m.environment;
+  out.push('environment');
+  out.push(`  python    ${e.python ? `${e.python.version} (${e.python.path})` : '(none found)'}`);
+  out.push(`  machine   ${e.hostname} · ${e.os.type} ${e.os.release} · ${e.arch} · ${e.cpu.model} × ${e.cpu.cores} · ${formatBytes(e.memoryBytes)}`);
+  out.push(`  gpus      ${e.gpus.length ? e.gpus.map((g) => `${g.name}${g.memoryMiB ? ` ${g.memoryMiB} MiB` : ''}`).join(', ') : 'none'}`);
+  out.push(`  user      ${e.user} · reprise ${e.repriseVersion} · node ${e.nodeVersion}`);
+  for (const r of e.requirements) out.push(`  requires  ${r.path} sha256:${r.sha256.slice(0, 16)}…`);
+
+  out.push(`pipeline (seed ${m.pipeline.seed}, ${m.pipeline.seedSource}; executor ${m.pipeline.executor})`);
+  out.push(
+    indent(
+      table(
+        ['STAGE', 'STATUS', 'EXIT', 'DURATION', 'COMMAND'],
+        m.execution.stages.map((s) => [
+          s.name,
+          s.status,
+          s.exitCode === null ? (s.signal ?? '-') : String(s.exitCode),
+          formatDuration(s.startedAt !== null && s.endedAt !== null ? s.endedAt - s.startedAt : null),
+          s.cmd,
+        ]),
+      ),
+    ),
+  );
+
+  const keys = Object.entries(metrics);
+  out.push(`metrics (${keys.length})`);
+  if (keys.length) {
+    out.push(indent(table(['KEY', 'LAST', 'STEP', 'MIN', 'MAX', 'COUNT'], keys.map(([k, s]) => [k, formatNumber(s.last), String(s.lastStep), formatNumber(s.min), formatNumber(s.max), String(s.count)]))));
+  }
+  const mp = m.outputs.metricProblems;
+  if (mp.count > 0) {
+    out.push(`  ${mp.count} metrics line(s) could not be read:`);
+    for (const p of mp.examples) out.push(`    line ${p.line}: ${p.problem}`);
+  }
+
+  const total = artifacts.reduce((n, a) => n + a.size, 0);
+  out.push(`artifacts (${artifacts.length}, ${formatBytes(total)})`);
+  if (artifacts.length) out.push(indent(table(['PATH', 'SIZE', 'SHA256'], artifacts.map((a) => [a.path, formatBytes(a.size), a.sha256.slice(0, 12)]))));
+  if (m.outputs.model) out.push(`model: ${m.outputs.model.files} file(s), ${formatBytes(m.outputs.model.bytes)}${m.outputs.model.name ? ` (registers as ${m.outputs.model.name})` : ''}`);
+  return out.join('\n');
+}

@@ -1,0 +1,61 @@
+/**
+ * @module interfaces/cli/main
+ * The `reprise` command. Each command is a thin layer over a service; errors from the
+ * catalogue print their message, hint and code and set the exit code they carry.
+ */
+import { Command, CommanderError } from 'commander';
+import { isRepriseError } from '../../core/errors.js';
+import { REPRISE_VERSION } from '../../app/embedded.js';
+import { CliContext, type CliIO } from './context.js';
+import { registerInit } from './commands/init.js';
+import { registerLogs } from './commands/logs.js';
+import { registerLs } from './commands/ls.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerRun } from './commands/run.js';
+import { registerShow } from './commands/show.js';
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('reprise')
+    .description('Observable, reproducible machine-learning runs')
+    .version(REPRISE_VERSION)
+    .showHelpAfterError('(run `reprise help` for the commands)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => ctx.io.stdout.write(s),
+      writeErr: (s) => ctx.io.stderr.write(s),
+    });
+  registerInit(program, ctx);
+  registerRun(program, ctx);
+  registerLs(program, ctx);
+  registerShow(program, ctx);
+  registerLogs(program, ctx);
+  registerMetrics(program, ctx);
+  return program;
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const ctx = new CliContext(io);
+  const program = buildProgram(ctx);
+  const wantsJson = argv.includes('--json');
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (isRepriseError(e)) {
+      if (wantsJson) ctx.out(JSON.stringify({ error: e.toJSON() }, null, 2));
+      ctx.err(`reprise: error: ${e.message}`);
+      if (e.hint) ctx.err(`  hint: ${e.hint}`);
+      ctx.err(`  (${e.code})`);
+      return e.exitCode;
+    }
+    ctx.err(`reprise: unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    ctx.err('This is a bug in Reprise; please report it with the command you ran.');
+    return 70;
+  } finally {
+    await ctx.close().catch(() => undefined);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * @module interfaces/run-views
+ * The JSON shapes of runs that interfaces print or serve (`--json`, later the API).
+ * Numbers that JSON cannot hold (NaN, ±Infinity) are written as strings.
+ */
+import { encodeNumber, type JsonNumber } from '../core/json-number.js';
+import { durationMs, type RunRecord } from '../core/run.js';
+import type { Artifact, MetricSummary } from '../core/run-manifest.js';
+import type { StoredMetricPoint } from '../ports/metadata-store.js';
+
+export interface MetricSummaryView {
+  readonly last: JsonNumber;
+  readonly lastStep: number;
+  readonly min: JsonNumber;
+  readonly max: JsonNumber;
+  readonly count: number;
+}
+
+export function metricSummaryView(s: MetricSummary): MetricSummaryView {
+  return { last: encodeNumber(s.last), lastStep: s.lastStep, min: encodeNumber(s.min), max: encodeNumber(s.max), count: s.count };
+}
+
+export function metricsView(m: Record<string, MetricSummary>): Record<string, MetricSummaryView> {
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, metricSummaryView(v)]));
+}
+
+/** One line of a listing. */
+export function runListView(run: RunRecord, metrics: Record<string, MetricSummary>, now: number = Date.now()) {
+  const code = run.manifest.code;
+  return {
+    id: run.id,
+    name: run.name,
+    project: run.project,
+    status: run.status,
+    dev: run.dev,
+    createdAt: run.createdAt,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    durationMs: durationMs(run, now),
+    commit: code.kind === 'git' ? code.commit : null,
+    dirty: code.kind === 'git' ? code.dirty : null,
+    params: Object.fromEntries(run.manifest.params.overrides.map((o) => [o.key, o.value])),
+    metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, encodeNumber(v.last)])),
+  };
+}
+
+/** Everything known about one run. */
+export function runDetailView(run: RunRecord, metrics: Record<string, MetricSummary>, artifacts: Artifact[], now: number = Date.now()) {
+  return {
+    ...runListView(run, metrics, now),
+    failure: run.manifest.failure,
+    metrics: metricsView(metrics),
+    artifacts,
+    manifest: run.manifest,
+  };
+}
+
+export function metricPointsView(points: readonly StoredMetricPoint[]) {
+  return points.map((p) => ({ step: p.step, ts: p.ts, value: encodeNumber(p.value) }));
+}

@@ -1,0 +1,25 @@
+/**
+ * @module ports/code-source
+ * Fixes the code a run uses and lays it out in a workspace. Adapters: git (commit plus
+ * a patch of every uncommitted change) and folder (a content-addressed snapshot, for
+ * projects outside git).
+ */
+import type { CodeVersion } from '../core/run-manifest.js';
+import type { BlobStore } from './blob-store.js';
+
+export interface CapturedCode {
+  readonly version: CodeVersion;
+  /** The folder the capture was taken from: the repository's top level, or the folder itself. */
+  readonly root: string;
+  /** Writes exactly the captured files into `dest`, an empty folder. Never touches `root`'s files. */
+  writeTo(dest: string): Promise<void>;
+}
+
+export interface CodeSource {
+  readonly kind: CodeVersion['kind'];
+  /**
+   * Captures the code around `projectDir` without writing to the user's files; blobs
+   * (the patch, the snapshot) go to `blobs`.
+   */
+  capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode>;
+}

@@ -1,0 +1,25 @@
+/**
+ * @module ports/host-probe
+ * What the machine running a run is: recorded in every manifest so a result can be
+ * traced to the hardware and interpreter that produced it.
+ */
+import type { EnvironmentFacts } from '../core/run-manifest.js';
+
+export type HostFacts = Omit<EnvironmentFacts, 'python' | 'repriseVersion' | 'requirements'>;
+
+export interface PythonInterpreter {
+  /** The real executable (not a shim), e.g. /usr/bin/python3.11. */
+  readonly path: string;
+  /** e.g. 3.11.7 */
+  readonly version: string;
+}
+
+export interface HostProbe {
+  facts(): Promise<HostFacts>;
+  /**
+   * The interpreter stages get as `python`: with `version` ("3.11"), `python3.11` or a
+   * `python3` of that version, else REPRISE_ERR_INTERPRETER_NOT_FOUND listing those found;
+   * without, `python3` (or `python`), or null when the machine has none.
+   */
+  findPython(version?: string): Promise<PythonInterpreter | null>;
+}
