@@ -9,7 +9,7 @@ import { RepriseError } from '../../core/errors.js';
 import type { HostFacts, HostProbe, PythonInterpreter } from '../../ports/host-probe.js';
 import { runCommand } from '../../platform/run-command.js';
 
-const PYTHON_INFO = 'import sys, platform; print(sys.executable); print(platform.python_version())';
+const PYTHON_INFO = 'import os, sys, platform; print(os.path.realpath(sys.executable)); print(platform.python_version())';
 
 export class LocalHostProbe implements HostProbe {
   readonly #path: string;

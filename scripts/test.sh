@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Every test: installs what they need (idempotently), builds, then runs the TypeScript
+# suites (unit, contract, CLI end to end) and the Python SDK's tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+# Tests commit into temporary repositories; a machine without a git identity still must pass.
+export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Reprise Tests}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-tests@reprise.invalid}"
+export GIT_COMMITTER_NAME="${GIT_COMMITTER_NAME:-Reprise Tests}" GIT_COMMITTER_EMAIL="${GIT_COMMITTER_EMAIL:-tests@reprise.invalid}"
+
+python3 -m unittest discover -s sdk/python/tests -t sdk/python
+npx vitest run

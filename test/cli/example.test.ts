@@ -1,0 +1,36 @@
+/**
+ * The shipped example trains a real model through every stage, logging per-epoch
+ * metrics through the SDK and storing its model. It runs from a copy, as a user's own
+ * repository would.
+ */
+import { cpSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { git, REPO_ROOT, reprise, repriseJson, sandbox } from '../helpers/cli.js';
+
+describe('examples/iris', () => {
+  const sb = sandbox();
+  afterAll(() => sb.cleanup());
+
+  it('loads, preprocesses, trains, evaluates and persists a model', async () => {
+    const dir = join(sb.root, 'iris');
+    cpSync(join(REPO_ROOT, 'examples', 'iris'), dir, { recursive: true, filter: (src) => !/(__pycache__|\/work|\/outputs|\/model)$/.test(src) });
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'iris');
+    const res = await reprise(sb, dir, ['run', '-p', 'epochs=8']);
+    expect(res.code, res.stderr).toBe(0);
+    const [listed] = await repriseJson<any[]>(sb, dir, ['ls']);
+    const run = await repriseJson(sb, dir, ['show', listed.id]);
+    expect(run.manifest.execution.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual([
+      'load:succeeded', 'preprocess:succeeded', 'train:succeeded', 'evaluate:succeeded', 'persist:succeeded',
+    ]);
+    for (const key of ['train_loss', 'train_accuracy']) expect(run.metrics[key]).toMatchObject({ count: 8, lastStep: 8 });
+    expect(run.metrics.val_accuracy.count).toBeGreaterThanOrEqual(8);
+    expect(run.metrics.val_accuracy.last).toBeGreaterThan(0.8);
+    const model = run.artifacts.find((a: any) => a.path === 'model/model.json');
+    const body = JSON.parse(readFileSync(join(sb.home, 'blobs', 'sha256', model.sha256.slice(0, 2), model.sha256), 'utf8'));
+    expect(body.params.epochs).toBe(8);
+    expect(run.artifacts.map((a: any) => a.path)).toEqual(expect.arrayContaining(['outputs/eval.json', 'outputs/loss_curve.svg']));
+  });
+});
