@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The `reprise` command from a checkout or an install: runs the compiled CLI.
-import { main } from '../dist/interfaces/cli/main.js';
+import { main } from '../dist/cli.js';
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,

@@ -4,9 +4,9 @@
  * under REPRISE_HOME (default ~/.reprise), stages as local processes. The only place
  * that picks adapters; interfaces get what they need from here.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
 import { FolderCodeSource } from '../adapters/code-source/folder/folder-code-source.js';
@@ -14,13 +14,25 @@ import { GitCodeSource } from '../adapters/code-source/git/git-code-source.js';
 import { LocalProcessExecutor } from '../adapters/executor/local-process/local-process-executor.js';
 import { LocalHostProbe } from '../adapters/host/local-host-probe.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
+import { bug } from '../core/errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { RunCatalog } from '../services/run-catalog.js';
 import { RunService } from '../services/run-service.js';
 
-/** The folder holding package.json, sdk/ and the rest of the installation. */
-const INSTALL_DIR = fileURLToPath(new URL('../../', import.meta.url));
+/**
+ * The folder holding package.json, sdk/ and the rest of the installation. Found by
+ * looking upward, so it holds whether this module runs from src/, dist/ or a bundle.
+ */
+const INSTALL_DIR = findInstallDir(dirname(fileURLToPath(import.meta.url)));
+
+function findInstallDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'reprise') return dir;
+    if (dirname(dir) === dir) throw bug(`no package.json of reprise above ${from}`);
+  }
+}
 
 export const REPRISE_VERSION: string = (JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -48,7 +60,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     store,
     blobs,
     executor: new LocalProcessExecutor(),
-    host: new LocalHostProbe({ path: env.PATH ?? '' }),
+    host: new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'interpreters.json') }),
     codeSources: { git: new GitCodeSource(), folder: new FolderCodeSource() },
     runsDir,
     repriseVersion: REPRISE_VERSION,

@@ -19,7 +19,8 @@ export interface HostProbe {
   /**
    * The interpreter stages get as `python`: with `version` ("3.11"), `python3.11` or a
    * `python3` of that version, else REPRISE_ERR_INTERPRETER_NOT_FOUND listing those found;
-   * without, `python3` (or `python`), or null when the machine has none.
+   * without, `python3` (or `python`), or null when the machine has none. `projectDir` is
+   * where version managers (pyenv's .python-version) look for the project's choice.
    */
-  findPython(version?: string): Promise<PythonInterpreter | null>;
+  findPython(opts: { version?: string; projectDir: string }): Promise<PythonInterpreter | null>;
 }

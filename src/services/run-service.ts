@@ -141,7 +141,7 @@ export class RunService {
     const [captured, facts, python] = await Promise.all([
       source.capture(project.dir, this.#d.blobs),
       this.#d.host.facts(),
-      this.#d.host.findPython(project.config.env?.python),
+      this.#d.host.findPython({ projectDir: project.dir, ...(project.config.env?.python ? { version: project.config.env.python } : {}) }),
     ]);
 
     const createdAt = Date.now();

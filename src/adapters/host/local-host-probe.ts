@@ -1,21 +1,42 @@
 /**
  * The machine this process runs on, from Node's `os` module, `nvidia-smi` when present,
  * and the Python interpreters on PATH.
+ *
+ * Asking an interpreter its version means starting it, and through a version manager's
+ * shim (pyenv) that costs ~150 ms on every run. So answers are cached in a file, keyed
+ * on everything that decides which interpreter a name resolves to (the executable found
+ * on PATH, the version-manager variables, the nearest .python-version), and trusted only
+ * while the real interpreter file is unchanged.
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { RepriseError } from '../../core/errors.js';
 import type { HostFacts, HostProbe, PythonInterpreter } from '../../ports/host-probe.js';
 import { runCommand } from '../../platform/run-command.js';
 
 const PYTHON_INFO = 'import os, sys, platform; print(os.path.realpath(sys.executable)); print(platform.python_version())';
 
+/** Environment variables that change which interpreter `python3` is. */
+const SELECTOR_VARS = ['PYENV_VERSION', 'PYENV_ROOT', 'VIRTUAL_ENV', 'CONDA_PREFIX'];
+
+interface CacheEntry {
+  readonly key: string;
+  readonly path: string;
+  readonly version: string;
+  /** `${mtimeMs}:${size}` of `path` when it was asked. */
+  readonly stamp: string;
+}
+
 export class LocalHostProbe implements HostProbe {
   readonly #path: string;
+  readonly #env: NodeJS.ProcessEnv;
+  readonly #cacheFile: string | undefined;
 
-  constructor(options: { path?: string } = {}) {
-    this.#path = options.path ?? process.env.PATH ?? '';
+  constructor(options: { env?: NodeJS.ProcessEnv; cacheFile?: string } = {}) {
+    this.#env = options.env ?? process.env;
+    this.#path = this.#env.PATH ?? '';
+    this.#cacheFile = options.cacheFile;
   }
 
   async facts(): Promise<HostFacts> {
@@ -48,11 +69,12 @@ export class LocalHostProbe implements HostProbe {
       });
   }
 
-  async findPython(version?: string): Promise<PythonInterpreter | null> {
+  async findPython(opts: { version?: string; projectDir: string }): Promise<PythonInterpreter | null> {
+    const { version, projectDir } = opts;
     if (version === undefined) {
       for (const name of ['python3', 'python']) {
         const found = await this.#which(name);
-        if (found) return this.#inspect(found);
+        if (found) return this.#inspect(found, projectDir);
       }
       return null;
     }
@@ -61,7 +83,7 @@ export class LocalHostProbe implements HostProbe {
     for (const name of candidates) {
       const found = await this.#which(name);
       if (!found) continue;
-      const py = await this.#inspect(found);
+      const py = await this.#inspect(found, projectDir);
       if (!py) continue;
       if (py.version === version || py.version.startsWith(`${version}.`)) return py;
       seen.push(`${py.version} (${name})`);
@@ -72,11 +94,56 @@ export class LocalHostProbe implements HostProbe {
     });
   }
 
-  async #inspect(executable: string): Promise<PythonInterpreter | null> {
-    const res = await runCommand(executable, ['-c', PYTHON_INFO]).catch(() => undefined);
+  async #inspect(executable: string, projectDir: string): Promise<PythonInterpreter | null> {
+    const key = await this.#cacheKey(executable, projectDir);
+    const cache = await this.#readCache();
+    const hit = cache.find((e) => e.key === key);
+    if (hit && (await stampOf(hit.path)) === hit.stamp) return { path: hit.path, version: hit.version };
+
+    const res = await runCommand(executable, ['-c', PYTHON_INFO], { cwd: projectDir, env: this.#env }).catch(() => undefined);
     if (!res || res.code !== 0) return null;
     const [path, version] = res.stdout.toString('utf8').trim().split('\n');
-    return path && version ? { path: path.trim(), version: version.trim() } : null;
+    if (!path || !version) return null;
+    const found = { path: path.trim(), version: version.trim() };
+    const stamp = await stampOf(found.path);
+    if (stamp) await this.#writeCache([{ key, ...found, stamp }, ...cache.filter((e) => e.key !== key)].slice(0, 32));
+    return found;
+  }
+
+  async #cacheKey(executable: string, projectDir: string): Promise<string> {
+    const parts = [executable, (await stampOf(executable)) ?? '', ...SELECTOR_VARS.map((v) => `${v}=${this.#env[v] ?? ''}`)];
+    for (let dir = projectDir; ; dir = dirname(dir)) {
+      const pinned = await readFile(join(dir, '.python-version'), 'utf8').catch(() => undefined);
+      if (pinned !== undefined) {
+        parts.push(`${dir}:${pinned.trim()}`);
+        break;
+      }
+      if (dirname(dir) === dir) break;
+    }
+    return parts.join('\0');
+  }
+
+  async #readCache(): Promise<CacheEntry[]> {
+    if (!this.#cacheFile) return [];
+    try {
+      const data: unknown = JSON.parse(await readFile(this.#cacheFile, 'utf8'));
+      return Array.isArray(data) ? (data as CacheEntry[]) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** Written aside and renamed, so concurrent runs never read half a file. */
+  async #writeCache(entries: CacheEntry[]): Promise<void> {
+    if (!this.#cacheFile) return;
+    try {
+      await mkdir(dirname(this.#cacheFile), { recursive: true });
+      const tmp = `${this.#cacheFile}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(entries));
+      await rename(tmp, this.#cacheFile);
+    } catch {
+      // A cache that cannot be written only costs time.
+    }
   }
 
   async #which(name: string): Promise<string | undefined> {
@@ -90,6 +157,15 @@ export class LocalHostProbe implements HostProbe {
         // not here
       }
     }
+    return undefined;
+  }
+}
+
+async function stampOf(path: string): Promise<string | undefined> {
+  try {
+    const st = await stat(path);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
     return undefined;
   }
 }
