@@ -29,7 +29,7 @@ export interface Sandbox {
 export function sandbox(): Sandbox {
   const root = mkdtempSync(join(tmpdir(), 'reprise-e2e-'));
   const home = join(root, 'home');
-  const env = { ...process.env, ...GIT_IDENTITY, REPRISE_HOME: home };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...GIT_IDENTITY, REPRISE_HOME: home };
   for (const k of Object.keys(env)) if (k.startsWith('REPRISE_') && k !== 'REPRISE_HOME') delete env[k];
   return { root, home, env, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
