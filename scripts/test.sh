@@ -9,5 +9,6 @@ bash scripts/setup.sh
 export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Reprise Tests}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-tests@reprise.invalid}"
 export GIT_COMMITTER_NAME="${GIT_COMMITTER_NAME:-Reprise Tests}" GIT_COMMITTER_EMAIL="${GIT_COMMITTER_EMAIL:-tests@reprise.invalid}"
 
+npm run --silent typecheck
 python3 -m unittest discover -s sdk/python/tests -t sdk/python
 npx vitest run
