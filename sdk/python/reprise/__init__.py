@@ -1,0 +1,39 @@
+"""Reprise SDK for pipeline stages: params, metrics, output folders and seed.
+
+Inside a Reprise run everything comes from the REPRISE_* environment variables the
+runner sets. Outside one the same calls work locally: params from ./input.json,
+metrics to ./reprise-metrics.jsonl, folders under the current directory.
+"""
+
+from ._context import (
+    ParamsError,
+    in_run,
+    model_dir,
+    output_dir,
+    params,
+    project,
+    run_id,
+    seed,
+    stage,
+    tb_dir,
+)
+from ._metrics import RepriseWarning, flush, log, metrics_path
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ParamsError",
+    "RepriseWarning",
+    "flush",
+    "in_run",
+    "log",
+    "metrics_path",
+    "model_dir",
+    "output_dir",
+    "params",
+    "project",
+    "run_id",
+    "seed",
+    "stage",
+    "tb_dir",
+]
