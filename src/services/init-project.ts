@@ -4,11 +4,12 @@
  * (params file, requirements, the usual pipeline scripts). It never replaces an existing
  * file unless forced, and writes atomically so a failure leaves nothing half-written.
  */
-import { readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RepriseError } from '../core/errors.js';
 import { CONFIG_FILE, parseProjectConfig } from '../core/project-config.js';
 import { sanitizeName } from './project-loader.js';
+import { pathExists } from '../platform/path-exists.js';
 
 /** Pipeline steps in order, each with the script names that usually hold it. */
 const STAGE_GUESSES: readonly { stage: string; files: readonly string[] }[] = [
@@ -31,7 +32,7 @@ export interface InitResult {
 
 export async function initProject(dir: string, opts: { force?: boolean } = {}): Promise<InitResult> {
   const path = join(dir, CONFIG_FILE);
-  if (!opts.force && (await exists(path))) {
+  if (!opts.force && (await pathExists(path))) {
     throw new RepriseError('REPRISE_ERR_INIT_EXISTS', `${path} already exists; it was left as it is`, {
       hint: 'pass --force to replace it',
       details: { path },
@@ -102,11 +103,3 @@ function render(p: { name: string; params: string | null; requirements: string |
   return lines.join('\n');
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

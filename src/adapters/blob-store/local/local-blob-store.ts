@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { RepriseError } from '../../../core/errors.js';
 import type { BlobRef } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
+import { pathExists } from '../../../platform/path-exists.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -43,7 +44,7 @@ export class LocalBlobStore implements BlobStore {
 
   async #commit(tmp: string, sha256: string): Promise<void> {
     const dest = this.#pathOf(sha256);
-    if (await exists(dest)) {
+    if (await pathExists(dest)) {
       await rm(tmp, { force: true });
       return;
     }
@@ -78,7 +79,7 @@ export class LocalBlobStore implements BlobStore {
   async putBytes(data: Buffer | string): Promise<BlobRef> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const sha256 = createHash('sha256').update(buf).digest('hex');
-    if (await exists(this.#pathOf(sha256))) return { sha256, size: buf.length };
+    if (await pathExists(this.#pathOf(sha256))) return { sha256, size: buf.length };
     const tmp = await this.#tempPath();
     try {
       const fh = await open(tmp, 'wx');
@@ -106,7 +107,7 @@ export class LocalBlobStore implements BlobStore {
 
   async stream(sha256: string): Promise<Readable> {
     const path = this.#pathOf(sha256);
-    if (!(await exists(path))) throw notFound(sha256);
+    if (!(await pathExists(path))) throw notFound(sha256);
     return createReadStream(path);
   }
 
@@ -119,7 +120,7 @@ export class LocalBlobStore implements BlobStore {
       await rename(tmp, dest);
     } catch (e) {
       await rm(tmp, { force: true });
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await exists(src))) throw notFound(sha256, e);
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !(await pathExists(src))) throw notFound(sha256, e);
       throw e;
     }
   }
@@ -152,14 +153,6 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function fsync(path: string): Promise<void> {
   const fh = await open(path, 'r');
