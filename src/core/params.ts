@@ -16,6 +16,8 @@ export interface ParamOverride {
 }
 
 const SEGMENT = /^[^.=\s][^.=]*$/;
+/** Names that would reach JavaScript's object machinery instead of a param. */
+const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 
 export function parseOverride(raw: string): ParamOverride {
   const eq = raw.indexOf('=');
@@ -28,7 +30,7 @@ export function parseOverride(raw: string): ParamOverride {
   const key = raw.slice(0, eq).trim();
   const text = raw.slice(eq + 1);
   const path = key.split('.');
-  if (key === '' || path.some((s) => !SEGMENT.test(s))) {
+  if (key === '' || path.some((s) => !SEGMENT.test(s) || RESERVED.has(s))) {
     throw new RepriseError(
       'REPRISE_ERR_PARAMS_OVERRIDE_INVALID',
       `-p ${JSON.stringify(raw)}: invalid key ${JSON.stringify(key)} (use names separated by dots, like optim.lr)`,
@@ -67,7 +69,7 @@ export function applyOverrides(base: Params, overrides: readonly ParamOverride[]
         if (idx === undefined) throw notAContainer(o, i, container);
         child = container[idx];
       } else if (container !== null && typeof container === 'object') {
-        child = container[seg];
+        child = Object.hasOwn(container, seg) ? container[seg] : undefined;
         if (child === undefined) {
           child = {};
           container[seg] = child;

@@ -71,7 +71,7 @@ export function parseProjectConfig(text: string, file: string = CONFIG_FILE): Pr
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({
       key: '',
-      line: e.linePos?.[0]?.line,
+      line: lines.linePos(e.pos[0]).line,
       message: e.message.split('\n')[0] ?? e.message,
     }));
     throw configError('REPRISE_ERR_CONFIG_SYNTAX', file, problems);
@@ -82,7 +82,8 @@ export function parseProjectConfig(text: string, file: string = CONFIG_FILE): Pr
       { key: '', line: 1, message: 'the file must be a mapping of keys (name, params, stages, ...)' },
     ]);
   }
-  const result = projectConfigSchema.safeParse(data);
+  // reportInput: messages quote the value that was given.
+  const result = projectConfigSchema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => describeIssue(issue, doc, lines));
   throw configError('REPRISE_ERR_CONFIG_INVALID', file, problems);
@@ -117,7 +118,11 @@ function describeIssue(issue: Issue, doc: Document, lines: LineCounter): ConfigP
     };
   }
   let message = issue.message;
-  if (issue.code === 'invalid_type') message = `expected ${issue.expected}, got ${describeInput(issue.input)}`;
+  if (issue.code === 'invalid_type') {
+    message = issue.expected === 'int' && typeof issue.input === 'number'
+      ? `must be a whole number, got ${issue.input}`
+      : `expected ${issue.expected}, got ${describeInput(issue.input)}`;
+  }
   return { key: formatPath(path), line: nodeLine(node, lines), message };
 }
 

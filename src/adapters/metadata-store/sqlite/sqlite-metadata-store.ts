@@ -3,12 +3,15 @@
  * process on the machine. SQLite has one writer at a time, so every write transaction
  * starts with BEGIN IMMEDIATE (it waits for the lock up front, under busy_timeout,
  * instead of failing with "database is locked" when a read turns into a write).
+ * Multi-statement writes run synchronously from BEGIN to COMMIT: kysely builds the SQL,
+ * better-sqlite3 runs it. An await inside a transaction would let another connection of
+ * the same process wait on the lock while blocking the only thread that could release it.
  */
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Transaction } from 'kysely';
+import { Kysely, SqliteDialect, sql, type Compilable } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { RepriseError } from '../../../core/errors.js';
+import { RepriseError, bug } from '../../../core/errors.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
@@ -50,23 +53,24 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   get #k(): Kysely<SqliteDatabaseSchema> {
-    if (!this.#db) throw new RepriseError('REPRISE_ERR_INTERNAL', 'the metadata store was used before init() or after close(). This is a bug in Reprise.');
+    if (!this.#db) throw bug('the metadata store was used before init() or after close()');
     return this.#db;
   }
 
-  /** Runs `fn` in a write transaction that holds SQLite's write lock from its first statement. */
-  async #write<T>(fn: (tx: Transaction<SqliteDatabaseSchema>) => Promise<T>): Promise<T> {
-    return this.#k.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
-      try {
-        const result = await fn(conn as unknown as Transaction<SqliteDatabaseSchema>);
-        await sql`commit`.execute(conn);
-        return result;
-      } catch (e) {
-        await sql`rollback`.execute(conn).catch(() => undefined);
-        throw e;
-      }
-    });
+  /** Runs `fn` synchronously in a write transaction that holds the write lock from its start. */
+  #write<T>(fn: () => T): T {
+    if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
+    return this.#raw.transaction(fn).immediate();
+  }
+
+  /** Runs a query built with kysely synchronously; rows for reads, [] for writes. */
+  #exec<R>(query: Compilable<R>): R[] {
+    if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
+    const { sql: text, parameters } = query.compile();
+    const stmt = this.#raw.prepare(text);
+    if (stmt.reader) return stmt.all(...(parameters as unknown[])) as R[];
+    stmt.run(...(parameters as unknown[]));
+    return [];
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -80,7 +84,11 @@ export class SqliteMetadataStore implements MetadataStore {
     if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
     if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
     if (patch.manifest !== undefined) set.manifest = JSON.stringify(patch.manifest);
-    if (Object.keys(set).length === 0) return true;
+    if (Object.keys(set).length === 0) {
+      let probe = this.#k.selectFrom('runs').select('id').where('id', '=', id);
+      if (onlyIf) probe = probe.where('status', 'in', [...onlyIf]);
+      return (await probe.executeTakeFirst()) !== undefined;
+    }
     let q = this.#k.updateTable('runs').set(set).where('id', '=', id);
     if (onlyIf) q = q.where('status', 'in', [...onlyIf]);
     const res = await q.executeTakeFirst();
@@ -117,23 +125,20 @@ export class SqliteMetadataStore implements MetadataStore {
     if (points.length === 0) return;
     const batch = new Map<string, SummaryState>();
     for (const p of points) batch.set(p.key, foldPoint(batch.get(p.key), p));
-    await this.#write(async (tx) => {
+    const k = this.#k;
+    this.#write(() => {
       for (let i = 0; i < points.length; i += MAX_PARAMS / 5) {
         const chunk = points.slice(i, i + MAX_PARAMS / 5);
-        await tx
-          .insertInto('metrics')
-          .values(chunk.map((p) => ({ run_id: runId, key: p.key, step: p.step, ts: p.ts, value: fromNumber(p.value) })))
-          .execute();
+        this.#exec(
+          k.insertInto('metrics').values(chunk.map((p) => ({ run_id: runId, key: p.key, step: p.step, ts: p.ts, value: fromNumber(p.value) }))),
+        );
       }
       const keys = [...batch.keys()];
       const existing = new Map<string, SummaryState>();
       for (let i = 0; i < keys.length; i += MAX_PARAMS) {
-        const rows = await tx
-          .selectFrom('metric_summaries')
-          .selectAll()
-          .where('run_id', '=', runId)
-          .where('key', 'in', keys.slice(i, i + MAX_PARAMS))
-          .execute();
+        const rows = this.#exec(
+          k.selectFrom('metric_summaries').selectAll().where('run_id', '=', runId).where('key', 'in', keys.slice(i, i + MAX_PARAMS)),
+        );
         for (const r of rows) existing.set(r.key, summaryFromRow(r));
       }
       for (const [key, s] of batch) {
@@ -148,13 +153,14 @@ export class SqliteMetadataStore implements MetadataStore {
           max: fromNumber(merged.max),
           count: merged.count,
         };
-        await tx
-          .insertInto('metric_summaries')
-          .values(row)
-          .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({
-            last: row.last, last_step: row.last_step, last_ts: row.last_ts, min: row.min, max: row.max, count: row.count,
-          }))
-          .execute();
+        this.#exec(
+          k
+            .insertInto('metric_summaries')
+            .values(row)
+            .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({
+              last: row.last, last_step: row.last_step, last_ts: row.last_ts, min: row.min, max: row.max, count: row.count,
+            })),
+        );
       }
     });
   }
@@ -192,11 +198,12 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async setArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void> {
-    await this.#write(async (tx) => {
-      await tx.deleteFrom('artifacts').where('run_id', '=', runId).execute();
+    const k = this.#k;
+    this.#write(() => {
+      this.#exec(k.deleteFrom('artifacts').where('run_id', '=', runId));
       for (let i = 0; i < artifacts.length; i += MAX_PARAMS / 4) {
         const chunk = artifacts.slice(i, i + MAX_PARAMS / 4);
-        await tx.insertInto('artifacts').values(chunk.map((a) => ({ run_id: runId, ...a }))).execute();
+        this.#exec(k.insertInto('artifacts').values(chunk.map((a) => ({ run_id: runId, ...a }))));
       }
     });
   }
