@@ -119,7 +119,12 @@ export class RunService {
       } catch (e) {
         return await live.finish('failed', { stage: null, exitCode: null, message: `preparing the workspace failed: ${messageOf(e)}`, stderrTail: [] });
       }
-      return await live.execute(req.signal);
+      try {
+        return await live.execute(req.signal);
+      } catch (e) {
+        // A fault of Reprise's own (the store, the disk) still ends the run with its reason.
+        return await live.finish('failed', { stage: null, exitCode: null, message: `Reprise failed while running the stages: ${messageOf(e)}`, stderrTail: [] });
+      }
     } finally {
       clearInterval(heartbeat);
       if (!req.keepWorkspace) await removeWorkspace(folders).catch(() => undefined);

@@ -43,7 +43,7 @@ export class SqliteMetadataStore implements MetadataStore {
     mkdirSync(dirname(this.#path), { recursive: true });
     const raw = new Database(this.#path);
     raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    raw.pragma('journal_mode = WAL');
+    enableWal(raw);
     // FULL: a commit the caller was told about survives a crash of the machine too.
     raw.pragma('synchronous = FULL');
     raw.pragma('foreign_keys = ON');
@@ -217,6 +217,25 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db = undefined;
     this.#raw = undefined;
     await db?.destroy();
+  }
+}
+
+/**
+ * WAL is a property of the file, set once. Switching to it needs a lock that SQLite does
+ * not wait for under busy_timeout, so processes opening a new file at the same moment
+ * retry here until one of them has switched it.
+ */
+function enableWal(raw: Database.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      if (raw.pragma('journal_mode', { simple: true }) !== 'wal') raw.pragma('journal_mode = WAL');
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+      Atomics.wait(pause, 0, 0, 10 + Math.random() * 40);
+    }
   }
 }
 
