@@ -12,11 +12,13 @@ import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js
 import { FolderCodeSource } from '../adapters/code-source/folder/folder-code-source.js';
 import { GitCodeSource } from '../adapters/code-source/git/git-code-source.js';
 import { LocalProcessExecutor } from '../adapters/executor/local-process/local-process-executor.js';
+import { VenvEnvironmentProvider } from '../adapters/environment/venv/venv-environment-provider.js';
 import { LocalHostProbe } from '../adapters/host/local-host-probe.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { bug } from '../core/errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import { EnvironmentService } from '../services/environment-service.js';
 import { RunCatalog } from '../services/run-catalog.js';
 import { RunService } from '../services/run-service.js';
 
@@ -44,6 +46,7 @@ export interface EmbeddedApp {
   readonly home: string;
   readonly store: MetadataStore;
   readonly blobs: BlobStore;
+  readonly environments: EnvironmentService;
   readonly runs: RunService;
   readonly catalog: RunCatalog;
   close(): Promise<void>;
@@ -56,11 +59,13 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   await store.init();
   const blobs = new LocalBlobStore({ root: join(home, 'blobs') });
   const runsDir = join(home, 'runs');
+  const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const runs = new RunService({
     store,
     blobs,
     executor: new LocalProcessExecutor(),
     host: new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'interpreters.json') }),
+    environments: envProvider,
     codeSources: { git: new GitCodeSource(), folder: new FolderCodeSource() },
     runsDir,
     repriseVersion: REPRISE_VERSION,
@@ -68,5 +73,6 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     env,
   });
   const catalog = new RunCatalog({ store, blobs, runsDir });
-  return { home, store, blobs, runs, catalog, close: () => store.close() };
+  const environments = new EnvironmentService({ store, environments: envProvider });
+  return { home, store, blobs, environments, runs, catalog, close: () => store.close() };
 }

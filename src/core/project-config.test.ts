@@ -84,7 +84,7 @@ describe('parseProjectConfig: unknown keys', () => {
 
   it('rejects an unknown key inside env with the keys env allows', () => {
     const e = rejection(yaml('env:', '  python: "3.11"', '  conda: x', ...MINIMAL_STAGES));
-    expect(e.message).toContain('reprise.yaml:3: env.conda: unknown key "conda" (allowed: python, requirements)');
+    expect(e.message).toContain('reprise.yaml:3: env.conda: unknown key "conda" (allowed: python, requirements, system, index_url, extra_index_url, find_links, no_index)');
     expect(e.details.problems[0]).toMatchObject({ key: 'env.conda', line: 3 });
   });
 });

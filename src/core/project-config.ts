@@ -26,6 +26,13 @@ const stageSchema = z.strictObject({
   env: z.record(z.string().regex(ENV_NAME, 'must be a valid environment variable name'), z.string()).optional(),
 });
 
+function oneOrMore<T extends z.ZodType<string>>(item: T) {
+  return z.union([item, z.array(item).min(1)]);
+}
+
+/** pip options: they shape how a virtualenv is built, so they mean nothing with system: true. */
+export const PIP_OPTION_KEYS = ['index_url', 'extra_index_url', 'find_links', 'no_index'] as const;
+
 const projectConfigObject = z.strictObject({
     name: z.string().regex(STAGE_NAME, 'must be letters, digits, "-" or "_"').optional(),
     params: projectPath.optional(),
@@ -33,7 +40,12 @@ const projectConfigObject = z.strictObject({
     env: z
       .strictObject({
         python: z.string().regex(/^\d+(\.\d+){0,2}$/, 'must be a version like "3.11"').optional(),
-        requirements: z.union([projectPath, z.array(projectPath).min(1)]).optional(),
+        requirements: oneOrMore(projectPath).optional(),
+        system: z.boolean().optional(),
+        index_url: z.string().min(1).optional(),
+        extra_index_url: oneOrMore(z.string().min(1)).optional(),
+        find_links: oneOrMore(z.string().min(1)).optional(),
+        no_index: z.boolean().optional(),
       })
       .optional(),
     stages: z.array(stageSchema).min(1, 'must list at least one stage'),
@@ -51,6 +63,13 @@ export const projectConfigSchema = projectConfigObject.superRefine((cfg, ctx) =>
         seen.set(s.name, i);
       }
     });
+    if (cfg.env?.system) {
+      for (const key of PIP_OPTION_KEYS) {
+        if (cfg.env[key] !== undefined) {
+          ctx.addIssue({ code: 'custom', path: ['env', key], message: 'has no effect with system: true (nothing is installed); remove one of them' });
+        }
+      }
+    }
   });
 
 export type ProjectConfig = z.infer<typeof projectConfigSchema>;

@@ -61,6 +61,32 @@ export const environmentSchema = z.object({
   repriseVersion: z.string(),
   nodeVersion: z.string(),
   requirements: z.array(z.object({ path: z.string(), sha256: z.string() })),
+  /** The environment the stages ran in; null until it is prepared. */
+  resolved: z
+    .object({
+      kind: z.enum(['venv', 'system']),
+      /** The environment key; null for the system interpreter. */
+      hash: z.string().nullable(),
+      /** `requirements`, `lock` (reprise run --lock) or `system`. */
+      source: z.enum(['requirements', 'lock', 'system']),
+      path: z.string().nullable(),
+      pythonVersion: z.string(),
+      pipVersion: z.string().nullable(),
+      /** `pip freeze --all` of the environment actually used. */
+      lock: blobRef,
+      /** The lock file the run was told to build from, when it was. */
+      lockInput: blobRef.nullable(),
+      pip: z.object({
+        indexUrl: z.string().nullable(),
+        extraIndexUrls: z.array(z.string()),
+        findLinks: z.array(z.string()),
+        noIndex: z.boolean(),
+      }),
+      cacheHit: z.boolean(),
+      rebuiltBecause: z.string().nullable(),
+      buildMs: z.number().nullable(),
+    })
+    .nullable(),
 });
 export type EnvironmentFacts = z.infer<typeof environmentSchema>;
 

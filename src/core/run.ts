@@ -21,6 +21,8 @@ export interface RunRecord {
   /** Start time of that process as the OS reports it, to see through pid reuse. */
   readonly pidStart: string;
   readonly heartbeatAt: number;
+  /** The environment key the run needs (null: the system interpreter), so it is never pruned under it. */
+  readonly envHash: string | null;
   readonly manifest: RunManifest;
 }
 

@@ -29,3 +29,28 @@ export function runCommand(file: string, args: readonly string[], options: Comma
     child.stdin.end(options.input);
   });
 }
+
+/** Runs a program, handing each line of its stdout and stderr to `onLine` as it comes. */
+export function streamCommand(
+  file: string,
+  args: readonly string[],
+  options: CommandOptions & { onLine: (line: string) => void },
+): Promise<{ code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => {
+        const lines = (partial + chunk).split(/\r?\n|\r/);
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.trim() !== '') options.onLine(line);
+      });
+      stream.on('end', () => {
+        if (partial.trim() !== '') options.onLine(partial);
+      });
+    }
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code }));
+  });
+}

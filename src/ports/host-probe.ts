@@ -5,7 +5,7 @@
  */
 import type { EnvironmentFacts } from '../core/run-manifest.js';
 
-export type HostFacts = Omit<EnvironmentFacts, 'python' | 'repriseVersion' | 'requirements'>;
+export type HostFacts = Omit<EnvironmentFacts, 'python' | 'repriseVersion' | 'requirements' | 'resolved'>;
 
 export interface PythonInterpreter {
   /** The real executable (not a shim), e.g. /usr/bin/python3.11. */

@@ -34,6 +34,7 @@ export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): 
     pid: 4242,
     pidStart: 'Mon Jan  1 00:00:00 2024',
     heartbeatAt: createdAt + 20,
+    envHash: SHA_A as string | null,
     ...over,
   };
   const manifest: RunManifest = runManifestSchema.parse({
@@ -67,6 +68,7 @@ export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): 
       repriseVersion: '0.1.0',
       nodeVersion: 'v20.0.0',
       requirements: [{ path: 'requirements.txt', sha256: SHA_A }],
+      resolved: null,
     },
     pipeline: {
       configFile: 'reprise.yaml',
@@ -429,6 +431,23 @@ export function runMetadataStoreContract(
         const many = Array.from({ length: 1_000 }, (_, i) => art(`f/${String(i).padStart(4, '0')}`, i));
         await store.setArtifacts(run!.id, [...many].reverse());
         expect(await store.listArtifacts(run!.id)).toEqual(many);
+      });
+    });
+
+    describe('countRunsByEnvironment', () => {
+      it('counts runs per environment key, leaving out runs on the system interpreter', async () => {
+        const B = 'b'.repeat(64);
+        await given(
+          makeRunRecord({ envHash: SHA_A }),
+          makeRunRecord({ envHash: B, status: 'failed' }),
+          makeRunRecord({ envHash: SHA_A, status: 'succeeded' }),
+          makeRunRecord({ envHash: null }),
+        );
+        expect(await store.countRunsByEnvironment()).toEqual(new Map([[SHA_A, 2], [B, 1]]));
+      });
+
+      it('is empty in an empty store', async () => {
+        expect((await store.countRunsByEnvironment()).size).toBe(0);
       });
     });
   });

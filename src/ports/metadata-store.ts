@@ -65,5 +65,8 @@ export interface MetadataStore {
 
   listArtifacts(runId: string): Promise<Artifact[]>;
 
+  /** How many runs (any status) used each environment key. */
+  countRunsByEnvironment(): Promise<Map<string, number>>;
+
   close(): Promise<void>;
 }

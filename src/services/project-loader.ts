@@ -8,7 +8,6 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { RepriseError } from '../core/errors.js';
 import type { Params } from '../core/params.js';
 import { CONFIG_FILE, parseProjectConfig, type ProjectConfig } from '../core/project-config.js';
-import { sha256Hex } from '../core/canonical-json.js';
 
 export interface LoadedProject {
   /** The folder holding reprise.yaml. */
@@ -64,25 +63,6 @@ export async function readParamsFile(project: LoadedProject): Promise<Params> {
     throw new RepriseError('REPRISE_ERR_PARAMS_FILE_INVALID', `the params file ${path} must hold a JSON object ({"key": value, ...})`, { details: { path } });
   }
   return value as Params;
-}
-
-/** Each requirements file named in env.requirements with its sha256; a missing one is an error naming it. */
-export async function hashRequirements(project: LoadedProject): Promise<{ path: string; sha256: string }[]> {
-  const req = project.config.env?.requirements;
-  const files = req === undefined ? [] : Array.isArray(req) ? req : [req];
-  const out: { path: string; sha256: string }[] = [];
-  for (const rel of files) {
-    const path = join(project.dir, rel);
-    try {
-      out.push({ path: rel, sha256: sha256Hex(await readFile(path)) });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new RepriseError('REPRISE_ERR_CONFIG_INVALID', `the requirements file ${path} (env.requirements in ${CONFIG_FILE}) does not exist`, { details: { path } });
-      }
-      throw e;
-    }
-  }
-  return out;
 }
 
 export function sanitizeName(name: string): string {

@@ -6,7 +6,8 @@
  * before a run exists; once a run exists it always ends with a status and a reason.
  */
 import { randomInt } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { hostname } from 'node:os';
 import { contentHash } from '../core/canonical-json.js';
 import { RepriseError, isRepriseError } from '../core/errors.js';
@@ -16,6 +17,7 @@ import { encodeNumber } from '../core/json-number.js';
 import type { RunRecord } from '../core/run.js';
 import {
   MANIFEST_SCHEMA_VERSION,
+  type BlobRef,
   type ManifestMetric,
   type MetricSummary,
   type RunManifest,
@@ -24,13 +26,15 @@ import {
 } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CapturedCode, CodeSource } from '../ports/code-source.js';
+import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
 import type { Executor, ProcessExit } from '../ports/executor.js';
 import type { HostProbe, PythonInterpreter } from '../ports/host-probe.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { processStartTime } from '../platform/process-identity.js';
 import { MetricsTailer, type MetricProblem } from './metrics-tailer.js';
 import { collectOutputs, outputSourcesFor } from './output-collector.js';
-import { hashRequirements, loadProject, readParamsFile } from './project-loader.js';
+import { installArgs, planEnvironment, type EnvironmentPlan } from './environment-plan.js';
+import { loadProject, readParamsFile } from './project-loader.js';
 import { prepareWorkspace, removeWorkspace, runFolders, stageEnvironment, type RunFolders } from './run-workspace.js';
 import { StageLogs, type StreamName } from './stage-logs.js';
 
@@ -42,6 +46,10 @@ export const CANCEL_GRACE_MS = 5_000;
 export interface RunObserver {
   /** The run exists: its id, name and manifest are recorded. */
   created?(run: RunRecord): void;
+  /** A line of pip's output while the run's environment is built. */
+  envProgress?(line: string): void;
+  /** The environment is ready (built or reused). */
+  envReady?(env: PreparedEnvironment): void;
   stageStarted?(stage: string, index: number, total: number): void;
   output?(stage: string, stream: StreamName, line: string): void;
   stageEnded?(stage: StageRecord): void;
@@ -57,6 +65,8 @@ export interface StartRunRequest {
   readonly dev?: boolean;
   readonly name?: string;
   readonly seed?: number;
+  /** Build the environment from this lock (a `pip freeze`) instead of the requirements. */
+  readonly lockFile?: string;
   /** Snapshot the folder instead of pinning a git commit. */
   readonly noGit?: boolean;
   /** Leave `<home>/runs/<id>` in place after the run, for debugging. */
@@ -71,6 +81,7 @@ export interface RunServiceDeps {
   readonly blobs: BlobStore;
   readonly executor: Executor;
   readonly host: HostProbe;
+  readonly environments: EnvironmentProvider;
   readonly codeSources: { readonly git: CodeSource; readonly folder: CodeSource };
   readonly runsDir: string;
   readonly repriseVersion: string;
@@ -103,6 +114,7 @@ export class RunService {
       pid: process.pid,
       pidStart: processStartTime(process.pid),
       heartbeatAt: now,
+      envHash: plan.env?.hash ?? null,
       manifest,
     };
     await this.#d.store.createRun(record);
@@ -118,6 +130,12 @@ export class RunService {
         await prepareWorkspace(folders, captured, manifest.params.values as Params, python);
       } catch (e) {
         return await live.finish('failed', { stage: null, exitCode: null, message: `preparing the workspace failed: ${messageOf(e)}`, stderrTail: [] });
+      }
+      try {
+        await live.prepareEnvironment();
+      } catch (e) {
+        const pipOutput = isRepriseError(e) ? (e.details?.pipOutput as string[] | undefined) : undefined;
+        return await live.finish('failed', { stage: null, exitCode: null, message: `building the environment failed: ${messageOf(e)}`, stderrTail: pipOutput ?? [] });
       }
       try {
         return await live.execute(req.signal);
@@ -141,13 +159,13 @@ export class RunService {
     }
     const project = await loadProject(req.cwd);
     const params = applyOverrides(await readParamsFile(project), overrides);
-    const requirements = await hashRequirements(project);
     const source = req.noGit ? this.#d.codeSources.folder : this.#d.codeSources.git;
     const [captured, facts, python] = await Promise.all([
       source.capture(project.dir, this.#d.blobs),
       this.#d.host.facts(),
       this.#d.host.findPython({ projectDir: project.dir, ...(project.config.env?.python ? { version: project.config.env.python } : {}) }),
     ]);
+    const env = await planEnvironment(project, python, facts, req.lockFile);
 
     const createdAt = Date.now();
     const id = newRunId(createdAt);
@@ -165,7 +183,7 @@ export class RunService {
         overrides: overrides.map((o) => ({ key: o.path.join('.'), value: o.value })),
         hash: contentHash(params),
       },
-      environment: { ...facts, python, repriseVersion: this.#d.repriseVersion, requirements },
+      environment: { ...facts, python, repriseVersion: this.#d.repriseVersion, requirements: [...(env?.files ?? [])], resolved: null },
       pipeline: {
         configFile: 'reprise.yaml',
         stages: project.config.stages.map((s) => ({ name: s.name, cmd: s.cmd })),
@@ -195,6 +213,7 @@ export class RunService {
       manifest,
       captured,
       python,
+      env,
       folders,
       declaredOutputs: project.config.outputs ?? [],
       modelName: project.config.model?.name ?? null,
@@ -218,6 +237,7 @@ interface RunPlan {
   readonly manifest: RunManifest;
   readonly captured: CapturedCode;
   readonly python: PythonInterpreter | null;
+  readonly env: EnvironmentPlan | null;
   readonly folders: RunFolders;
   readonly declaredOutputs: readonly string[];
   readonly modelName: string | null;
@@ -232,6 +252,8 @@ class LiveRun {
   readonly #tailer: MetricsTailer;
   readonly folders: RunFolders;
   readonly observer: RunObserver;
+  /** The venv stages run in, once prepared; null for the system interpreter. */
+  #venv: string | null = null;
 
   constructor(
     private readonly d: RunServiceDeps,
@@ -257,6 +279,53 @@ class LiveRun {
     const stages = this.#manifest.execution.stages.map((s, i) => (i === index ? { ...s, ...change } : s));
     this.#manifest = { ...this.#manifest, execution: { ...this.#manifest.execution, stages } };
     return stages[index]!;
+  }
+
+  /** Builds or reuses the run's environment and records exactly what it is. */
+  async prepareEnvironment(): Promise<void> {
+    const plan = this.plan.env;
+    if (!plan) return;
+    let lockCopy: string | null = null;
+    let lockInput: BlobRef | null = null;
+    if (plan.lock) {
+      lockCopy = join(this.folders.root, 'lock.txt');
+      await writeFile(lockCopy, plan.lock.content);
+      lockInput = await this.d.blobs.putBytes(plan.lock.content);
+    }
+    const env = await this.d.environments.prepare({
+      kind: plan.kind,
+      python: plan.python,
+      hash: plan.hash,
+      source: plan.lock ? `lock ${basename(plan.lock.path)}` : plan.requirements.join(', ') || 'system',
+      installArgs: installArgs(plan, this.folders.project, lockCopy),
+      onProgress: (line) => this.observer.envProgress?.(line),
+      onNotice: (message) => this.observer.warning?.(message),
+    });
+    this.#venv = env.path;
+    const lock = await this.d.blobs.putBytes(env.freeze);
+    this.#manifest = {
+      ...this.#manifest,
+      environment: {
+        ...this.#manifest.environment,
+        python: env.python,
+        resolved: {
+          kind: env.kind,
+          hash: env.hash,
+          source: plan.source,
+          path: env.path,
+          pythonVersion: env.python.version,
+          pipVersion: env.pipVersion,
+          lock,
+          lockInput,
+          pip: { ...plan.pip, extraIndexUrls: [...plan.pip.extraIndexUrls], findLinks: [...plan.pip.findLinks] },
+          cacheHit: env.cacheHit,
+          rebuiltBecause: env.rebuiltBecause,
+          buildMs: env.buildMs,
+        },
+      },
+    };
+    await this.#save();
+    this.observer.envReady?.(env);
   }
 
   async execute(signal: AbortSignal | undefined): Promise<RunRecord> {
@@ -303,6 +372,7 @@ class LiveRun {
       seed: this.#manifest.pipeline.seed,
       folders: this.folders,
       sdkPythonPath: this.d.sdkPythonPath,
+      venv: this.#venv,
       extra: this.plan.stageEnv.get(name),
     });
     let canceled = false;

@@ -78,6 +78,8 @@ export interface StageEnvironment {
   readonly folders: RunFolders;
   /** Folder holding the Python SDK package, put on PYTHONPATH so stages can `import reprise`. */
   readonly sdkPythonPath: string;
+  /** The virtualenv the stage runs in, or null for the system interpreter. */
+  readonly venv: string | null;
   readonly extra: Readonly<Record<string, string>> | undefined;
 }
 
@@ -88,7 +90,10 @@ export function stageEnvironment(base: NodeJS.ProcessEnv, s: StageEnvironment): 
     if (v !== undefined && !(k.startsWith('REPRISE_') && k !== 'REPRISE_HOME')) env[k] = v;
   }
   const f = s.folders;
-  env.PATH = base.PATH ? `${f.bin}:${base.PATH}` : f.bin;
+  const first = s.venv ? `${s.venv}/bin:${f.bin}` : f.bin;
+  env.PATH = base.PATH ? `${first}:${base.PATH}` : first;
+  if (s.venv) env.VIRTUAL_ENV = s.venv;
+  else delete env.VIRTUAL_ENV;
   env.PYTHONPATH = base.PYTHONPATH ? `${s.sdkPythonPath}:${base.PYTHONPATH}` : s.sdkPythonPath;
   // Without it Python buffers output sent to a pipe, and nothing streams live.
   env.PYTHONUNBUFFERED = '1';

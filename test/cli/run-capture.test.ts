@@ -54,7 +54,7 @@ describe('reprise run captures a complete, isolated run', () => {
   beforeAll(async () => {
     sb = sandbox();
     dir = gitProject(sb, {
-      'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python train.py' }], 'env:\n  requirements: requirements.txt\n'),
+      'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python train.py' }], 'env:\n  system: true\n  requirements: requirements.txt\n'),
       'input.json': JSON.stringify({ epochs: 10, optim: { lr: 0.1, momentum: 0.9 }, label: 'base' }),
       'requirements.txt': 'numpy==1.26.4\n',
       'train.py': STAGE,

@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { isRepriseError } from '../../core/errors.js';
 import { REPRISE_VERSION } from '../../app/embedded.js';
 import { CliContext, type CliIO } from './context.js';
+import { registerEnv } from './commands/env.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerShow(program, ctx);
   registerLogs(program, ctx);
   registerMetrics(program, ctx);
+  registerEnv(program, ctx);
   return program;
 }
 

@@ -212,6 +212,16 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', runId).orderBy('path').execute();
   }
 
+  async countRunsByEnvironment(): Promise<Map<string, number>> {
+    const rows = await this.#k
+      .selectFrom('runs')
+      .select(['env_hash', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('env_hash', 'is not', null)
+      .groupBy('env_hash')
+      .execute();
+    return new Map(rows.map((r) => [r.env_hash as string, Number(r.n)]));
+  }
+
   async close(): Promise<void> {
     const db = this.#db;
     this.#db = undefined;
@@ -274,6 +284,7 @@ function toRow(run: RunRecord): RunsTable {
     pid: run.pid,
     pid_start: run.pidStart,
     heartbeat_at: run.heartbeatAt,
+    env_hash: run.envHash,
     manifest: JSON.stringify(run.manifest),
   };
 }
@@ -293,6 +304,7 @@ function fromRow(row: RunsTable): RunRecord {
     pid: row.pid,
     pidStart: row.pid_start,
     heartbeatAt: row.heartbeat_at,
+    envHash: row.env_hash,
     manifest,
   };
 }

@@ -56,6 +56,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX artifacts_sha256 ON artifacts(sha256);
   `,
+  `
+  ALTER TABLE runs ADD COLUMN env_hash TEXT;
+  CREATE INDEX runs_env_hash ON runs(env_hash);
+  `,
 ];
 
 export interface RunsTable {
@@ -71,6 +75,7 @@ export interface RunsTable {
   pid: number;
   pid_start: string;
   heartbeat_at: number;
+  env_hash: string | null;
   manifest: string;
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import { runDetailView } from '../../run-views.js';
 import type { RunObserver } from '../../../services/run-service.js';
@@ -15,6 +16,7 @@ interface RunOptions {
   name?: string;
   seed?: string;
   git: boolean;
+  lock?: string;
   keepWorkspace?: boolean;
   json?: boolean;
 }
@@ -27,6 +29,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--dev', 'mark the run as a dev run (a quick local try)')
     .option('--name <name>', 'the run\'s name (default: a generated one)')
     .option('--seed <n>', 'the run\'s seed (default: seed: in reprise.yaml, else a random one)')
+    .option('--lock <file>', 'build the environment from this lock (a pip freeze) instead of the requirements')
     .option('--no-git', 'snapshot the folder instead of pinning a git commit')
     .option('--keep-workspace', 'keep the run\'s folder (workspace, logs, outputs) after it ends')
     .option('--json', 'print the finished run as JSON on stdout; stage output goes to stderr')
@@ -42,6 +45,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       process.on('SIGTERM', onSignal);
 
       const stageOut = (line: string): void => (opts.json ? ctx.err(line) : ctx.out(line));
+      const showProgress = !opts.json && (ctx.io.stderr as NodeJS.WriteStream).isTTY === true;
       const observer: RunObserver = {
         created(run) {
           const code = run.manifest.code;
@@ -49,6 +53,16 @@ export function registerRun(program: Command, ctx: CliContext): void {
             ? `${code.commit.slice(0, 12)}${code.dirty ? ` + ${code.changedFiles.length} uncommitted file(s)` : ''}`
             : `folder snapshot (${code.files} files)`;
           say(`run ${run.name} (${run.id})${run.dev ? ' [dev]' : ''} · project ${run.project} · code ${codeLabel} · seed ${run.manifest.pipeline.seed}`);
+        },
+        envProgress(line) {
+          // pip's own output only where a person watches; logs and --json stay quiet.
+          if (showProgress) ctx.err(`[env] ${line}`);
+        },
+        envReady(env) {
+          const what = env.kind === 'system'
+            ? `the system interpreter (python ${env.python.version})`
+            : `environment ${env.hash?.slice(0, 12)} (python ${env.python.version}${env.pipVersion ? `, pip ${env.pipVersion}` : ''})`;
+          say(`${what}: ${env.kind === 'system' ? 'used as it is' : env.cacheHit ? 'reused' : `built in ${formatDuration(env.buildMs)}`}`);
         },
         stageStarted(stage, i, total) {
           say(`stage ${stage} (${i + 1}/${total})`);
@@ -81,6 +95,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(seed !== undefined ? { seed } : {}),
           noGit: !opts.git,
+          ...(opts.lock !== undefined ? { lockFile: resolve(ctx.io.cwd, opts.lock) } : {}),
           keepWorkspace: opts.keepWorkspace ?? false,
           signal: controller.signal,
           observer,
