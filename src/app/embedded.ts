@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
+import { CliContainerEngine } from '../adapters/container-engine/cli/cli-container-engine.js';
 import { FolderCodeSource } from '../adapters/code-source/folder/folder-code-source.js';
 import { GitCodeSource } from '../adapters/code-source/git/git-code-source.js';
 import { LocalProcessExecutor } from '../adapters/executor/local-process/local-process-executor.js';
@@ -19,6 +20,7 @@ import { bug } from '../core/errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { EnvironmentService } from '../services/environment-service.js';
+import { ImageService } from '../services/image-service.js';
 import { RunCatalog } from '../services/run-catalog.js';
 import { RunService } from '../services/run-service.js';
 
@@ -47,6 +49,7 @@ export interface EmbeddedApp {
   readonly store: MetadataStore;
   readonly blobs: BlobStore;
   readonly environments: EnvironmentService;
+  readonly images: ImageService;
   readonly runs: RunService;
   readonly catalog: RunCatalog;
   close(): Promise<void>;
@@ -60,13 +63,15 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const blobs = new LocalBlobStore({ root: join(home, 'blobs') });
   const runsDir = join(home, 'runs');
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
+  const git = new GitCodeSource();
+  const host = new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'python-interpreters.json') });
   const runs = new RunService({
     store,
     blobs,
     executor: new LocalProcessExecutor(),
-    host: new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'interpreters.json') }),
+    host,
     environments: envProvider,
-    codeSources: { git: new GitCodeSource(), folder: new FolderCodeSource() },
+    codeSources: { git, folder: new FolderCodeSource() },
     runsDir,
     repriseVersion: REPRISE_VERSION,
     sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
@@ -74,5 +79,14 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   });
   const catalog = new RunCatalog({ store, blobs, runsDir });
   const environments = new EnvironmentService({ store, environments: envProvider });
-  return { home, store, blobs, environments, runs, catalog, close: () => store.close() };
+  const images = new ImageService({
+    code: git,
+    host,
+    blobs,
+    store,
+    catalog,
+    engines: [new CliContainerEngine('docker', env), new CliContainerEngine('podman', env)],
+    installDir: INSTALL_DIR,
+  });
+  return { home, store, blobs, environments, images, runs, catalog, close: () => store.close() };
 }

@@ -23,3 +23,18 @@ export interface CodeSource {
    */
   capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode>;
 }
+
+export interface ExportedCommit {
+  readonly root: string;
+  /** The project's folder inside the repository, '' at its root. */
+  readonly subdir: string;
+  readonly commit: string;
+  /** Whether the working tree has changes the export leaves out. */
+  readonly dirty: boolean;
+}
+
+/** Code sources that can lay out any commit, not only the working state (git). */
+export interface CommitExporter {
+  /** Writes the files of the commit `ref` names into `dest`, an empty folder. */
+  exportCommit(projectDir: string, ref: string, dest: string): Promise<ExportedCommit>;
+}

@@ -8,7 +8,7 @@ import type { EnvironmentFacts } from '../core/run-manifest.js';
 export type HostFacts = Omit<EnvironmentFacts, 'python' | 'repriseVersion' | 'requirements' | 'resolved'>;
 
 export interface PythonInterpreter {
-  /** The real executable (not a shim), e.g. /usr/bin/python3.11. */
+  /** The executable as the interpreter reports it (sys.executable): not a version manager's shim. */
   readonly path: string;
   /** e.g. 3.11.7 */
   readonly version: string;

@@ -8,7 +8,7 @@ import { newRunId } from '../core/ids.js';
 import { foldPoint, type SummaryState } from '../core/metric-summary.js';
 import type { RunRecord } from '../core/run.js';
 import { runManifestSchema, type Artifact, type MetricSummary, type RunManifest } from '../core/run-manifest.js';
-import type { MetadataStore, StoredMetricPoint } from './metadata-store.js';
+import type { ImageRecord, MetadataStore, StoredMetricPoint } from './metadata-store.js';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);
@@ -431,6 +431,26 @@ export function runMetadataStoreContract(
         const many = Array.from({ length: 1_000 }, (_, i) => art(`f/${String(i).padStart(4, '0')}`, i));
         await store.setArtifacts(run!.id, [...many].reverse());
         expect(await store.listArtifacts(run!.id)).toEqual(many);
+      });
+    });
+
+    describe('images', () => {
+      const image = (ref: string, project: string, createdAt: number): ImageRecord => ({
+        ref, digest: `sha256:${SHA_B}`, project, commit: 'c'.repeat(40), envHash: SHA_A, engine: 'docker', createdAt,
+      });
+
+      it('lists saved images newest first, for one project or all', async () => {
+        await store.saveImage(image('reprise/a:1', 'a', 10));
+        await store.saveImage(image('reprise/b:1', 'b', 30));
+        await store.saveImage(image('reprise/a:2', 'a', 20));
+        expect((await store.listImages()).map((i) => i.ref)).toEqual(['reprise/b:1', 'reprise/a:2', 'reprise/a:1']);
+        expect(await store.listImages('a')).toEqual([image('reprise/a:2', 'a', 20), image('reprise/a:1', 'a', 10)]);
+      });
+
+      it('replaces an image saved again under the same ref', async () => {
+        await store.saveImage(image('reprise/a:1', 'a', 10));
+        await store.saveImage({ ...image('reprise/a:1', 'a', 11), digest: `sha256:${SHA_A}`, envHash: null });
+        expect(await store.listImages()).toEqual([{ ...image('reprise/a:1', 'a', 11), digest: `sha256:${SHA_A}`, envHash: null }]);
       });
     });
 

@@ -15,6 +15,19 @@ export interface StoredMetricPoint {
   readonly value: number;
 }
 
+/** A container image built for a project at a commit with an environment. */
+export interface ImageRecord {
+  /** e.g. reprise/iris:0123456789ab */
+  readonly ref: string;
+  /** The engine's image id, `sha256:…`. */
+  readonly digest: string;
+  readonly project: string;
+  readonly commit: string;
+  readonly envHash: string | null;
+  readonly engine: string;
+  readonly createdAt: number;
+}
+
 export interface RunQuery {
   readonly project?: string;
   readonly statuses?: readonly RunStatus[];
@@ -64,6 +77,12 @@ export interface MetadataStore {
   setArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void>;
 
   listArtifacts(runId: string): Promise<Artifact[]>;
+
+  /** Records a built image; a second build with the same ref replaces the first. */
+  saveImage(image: ImageRecord): Promise<void>;
+
+  /** Images, newest first; only one project's with `project`. */
+  listImages(project?: string): Promise<ImageRecord[]>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

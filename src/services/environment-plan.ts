@@ -34,11 +34,13 @@ export async function planEnvironment(
   python: PythonInterpreter | null,
   host: Pick<HostFacts, 'os' | 'arch'>,
   lockFile: string | undefined,
+  /** Use the interpreter found as it is, whatever reprise.yaml asks (inside a built image). */
+  systemEnv = false,
 ): Promise<EnvironmentPlan | null> {
   const env = project.config.env;
   const req = env?.requirements;
   const requirements = req === undefined ? [] : Array.isArray(req) ? req : [req];
-  const files = await hashRequirementFiles(project.dir, requirements);
+  const files = (await readRequirementFiles(project.dir, requirements)).map(({ path, sha256 }) => ({ path, sha256 }));
   const pip = pipOptionsFrom(env);
   let lock: EnvironmentPlan['lock'] = null;
   if (lockFile !== undefined) {
@@ -52,10 +54,10 @@ export async function planEnvironment(
     if (requirements.length === 0 && !lock) return null;
     throw new RepriseError('REPRISE_ERR_INTERPRETER_NOT_FOUND', 'the project needs a Python environment, but no python3 is on PATH', { hint: 'install Python 3' });
   }
-  if (lock && env?.system) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--lock builds an environment, but ${CONFIG_FILE} says env.system: true`);
+  if (lock && (env?.system || systemEnv)) {
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--lock builds an environment, but ${systemEnv ? '--system-env' : `${CONFIG_FILE} says env.system: true`}`);
   }
-  const kind = env?.system || (requirements.length === 0 && !lock) ? 'system' : 'venv';
+  const kind = env?.system || systemEnv || (requirements.length === 0 && !lock) ? 'system' : 'venv';
   const source = kind === 'system' ? 'system' : lock ? 'lock' : 'requirements';
   const platform = `${host.os.platform}-${host.arch}`;
   const hash = kind === 'system'
@@ -76,9 +78,15 @@ export function installArgs(plan: EnvironmentPlan, projectWorkspace: string, loc
   return [...sources, ...pipOptionArgs(plan.pip, (p) => resolve(projectWorkspace, p))];
 }
 
-/** Each requirements file and those it includes (-r, -c), with their sha256; a missing one is an error naming it. */
-async function hashRequirementFiles(projectDir: string, top: readonly string[]): Promise<{ path: string; sha256: string }[]> {
-  const out: { path: string; sha256: string }[] = [];
+/**
+ * Each requirements file and those it includes (-r, -c), with contents and sha256, paths
+ * relative to the project; a missing one is an error naming it and who includes it.
+ */
+export async function readRequirementFiles(
+  projectDir: string,
+  top: readonly string[],
+): Promise<{ path: string; sha256: string; content: Buffer }[]> {
+  const out: { path: string; sha256: string; content: Buffer }[] = [];
   const seen = new Set<string>();
   const visit = async (rel: string, from: string | null): Promise<void> => {
     const norm = normalize(rel);
@@ -93,7 +101,7 @@ async function hashRequirementFiles(projectDir: string, top: readonly string[]):
       const by = from ? `included by ${from}` : `env.requirements in ${CONFIG_FILE}`;
       throw new RepriseError('REPRISE_ERR_CONFIG_INVALID', `the requirements file ${path} (${by}) does not exist`, { details: { path } });
     }
-    out.push({ path: norm, sha256: sha256Hex(content) });
+    out.push({ path: norm, sha256: sha256Hex(content), content });
     for (const nested of nestedRequirementFiles(content.toString('utf8'))) await visit(join(dirname(norm), nested), norm);
   };
   for (const rel of top) await visit(rel, null);

@@ -67,6 +67,8 @@ export interface StartRunRequest {
   readonly seed?: number;
   /** Build the environment from this lock (a `pip freeze`) instead of the requirements. */
   readonly lockFile?: string;
+  /** Run with the interpreter found as it is, building nothing (inside a container image). */
+  readonly systemEnv?: boolean;
   /** Snapshot the folder instead of pinning a git commit. */
   readonly noGit?: boolean;
   /** Leave `<home>/runs/<id>` in place after the run, for debugging. */
@@ -165,7 +167,7 @@ export class RunService {
       this.#d.host.facts(),
       this.#d.host.findPython({ projectDir: project.dir, ...(project.config.env?.python ? { version: project.config.env.python } : {}) }),
     ]);
-    const env = await planEnvironment(project, python, facts, req.lockFile);
+    const env = await planEnvironment(project, python, facts, req.lockFile, req.systemEnv ?? false);
 
     const createdAt = Date.now();
     const id = newRunId(createdAt);

@@ -5,7 +5,7 @@
  * any of it, which is what makes parallel runs safe; the user's checkout is never
  * written. Also the environment every stage gets (the contract with user code).
  */
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Params } from '../core/params.js';
 import type { ProjectConfig } from '../core/project-config.js';
@@ -61,9 +61,15 @@ export async function prepareWorkspace(
     await mkdir(dir, { recursive: true });
   }
   if (python) {
-    await symlink(python.path, join(folders.bin, 'python'));
-    await symlink(python.path, join(folders.bin, 'python3'));
+    // Scripts rather than symlinks: a venv's python finds its venv from the path it is
+    // started by, which a symlink elsewhere would hide.
+    const shim = `#!/bin/sh\nexec ${shellQuote(python.path)} "$@"\n`;
+    for (const name of ['python', 'python3']) await writeFile(join(folders.bin, name), shim, { mode: 0o755 });
   }
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function removeWorkspace(folders: RunFolders): Promise<void> {

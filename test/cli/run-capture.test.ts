@@ -3,7 +3,7 @@
  * is in `reprise show --json`, and the user's checkout is never written.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitProject, reprise, repriseJson, sandbox, writeFiles, yamlFor, type Sandbox } from '../helpers/cli.js';
@@ -126,7 +126,7 @@ describe('reprise run captures a complete, isolated run', () => {
     const e = run.manifest.environment;
     const info = JSON.parse(readArtifact(sb, run, 'outputs/info.json'));
     expect(e.python.version).toMatch(/^3\.\d+\.\d+/);
-    expect(e.python.path).toBe(info.python);
+    expect(realpathSync(e.python.path)).toBe(info.python);
     expect(e.os.platform).toBe(process.platform);
     expect(e.arch).toBe(process.arch);
     expect(e.cpu.cores).toBeGreaterThan(0);

@@ -15,7 +15,8 @@ import { RepriseError } from '../../core/errors.js';
 import type { HostFacts, HostProbe, PythonInterpreter } from '../../ports/host-probe.js';
 import { runCommand } from '../../platform/run-command.js';
 
-const PYTHON_INFO = 'import os, sys, platform; print(os.path.realpath(sys.executable)); print(platform.python_version())';
+// sys.executable as the interpreter reports it: a venv's python must stay a venv path.
+const PYTHON_INFO = 'import sys, platform; print(sys.executable); print(platform.python_version())';
 
 /** Environment variables that change which interpreter `python3` is. */
 const SELECTOR_VARS = ['PYENV_VERSION', 'PYENV_ROOT', 'VIRTUAL_ENV', 'CONDA_PREFIX'];

@@ -8,6 +8,7 @@ import { isRepriseError } from '../../core/errors.js';
 import { REPRISE_VERSION } from '../../app/embedded.js';
 import { CliContext, type CliIO } from './context.js';
 import { registerEnv } from './commands/env.js';
+import { registerImage } from './commands/image.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerLogs(program, ctx);
   registerMetrics(program, ctx);
   registerEnv(program, ctx);
+  registerImage(program, ctx);
   return program;
 }
 

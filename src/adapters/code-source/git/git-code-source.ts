@@ -12,7 +12,7 @@ import { dirname, join, relative, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import type { GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
-import type { CapturedCode, CodeSource } from '../../../ports/code-source.js';
+import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit } from '../../../ports/code-source.js';
 import { runCommand } from '../../../platform/run-command.js';
 
 /** Keeps git from taking optional locks and from asking questions on a terminal. */
@@ -31,27 +31,12 @@ async function gitOrFail(args: readonly string[], cwd: string, env: Record<strin
   return res.stdout;
 }
 
-export class GitCodeSource implements CodeSource {
+export class GitCodeSource implements CodeSource, CommitExporter {
   readonly kind = 'git' as const;
 
   async capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode> {
-    const top = await git(['rev-parse', '--show-toplevel'], projectDir);
-    if (!top.ok) {
-      throw new RepriseError('REPRISE_ERR_CODE_NOT_GIT', `${projectDir} is not inside a git repository, so the code of a run could not be pinned to a commit`, {
-        hint: 'run `git init` and commit, or pass --no-git to snapshot the folder instead',
-        details: { path: projectDir },
-      });
-    }
-    const root = await realpath(top.stdout.toString('utf8').trim());
-    const head = await git(['rev-parse', '--verify', '-q', 'HEAD^{commit}'], root);
-    if (!head.ok) {
-      throw new RepriseError('REPRISE_ERR_CODE_NO_COMMIT', `the git repository at ${root} has no commit yet`, {
-        hint: 'commit your code first (git add -A && git commit -m "first"), or pass --no-git',
-        details: { path: root },
-      });
-    }
-    const commit = head.stdout.toString('utf8').trim();
-    const subdir = relative(root, await realpath(projectDir)).split(sep).join('/');
+    const { root, subdir } = await this.#locate(projectDir);
+    const commit = await this.#commitOf(root, 'HEAD');
 
     const [branch, remoteUrl, patch] = await Promise.all([
       git(['symbolic-ref', '--short', '-q', 'HEAD'], root).then((r) => (r.ok ? r.stdout.toString('utf8').trim() : null)),
@@ -74,6 +59,39 @@ export class GitCodeSource implements CodeSource {
       root,
       writeTo: (dest) => this.#checkout(root, commit, patch.diff, dest),
     };
+  }
+
+  async exportCommit(projectDir: string, ref: string, dest: string): Promise<ExportedCommit> {
+    const { root, subdir } = await this.#locate(projectDir);
+    const commit = await this.#commitOf(root, ref);
+    const dirty = (await this.#uncommittedPatch(root)).diff.length > 0;
+    await this.#checkout(root, commit, Buffer.alloc(0), dest);
+    return { root, subdir, commit, dirty };
+  }
+
+  async #locate(projectDir: string): Promise<{ root: string; subdir: string }> {
+    const top = await git(['rev-parse', '--show-toplevel'], projectDir);
+    if (!top.ok) {
+      throw new RepriseError('REPRISE_ERR_CODE_NOT_GIT', `${projectDir} is not inside a git repository, so the code of a run could not be pinned to a commit`, {
+        hint: 'run `git init` and commit, or pass --no-git to snapshot the folder instead',
+        details: { path: projectDir },
+      });
+    }
+    const root = await realpath(top.stdout.toString('utf8').trim());
+    return { root, subdir: relative(root, await realpath(projectDir)).split(sep).join('/') };
+  }
+
+  /** The full id of the commit `ref` names. */
+  async #commitOf(root: string, ref: string): Promise<string> {
+    const res = await git(['rev-parse', '--verify', '-q', `${ref}^{commit}`], root);
+    if (res.ok) return res.stdout.toString('utf8').trim();
+    if (ref === 'HEAD') {
+      throw new RepriseError('REPRISE_ERR_CODE_NO_COMMIT', `the git repository at ${root} has no commit yet`, {
+        hint: 'commit your code first (git add -A && git commit -m "first"), or pass --no-git',
+        details: { path: root },
+      });
+    }
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--commit ${JSON.stringify(ref)}: no such commit in ${root}`, { details: { ref } });
   }
 
   async #remoteUrl(root: string): Promise<string | null> {

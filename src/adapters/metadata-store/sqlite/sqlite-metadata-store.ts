@@ -15,7 +15,7 @@ import { RepriseError, bug } from '../../../core/errors.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
-import type { MetadataStore, RunQuery, StoredMetricPoint } from '../../../ports/metadata-store.js';
+import type { ImageRecord, MetadataStore, RunQuery, StoredMetricPoint } from '../../../ports/metadata-store.js';
 import { SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
@@ -210,6 +210,30 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listArtifacts(runId: string): Promise<Artifact[]> {
     return this.#k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', runId).orderBy('path').execute();
+  }
+
+  async saveImage(image: ImageRecord): Promise<void> {
+    const row = {
+      ref: image.ref,
+      digest: image.digest,
+      project: image.project,
+      commit_sha: image.commit,
+      env_hash: image.envHash,
+      engine: image.engine,
+      created_at: image.createdAt,
+    };
+    await this.#k
+      .insertInto('images')
+      .values(row)
+      .onConflict((oc) => oc.column('ref').doUpdateSet({ ...row }))
+      .execute();
+  }
+
+  async listImages(project?: string): Promise<ImageRecord[]> {
+    let q = this.#k.selectFrom('images').selectAll();
+    if (project !== undefined) q = q.where('project', '=', project);
+    const rows = await q.orderBy('created_at', 'desc').execute();
+    return rows.map((r) => ({ ref: r.ref, digest: r.digest, project: r.project, commit: r.commit_sha, envHash: r.env_hash, engine: r.engine, createdAt: r.created_at }));
   }
 
   async countRunsByEnvironment(): Promise<Map<string, number>> {

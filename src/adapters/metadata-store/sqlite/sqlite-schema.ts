@@ -60,6 +60,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN env_hash TEXT;
   CREATE INDEX runs_env_hash ON runs(env_hash);
   `,
+  `
+  CREATE TABLE images (
+    ref TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    project TEXT NOT NULL,
+    commit_sha TEXT NOT NULL,
+    env_hash TEXT,
+    engine TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX images_commit_env ON images(commit_sha, env_hash);
+  `,
 ];
 
 export interface RunsTable {
@@ -105,7 +117,18 @@ export interface ArtifactsTable {
   sha256: string;
 }
 
+export interface ImagesTable {
+  ref: string;
+  digest: string;
+  project: string;
+  commit_sha: string;
+  env_hash: string | null;
+  engine: string;
+  created_at: number;
+}
+
 export interface SqliteDatabaseSchema {
+  images: ImagesTable;
   runs: RunsTable;
   metrics: MetricsTable;
   metric_summaries: MetricSummariesTable;

@@ -17,6 +17,7 @@ interface RunOptions {
   seed?: string;
   git: boolean;
   lock?: string;
+  systemEnv?: boolean;
   keepWorkspace?: boolean;
   json?: boolean;
 }
@@ -30,6 +31,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option('--name <name>', 'the run\'s name (default: a generated one)')
     .option('--seed <n>', 'the run\'s seed (default: seed: in reprise.yaml, else a random one)')
     .option('--lock <file>', 'build the environment from this lock (a pip freeze) instead of the requirements')
+    .option('--system-env', 'use the python on PATH as it is instead of building the environment (inside a built image)')
     .option('--no-git', 'snapshot the folder instead of pinning a git commit')
     .option('--keep-workspace', 'keep the run\'s folder (workspace, logs, outputs) after it ends')
     .option('--json', 'print the finished run as JSON on stdout; stage output goes to stderr')
@@ -95,6 +97,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           ...(seed !== undefined ? { seed } : {}),
           noGit: !opts.git,
+          systemEnv: opts.systemEnv ?? false,
           ...(opts.lock !== undefined ? { lockFile: resolve(ctx.io.cwd, opts.lock) } : {}),
           keepWorkspace: opts.keepWorkspace ?? false,
           signal: controller.signal,

@@ -1,0 +1,68 @@
+/**
+ * docker or podman through their command-line tools, which take the same arguments for
+ * what Reprise asks of them.
+ */
+import { access, constants } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import type { ContainerEngine } from '../../../ports/container-engine.js';
+import { runCommand, streamCommand } from '../../../platform/run-command.js';
+
+const TAIL_LINES = 30;
+
+/** What `info` prints when the engine answers: proof it is reachable, not only installed. */
+const INFO_FORMAT: Record<'docker' | 'podman', string> = {
+  docker: '{{.ServerVersion}}',
+  podman: '{{.Version.Version}}',
+};
+
+export class CliContainerEngine implements ContainerEngine {
+  readonly name: 'docker' | 'podman';
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(name: 'docker' | 'podman', env: NodeJS.ProcessEnv = process.env) {
+    this.name = name;
+    this.#env = env;
+  }
+
+  async #binary(): Promise<string | undefined> {
+    for (const dir of (this.#env.PATH ?? '').split(delimiter)) {
+      if (!dir) continue;
+      try {
+        await access(join(dir, this.name), constants.X_OK);
+        return join(dir, this.name);
+      } catch {
+        // not here
+      }
+    }
+    return undefined;
+  }
+
+  async check(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const bin = await this.#binary();
+    if (!bin) return { ok: false, reason: `${this.name} is not installed (not on PATH)` };
+    const res = await runCommand(bin, ['info', '--format', INFO_FORMAT[this.name]], { env: this.#env }).catch((e: Error) => ({ code: -1, stdout: Buffer.alloc(0), stderr: e.message }));
+    if (res.code === 0) return { ok: true };
+    const said = (res.stderr || res.stdout.toString('utf8')).trim().split('\n').slice(0, 3).join(' ');
+    return { ok: false, reason: `${this.name} is installed but not working: ${said || `exit ${res.code}`}` };
+  }
+
+  async build(contextDir: string, tag: string, onLine: (line: string) => void): Promise<{ ok: boolean; tail: string[] }> {
+    const bin = (await this.#binary()) ?? this.name;
+    const tail: string[] = [];
+    const res = await streamCommand(bin, ['build', '--tag', tag, contextDir], {
+      env: this.#env,
+      onLine: (line) => {
+        tail.push(line);
+        if (tail.length > TAIL_LINES) tail.shift();
+        onLine(line);
+      },
+    });
+    return { ok: res.code === 0, tail };
+  }
+
+  async imageId(tag: string): Promise<string> {
+    const bin = (await this.#binary()) ?? this.name;
+    const res = await runCommand(bin, ['image', 'inspect', '--format', '{{.Id}}', tag], { env: this.#env });
+    return res.stdout.toString('utf8').trim();
+  }
+}
