@@ -85,6 +85,8 @@ export const environmentSchema = z.object({
       cacheHit: z.boolean(),
       rebuiltBecause: z.string().nullable(),
       buildMs: z.number().nullable(),
+      /** What preparing the environment added to the run's start, hit or build. */
+      prepareMs: z.number(),
     })
     .nullable(),
 });

@@ -294,6 +294,7 @@ class LiveRun {
       await writeFile(lockCopy, plan.lock.content);
       lockInput = await this.d.blobs.putBytes(plan.lock.content);
     }
+    const started = Date.now();
     const env = await this.d.environments.prepare({
       kind: plan.kind,
       python: plan.python,
@@ -323,6 +324,7 @@ class LiveRun {
           cacheHit: env.cacheHit,
           rebuiltBecause: env.rebuiltBecause,
           buildMs: env.buildMs,
+          prepareMs: Date.now() - started,
         },
       },
     };

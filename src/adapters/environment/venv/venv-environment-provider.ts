@@ -29,11 +29,21 @@ const PIP_TAIL_LINES = 30;
 /** A lock whose holder stopped refreshing it this long ago is taken over (the holder died). */
 const LOCK_STALE_MS = 30_000;
 
+/** Prints the interpreter's installed distributions as a freeze, and the folders they live in. */
 const SYSTEM_FREEZE = [
-  'import importlib.metadata as m',
+  'import importlib.metadata as m, json, os, sys',
   "pins = sorted({(d.metadata['Name'], d.version) for d in m.distributions() if d.metadata['Name']}, key=lambda p: p[0].lower())",
-  "print('\\n'.join(f'{n}=={v}' for n, v in pins))",
+  "print(json.dumps({'freeze': ''.join(f'{n}=={v}\\n' for n, v in pins), 'dirs': [p for p in sys.path if p and os.path.isdir(p)]}))",
 ].join('\n');
+
+/** A system interpreter's freeze, valid while the interpreter and its package folders are unchanged. */
+interface SystemFreeze {
+  readonly python: string;
+  readonly stamp: string;
+  /** Each folder on sys.path with its mtime: installing or removing a package changes it. */
+  readonly dirs: readonly (readonly [string, number])[];
+  readonly freeze: string;
+}
 
 interface EnvRecord {
   readonly hash: string;
@@ -82,9 +92,9 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
     }
   }
 
+  /** The interpreter as it is. Asking it for its packages costs ~150 ms, so the answer is kept. */
   async #system(python: PythonInterpreter): Promise<PreparedEnvironment> {
-    const res = await runCommand(python.path, ['-c', SYSTEM_FREEZE]);
-    const freeze = res.code === 0 ? res.stdout.toString('utf8') : '';
+    const freeze = await this.#systemFreeze(python);
     return {
       kind: 'system',
       hash: null,
@@ -96,6 +106,24 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
       rebuiltBecause: null,
       buildMs: null,
     };
+  }
+
+  async #systemFreeze(python: PythonInterpreter): Promise<string> {
+    const cacheFile = join(this.#root, 'system-freezes.json');
+    const cached = (JSON.parse(await readFile(cacheFile, 'utf8').catch(() => '[]')) as SystemFreeze[]).filter((e) => e && e.python);
+    const stamp = stampOf(python.path);
+    const hit = cached.find((e) => e.python === python.path && e.stamp === stamp && e.dirs.every(([d, m]) => mtimeOf(d) === m));
+    if (hit) return hit.freeze;
+    const res = await runCommand(python.path, ['-c', SYSTEM_FREEZE]);
+    if (res.code !== 0) return '';
+    const { freeze, dirs } = JSON.parse(res.stdout.toString('utf8')) as { freeze: string; dirs: string[] };
+    const entry: SystemFreeze = { python: python.path, stamp, dirs: dirs.map((d) => [d, mtimeOf(d)] as const), freeze };
+    const next = [entry, ...cached.filter((e) => e.python !== python.path)].slice(0, 16);
+    await mkdir(this.#root, { recursive: true });
+    const tmp = `${cacheFile}.${process.pid}.tmp`;
+    await writeFile(tmp, JSON.stringify(next));
+    await rename(tmp, cacheFile);
+    return freeze;
   }
 
   async #reuse(dir: string, record: EnvRecord): Promise<PreparedEnvironment> {
@@ -299,6 +327,23 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
       removed++;
     }
     return removed;
+  }
+}
+
+function stampOf(path: string): string {
+  try {
+    const st = statSync(path);
+    return `${st.mtimeMs}:${st.size}`;
+  } catch {
+    return '';
+  }
+}
+
+function mtimeOf(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return -1;
   }
 }
 
