@@ -31,16 +31,23 @@ const LOCK_STALE_MS = 30_000;
 
 /** Prints the interpreter's installed distributions as a freeze, and the folders they live in. */
 const SYSTEM_FREEZE = [
-  'import importlib.metadata as m, json, os, sys',
+  'import importlib.metadata as m, json, site, sys',
   "pins = sorted({(d.metadata['Name'], d.version) for d in m.distributions() if d.metadata['Name']}, key=lambda p: p[0].lower())",
-  "print(json.dumps({'freeze': ''.join(f'{n}=={v}\\n' for n, v in pins), 'dirs': [p for p in sys.path if p and os.path.isdir(p)]}))",
+  // The user site folder counts even before it exists: `pip install --user` creates it.
+  "dirs = list(dict.fromkeys([p for p in sys.path if p] + [site.getusersitepackages()]))",
+  "print(json.dumps({'freeze': ''.join(f'{n}=={v}\\n' for n, v in pins), 'dirs': dirs}))",
 ].join('\n');
+
+/** Variables that change which folders an interpreter imports from. */
+const PATH_VARS = ['PYTHONPATH', 'PYTHONHOME', 'PYTHONUSERBASE', 'PYTHONNOUSERSITE', 'PYTHONSAFEPATH'];
 
 /** A system interpreter's freeze, valid while the interpreter and its package folders are unchanged. */
 interface SystemFreeze {
   readonly python: string;
+  /** The variables that change what the interpreter sees (PATH_VARS), as they were. */
+  readonly vars: string;
   readonly stamp: string;
-  /** Each folder on sys.path with its mtime: installing or removing a package changes it. */
+  /** Each folder on sys.path (and the user site) with its mtime, -1 if absent: installing or removing a package changes it. */
   readonly dirs: readonly (readonly [string, number])[];
   readonly freeze: string;
 }
@@ -112,13 +119,14 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
     const cacheFile = join(this.#root, 'system-freezes.json');
     const cached = (JSON.parse(await readFile(cacheFile, 'utf8').catch(() => '[]')) as SystemFreeze[]).filter((e) => e && e.python);
     const stamp = stampOf(python.path);
-    const hit = cached.find((e) => e.python === python.path && e.stamp === stamp && e.dirs.every(([d, m]) => mtimeOf(d) === m));
+    const vars = PATH_VARS.map((v) => `${v}=${process.env[v] ?? ''}`).join('\0');
+    const hit = cached.find((e) => e.python === python.path && e.vars === vars && e.stamp === stamp && e.dirs.every(([d, m]) => mtimeOf(d) === m));
     if (hit) return hit.freeze;
     const res = await runCommand(python.path, ['-c', SYSTEM_FREEZE]);
     if (res.code !== 0) return '';
     const { freeze, dirs } = JSON.parse(res.stdout.toString('utf8')) as { freeze: string; dirs: string[] };
-    const entry: SystemFreeze = { python: python.path, stamp, dirs: dirs.map((d) => [d, mtimeOf(d)] as const), freeze };
-    const next = [entry, ...cached.filter((e) => e.python !== python.path)].slice(0, 16);
+    const entry: SystemFreeze = { python: python.path, vars, stamp, dirs: dirs.map((d) => [d, mtimeOf(d)] as const), freeze };
+    const next = [entry, ...cached.filter((e) => !(e.python === python.path && e.vars === vars))].slice(0, 16);
     await mkdir(this.#root, { recursive: true });
     const tmp = `${cacheFile}.${process.pid}.tmp`;
     await writeFile(tmp, JSON.stringify(next));
