@@ -6,42 +6,29 @@
  * before a run exists; once a run exists it always ends with a status and a reason.
  */
 import { randomInt } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
 import { hostname } from 'node:os';
 import { contentHash } from '../core/canonical-json.js';
 import { RepriseError, isRepriseError } from '../core/errors.js';
 import { newRunId, newRunName } from '../core/ids.js';
 import { applyOverrides, parseOverride, type Params } from '../core/params.js';
-import { encodeNumber } from '../core/json-number.js';
 import type { RunRecord } from '../core/run.js';
-import {
-  MANIFEST_SCHEMA_VERSION,
-  type BlobRef,
-  type ManifestMetric,
-  type MetricSummary,
-  type RunManifest,
-  type RunStatus,
-  type StageRecord,
-} from '../core/run-manifest.js';
+import { MANIFEST_SCHEMA_VERSION, type RunManifest, type StageRecord } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { CapturedCode, CodeSource } from '../ports/code-source.js';
+import type { CodeSource } from '../ports/code-source.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
-import type { Executor, ProcessExit } from '../ports/executor.js';
-import type { HostProbe, PythonInterpreter } from '../ports/host-probe.js';
+import type { Executor } from '../ports/executor.js';
+import type { HostProbe } from '../ports/host-probe.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { processStartTime } from '../platform/process-identity.js';
-import { MetricsTailer, type MetricProblem } from './metrics-tailer.js';
-import { collectOutputs, outputSourcesFor } from './output-collector.js';
-import { installArgs, planEnvironment, type EnvironmentPlan } from './environment-plan.js';
+import { planEnvironment } from './environment-plan.js';
+import { LiveRun, messageOf, type RunPlan } from './live-run.js';
+import type { MetricProblem } from './metrics-tailer.js';
 import { loadProject, readParamsFile } from './project-loader.js';
-import { prepareWorkspace, removeWorkspace, runFolders, stageEnvironment, type RunFolders } from './run-workspace.js';
-import { StageLogs, type StreamName } from './stage-logs.js';
+import { prepareWorkspace, removeWorkspace, runFolders } from './run-workspace.js';
+import type { StreamName } from './stage-logs.js';
 
 /** How often a running run says it is alive; other machines judge it lost without it. */
 export const HEARTBEAT_MS = 5_000;
-/** How long a stage gets to stop after SIGTERM on cancel before SIGKILL. */
-export const CANCEL_GRACE_MS = 5_000;
 
 export interface RunObserver {
   /** The run exists: its id, name and manifest are recorded. */
@@ -232,278 +219,4 @@ export class RunService {
     }
     return `${newRunName()}-${randomInt(1000, 9999)}`;
   }
-}
-
-/** Everything resolved before a run is recorded. */
-interface RunPlan {
-  readonly manifest: RunManifest;
-  readonly captured: CapturedCode;
-  readonly python: PythonInterpreter | null;
-  readonly env: EnvironmentPlan | null;
-  readonly folders: RunFolders;
-  readonly declaredOutputs: readonly string[];
-  readonly modelName: string | null;
-  readonly stageEnv: ReadonlyMap<string, Record<string, string> | undefined>;
-  readonly observer: RunObserver;
-}
-
-/** One run from its first stage to its final status. */
-class LiveRun {
-  #manifest: RunManifest;
-  readonly #logs = new Map<string, StageLogs>();
-  readonly #tailer: MetricsTailer;
-  readonly folders: RunFolders;
-  readonly observer: RunObserver;
-  /** The venv stages run in, once prepared; null for the system interpreter. */
-  #venv: string | null = null;
-
-  constructor(
-    private readonly d: RunServiceDeps,
-    private readonly record: RunRecord,
-    private readonly plan: RunPlan,
-  ) {
-    this.#manifest = record.manifest;
-    this.folders = plan.folders;
-    this.observer = plan.observer;
-    this.#tailer = new MetricsTailer({
-      path: plan.folders.metrics,
-      store: d.store,
-      runId: record.id,
-      onProblem: (p) => plan.observer.metricProblem?.(p),
-    });
-  }
-
-  async #save(patch: { status?: RunStatus; startedAt?: number; endedAt?: number } = {}): Promise<void> {
-    await this.d.store.updateRun(this.record.id, { ...patch, manifest: this.#manifest });
-  }
-
-  #setStage(index: number, change: Partial<StageRecord>): StageRecord {
-    const stages = this.#manifest.execution.stages.map((s, i) => (i === index ? { ...s, ...change } : s));
-    this.#manifest = { ...this.#manifest, execution: { ...this.#manifest.execution, stages } };
-    return stages[index]!;
-  }
-
-  /** Builds or reuses the run's environment and records exactly what it is. */
-  async prepareEnvironment(): Promise<void> {
-    const plan = this.plan.env;
-    if (!plan) return;
-    let lockCopy: string | null = null;
-    let lockInput: BlobRef | null = null;
-    if (plan.lock) {
-      lockCopy = join(this.folders.root, 'lock.txt');
-      await writeFile(lockCopy, plan.lock.content);
-      lockInput = await this.d.blobs.putBytes(plan.lock.content);
-    }
-    const started = Date.now();
-    const env = await this.d.environments.prepare({
-      kind: plan.kind,
-      python: plan.python,
-      hash: plan.hash,
-      source: plan.lock ? `lock ${basename(plan.lock.path)}` : plan.requirements.join(', ') || 'system',
-      installArgs: installArgs(plan, this.folders.project, lockCopy),
-      onProgress: (line) => this.observer.envProgress?.(line),
-      onNotice: (message) => this.observer.warning?.(message),
-    });
-    this.#venv = env.path;
-    const lock = await this.d.blobs.putBytes(env.freeze);
-    this.#manifest = {
-      ...this.#manifest,
-      environment: {
-        ...this.#manifest.environment,
-        python: env.python,
-        resolved: {
-          kind: env.kind,
-          hash: env.hash,
-          source: plan.source,
-          path: env.path,
-          pythonVersion: env.python.version,
-          pipVersion: env.pipVersion,
-          lock,
-          lockInput,
-          pip: { ...plan.pip, extraIndexUrls: [...plan.pip.extraIndexUrls], findLinks: [...plan.pip.findLinks] },
-          cacheHit: env.cacheHit,
-          rebuiltBecause: env.rebuiltBecause,
-          buildMs: env.buildMs,
-          prepareMs: Date.now() - started,
-        },
-      },
-    };
-    await this.#save();
-    this.observer.envReady?.(env);
-  }
-
-  async execute(signal: AbortSignal | undefined): Promise<RunRecord> {
-    const startedAt = Date.now();
-    this.#manifest = { ...this.#manifest, status: 'running', execution: { ...this.#manifest.execution, startedAt } };
-    await this.#save({ status: 'running', startedAt });
-    this.#tailer.start();
-
-    const stages = this.#manifest.pipeline.stages;
-    for (let i = 0; i < stages.length; i++) {
-      const stage = stages[i]!;
-      if (signal?.aborted) return this.finish('canceled', { stage: stage.name, exitCode: null, message: 'canceled before this stage started', stderrTail: [] });
-      this.#setStage(i, { status: 'running', startedAt: Date.now() });
-      await this.#save();
-      this.observer.stageStarted?.(stage.name, i, stages.length);
-
-      const { exit, canceled, tail, spawnError } = await this.#runStage(stage.name, stage.cmd, signal);
-      const status = canceled ? 'canceled' : exit.exitCode === 0 ? 'succeeded' : 'failed';
-      const rec = this.#setStage(i, { status, endedAt: Date.now(), exitCode: exit.exitCode, signal: exit.signal });
-      this.observer.stageEnded?.(rec);
-      if (canceled) {
-        return this.finish('canceled', { stage: stage.name, exitCode: exit.exitCode, message: `canceled during stage ${stage.name}`, stderrTail: tail });
-      }
-      if (status === 'failed') {
-        return this.finish('failed', {
-          stage: stage.name,
-          exitCode: exit.exitCode,
-          message: spawnError ?? describeFailure(stage.name, stage.cmd, exit),
-          stderrTail: tail,
-        });
-      }
-      await this.#save();
-    }
-    return this.finish('succeeded', null);
-  }
-
-  async #runStage(name: string, cmd: string, signal: AbortSignal | undefined) {
-    const logs = new StageLogs(this.folders.logs, name, (stream, line) => this.observer.output?.(name, stream, line));
-    this.#logs.set(name, logs);
-    const env = stageEnvironment(this.d.env ?? process.env, {
-      runId: this.record.id,
-      project: this.record.project,
-      stage: name,
-      seed: this.#manifest.pipeline.seed,
-      folders: this.folders,
-      sdkPythonPath: this.d.sdkPythonPath,
-      venv: this.#venv,
-      extra: this.plan.stageEnv.get(name),
-    });
-    let canceled = false;
-    let exit: ProcessExit;
-    let spawnError: string | undefined;
-    const proc = this.d.executor.start({ command: cmd, cwd: this.folders.project, env });
-    logs.attach(proc.stdout, 'stdout');
-    logs.attach(proc.stderr, 'stderr');
-    const onAbort = (): void => {
-      canceled = true;
-      void proc.terminate(CANCEL_GRACE_MS);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
-    try {
-      exit = await proc.exited;
-    } catch (e) {
-      spawnError = `stage ${name} could not be started: ${messageOf(e)}`;
-      exit = { exitCode: null, signal: null };
-    } finally {
-      signal?.removeEventListener('abort', onAbort);
-    }
-    await logs.close();
-    return { exit, canceled, tail: logs.stderrTail, spawnError };
-  }
-
-  /** Stores logs, metrics and outputs, then records the final status. Never throws for a run's own failure. */
-  async finish(status: RunStatus, failure: RunManifest['failure']): Promise<RunRecord> {
-    const problems: string[] = [];
-    const attempt = async (what: string, fn: () => Promise<void>): Promise<void> => {
-      try {
-        await fn();
-      } catch (e) {
-        problems.push(`${what}: ${messageOf(e)}`);
-      }
-    };
-
-    await attempt('reading metrics', async () => {
-      const p = await this.#tailer.stop();
-      this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metricProblems: p } };
-      if (p.count > 0) this.observer.warning?.(`${p.count} line(s) of the metrics file could not be read; see \`reprise show\``);
-    });
-    await attempt('storing logs', async () => {
-      for (let i = 0; i < this.#manifest.execution.stages.length; i++) {
-        const stageName = this.#manifest.execution.stages[i]!.name;
-        const logs = this.#logs.get(stageName);
-        if (!logs) continue;
-        const [stdout, stderr, combined] = await Promise.all([
-          this.d.blobs.putFile(logs.paths.stdout),
-          this.d.blobs.putFile(logs.paths.stderr),
-          this.d.blobs.putFile(logs.paths.combined),
-        ]);
-        this.#setStage(i, { logs: { stdout, stderr, combined } });
-      }
-    });
-    await attempt('storing outputs', async () => {
-      const { artifacts, skipped } = await collectOutputs(
-        outputSourcesFor({
-          outputDir: this.folders.outputs,
-          modelDir: this.folders.model,
-          projectWorkspace: this.folders.project,
-          declared: this.plan.declaredOutputs,
-        }),
-        this.d.blobs,
-      );
-      for (const s of skipped) this.observer.warning?.(`not stored: ${s}`);
-      const modelFiles = artifacts.filter((a) => a.path.startsWith('model/'));
-      const metricsFile = (await stat(this.folders.metrics).catch(() => undefined))?.size
-        ? await this.d.blobs.putFile(this.folders.metrics)
-        : null;
-      await this.d.store.setArtifacts(this.record.id, artifacts);
-      this.#manifest = {
-        ...this.#manifest,
-        outputs: {
-          ...this.#manifest.outputs,
-          artifacts,
-          metricsFile,
-          model: modelFiles.length
-            ? { path: 'model', name: this.plan.modelName, files: modelFiles.length, bytes: modelFiles.reduce((n, a) => n + a.size, 0) }
-            : null,
-        },
-      };
-    });
-    await attempt('summarising metrics', async () => {
-      const summaries = (await this.d.store.metricSummaries([this.record.id])).get(this.record.id) ?? {};
-      this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metrics: encodeSummaries(summaries) } };
-    });
-
-    let finalStatus = status;
-    let finalFailure = failure;
-    if (problems.length > 0 && status === 'succeeded') {
-      finalStatus = 'failed';
-      finalFailure = { stage: null, exitCode: null, message: `the stages succeeded but ${problems.join('; ')}`, stderrTail: [] };
-    } else if (problems.length > 0 && failure) {
-      finalFailure = { ...failure, message: `${failure.message}; also ${problems.join('; ')}` };
-    }
-    const endedAt = Date.now();
-    const stages = this.#manifest.execution.stages.map((s) => (s.status === 'pending' ? { ...s, status: 'skipped' as const } : s));
-    this.#manifest = {
-      ...this.#manifest,
-      status: finalStatus,
-      failure: finalFailure,
-      execution: { ...this.#manifest.execution, endedAt, stages },
-    };
-    await this.#save({ status: finalStatus, endedAt });
-    const saved = await this.d.store.getRun(this.record.id);
-    if (!saved) throw new RepriseError('REPRISE_ERR_INTERNAL', `run ${this.record.id} vanished from the store while it ran. This is a bug in Reprise.`);
-    return saved;
-  }
-}
-
-function encodeSummaries(s: Record<string, MetricSummary>): Record<string, ManifestMetric> {
-  const out: Record<string, ManifestMetric> = {};
-  for (const [k, v] of Object.entries(s)) {
-    out[k] = { last: encodeNumber(v.last), lastStep: v.lastStep, min: encodeNumber(v.min), max: encodeNumber(v.max), count: v.count };
-  }
-  return out;
-}
-
-function describeFailure(stage: string, cmd: string, exit: ProcessExit): string {
-  if (exit.signal) return `stage ${stage} was killed by ${exit.signal}`;
-  if (exit.exitCode === 127) return `stage ${stage} failed: command not found (exit 127) running \`${cmd}\``;
-  if (exit.exitCode === 126) return `stage ${stage} failed: command not executable (exit 126) running \`${cmd}\``;
-  return `stage ${stage} failed with exit code ${exit.exitCode}`;
-}
-
-function messageOf(e: unknown): string {
-  if (isRepriseError(e)) return e.message;
-  return e instanceof Error ? e.message : String(e);
 }
