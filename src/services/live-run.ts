@@ -91,7 +91,7 @@ export class LiveRun {
       source: plan.lock ? `lock ${basename(plan.lock.path)}` : plan.requirements.join(', ') || 'system',
       installArgs: installArgs(plan, this.folders.project, lockCopy),
       onProgress: (line) => this.observer.envProgress?.(line),
-      onNotice: (message) => this.observer.warning?.(message),
+      onNotice: (message) => this.observer.notice?.(message),
     });
     this.#venv = env.path;
     const lock = await this.d.blobs.putBytes(env.freeze);

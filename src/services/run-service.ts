@@ -41,6 +41,8 @@ export interface RunObserver {
   output?(stage: string, stream: StreamName, line: string): void;
   stageEnded?(stage: StageRecord): void;
   metricProblem?(problem: MetricProblem): void;
+  /** Something worth saying that is not wrong: waiting for another run, rebuilding a damaged environment. */
+  notice?(message: string): void;
   warning?(message: string): void;
 }
 

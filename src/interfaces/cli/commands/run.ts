@@ -79,6 +79,9 @@ export function registerRun(program: Command, ctx: CliContext): void {
         metricProblem(p) {
           say(`metrics line ${p.line} skipped: ${p.problem}`);
         },
+        notice(message) {
+          say(message);
+        },
         warning(message) {
           say(`warning: ${message}`);
         },
