@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { environmentHash, nestedRequirementFiles, pipOptionArgs, pipOptionsFrom, type EnvironmentKeyInput } from './environment-key.js';
+import { environmentHash, nestedRequirementFiles, normalizeRequirements, pipOptionArgs, pipOptionsFrom, type EnvironmentKeyInput } from './environment-key.js';
 
 const base: EnvironmentKeyInput = {
   pythonVersion: '3.11.7',
   platform: 'linux-x64',
   source: 'requirements',
-  files: [{ path: 'requirements.txt', sha256: 'a'.repeat(64) }],
+  files: [{ path: 'requirements.txt', text: 'numpy==1.26.4\n' }],
   pip: pipOptionsFrom(undefined),
 };
 
@@ -17,12 +17,28 @@ describe('environmentHash', () => {
       { ...base, pythonVersion: '3.11.8' },
       { ...base, platform: 'linux-arm64' },
       { ...base, source: 'lock' },
-      { ...base, files: [{ path: 'requirements.txt', sha256: 'b'.repeat(64) }] },
+      { ...base, files: [{ path: 'requirements.txt', text: 'numpy==1.26.3\n' }] },
+      { ...base, files: [{ path: 'requirements.txt', text: 'numpy==1.26.4\nscipy==1.11.4\n' }] },
       { ...base, pip: { ...base.pip, noIndex: true } },
       { ...base, pip: { ...base.pip, indexUrl: 'https://mirror.example/simple' } },
     ];
     const hashes = new Set([environmentHash(base), ...variants.map(environmentHash)]);
     expect(hashes.size).toBe(variants.length + 1);
+  });
+});
+
+describe('what counts as a change of requirements', () => {
+  it('ignores comments, blank lines, spacing and line continuations', () => {
+    const tidy = { ...base, files: [{ path: 'requirements.txt', text: 'numpy==1.26.4\nscipy>=1.11 ; python_version >= "3.9"\n' }] };
+    const messy = {
+      ...base,
+      files: [{ path: 'requirements.txt', text: '# pinned for the paper\n\n  numpy==1.26.4   # fast\r\nscipy>=1.11 \\\n  ; python_version >= "3.9"\n\n' }],
+    };
+    expect(environmentHash(messy)).toBe(environmentHash(tidy));
+  });
+
+  it('keeps what pip reads, # inside a URL fragment included', () => {
+    expect(normalizeRequirements('pkg @ https://host/pkg.whl#sha256=abc  # pinned\n')).toBe('pkg @ https://host/pkg.whl#sha256=abc');
   });
 });
 

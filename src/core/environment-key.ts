@@ -2,9 +2,10 @@
  * @module core/environment-key
  * What identifies a built environment: the exact interpreter version, the platform, the
  * contents of every requirements file (or of the lock) and the pip options. Equal keys
- * mean an environment can be reused; any change means a new one.
+ * mean an environment can be reused; a change that pip would see means a new one. Comments,
+ * blank lines and spacing in requirements files are not such a change.
  */
-import { contentHash } from './canonical-json.js';
+import { contentHash, sha256Hex } from './canonical-json.js';
 
 export interface PipOptions {
   readonly indexUrl: string | null;
@@ -19,14 +20,25 @@ export interface EnvironmentKeyInput {
   /** e.g. linux-x64. */
   readonly platform: string;
   readonly source: 'requirements' | 'lock';
-  /** Every file pip reads, nested `-r`/`-c` files included, with its sha256, in order. */
-  readonly files: readonly { readonly path: string; readonly sha256: string }[];
+  /** Every file pip reads (nested `-r`/`-c` files included), or the lock, with its text, in order. */
+  readonly files: readonly { readonly path: string; readonly text: string }[];
   readonly pip: PipOptions;
 }
 
 /** The environment's hash: 64 hex characters. */
 export function environmentHash(input: EnvironmentKeyInput): string {
-  return contentHash({ v: 1, ...input }).slice('sha256:'.length);
+  const files = input.files.map((f) => ({ path: f.path, sha256: sha256Hex(normalizeRequirements(f.text)) }));
+  return contentHash({ v: 2, ...input, files }).slice('sha256:'.length);
+}
+
+/** A requirements file as pip reads it: continuations joined, comments, spacing and blank lines gone. */
+export function normalizeRequirements(text: string): string {
+  return text
+    .replace(/\\\r?\n/g, ' ')
+    .split(/\r?\n/)
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trim().replace(/\s+/g, ' '))
+    .filter((line) => line !== '')
+    .join('\n');
 }
 
 export function pipOptionsFrom(env: {

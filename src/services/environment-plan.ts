@@ -40,7 +40,8 @@ export async function planEnvironment(
   const env = project.config.env;
   const req = env?.requirements;
   const requirements = req === undefined ? [] : Array.isArray(req) ? req : [req];
-  const files = (await readRequirementFiles(project.dir, requirements)).map(({ path, sha256 }) => ({ path, sha256 }));
+  const read = await readRequirementFiles(project.dir, requirements);
+  const files = read.map(({ path, sha256 }) => ({ path, sha256 }));
   const pip = pipOptionsFrom(env);
   let lock: EnvironmentPlan['lock'] = null;
   if (lockFile !== undefined) {
@@ -66,7 +67,7 @@ export async function planEnvironment(
         pythonVersion: python.version,
         platform,
         source: source as 'requirements' | 'lock',
-        files: lock ? [{ path: 'lock', sha256: sha256Hex(lock.content) }] : files,
+        files: lock ? [{ path: 'lock', text: lock.content.toString('utf8') }] : read.map((f) => ({ path: f.path, text: f.content.toString('utf8') })),
         pip,
       });
   return { kind, source, hash, python, requirements, files, lock, pip };

@@ -9,7 +9,6 @@ import { createHash } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
-import { sha256Hex } from '../core/canonical-json.js';
 import { renderDockerfile } from '../core/dockerfile.js';
 import { environmentHash, pipOptionsFrom } from '../core/environment-key.js';
 import { RepriseError } from '../core/errors.js';
@@ -118,18 +117,18 @@ export class ImageService {
     const reqs = config.env?.requirements;
     const requirements = reqs === undefined ? [] : Array.isArray(reqs) ? reqs : [reqs];
     let env: Parameters<typeof renderDockerfile>[0]['env'];
-    let keyFiles: { path: string; sha256: string }[];
+    let keyFiles: { path: string; text: string }[];
     if (lock) {
       await writeFile(join(envDir, 'lock.txt'), lock);
       env = { kind: 'lock', file: 'lock.txt' };
-      keyFiles = [{ path: 'lock', sha256: sha256Hex(lock) }];
+      keyFiles = [{ path: 'lock', text: lock.toString('utf8') }];
     } else {
       const files = await readRequirementFiles(projectDir, requirements);
       for (const f of files) {
         await mkdir(dirname(join(envDir, f.path)), { recursive: true });
         await writeFile(join(envDir, f.path), f.content);
       }
-      keyFiles = files.map(({ path, sha256 }) => ({ path, sha256 }));
+      keyFiles = files.map((f) => ({ path: f.path, text: f.content.toString('utf8') }));
       env = requirements.length ? { kind: 'requirements', files: requirements.map((r) => normalize(r)) } : { kind: 'none' };
     }
     // A local wheelhouse (find_links) goes into the image's context too.

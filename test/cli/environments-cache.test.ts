@@ -300,3 +300,22 @@ describe('cached environments', () => {
   });
 });
 
+
+describe('what counts as changed requirements', () => {
+  const sb = sandbox();
+  afterAll(() => sb.cleanup());
+
+  it('reuses the environment when requirements.txt changes only in comments, blank lines or spacing', { timeout: BUILD_TIMEOUT }, async () => {
+    const dir = gitProject(sb, {
+      'reprise.yaml': 'name: tidy\nenv:\n  requirements: requirements.txt\nstages:\n  - { name: a, cmd: python -c "import six" }\n',
+      'requirements.txt': REQ_SIX,
+    });
+    const first = await repriseJson(sb, dir, ['run']);
+    writeFileSync(join(dir, 'requirements.txt'), `# pinned for the paper\n\n${REQ_SIX.trim()}    # keep\n`);
+    const second = await repriseJson(sb, dir, ['run']);
+    const [a, b] = [first.manifest.environment.resolved, second.manifest.environment.resolved];
+    expect(b).toMatchObject({ hash: a.hash, path: a.path, cacheHit: true });
+    // The file itself is still recorded as it was, byte for byte.
+    expect(second.manifest.environment.requirements[0].sha256).not.toBe(first.manifest.environment.requirements[0].sha256);
+  });
+});
