@@ -8,6 +8,7 @@ const spec: DockerfileSpec = {
   env: { kind: 'requirements', files: ['requirements.txt', 'extra/gpu.txt'] },
   pip: pipOptionsFrom({ index_url: 'https://mirror.example/simple', find_links: 'wheels' }),
   envHash: 'e'.repeat(64),
+  tag: 'reprise/iris:0123456789ab',
   commit: 'c'.repeat(40),
   subdir: 'models/iris',
 };
@@ -26,6 +27,8 @@ describe('renderDockerfile', () => {
     expect(lines).toContain('WORKDIR /workspace/models/iris');
     expect(text).toContain(`dev.reprise.env-hash="${'e'.repeat(64)}"`);
     expect(text).toContain(`org.opencontainers.image.revision="${'c'.repeat(40)}"`);
+    // Runs inside the image record which image they ran in.
+    expect(lines).toContain('ENV REPRISE_IMAGE=reprise/iris:0123456789ab');
   });
 
   it('installs a lock when given one, and nothing when there is no environment', () => {

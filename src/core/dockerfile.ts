@@ -19,6 +19,8 @@ export interface DockerfileSpec {
   readonly pip: PipOptions;
   /** The environment key, when there is one: recorded as a label. */
   readonly envHash: string | null;
+  /** The image's own reference, so runs inside it can record which image they ran in. */
+  readonly tag: string;
   readonly commit: string;
   /** The project's folder inside the repository, '' at its root. */
   readonly subdir: string;
@@ -65,6 +67,7 @@ export function renderDockerfile(spec: DockerfileSpec): string {
     `COPY code/ ${p.code}/`,
     `WORKDIR ${workdir}`,
     `LABEL org.opencontainers.image.revision="${spec.commit}" dev.reprise.project="${spec.project}"${spec.envHash ? ` dev.reprise.env-hash="${spec.envHash}"` : ''}`,
+    `ENV REPRISE_IMAGE=${spec.tag}`,
     // The image's environment is already built: the runner uses it as it is.
     'ENTRYPOINT ["reprise"]',
     'CMD ["run", "--no-git", "--system-env"]',

@@ -61,6 +61,8 @@ export const environmentSchema = z.object({
   repriseVersion: z.string(),
   nodeVersion: z.string(),
   requirements: z.array(z.object({ path: z.string(), sha256: z.string() })),
+  /** The container image the run ran in, when it ran in one: from REPRISE_IMAGE (and REPRISE_IMAGE_DIGEST). */
+  image: z.object({ ref: z.string(), digest: z.string().nullable() }).nullable(),
   /** The environment the stages ran in; null until it is prepared. */
   resolved: z
     .object({

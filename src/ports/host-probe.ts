@@ -5,7 +5,7 @@
  */
 import type { EnvironmentFacts } from '../core/run-manifest.js';
 
-export type HostFacts = Omit<EnvironmentFacts, 'python' | 'repriseVersion' | 'requirements' | 'resolved'>;
+export type HostFacts = Omit<EnvironmentFacts, 'python' | 'repriseVersion' | 'requirements' | 'resolved' | 'image'>;
 
 export interface PythonInterpreter {
   /** The executable as the interpreter reports it (sys.executable): not a version manager's shim. */

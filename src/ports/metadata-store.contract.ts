@@ -68,6 +68,7 @@ export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): 
       repriseVersion: '0.1.0',
       nodeVersion: 'v20.0.0',
       requirements: [{ path: 'requirements.txt', sha256: SHA_A }],
+      image: null,
       resolved: null,
     },
     pipeline: {

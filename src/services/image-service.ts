@@ -43,6 +43,8 @@ export interface ImageRequest {
   readonly lockFile?: string;
   /** Take commit, lock and Python version from this run. */
   readonly run?: string;
+  /** The image reference (default reprise/<project>:<hash of environment key and commit>). */
+  readonly tag?: string;
 }
 
 export interface PreparedContext {
@@ -142,9 +144,9 @@ export class ImageService {
       : environmentHash({ pythonVersion, platform: `linux-${process.arch}`, source: env.kind, files: keyFiles, pip });
 
     await this.#copyRunner(join(dest, 'reprise'));
-    const dockerfile = renderDockerfile({ project, pythonVersion, env, pip, envHash, commit: exported.commit, subdir: exported.subdir });
+    const tag = req.tag ?? `reprise/${project.toLowerCase()}:${createHash('sha256').update(`${envHash ?? 'none'}\n${exported.commit}`).digest('hex').slice(0, 12)}`;
+    const dockerfile = renderDockerfile({ project, pythonVersion, env, pip, envHash, tag, commit: exported.commit, subdir: exported.subdir });
     await writeFile(join(dest, 'Dockerfile'), dockerfile);
-    const tag = `reprise/${project.toLowerCase()}:${createHash('sha256').update(`${envHash ?? 'none'}\n${exported.commit}`).digest('hex').slice(0, 12)}`;
     return { dir: dest, dockerfile, tag, project, commit: exported.commit, envHash, dirty: exported.dirty && !run };
   }
 
@@ -176,12 +178,12 @@ export class ImageService {
     });
   }
 
-  async build(req: ImageRequest & { tag?: string; engine?: string }, onLine: (line: string) => void): Promise<ImageRecord & { dirty: boolean }> {
+  async build(req: ImageRequest & { engine?: string }, onLine: (line: string) => void): Promise<ImageRecord & { dirty: boolean }> {
     const engine = await this.engine(req.engine);
     const dir = await mkdtemp(join(tmpdir(), 'reprise-image-'));
     try {
       const ctx = await this.prepareContext(req, join(dir, 'context'));
-      const ref = req.tag ?? ctx.tag;
+      const ref = ctx.tag;
       const res = await engine.build(ctx.dir, ref, onLine);
       if (!res.ok) {
         throw new RepriseError('REPRISE_ERR_IMAGE_BUILD_FAILED', `${engine.name} build failed:\n${res.tail.join('\n')}`, { details: { output: res.tail } });

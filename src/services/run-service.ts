@@ -174,7 +174,14 @@ export class RunService {
         overrides: overrides.map((o) => ({ key: o.path.join('.'), value: o.value })),
         hash: contentHash(params),
       },
-      environment: { ...facts, python, repriseVersion: this.#d.repriseVersion, requirements: [...(env?.files ?? [])], resolved: null },
+      environment: {
+        ...facts,
+        python,
+        repriseVersion: this.#d.repriseVersion,
+        requirements: [...(env?.files ?? [])],
+        image: await this.#image(),
+        resolved: null,
+      },
       pipeline: {
         configFile: 'reprise.yaml',
         stages: project.config.stages.map((s) => ({ name: s.name, cmd: s.cmd })),
@@ -211,6 +218,19 @@ export class RunService {
       stageEnv: new Map(project.config.stages.map((s) => [s.name, s.env])),
       observer: req.observer ?? {},
     };
+  }
+
+  /**
+   * The image this process runs in, if any. The image names itself (its Dockerfile sets
+   * REPRISE_IMAGE); its digest comes from whoever started the container
+   * (REPRISE_IMAGE_DIGEST), or from the record `reprise image build` made here.
+   */
+  async #image(): Promise<RunManifest['environment']['image']> {
+    const env = this.#d.env ?? process.env;
+    const ref = env.REPRISE_IMAGE;
+    if (!ref) return null;
+    const digest = env.REPRISE_IMAGE_DIGEST || (await this.#d.store.listImages()).find((i) => i.ref === ref)?.digest || null;
+    return { ref, digest };
   }
 
   /** A generated name no other run has, so a name alone finds a run. */

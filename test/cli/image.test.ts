@@ -87,15 +87,26 @@ describe('reprise image', () => {
     expect(spawnSync('python3', ['-m', 'venv', venv]).status).toBe(0);
     const pip = spawnSync(join(venv, 'bin', 'pip'), ['install', '-q', '-r', join(ctxDir, 'env', 'requirements.txt'), '--find-links', join(ctxDir, 'env', 'wheels'), '--no-index'], { encoding: 'utf8' });
     expect(pip.status, pip.stderr).toBe(0);
+    // The image names itself in its environment; whoever starts the container adds the digest.
+    const imageRef = /^ENV REPRISE_IMAGE=(\S+)$/m.exec(res.stdout)?.[1];
+    expect(imageRef).toMatch(/^reprise\/imaging:[0-9a-f]{12}$/);
+    const digest = `sha256:${'d'.repeat(64)}`;
     const inside = spawnSync(process.execPath, [join(ctxDir, 'reprise', 'bin', 'reprise.js'), 'run', '--no-git', '--system-env', '--json'], {
       cwd: join(ctxDir, 'code', 'ml'),
-      env: { ...sb.env, PATH: `${join(venv, 'bin')}:${process.env.PATH}`, REPRISE_HOME: join(sb.root, 'image-home') },
+      env: {
+        ...sb.env,
+        PATH: `${join(venv, 'bin')}:${process.env.PATH}`,
+        REPRISE_HOME: join(sb.root, 'image-home'),
+        REPRISE_IMAGE: imageRef,
+        REPRISE_IMAGE_DIGEST: digest,
+      },
       encoding: 'utf8',
     });
     expect(inside.status, inside.stderr).toBe(0);
     const run = JSON.parse(inside.stdout);
     expect(run.status).toBe('succeeded');
     expect(run.manifest.environment.resolved.kind).toBe('system');
+    expect(run.manifest.environment.image).toEqual({ ref: imageRef, digest });
     expect(run.manifest.environment.python.path).toBe(join(venv, 'bin', 'python3'));
     expect(inside.stderr).toContain(`[train] trained {'epochs': 1} ${venv}`);
   });

@@ -64,6 +64,7 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   out.push(`  gpus      ${e.gpus.length ? e.gpus.map((g) => `${g.name}${g.memoryMiB ? ` ${g.memoryMiB} MiB` : ''}`).join(', ') : 'none'}`);
   out.push(`  user      ${e.user} · reprise ${e.repriseVersion} · node ${e.nodeVersion}`);
   for (const r of e.requirements) out.push(`  requires  ${r.path} sha256:${r.sha256.slice(0, 16)}…`);
+  if (e.image) out.push(`  image     ${e.image.ref}${e.image.digest ? ` (${e.image.digest})` : ''}`);
   const env = e.resolved;
   if (env) {
     const how = env.kind === 'system' ? 'the interpreter as it is' : `venv ${env.hash?.slice(0, 12)} from ${env.source}, ${env.cacheHit ? 'reused' : `built in ${formatDuration(env.buildMs)}`}`;
