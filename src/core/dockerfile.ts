@@ -6,6 +6,7 @@
  * context it expects is laid out by services/image-service.
  */
 import { pipOptionArgs, type PipOptions } from './environment-key.js';
+import { shellQuote } from './shell-quote.js';
 
 /** The Node.js image the runner's `node` binary is copied from: Debian 12, like the Python base. */
 export const NODE_IMAGE = 'node:20-bookworm-slim';
@@ -74,8 +75,4 @@ export function renderDockerfile(spec: DockerfileSpec): string {
     '',
   ];
   return lines.join('\n');
-}
-
-function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=@+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }

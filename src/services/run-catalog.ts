@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RepriseError } from '../core/errors.js';
 import type { RunRecord } from '../core/run.js';
-import type { Artifact, MetricSummary, RunStatus } from '../core/run-manifest.js';
+import { isActive, type Artifact, type MetricSummary, type RunStatus } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore, StoredMetricPoint } from '../ports/metadata-store.js';
 import { reconcileLostRuns } from './liveness.js';
@@ -114,7 +114,7 @@ export class RunCatalog {
     }
     const paths = stageLogPaths(join(this.#runsDir, run.id, 'logs'), stage);
     const data = await readFrom(paths[stream], offset);
-    const ended = !['preparing', 'running', 'queued'].includes(run.status);
+    const ended = !isActive(run.status);
     return { data, complete: ended && rec?.status !== 'running' };
   }
 

@@ -8,6 +8,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Params } from '../core/params.js';
+import { shellQuote } from '../core/shell-quote.js';
 import type { ProjectConfig } from '../core/project-config.js';
 import type { CapturedCode } from '../ports/code-source.js';
 import type { PythonInterpreter } from '../ports/host-probe.js';
@@ -66,10 +67,6 @@ export async function prepareWorkspace(
     const shim = `#!/bin/sh\nexec ${shellQuote(python.path)} "$@"\n`;
     for (const name of ['python', 'python3']) await writeFile(join(folders.bin, name), shim, { mode: 0o755 });
   }
-}
-
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 export async function removeWorkspace(folders: RunFolders): Promise<void> {

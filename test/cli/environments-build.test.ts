@@ -92,6 +92,14 @@ describe('building environments offline, failing, and repairing them', () => {
     return { code: res.code, stderr: res.stderr, run: JSON.parse(res.stdout) };
   };
 
+  /** Commits a wheel into the project's wheelhouse and a requirements file asking for it. */
+  const requireWheel = (): void => {
+    makeWheel(join(dir, 'wheels'), 'reprisewheel', '0.1.0');
+    writeFileSync(join(dir, 'requirements.txt'), 'reprisewheel==0.1.0\n');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', 'a real requirement');
+  };
+
   it('fails a run whose requirement does not exist while preparing, leaving no environment; a fixed file then works', { timeout: BUILD_TIMEOUT }, async () => {
     const failed = await run();
     expect(failed.code).toBe(1);
@@ -110,10 +118,7 @@ describe('building environments offline, failing, and repairing them', () => {
     expect(storeFolders(sb)).toEqual([]);
     expect(readdirSync(join(sb.home, 'envs')).filter((n) => n !== 'store')).toEqual([]);
 
-    makeWheel(join(dir, 'wheels'), 'reprisewheel', '0.1.0');
-    writeFileSync(join(dir, 'requirements.txt'), 'reprisewheel==0.1.0\n');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'a real requirement');
+    requireWheel();
     const fixed = await run();
     expect(fixed.code, fixed.stderr).toBe(0);
     expect(fixed.run.status).toBe('succeeded');
@@ -122,12 +127,7 @@ describe('building environments offline, failing, and repairing them', () => {
   });
 
   it('builds offline from a wheelhouse committed in the project', { timeout: BUILD_TIMEOUT }, async () => {
-    if (!existsSync(join(dir, 'wheels', 'reprisewheel-0.1.0-py3-none-any.whl'))) {
-      makeWheel(join(dir, 'wheels'), 'reprisewheel', '0.1.0');
-      writeFileSync(join(dir, 'requirements.txt'), 'reprisewheel==0.1.0\n');
-      git(dir, 'add', '-A');
-      git(dir, 'commit', '-q', '-m', 'a real requirement');
-    }
+    if (!existsSync(join(dir, 'wheels', 'reprisewheel-0.1.0-py3-none-any.whl'))) requireWheel();
     const res = await run();
     expect(res.code, res.stderr).toBe(0);
     const r = res.run.manifest.environment.resolved;

@@ -8,11 +8,13 @@
  * on PATH, the version-manager variables, the nearest .python-version), and trusted only
  * while the real interpreter file is unchanged.
  */
-import { access, constants, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { RepriseError } from '../../core/errors.js';
 import type { HostFacts, HostProbe, PythonInterpreter } from '../../ports/host-probe.js';
+import { fileStamp } from '../../platform/file-stamp.js';
+import { findOnPath } from '../../platform/find-on-path.js';
 import { runCommand } from '../../platform/run-command.js';
 
 // sys.executable as the interpreter reports it: a venv's python must stay a venv path.
@@ -99,20 +101,20 @@ export class LocalHostProbe implements HostProbe {
     const key = await this.#cacheKey(executable, projectDir);
     const cache = await this.#readCache();
     const hit = cache.find((e) => e.key === key);
-    if (hit && (await stampOf(hit.path)) === hit.stamp) return { path: hit.path, version: hit.version };
+    if (hit && fileStamp(hit.path) === hit.stamp) return { path: hit.path, version: hit.version };
 
     const res = await runCommand(executable, ['-c', PYTHON_INFO], { cwd: projectDir, env: this.#env }).catch(() => undefined);
     if (!res || res.code !== 0) return null;
     const [path, version] = res.stdout.toString('utf8').trim().split('\n');
     if (!path || !version) return null;
     const found = { path: path.trim(), version: version.trim() };
-    const stamp = await stampOf(found.path);
+    const stamp = fileStamp(found.path);
     if (stamp) await this.#writeCache([{ key, ...found, stamp }, ...cache.filter((e) => e.key !== key)].slice(0, 32));
     return found;
   }
 
   async #cacheKey(executable: string, projectDir: string): Promise<string> {
-    const parts = [executable, (await stampOf(executable)) ?? '', ...SELECTOR_VARS.map((v) => `${v}=${this.#env[v] ?? ''}`)];
+    const parts = [executable, fileStamp(executable) ?? '', ...SELECTOR_VARS.map((v) => `${v}=${this.#env[v] ?? ''}`)];
     for (let dir = projectDir; ; dir = dirname(dir)) {
       const pinned = await readFile(join(dir, '.python-version'), 'utf8').catch(() => undefined);
       if (pinned !== undefined) {
@@ -147,27 +149,8 @@ export class LocalHostProbe implements HostProbe {
     }
   }
 
-  async #which(name: string): Promise<string | undefined> {
-    for (const dir of this.#path.split(delimiter)) {
-      if (!dir) continue;
-      const candidate = join(dir, name);
-      try {
-        await access(candidate, constants.X_OK);
-        return candidate;
-      } catch {
-        // not here
-      }
-    }
-    return undefined;
-  }
-}
-
-async function stampOf(path: string): Promise<string | undefined> {
-  try {
-    const st = await stat(path);
-    return `${st.mtimeMs}:${st.size}`;
-  } catch {
-    return undefined;
+  #which(name: string): Promise<string | undefined> {
+    return findOnPath(name, this.#path);
   }
 }
 

@@ -2,9 +2,8 @@
  * docker or podman through their command-line tools, which take the same arguments for
  * what Reprise asks of them.
  */
-import { access, constants } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
 import type { ContainerEngine } from '../../../ports/container-engine.js';
+import { findOnPath } from '../../../platform/find-on-path.js';
 import { runCommand, streamCommand } from '../../../platform/run-command.js';
 
 const TAIL_LINES = 30;
@@ -24,17 +23,8 @@ export class CliContainerEngine implements ContainerEngine {
     this.#env = env;
   }
 
-  async #binary(): Promise<string | undefined> {
-    for (const dir of (this.#env.PATH ?? '').split(delimiter)) {
-      if (!dir) continue;
-      try {
-        await access(join(dir, this.name), constants.X_OK);
-        return join(dir, this.name);
-      } catch {
-        // not here
-      }
-    }
-    return undefined;
+  #binary(): Promise<string | undefined> {
+    return findOnPath(this.name, this.#env.PATH ?? '');
   }
 
   async check(): Promise<{ ok: true } | { ok: false; reason: string }> {

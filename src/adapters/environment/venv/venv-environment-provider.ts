@@ -18,6 +18,7 @@ import lockfile from 'proper-lockfile';
 import { RepriseError } from '../../../core/errors.js';
 import type { EnvironmentInfo, EnvironmentProvider, EnvironmentRequest, PreparedEnvironment } from '../../../ports/environment-provider.js';
 import type { PythonInterpreter } from '../../../ports/host-probe.js';
+import { fileStamp } from '../../../platform/file-stamp.js';
 import { runCommand, streamCommand } from '../../../platform/run-command.js';
 import { walkFiles } from '../../../platform/walk-files.js';
 
@@ -118,7 +119,7 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
   async #systemFreeze(python: PythonInterpreter): Promise<string> {
     const cacheFile = join(this.#root, 'system-freezes.json');
     const cached = (JSON.parse(await readFile(cacheFile, 'utf8').catch(() => '[]')) as SystemFreeze[]).filter((e) => e && e.python);
-    const stamp = stampOf(python.path);
+    const stamp = fileStamp(python.path) ?? '';
     const vars = PATH_VARS.map((v) => `${v}=${process.env[v] ?? ''}`).join('\0');
     const hit = cached.find((e) => e.python === python.path && e.vars === vars && e.stamp === stamp && e.dirs.every(([d, m]) => mtimeOf(d) === m));
     if (hit) return hit.freeze;
@@ -259,12 +260,7 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
     let told = false;
     for (;;) {
       try {
-        return await lockfile.lock(join(this.#root, hash), {
-          lockfilePath: join(this.#root, `${hash}.lock`),
-          realpath: false,
-          stale: LOCK_STALE_MS,
-          retries: 0,
-        });
+        return await lockfile.lock(join(this.#root, hash), this.#lockOptions(hash));
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
         if (!told) onWait();
@@ -272,6 +268,11 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
         await sleep(250);
       }
     }
+  }
+
+  /** One lock file per environment key; never waited on here, the callers decide. */
+  #lockOptions(hash: string): { lockfilePath: string; realpath: false; stale: number; retries: 0 } {
+    return { lockfilePath: join(this.#root, `${hash}.lock`), realpath: false, stale: LOCK_STALE_MS, retries: 0 };
   }
 
   async list(): Promise<EnvironmentInfo[]> {
@@ -300,7 +301,7 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
     if (!HASH.test(hash)) return false;
     let release: () => Promise<void>;
     try {
-      release = await lockfile.lock(join(this.#root, hash), { lockfilePath: join(this.#root, `${hash}.lock`), realpath: false, stale: LOCK_STALE_MS, retries: 0 });
+      release = await lockfile.lock(join(this.#root, hash), this.#lockOptions(hash));
     } catch {
       return false;
     }
@@ -328,22 +329,13 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
       // A build in progress holds its environment's lock; what it writes is not an orphan.
       const hash = name.slice(0, 64);
       const building = await lockfile
-        .check(join(this.#root, hash), { lockfilePath: join(this.#root, `${hash}.lock`), realpath: false, stale: LOCK_STALE_MS })
+        .check(join(this.#root, hash), this.#lockOptions(hash))
         .catch(() => false);
       if (building) continue;
       await rm(dir, { recursive: true, force: true });
       removed++;
     }
     return removed;
-  }
-}
-
-function stampOf(path: string): string {
-  try {
-    const st = statSync(path);
-    return `${st.mtimeMs}:${st.size}`;
-  } catch {
-    return '';
   }
 }
 

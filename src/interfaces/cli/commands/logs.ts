@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RepriseError } from '../../../core/errors.js';
+import { isActive } from '../../../core/run-manifest.js';
 import type { LogStream } from '../../../services/run-catalog.js';
 import type { CliContext } from '../context.js';
 
@@ -50,7 +51,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
           // Later stages' output must not come before this one's while it still runs.
           else if (opts.follow) break;
         }
-        const active = ['queued', 'preparing', 'running'].includes(run.status);
+        const active = isActive(run.status);
         if (!opts.follow || !active) {
           for (const stage of stages) if (!done.has(stage)) emit(stage, '', true);
           break;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
+import { CANCEL_GRACE_MS } from '../../../services/live-run.js';
 import { runDetailView } from '../../run-views.js';
 import type { RunObserver } from '../../../services/run-service.js';
 import type { CliContext } from '../context.js';
@@ -40,7 +41,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const controller = new AbortController();
       const say = (line: string): void => ctx.err(`reprise: ${line}`);
       const onSignal = (sig: NodeJS.Signals): void => {
-        if (!controller.signal.aborted) say(`${sig}: canceling the run (stages get ${5}s to stop)…`);
+        if (!controller.signal.aborted) say(`${sig}: canceling the run (stages get ${CANCEL_GRACE_MS / 1000}s to stop)…`);
         controller.abort();
       };
       process.on('SIGINT', onSignal);
