@@ -111,3 +111,19 @@ function notAContainer(o: ParamOverride, depth: number, found: JsonValue | undef
 export function describeOverrides(overrides: readonly { key: string; value: unknown }[]): string {
   return overrides.map((o) => `${o.key}=${typeof o.value === 'string' ? o.value : JSON.stringify(o.value)}`).join(' ');
 }
+
+/** A param as search sees it: one leaf of the params tree under its dotted key. */
+export type ParamValue = string | number | boolean | null;
+
+/**
+ * The params tree as dotted keys (`optimizer.lr`), the form filters and the MLflow API
+ * use. Lists are kept whole, as JSON text; an empty object disappears.
+ */
+export function flattenParams(values: Params, prefix = '', into: Record<string, ParamValue> = {}): Record<string, ParamValue> {
+  for (const [k, v] of Object.entries(values)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flattenParams(v, key, into);
+    else into[key] = Array.isArray(v) ? JSON.stringify(v) : v;
+  }
+  return into;
+}

@@ -9,7 +9,7 @@ import { RepriseError } from './errors.js';
 
 export const CONFIG_FILE = 'reprise.yaml';
 
-const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const STAGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A path inside the project: relative, and never climbing out of it. */

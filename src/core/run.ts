@@ -3,7 +3,8 @@
  * A run as the metadata store keeps it: the columns listings filter and sort on,
  * beside the full manifest.
  */
-import type { RunManifest, RunStatus } from './run-manifest.js';
+import { z } from 'zod';
+import { RUN_STATUSES, runManifestSchema, type RunManifest, type RunStatus } from './run-manifest.js';
 
 export interface RunRecord {
   readonly id: string;
@@ -43,3 +44,29 @@ export function durationMs(run: Pick<RunRecord, 'startedAt' | 'endedAt' | 'creat
   if (run.endedAt !== null) return run.endedAt - start;
   return ['preparing', 'running'].includes(run.status) ? now - start : null;
 }
+
+/** A run record as it travels (the API); checked on arrival like a manifest. */
+export const runRecordSchema = z.object({
+  id: z.string().regex(/^[0-9a-hjkmnp-tv-z]{26}$/, 'must be a run id (26 lowercase ULID characters)'),
+  name: z.string().min(1).max(100),
+  project: z.string().min(1).max(200),
+  status: z.enum(RUN_STATUSES),
+  dev: z.boolean(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  host: z.string(),
+  pid: z.number().int(),
+  pidStart: z.string(),
+  heartbeatAt: z.number(),
+  envHash: z.string().nullable(),
+  manifest: runManifestSchema,
+});
+
+export const runPatchSchema = z.strictObject({
+  status: z.enum(RUN_STATUSES).optional(),
+  startedAt: z.number().nullable().optional(),
+  endedAt: z.number().nullable().optional(),
+  heartbeatAt: z.number().optional(),
+  manifest: runManifestSchema.optional(),
+});

@@ -6,7 +6,7 @@
 import { encodeNumber, type JsonNumber } from '../core/json-number.js';
 import { durationMs, type RunRecord } from '../core/run.js';
 import type { Artifact, MetricSummary } from '../core/run-manifest.js';
-import type { StoredMetricPoint } from '../ports/metadata-store.js';
+import type { MetricColumns } from '../core/metric-series.js';
 
 export interface MetricSummaryView {
   readonly last: JsonNumber;
@@ -55,6 +55,6 @@ export function runDetailView(run: RunRecord, metrics: Record<string, MetricSumm
   };
 }
 
-export function metricPointsView(points: readonly StoredMetricPoint[]) {
-  return points.map((p) => ({ step: p.step, ts: p.ts, value: encodeNumber(p.value) }));
+export function metricPointsView(c: MetricColumns) {
+  return Array.from({ length: c.steps.length }, (_, i) => ({ step: c.steps[i]!, ts: c.ts[i]!, value: encodeNumber(c.values[i]!) }));
 }

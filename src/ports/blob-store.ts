@@ -10,6 +10,11 @@ import type { BlobRef } from '../core/run-manifest.js';
 export interface BlobStoreCapabilities {
   /** Whether clients can be handed URLs to move bytes without the server. */
   readonly presignedUrls: boolean;
+  /**
+   * Whether `list` and `delete` work: true where the blobs are kept; false for a client
+   * of a server, whose blobs are listed and collected on the server only.
+   */
+  readonly enumerable: boolean;
 }
 
 export interface BlobStore {
@@ -33,9 +38,9 @@ export interface BlobStore {
   /** Size in bytes, or undefined when absent. */
   stat(sha256: string): Promise<{ size: number } | undefined>;
 
-  /** Removes a blob; absent is not an error. */
+  /** Removes a blob; absent is not an error. Only where `capabilities.enumerable`. */
   delete(sha256: string): Promise<void>;
 
-  /** Every stored sha256. */
+  /** Every stored sha256. Only where `capabilities.enumerable`. */
   list(): AsyncIterable<string>;
 }

@@ -2,27 +2,41 @@
  * The behaviour every MetadataStore adapter must have. An adapter's test calls
  * `runMetadataStoreContract` with a factory for a fresh, empty, not yet initialised
  * store; the suite calls init() itself, and close() before the factory's cleanup.
+ * Everything here goes through the port: the same suite runs against a store behind
+ * an HTTP server.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newRunId } from '../core/ids.js';
+import { batchesFromPoints, pointsOf, type MetricColumns, type MetricPoint } from '../core/metric-series.js';
 import { foldPoint, type SummaryState } from '../core/metric-summary.js';
+import type { Params } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
+import { parseRunFilter, parseRunOrder } from '../core/run-filter.js';
 import { runManifestSchema, type Artifact, type MetricSummary, type RunManifest } from '../core/run-manifest.js';
-import type { ImageRecord, MetadataStore, StoredMetricPoint } from './metadata-store.js';
+import type { ImageRecord, MetadataStore, MetricWriter, RunQuery } from './metadata-store.js';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);
 const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+
+/** The resolved params of a fixture run unless it is given others. */
+export const FIXTURE_PARAMS: Params = { epochs: 2, optim: { lr: 0.01, name: 'adam' }, layers: [64, 32] };
+
+export interface RunRecordOptions extends Partial<Omit<RunRecord, 'manifest'>> {
+  /** The resolved params the manifest records (default: FIXTURE_PARAMS). */
+  readonly params?: Params;
+}
 
 /**
  * A complete, valid run as a store receives it. The manifest repeats the record's
  * identity, as the run service writes it, and is checked against the real schema so
  * the fixture cannot drift from what Reprise produces.
  */
-export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): RunRecord {
-  const createdAt = over.createdAt ?? 1_700_000_000_000;
+export function makeRunRecord(over: RunRecordOptions = {}): RunRecord {
+  const { params, ...fields } = over;
+  const createdAt = fields.createdAt ?? 1_700_000_000_000;
   const base = {
-    id: over.id ?? newRunId(),
+    id: fields.id ?? newRunId(),
     name: 'brave-otter-417',
     project: 'mnist',
     status: 'running' as const,
@@ -35,7 +49,7 @@ export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): 
     pidStart: 'Mon Jan  1 00:00:00 2024',
     heartbeatAt: createdAt + 20,
     envHash: SHA_A as string | null,
-    ...over,
+    ...fields,
   };
   const manifest: RunManifest = runManifestSchema.parse({
     schemaVersion: 1,
@@ -52,8 +66,8 @@ export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): 
     },
     params: {
       file: 'params.yaml',
-      values: { epochs: 2, optim: { lr: 0.01, name: 'adam' }, layers: [64, 32] },
-      overrides: [{ key: 'epochs', value: 2 }],
+      values: params ?? FIXTURE_PARAMS,
+      overrides: params === undefined ? [{ key: 'epochs', value: 2 }] : [],
       hash: `sha256:${SHA_B}`,
     },
     environment: {
@@ -110,12 +124,35 @@ export function makeRunRecord(over: Partial<Omit<RunRecord, 'manifest'>> = {}): 
 }
 
 /** The store's summary of a series, computed independently by folding every point in order. */
-function expectedSummary(points: readonly StoredMetricPoint[]): MetricSummary {
+function expectedSummary(points: readonly MetricPoint[]): MetricSummary {
   const s = points.reduce<SummaryState | undefined>((acc, p) => foldPoint(acc, p), undefined)!;
   return { last: s.last, lastStep: s.lastStep, min: s.min, max: s.max, count: s.count };
 }
 
-const point = (key: string, step: number, ts: number, value: number): StoredMetricPoint => ({ key, step, ts, value });
+const point = (key: string, step: number, ts: number, value: number): MetricPoint => ({ key, step, ts, value });
+
+/** Points sorted as a store gives them back: by step, then time, then arrival. */
+function sortedPoints(points: readonly MetricPoint[]): MetricPoint[] {
+  return points
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => a.p.step - b.p.step || a.p.ts - b.p.ts || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+/** Three Float64Arrays of one length, as the port promises. */
+function expectColumns(c: MetricColumns, length: number): void {
+  for (const col of [c.steps, c.ts, c.values]) {
+    expect(col).toBeInstanceOf(Float64Array);
+    expect(col).toHaveLength(length);
+  }
+}
+
+/** The filter AST for `text`, parsed as a user's filter is. */
+function filter(text: string): NonNullable<RunQuery['filter']> {
+  const f = parseRunFilter(text);
+  if (f === undefined) throw new Error(`empty filter ${JSON.stringify(text)}`);
+  return f;
+}
 
 export function runMetadataStoreContract(
   name: string,
@@ -141,11 +178,42 @@ export function runMetadataStoreContract(
       return runs;
     }
 
+    /** Appends points given in row form, grouped into one batch per key. */
+    function append(runId: string, points: readonly MetricPoint[], writer?: MetricWriter): Promise<boolean> {
+      return store.appendMetrics(runId, batchesFromPoints(points), writer);
+    }
+
+    /** One key's series in row form. */
+    async function series(runId: string, key: string): Promise<MetricPoint[]> {
+      const c = await store.metricSeries(runId, key);
+      expectColumns(c, c.steps.length);
+      return pointsOf(key, c);
+    }
+
+    /** Every run of a query, page after page, with the pages' sizes. */
+    async function allPages(query: RunQuery): Promise<{ ids: string[]; sizes: number[] }> {
+      const ids: string[] = [];
+      const sizes: number[] = [];
+      let cursor: string | undefined;
+      for (let i = 0; i < 100; i++) {
+        const page = await store.listRuns(cursor === undefined ? query : { ...query, cursor });
+        ids.push(...page.runs.map((r) => r.id));
+        sizes.push(page.runs.length);
+        if (page.nextCursor === null) return { ids, sizes };
+        cursor = page.nextCursor;
+      }
+      throw new Error('more than 100 pages: the cursor does not advance');
+    }
+
     describe('init', () => {
       it('can be called again on an initialised store, keeping what it holds', async () => {
         const [run] = await given(makeRunRecord());
+        await append(run!.id, [point('loss', 0, 1, 0.5)]);
+        await store.setTags(run!.id, { stage: 'prod' });
         await store.init();
         expect(await store.getRun(run!.id)).toEqual(run);
+        expect(await series(run!.id, 'loss')).toEqual([point('loss', 0, 1, 0.5)]);
+        expect((await store.tagsOf([run!.id])).get(run!.id)).toEqual({ stage: 'prod' });
       });
     });
 
@@ -263,9 +331,18 @@ export function runMetadataStoreContract(
     describe('listRuns', () => {
       it('lists runs newest first, whatever order they were created in', async () => {
         const runs = await given(...[3, 1, 5, 2, 4].map((t) => makeRunRecord({ createdAt: t * 1_000 })));
-        const listed = await store.listRuns({});
+        const { runs: listed, nextCursor } = await store.listRuns({});
         expect(listed.map((r) => r.createdAt)).toEqual([5_000, 4_000, 3_000, 2_000, 1_000]);
         expect(listed[0]).toEqual(runs[2]);
+        // Everything fit on one page.
+        expect(nextCursor).toBeNull();
+      });
+
+      it('orders newest first by default, as created desc does', async () => {
+        await given(...[3, 1, 5, 2, 4].map((t) => makeRunRecord({ createdAt: t * 1_000 })));
+        const byDefault = (await store.listRuns({})).runs.map((r) => r.id);
+        expect((await store.listRuns({ order: parseRunOrder('created desc') })).runs.map((r) => r.id)).toEqual(byDefault);
+        expect((await store.listRuns({ order: parseRunOrder('created') })).runs.map((r) => r.id)).toEqual([...byDefault].reverse());
       });
 
       it('filters by project, statuses and dev, alone and together', async () => {
@@ -276,8 +353,8 @@ export function runMetadataStoreContract(
           makeRunRecord({ project: 'a', status: 'succeeded', dev: false, createdAt: 4 }),
           makeRunRecord({ project: 'b', status: 'lost', dev: true, createdAt: 5 }),
         );
-        const ids = async (q: Parameters<MetadataStore['listRuns']>[0]): Promise<number[]> =>
-          (await store.listRuns(q)).map((r) => runs.findIndex((x) => x.id === r.id));
+        const ids = async (q: RunQuery): Promise<number[]> =>
+          (await store.listRuns(q)).runs.map((r) => runs.findIndex((x) => x.id === r.id));
         expect(await ids({ project: 'a' })).toEqual([3, 1, 0]);
         expect(await ids({ statuses: ['succeeded', 'failed'] })).toEqual([3, 2, 1]);
         expect(await ids({ dev: true })).toEqual([4, 1]);
@@ -288,66 +365,512 @@ export function runMetadataStoreContract(
         expect(await ids({ statuses: [] })).toEqual([4, 3, 2, 1, 0]);
       });
 
-      it('returns at most `limit` runs, the newest ones', async () => {
+      it('returns at most `limit` runs, the newest ones, and a cursor to the rest', async () => {
         await given(...[1, 2, 3, 4].map((t) => makeRunRecord({ createdAt: t })));
-        expect((await store.listRuns({ limit: 2 })).map((r) => r.createdAt)).toEqual([4, 3]);
+        const first = await store.listRuns({ limit: 2 });
+        expect(first.runs.map((r) => r.createdAt)).toEqual([4, 3]);
+        expect(first.nextCursor).not.toBeNull();
+        const second = await store.listRuns({ limit: 2, cursor: first.nextCursor! });
+        expect(second.runs.map((r) => r.createdAt)).toEqual([2, 1]);
+        // The page that ends the list says so, even when it is full.
+        expect(second.nextCursor).toBeNull();
       });
 
       it('returns 100 runs when no limit is given', async () => {
         await given(...Array.from({ length: 103 }, (_, i) => makeRunRecord({ createdAt: i + 1 })));
-        const listed = await store.listRuns({});
+        const { runs: listed, nextCursor } = await store.listRuns({});
         expect(listed).toHaveLength(100);
         expect(listed[0]?.createdAt).toBe(103);
+        const rest = await store.listRuns({ cursor: nextCursor! });
+        expect(rest.runs.map((r) => r.createdAt)).toEqual([3, 2, 1]);
+        expect(rest.nextCursor).toBeNull();
+      });
+
+      it('gives an empty last page for an empty store', async () => {
+        expect(await store.listRuns({})).toEqual({ runs: [], nextCursor: null });
+        expect(await store.listRuns({ filter: filter('params.lr < 1'), order: parseRunOrder('metrics.loss desc') })).toEqual({ runs: [], nextCursor: null });
+      });
+    });
+
+    describe('run search', () => {
+      /**
+       * Four runs (index = age, oldest first) with params, metrics and tags:
+       *   0: project a, succeeded, lr 0.1,   adam, epochs 10, layers [64,32]; loss 0.9 0.3 0.5; stage=prod
+       *   1: project a, failed, dev, lr 0.01, sgd, epochs 20;                  loss 1.0 0.2;     stage=dev
+       *   2: project b, succeeded, lr 0.001, adam, epochs 10, dropout 0.5;     no metrics;       no tags
+       *   3: project b, running, lr 0.05,    adam, epochs 5;                   loss 0.1 0.4;     stage=prod owner=bob
+       */
+      async function fixture(): Promise<RunRecord[]> {
+        const runs = await given(
+          makeRunRecord({
+            project: 'a', status: 'succeeded', createdAt: 1_000,
+            params: { optim: { lr: 0.1, name: 'adam' }, epochs: 10, layers: [64, 32] },
+          }),
+          makeRunRecord({ project: 'a', status: 'failed', dev: true, createdAt: 2_000, params: { optim: { lr: 0.01, name: 'sgd' }, epochs: 20 } }),
+          makeRunRecord({
+            project: 'b', status: 'succeeded', createdAt: 3_000,
+            params: { optim: { lr: 0.001, name: 'adam' }, epochs: 10, dropout: 0.5 },
+          }),
+          makeRunRecord({ project: 'b', status: 'running', createdAt: 4_000, params: { optim: { lr: 0.05, name: 'adam' }, epochs: 5 } }),
+        );
+        const loss = (values: number[]): MetricPoint[] => values.map((v, step) => point('loss', step, 100 + step, v));
+        await append(runs[0]!.id, loss([0.9, 0.3, 0.5]));
+        await append(runs[1]!.id, loss([1.0, 0.2]));
+        await append(runs[3]!.id, loss([0.1, 0.4]));
+        await store.setTags(runs[0]!.id, { stage: 'prod' });
+        await store.setTags(runs[1]!.id, { stage: 'dev' });
+        await store.setTags(runs[3]!.id, { stage: 'prod', owner: 'bob' });
+        return runs;
+      }
+
+      /** The fixture indexes of the runs a query finds, in the order listed. */
+      async function found(runs: readonly RunRecord[], text: string, more: RunQuery = {}): Promise<number[]> {
+        const page = await store.listRuns({ ...more, filter: filter(text) });
+        return page.runs.map((r) => runs.findIndex((x) => x.id === r.id));
+      }
+
+      /** The fixture indexes in an order. */
+      async function ordered(runs: readonly RunRecord[], order: string, more: RunQuery = {}): Promise<number[]> {
+        const page = await store.listRuns({ ...more, order: parseRunOrder(order) });
+        return page.runs.map((r) => runs.findIndex((x) => x.id === r.id));
+      }
+
+      it('compares numeric params as numbers, nested keys by their dotted name', async () => {
+        const runs = await fixture();
+        expect(await found(runs, 'params.optim.lr < 0.05')).toEqual([2, 1]);
+        expect(await found(runs, 'params.optim.lr <= 0.05')).toEqual([3, 2, 1]);
+        expect(await found(runs, 'params.optim.lr = 0.01')).toEqual([1]);
+        expect(await found(runs, 'params.optim.lr != 0.01')).toEqual([3, 2, 0]);
+        // 5 < 10 < 20 as numbers; as text "5" would sort after "20".
+        expect(await found(runs, 'params.epochs > 5')).toEqual([2, 1, 0]);
+        expect(await found(runs, 'params.epochs >= 10 and params.epochs < 20')).toEqual([2, 0]);
+        expect(await found(runs, 'params.epochs = 10')).toEqual([2, 0]);
+        expect(await found(runs, 'params.epochs = 7')).toEqual([]);
+      });
+
+      it('compares string params as text, lists by their JSON text', async () => {
+        const runs = await fixture();
+        expect(await found(runs, "params.optim.name = 'adam'")).toEqual([3, 2, 0]);
+        expect(await found(runs, "params.optim.name != 'adam'")).toEqual([1]);
+        expect(await found(runs, "params.optim.name = 'ADAM'")).toEqual([]);
+        expect(await found(runs, "params.optim.name like 'sg%'")).toEqual([1]);
+        expect(await found(runs, "params.layers = '[64,32]'")).toEqual([0]);
+        // A param is a leaf: the object above it is not one.
+        expect(await found(runs, "params.optim = 'adam'")).toEqual([]);
+      });
+
+      it('finds runs where a param is missing with is null, and the others with is not null', async () => {
+        const runs = await fixture();
+        expect(await found(runs, 'params.dropout is null')).toEqual([3, 1, 0]);
+        expect(await found(runs, 'params.dropout is not null')).toEqual([2]);
+        expect(await found(runs, 'params.never_set is null')).toEqual([3, 2, 1, 0]);
+        expect(await found(runs, 'params.never_set is not null')).toEqual([]);
+      });
+
+      it('filters on the last, min and max of a metric', async () => {
+        const runs = await fixture();
+        // last: 0.5, 0.2, none, 0.4; min: 0.3, 0.2, none, 0.1; max: 0.9, 1.0, none, 0.4.
+        expect(await found(runs, 'metrics.loss < 0.45')).toEqual([3, 1]);
+        expect(await found(runs, 'last(metrics.loss) < 0.45')).toEqual([3, 1]);
+        expect(await found(runs, 'min(metrics.loss) >= 0.2')).toEqual([1, 0]);
+        expect(await found(runs, 'max(metrics.loss) < 0.95')).toEqual([3, 0]);
+        expect(await found(runs, 'max(metrics.loss) = 1')).toEqual([1]);
+        expect(await found(runs, 'metrics.loss is null')).toEqual([2]);
+        expect(await found(runs, 'metrics.loss is not null')).toEqual([3, 1, 0]);
+        expect(await found(runs, 'metrics.acc > 0')).toEqual([]);
+      });
+
+      it('filters on tags', async () => {
+        const runs = await fixture();
+        expect(await found(runs, "tags.stage = 'prod'")).toEqual([3, 0]);
+        expect(await found(runs, "tags.stage != 'prod'")).toEqual([1]);
+        expect(await found(runs, "tags.owner = 'bob'")).toEqual([3]);
+        expect(await found(runs, 'tags.stage is null')).toEqual([2]);
+        expect(await found(runs, 'tags.owner is not null')).toEqual([3]);
+      });
+
+      it('filters on status, project, dev and creation time', async () => {
+        const runs = await fixture();
+        expect(await found(runs, "status = 'succeeded'")).toEqual([2, 0]);
+        expect(await found(runs, "status != 'succeeded'")).toEqual([3, 1]);
+        expect(await found(runs, "project = 'b'")).toEqual([3, 2]);
+        expect(await found(runs, 'dev = true')).toEqual([1]);
+        expect(await found(runs, 'dev = false')).toEqual([3, 2, 0]);
+        expect(await found(runs, 'created >= 2000 and created < 4000')).toEqual([2, 1]);
+        // A date is read as UTC: 2.5 s after the epoch.
+        expect(await found(runs, "created < '1970-01-01T00:00:02.500Z'")).toEqual([1, 0]);
+        expect(await found(runs, `id = '${runs[2]!.id}'`)).toEqual([2]);
+      });
+
+      it('filters with in and not in lists', async () => {
+        const runs = await fixture();
+        expect(await found(runs, "status in ('failed', 'running')")).toEqual([3, 1]);
+        expect(await found(runs, "status not in ('failed', 'running')")).toEqual([2, 0]);
+        expect(await found(runs, 'params.epochs in (5, 20)')).toEqual([3, 1]);
+        expect(await found(runs, 'params.epochs not in (10)')).toEqual([3, 1]);
+        expect(await found(runs, "params.optim.name in ('sgd', 'nadam')")).toEqual([1]);
+        expect(await found(runs, "tags.stage in ('dev', 'qa')")).toEqual([1]);
+        expect(await found(runs, "project in ('a')")).toEqual([1, 0]);
+      });
+
+      it('combines conditions with and, or, not and parentheses', async () => {
+        const runs = await fixture();
+        expect(await found(runs, "params.optim.name = 'adam' and metrics.loss < 0.45")).toEqual([3]);
+        expect(await found(runs, "tags.stage = 'dev' or params.epochs = 5")).toEqual([3, 1]);
+        expect(await found(runs, "not params.optim.name = 'adam'")).toEqual([1]);
+        // not of a condition on a param includes the runs without that param.
+        expect(await found(runs, 'not params.dropout = 0.5')).toEqual([3, 1, 0]);
+        expect(await found(runs, "not (status = 'succeeded' or dev = true)")).toEqual([3]);
+        expect(await found(runs, "(project = 'a' or tags.owner = 'bob') and not metrics.loss > 0.45")).toEqual([3, 1]);
+        expect(await found(runs, "status = 'succeeded' and (params.dropout is not null or tags.stage = 'prod')")).toEqual([2, 0]);
+      });
+
+      it('applies a filter together with project, statuses and dev', async () => {
+        const runs = await fixture();
+        expect(await found(runs, 'params.epochs >= 10', { project: 'a' })).toEqual([1, 0]);
+        expect(await found(runs, "params.optim.name = 'adam'", { statuses: ['succeeded'] })).toEqual([2, 0]);
+        expect(await found(runs, 'params.epochs >= 10', { dev: false })).toEqual([2, 0]);
+        expect(await found(runs, 'params.epochs >= 10', { project: 'a', limit: 1 })).toEqual([1]);
+      });
+
+      it('finds params logged and tags set after the run was created', async () => {
+        const runs = await fixture();
+        await store.logParams(runs[2]!.id, { seed: 7, 'data.split': 'val' });
+        await store.setTags(runs[2]!.id, { stage: 'prod' });
+        expect(await found(runs, 'params.seed = 7')).toEqual([2]);
+        expect(await found(runs, "params.data.split = 'val'")).toEqual([2]);
+        expect(await found(runs, "tags.stage = 'prod'")).toEqual([3, 2, 0]);
+        await store.setTags(runs[0]!.id, { stage: 'archived' });
+        await store.deleteTag(runs[3]!.id, 'stage');
+        expect(await found(runs, "tags.stage = 'prod'")).toEqual([2]);
+        expect(await found(runs, 'tags.stage is null')).toEqual([3]);
+      });
+
+      it('finds metrics appended after a first search', async () => {
+        const runs = await fixture();
+        expect(await found(runs, 'metrics.loss < 0.15')).toEqual([]);
+        await append(runs[0]!.id, [point('loss', 3, 200, 0.05)]);
+        await append(runs[2]!.id, [point('loss', 0, 200, 0.01)]);
+        expect(await found(runs, 'metrics.loss < 0.15')).toEqual([2, 0]);
+      });
+
+      it('orders by a metric, runs without it last in both directions', async () => {
+        const runs = await fixture();
+        expect(await ordered(runs, 'metrics.loss desc')).toEqual([0, 3, 1, 2]);
+        expect(await ordered(runs, 'metrics.loss asc')).toEqual([1, 3, 0, 2]);
+        expect(await ordered(runs, 'min(metrics.loss) asc')).toEqual([3, 1, 0, 2]);
+        expect(await ordered(runs, 'max(metrics.loss) desc')).toEqual([1, 0, 3, 2]);
+        expect(await ordered(runs, 'metrics.loss desc', { filter: filter("project = 'b'") })).toEqual([3, 2]);
+      });
+
+      it('orders by a param, numbers as numbers, runs without it last', async () => {
+        const runs = await fixture();
+        expect(await ordered(runs, 'params.optim.lr asc')).toEqual([2, 1, 3, 0]);
+        expect(await ordered(runs, 'params.optim.lr desc')).toEqual([0, 3, 1, 2]);
+        const byEpochs = await ordered(runs, 'params.epochs asc');
+        expect(byEpochs[0]).toBe(3);
+        expect(byEpochs.slice(1, 3).sort()).toEqual([0, 2]);
+        expect(byEpochs[3]).toBe(1);
+        const byDropout = await ordered(runs, 'params.dropout desc');
+        expect(byDropout[0]).toBe(2);
+        expect(byDropout.slice(1).sort()).toEqual([0, 1, 3]);
+        const byName = await ordered(runs, 'params.optim.name desc');
+        expect(byName[0]).toBe(1);
+      });
+
+      it('orders by creation time and by a tag', async () => {
+        const runs = await fixture();
+        expect(await ordered(runs, 'created asc')).toEqual([0, 1, 2, 3]);
+        expect(await ordered(runs, 'created desc')).toEqual([3, 2, 1, 0]);
+        expect(await ordered(runs, 'created')).toEqual([0, 1, 2, 3]);
+        const byStage = await ordered(runs, 'tags.stage asc');
+        expect(byStage[0]).toBe(1);
+        expect(byStage.slice(1, 3).sort()).toEqual([0, 3]);
+        expect(byStage[3]).toBe(2);
+      });
+    });
+
+    describe('paging', () => {
+      /** Nine runs with ties in every sort value, and some without the metric or the param. */
+      const SPECS: readonly { createdAt: number; acc?: number; epochs?: number }[] = [
+        { createdAt: 1, acc: 0.5, epochs: 3 },
+        { createdAt: 1, epochs: 1 },
+        { createdAt: 2, acc: 0.5 },
+        { createdAt: 2, acc: 0.9, epochs: 3 },
+        { createdAt: 2, epochs: 3 },
+        { createdAt: 3, acc: 0.1, epochs: 1 },
+        { createdAt: 3, acc: 0.5 },
+        { createdAt: 4, acc: 0.9, epochs: 2 },
+        { createdAt: 5, acc: 0.5, epochs: 1 },
+      ];
+
+      async function pagingFixture(): Promise<RunRecord[]> {
+        const runs = await given(
+          ...SPECS.map((s, i) => makeRunRecord({ createdAt: s.createdAt, name: `run-${i}`, params: s.epochs === undefined ? {} : { epochs: s.epochs } })),
+        );
+        for (const [i, s] of SPECS.entries()) if (s.acc !== undefined) await append(runs[i]!.id, [point('acc', 0, 1, s.acc)]);
+        return runs;
+      }
+
+      const ORDERS: readonly [string, (s: (typeof SPECS)[number]) => number | undefined][] = [
+        ['created asc', (s) => s.createdAt],
+        ['created desc', (s) => s.createdAt],
+        ['metrics.acc desc', (s) => s.acc],
+        ['metrics.acc asc', (s) => s.acc],
+        ['params.epochs asc', (s) => s.epochs],
+        ['params.epochs desc', (s) => s.epochs],
+      ];
+
+      for (const [text, valueOf] of ORDERS) {
+        it(`visits every run exactly once in pages of 2, ordered by ${text}`, async () => {
+          const runs = await pagingFixture();
+          const order = parseRunOrder(text);
+          const { ids, sizes } = await allPages({ order, limit: 2 });
+          expect(new Set(ids).size).toBe(ids.length);
+          expect([...ids].sort()).toEqual(runs.map((r) => r.id).sort());
+          expect(sizes).toEqual([2, 2, 2, 2, 1]);
+          // The pages together are the one long page.
+          expect(ids).toEqual((await store.listRuns({ order, limit: 100 })).runs.map((r) => r.id));
+          // In order, runs without the value last.
+          const values = ids.map((id) => valueOf(SPECS[runs.findIndex((r) => r.id === id)]!));
+          const present = values.filter((v): v is number => v !== undefined);
+          expect(values.slice(present.length).every((v) => v === undefined)).toBe(true);
+          const sorted = [...present].sort((a, b) => (order.direction === 'asc' ? a - b : b - a));
+          expect(present).toEqual(sorted);
+        });
+      }
+
+      it('pages past runs whose metric is infinite', async () => {
+        // ±Infinity are legal metric values; a page may end on either.
+        const values = [Infinity, 1, -Infinity, 0.5, undefined, Infinity];
+        const runs = await given(...values.map((_, i) => makeRunRecord({ createdAt: i + 1 })));
+        for (const [i, v] of values.entries()) if (v !== undefined) await append(runs[i]!.id, [point('loss', 0, 1, v)]);
+        for (const [text, expected] of [
+          ['metrics.loss desc', [Infinity, Infinity, 1, 0.5, -Infinity, undefined]],
+          ['metrics.loss asc', [-Infinity, 0.5, 1, Infinity, Infinity, undefined]],
+        ] as const) {
+          for (const limit of [1, 2]) {
+            const { ids } = await allPages({ order: parseRunOrder(text), limit });
+            expect(ids.map((id) => values[runs.findIndex((r) => r.id === id)]), `${text}, pages of ${limit}`).toEqual(expected);
+          }
+        }
+      });
+
+      it('pages through a filtered search', async () => {
+        const runs = await pagingFixture();
+        const query: RunQuery = { filter: filter('params.epochs >= 2 or metrics.acc = 0.5'), order: parseRunOrder('metrics.acc desc'), limit: 2 };
+        const { ids } = await allPages(query);
+        const expected = runs.filter((_, i) => (SPECS[i]!.epochs ?? 0) >= 2 || SPECS[i]!.acc === 0.5).map((r) => r.id);
+        expect(new Set(ids).size).toBe(ids.length);
+        expect([...ids].sort()).toEqual([...expected].sort());
+      });
+
+      it('pages with the default order, newest first', async () => {
+        const runs = await pagingFixture();
+        const { ids } = await allPages({ limit: 2 });
+        expect([...ids].sort()).toEqual(runs.map((r) => r.id).sort());
+        const created = ids.map((id) => runs.find((r) => r.id === id)!.createdAt);
+        expect(created).toEqual([...created].sort((a, b) => b - a));
+      });
+
+      it('never repeats or skips a run when runs are created between pages', async () => {
+        const runs = await pagingFixture();
+        const order = parseRunOrder('created desc');
+        const seen: string[] = [];
+        let page = await store.listRuns({ order, limit: 2 });
+        seen.push(...page.runs.map((r) => r.id));
+        let extra = 0;
+        while (page.nextCursor !== null) {
+          // One run newer than all, one as old as the last one listed.
+          await given(makeRunRecord({ createdAt: 100 + extra }), makeRunRecord({ createdAt: page.runs[page.runs.length - 1]!.createdAt }));
+          extra++;
+          page = await store.listRuns({ order, limit: 2, cursor: page.nextCursor });
+          seen.push(...page.runs.map((r) => r.id));
+          if (extra > 50) throw new Error('the cursor does not advance');
+        }
+        expect(new Set(seen).size).toBe(seen.length);
+        for (const r of runs) expect(seen).toContain(r.id);
+      });
+
+      it('rejects a cursor used with another order, or one it never gave out', async () => {
+        await pagingFixture();
+        const first = await store.listRuns({ order: parseRunOrder('created desc'), limit: 2 });
+        expect(first.nextCursor).not.toBeNull();
+        const cursor = first.nextCursor!;
+        for (const other of ['created asc', 'metrics.acc desc', 'params.epochs desc']) {
+          await expect(store.listRuns({ order: parseRunOrder(other), limit: 2, cursor })).rejects.toMatchObject({ code: 'REPRISE_ERR_ARG_INVALID' });
+        }
+        await expect(store.listRuns({ limit: 2, cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'REPRISE_ERR_ARG_INVALID' });
+        // The same order, written out or by default, takes it.
+        expect((await store.listRuns({ order: parseRunOrder('created desc'), limit: 2, cursor })).runs).toHaveLength(2);
+        expect((await store.listRuns({ limit: 2, cursor })).runs).toHaveLength(2);
       });
     });
 
     describe('metrics', () => {
       it('returns a series ordered by step, then time, across appends', async () => {
         const [run] = await given(makeRunRecord());
-        await store.appendMetrics(run!.id, [point('loss', 2, 20, 0.2), point('acc', 0, 1, 0.5), point('loss', 0, 5, 1)]);
-        await store.appendMetrics(run!.id, [point('loss', 1, 30, 0.5), point('loss', 2, 10, 0.3), point('loss', 0, 5, 0.9)]);
-        const series = await store.metricSeries(run!.id, 'loss');
-        expect(series.map((p) => [p.step, p.ts])).toEqual([
-          [0, 5],
-          [0, 5],
-          [1, 30],
-          [2, 10],
-          [2, 20],
-        ]);
-        // Points are never deduplicated, and each keeps its own value.
-        expect(series.map((p) => p.value).sort()).toEqual([0.2, 0.3, 0.5, 0.9, 1]);
-        expect(series.every((p) => p.key === 'loss')).toBe(true);
-        expect(await store.metricSeries(run!.id, 'acc')).toEqual([point('acc', 0, 1, 0.5)]);
+        await append(run!.id, [point('loss', 2, 20, 0.2), point('acc', 0, 1, 0.5), point('loss', 0, 5, 1)]);
+        await append(run!.id, [point('loss', 1, 30, 0.5), point('loss', 2, 10, 0.3), point('loss', 0, 5, 0.9)]);
+        const loss = await series(run!.id, 'loss');
+        // Points are never deduplicated, and each keeps its own value; the two at (0, 5) in arrival order.
+        expect(loss).toEqual([point('loss', 0, 5, 1), point('loss', 0, 5, 0.9), point('loss', 1, 30, 0.5), point('loss', 2, 10, 0.3), point('loss', 2, 20, 0.2)]);
+        expect(await series(run!.id, 'acc')).toEqual([point('acc', 0, 1, 0.5)]);
       });
 
-      it('gives an empty series for an unknown key or run', async () => {
+      it('keeps several values per step, ordered by time, then arrival', async () => {
         const [run] = await given(makeRunRecord());
-        await store.appendMetrics(run!.id, [point('loss', 0, 1, 1)]);
-        expect(await store.metricSeries(run!.id, 'nope')).toEqual([]);
-        expect(await store.metricSeries(newRunId(), 'loss')).toEqual([]);
+        await append(run!.id, [point('loss', 1, 10, 0.1), point('loss', 1, 10, 0.2), point('loss', 0, 50, 9)]);
+        await append(run!.id, [point('loss', 1, 10, 0.3), point('loss', 1, 5, 0.4), point('loss', 1, 20, 0.5), point('loss', 1, 10, 0.6)]);
+        expect(await series(run!.id, 'loss')).toEqual([
+          point('loss', 0, 50, 9),
+          point('loss', 1, 5, 0.4),
+          point('loss', 1, 10, 0.1),
+          point('loss', 1, 10, 0.2),
+          point('loss', 1, 10, 0.3),
+          point('loss', 1, 10, 0.6),
+          point('loss', 1, 20, 0.5),
+        ]);
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual({ last: 0.5, lastStep: 1, min: 0.1, max: 9, count: 7 });
+      });
+
+      it('gives empty columns for an unknown key or run', async () => {
+        const [run] = await given(makeRunRecord());
+        await append(run!.id, [point('loss', 0, 1, 1)]);
+        expectColumns(await store.metricSeries(run!.id, 'nope'), 0);
+        expectColumns(await store.metricSeries(run!.id, 'Loss'), 0);
+        expectColumns(await store.metricSeries(newRunId(), 'loss'), 0);
       });
 
       it('keeps each run\'s series apart', async () => {
         const [a, b] = await given(makeRunRecord(), makeRunRecord());
-        await store.appendMetrics(a!.id, [point('loss', 0, 1, 1)]);
-        await store.appendMetrics(b!.id, [point('loss', 0, 1, 2)]);
-        expect((await store.metricSeries(a!.id, 'loss')).map((p) => p.value)).toEqual([1]);
-        expect((await store.metricSeries(b!.id, 'loss')).map((p) => p.value)).toEqual([2]);
+        await append(a!.id, [point('loss', 0, 1, 1)]);
+        await append(b!.id, [point('loss', 0, 1, 2)]);
+        expect((await series(a!.id, 'loss')).map((p) => p.value)).toEqual([1]);
+        expect((await series(b!.id, 'loss')).map((p) => p.value)).toEqual([2]);
       });
 
       it('returns NaN, Infinity, -Infinity and awkward doubles exactly as written', async () => {
         const [run] = await given(makeRunRecord());
         const values = [NaN, Infinity, -Infinity, 0.1, -0.0001, 1e-300, Number.MAX_VALUE, Number.MIN_VALUE, 2 ** 53 + 2];
-        await store.appendMetrics(run!.id, values.map((v, i) => point('v', i, 1, v)));
-        const got = (await store.metricSeries(run!.id, 'v')).map((p) => p.value);
-        expect(got).toHaveLength(values.length);
-        got.forEach((v, i) => expect(Object.is(v, values[i]), `value ${i}: ${v} vs ${values[i]}`).toBe(true));
+        await append(run!.id, values.map((v, i) => point('v', i, 1, v)));
+        const got = await store.metricSeries(run!.id, 'v');
+        expectColumns(got, values.length);
+        got.values.forEach((v, i) => expect(Object.is(v, values[i]), `value ${i}: ${v} vs ${values[i]}`).toBe(true));
+        expect([...got.steps]).toEqual(values.map((_, i) => i));
       });
 
-      it('accepts an empty batch', async () => {
+      it('keeps large steps and real timestamps', async () => {
         const [run] = await given(makeRunRecord());
-        await store.appendMetrics(run!.id, []);
-        expect(await store.metricSeries(run!.id, 'loss')).toEqual([]);
+        const pts = [point('x', 2 ** 40, 1_700_000_000_123, 1), point('x', 0, 1_700_000_000_000, 2), point('x', 2 ** 53 - 1, 1, 3)];
+        await append(run!.id, pts);
+        expect(await series(run!.id, 'x')).toEqual(sortedPoints(pts));
+      });
+
+      it('accepts an empty list of batches, and a batch without points', async () => {
+        const [run] = await given(makeRunRecord());
+        expect(await store.appendMetrics(run!.id, [])).toBe(true);
+        expect(await store.appendMetrics(run!.id, [{ key: 'loss', steps: new Float64Array(0), ts: new Float64Array(0), values: new Float64Array(0) }])).toBe(true);
+        expectColumns(await store.metricSeries(run!.id, 'loss'), 0);
+      });
+
+      it('takes batches whose columns are views into a larger buffer', async () => {
+        const [run] = await given(makeRunRecord());
+        const buf = new Float64Array([99, 0, 1, 2, 99, 10, 11, 12, 99, 0.5, 0.25, 0.125, 99]);
+        const view = (at: number): Float64Array => buf.subarray(at, at + 3);
+        await store.appendMetrics(run!.id, [{ key: 'loss', steps: view(1), ts: view(5), values: view(9) }]);
+        expect(await series(run!.id, 'loss')).toEqual([point('loss', 0, 10, 0.5), point('loss', 1, 11, 0.25), point('loss', 2, 12, 0.125)]);
+      });
+
+      it('comes back sorted by step after out-of-order appends', async () => {
+        const [run] = await given(makeRunRecord());
+        // Three blocks of 1,200 steps, the last block first, each in appends of 100.
+        const all: MetricPoint[] = [];
+        for (const first of [2_400, 0, 1_200]) {
+          for (let from = first; from < first + 1_200; from += 100) {
+            const part = Array.from({ length: 100 }, (_, i) => point('loss', from + i, 5_000 - from - i, Math.cos(from + i)));
+            await append(run!.id, part);
+            all.push(...part);
+          }
+        }
+        const got = await series(run!.id, 'loss');
+        expect(got.map((p) => p.step)).toEqual(Array.from({ length: 3_600 }, (_, i) => i));
+        expect(got).toEqual(sortedPoints(all));
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual(expectedSummary(all));
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss?.lastStep).toBe(3_599);
+      });
+
+      it('keeps a series of thousands of points appended a few at a time, for two keys at once', async () => {
+        const [run] = await given(makeRunRecord());
+        const all: MetricPoint[] = [];
+        for (let from = 0; from < 2_500; from += 10) {
+          const part: MetricPoint[] = [];
+          for (let i = from; i < from + 10; i++) {
+            part.push(point('loss', i, 1_000 + i, 1 / (i + 1)), point('acc', i, 1_000 + i, i % 97 === 0 ? NaN : i / 2_500));
+          }
+          expect(await append(run!.id, part)).toBe(true);
+          all.push(...part);
+        }
+        for (const key of ['loss', 'acc']) {
+          const expected = all.filter((p) => p.key === key);
+          expect(await series(run!.id, key)).toEqual(expected);
+          expect((await store.metricSummaries([run!.id])).get(run!.id)?.[key]).toEqual(expectedSummary(expected));
+        }
+      });
+
+      it('keeps a series appended in one big append, and in appends of sizes around 1024', async () => {
+        const [run] = await given(makeRunRecord());
+        const big = Array.from({ length: 5_000 }, (_, i) => point('big', i, i * 10, Math.sin(i)));
+        expect(await append(run!.id, big)).toBe(true);
+        const uneven = Array.from({ length: 5_000 }, (_, i) => point('uneven', i, i * 10, i % 1_000 === 7 ? NaN : Math.sin(i)));
+        let at = 0;
+        for (const size of [1, 1_023, 1, 1_024, 1_025, 2, 1_000, 924]) {
+          await append(run!.id, uneven.slice(at, at + size));
+          at += size;
+        }
+        expect(at).toBe(5_000);
+        // And a big append that lands after small ones.
+        const mixed = Array.from({ length: 3_000 }, (_, i) => point('mixed', i, i, i));
+        await append(run!.id, mixed.slice(0, 3));
+        await append(run!.id, mixed.slice(3, 2_990));
+        await append(run!.id, mixed.slice(2_990));
+        const summaries = (await store.metricSummaries([run!.id])).get(run!.id);
+        for (const [key, points] of [['big', big], ['uneven', uneven], ['mixed', mixed]] as const) {
+          expect(await series(run!.id, key)).toEqual(points);
+          expect(summaries?.[key]).toEqual(expectedSummary(points));
+        }
+        expect(summaries?.big?.count).toBe(5_000);
+        expect(summaries?.mixed).toEqual({ last: 2_999, lastStep: 2_999, min: 0, max: 2_999, count: 3_000 });
+      });
+
+      it('skips an append whose writer and seq were already applied', async () => {
+        const [run, other] = await given(makeRunRecord(), makeRunRecord());
+        const w = (seq: number): MetricWriter => ({ id: 'writer-a', seq });
+        expect(await append(run!.id, [point('loss', 0, 1, 1), point('acc', 0, 1, 0.1)], w(1))).toBe(true);
+        // A resend of the same append: nothing is added, to any key.
+        expect(await append(run!.id, [point('loss', 0, 1, 1), point('acc', 0, 1, 0.1)], w(1))).toBe(false);
+        expect(await series(run!.id, 'loss')).toEqual([point('loss', 0, 1, 1)]);
+        expect(await series(run!.id, 'acc')).toEqual([point('acc', 0, 1, 0.1)]);
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss?.count).toBe(1);
+
+        expect(await append(run!.id, [point('loss', 1, 2, 2)], w(2))).toBe(true);
+        expect(await append(run!.id, [point('loss', 1, 2, 2)], w(2))).toBe(false);
+        // An older seq arriving late is a resend too.
+        expect(await append(run!.id, [point('loss', 0, 1, 1)], w(1))).toBe(false);
+        // Another writer counts its own seqs.
+        expect(await append(run!.id, [point('loss', 1, 3, 7)], { id: 'writer-b', seq: 1 })).toBe(true);
+        expect(await append(run!.id, [point('loss', 1, 3, 7)], { id: 'writer-b', seq: 1 })).toBe(false);
+        // Without a writer nothing is skipped.
+        expect(await append(run!.id, [point('loss', 2, 4, 3)])).toBe(true);
+        expect(await append(run!.id, [point('loss', 2, 4, 3)])).toBe(true);
+        // A writer's seqs belong to one run.
+        expect(await append(other!.id, [point('loss', 0, 1, 5)], w(1))).toBe(true);
+
+        expect((await series(run!.id, 'loss')).map((p) => p.value)).toEqual([1, 2, 7, 3, 3]);
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual({ last: 3, lastStep: 2, min: 1, max: 7, count: 5 });
+        expect(await series(other!.id, 'loss')).toEqual([point('loss', 0, 1, 5)]);
+        expect(await append(run!.id, [point('loss', 3, 5, 4)], w(3))).toBe(true);
+        expect((await series(run!.id, 'loss')).map((p) => p.value)).toEqual([1, 2, 7, 3, 3, 4]);
       });
 
       it('summarises a series over several appends as folding all its points would', async () => {
@@ -358,7 +881,7 @@ export function runMetadataStoreContract(
           [point('loss', 7, 50, 0.4), point('loss', 7, 60, 0.45), point('loss', 3, 200, Infinity), point('acc', 1, 2, NaN)],
           [point('loss', 7, 60, 0.47), point('loss', 2, 300, -Infinity), point('loss', 6, 400, 0.1)],
         ];
-        for (const b of batches) await store.appendMetrics(run!.id, b);
+        for (const b of batches) await append(run!.id, b);
         const all = batches.flat();
         const summaries = await store.metricSummaries([run!.id]);
         expect(summaries.get(run!.id)).toEqual({
@@ -374,8 +897,8 @@ export function runMetadataStoreContract(
 
       it('summarises several runs at once and leaves runs without metrics out', async () => {
         const [a, b, c] = await given(makeRunRecord(), makeRunRecord(), makeRunRecord());
-        await store.appendMetrics(a!.id, [point('loss', 0, 1, 3), point('loss', 1, 2, 2)]);
-        await store.appendMetrics(b!.id, [point('acc', 0, 1, 0.5)]);
+        await append(a!.id, [point('loss', 0, 1, 3), point('loss', 1, 2, 2)]);
+        await append(b!.id, [point('acc', 0, 1, 0.5)]);
         const summaries = await store.metricSummaries([a!.id, b!.id, c!.id]);
         expect(summaries.get(a!.id)).toEqual({ loss: { last: 2, lastStep: 1, min: 2, max: 3, count: 2 } });
         expect(summaries.get(b!.id)).toEqual({ acc: { last: 0.5, lastStep: 0, min: 0.5, max: 0.5, count: 1 } });
@@ -387,7 +910,7 @@ export function runMetadataStoreContract(
         // Real runs sit among many unknown ids, some far past the first thousand, so a
         // store that splits the id list into batches must visit every batch.
         const runs = await given(makeRunRecord(), makeRunRecord(), makeRunRecord());
-        for (const [i, r] of runs.entries()) await store.appendMetrics(r.id, [point('loss', 0, 1, i)]);
+        for (const [i, r] of runs.entries()) await append(r.id, [point('loss', 0, 1, i)]);
         const ids = Array.from({ length: 1_500 }, () => newRunId());
         ids[0] = runs[0]!.id;
         ids[999] = runs[1]!.id;
@@ -397,6 +920,155 @@ export function runMetadataStoreContract(
           runs.map((r) => r.id).sort(),
         );
         runs.forEach((r, i) => expect(summaries.get(r.id)?.loss?.last).toBe(i));
+      });
+    });
+
+    describe('params', () => {
+      it('records the manifest\'s params under dotted keys when the run is created, lists as JSON text', async () => {
+        const [run] = await given(makeRunRecord());
+        expect(await store.runParams(run!.id)).toEqual({ epochs: 2, 'optim.lr': 0.01, 'optim.name': 'adam', layers: '[64,32]' });
+      });
+
+      it('keeps every kind of leaf: deep keys, booleans, null, text, lists of anything', async () => {
+        const [run] = await given(
+          makeRunRecord({
+            params: { a: { b: { c: 1, d: -2.5e-8 } }, flag: true, off: false, none: null, text: 'x y "z"', list: [1, 'two', { three: 3 }], empty: {} },
+          }),
+        );
+        expect(await store.runParams(run!.id)).toEqual({
+          'a.b.c': 1,
+          'a.b.d': -2.5e-8,
+          flag: true,
+          off: false,
+          none: null,
+          text: 'x y "z"',
+          list: '[1,"two",{"three":3}]',
+        });
+      });
+
+      it('records a manifest with hundreds of params, and logs hundreds at once', async () => {
+        const values: Params = {};
+        for (let i = 0; i < 30; i++) values[`group${i}`] = Object.fromEntries(Array.from({ length: 20 }, (_, j) => [`p${j}`, i * 100 + j]));
+        const [run] = await given(makeRunRecord({ params: values }));
+        const logged = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`logged.k${i}`, `v${i}`]));
+        await store.logParams(run!.id, logged);
+        const got = await store.runParams(run!.id);
+        expect(Object.keys(got)).toHaveLength(30 * 20 + 500);
+        expect(got['group29.p19']).toBe(2_919);
+        expect(got['group0.p0']).toBe(0);
+        expect(got['logged.k499']).toBe('v499');
+      });
+
+      it('gives no params for a run without any', async () => {
+        const [run] = await given(makeRunRecord({ params: {} }));
+        expect(await store.runParams(run!.id)).toEqual({});
+      });
+
+      it('adds params logged later beside the manifest\'s', async () => {
+        const [run] = await given(makeRunRecord());
+        await store.logParams(run!.id, { batch: 32, 'optim.momentum': 0.9, note: 'warm start', cuda: true });
+        await store.logParams(run!.id, {});
+        await store.logParams(run!.id, { seed: 7 });
+        expect(await store.runParams(run!.id)).toEqual({
+          epochs: 2,
+          'optim.lr': 0.01,
+          'optim.name': 'adam',
+          layers: '[64,32]',
+          batch: 32,
+          'optim.momentum': 0.9,
+          note: 'warm start',
+          cuda: true,
+          seed: 7,
+        });
+      });
+
+      it('accepts a param set again with the same value', async () => {
+        const [run] = await given(makeRunRecord());
+        await store.logParams(run!.id, { batch: 32 });
+        await store.logParams(run!.id, { batch: 32, 'optim.lr': 0.01, layers: '[64,32]', 'optim.name': 'adam', extra: 'x' });
+        expect(await store.runParams(run!.id)).toEqual({ epochs: 2, 'optim.lr': 0.01, 'optim.name': 'adam', layers: '[64,32]', batch: 32, extra: 'x' });
+      });
+
+      it('refuses another value for a param already set, and changes nothing', async () => {
+        const [run] = await given(makeRunRecord());
+        await store.logParams(run!.id, { batch: 32 });
+        const before = await store.runParams(run!.id);
+        const immutable = { code: 'REPRISE_ERR_PARAM_IMMUTABLE' };
+        await expect(store.logParams(run!.id, { 'optim.lr': 0.02 })).rejects.toMatchObject(immutable);
+        await expect(store.logParams(run!.id, { batch: 64 })).rejects.toMatchObject(immutable);
+        // Another type is another value: the text "2" is not the number 2.
+        await expect(store.logParams(run!.id, { epochs: '2' })).rejects.toMatchObject(immutable);
+        await expect(store.logParams(run!.id, { batch: null })).rejects.toMatchObject(immutable);
+        // A refused call sets none of its params, not even the new ones.
+        await expect(store.logParams(run!.id, { fresh: 1, batch: 64, later: 'x' })).rejects.toMatchObject(immutable);
+        expect(await store.runParams(run!.id)).toEqual(before);
+      });
+
+      it('keeps each run\'s params apart', async () => {
+        const [a, b] = await given(makeRunRecord(), makeRunRecord({ params: { epochs: 5 } }));
+        await store.logParams(a!.id, { batch: 32 });
+        await store.logParams(b!.id, { batch: 64 });
+        expect(await store.runParams(a!.id)).toMatchObject({ epochs: 2, batch: 32 });
+        expect(await store.runParams(b!.id)).toEqual({ epochs: 5, batch: 64 });
+      });
+    });
+
+    describe('tags', () => {
+      it('sets tags, replacing the values of keys already set and keeping the others', async () => {
+        const [run] = await given(makeRunRecord());
+        await store.setTags(run!.id, { stage: 'dev', owner: 'alice' });
+        await store.setTags(run!.id, { stage: 'prod', note: '' });
+        await store.setTags(run!.id, {});
+        expect((await store.tagsOf([run!.id])).get(run!.id)).toEqual({ stage: 'prod', owner: 'alice', note: '' });
+      });
+
+      it('deletes a tag and says whether it existed', async () => {
+        const [run] = await given(makeRunRecord());
+        await store.setTags(run!.id, { stage: 'dev', owner: 'alice' });
+        expect(await store.deleteTag(run!.id, 'stage')).toBe(true);
+        expect(await store.deleteTag(run!.id, 'stage')).toBe(false);
+        expect(await store.deleteTag(run!.id, 'never')).toBe(false);
+        expect((await store.tagsOf([run!.id])).get(run!.id)).toEqual({ owner: 'alice' });
+        expect(await store.deleteTag(run!.id, 'owner')).toBe(true);
+        expect((await store.tagsOf([run!.id])).get(run!.id) ?? {}).toEqual({});
+        // A deleted tag can be set again.
+        await store.setTags(run!.id, { stage: 'qa' });
+        expect((await store.tagsOf([run!.id])).get(run!.id)).toEqual({ stage: 'qa' });
+      });
+
+      it('gives the tags of several runs at once, leaving runs without tags out', async () => {
+        const [a, b, c] = await given(makeRunRecord(), makeRunRecord(), makeRunRecord());
+        await store.setTags(a!.id, { stage: 'prod' });
+        await store.setTags(b!.id, { stage: 'dev', owner: 'bob' });
+        const tags = await store.tagsOf([a!.id, b!.id, c!.id, newRunId()]);
+        expect(tags.get(a!.id)).toEqual({ stage: 'prod' });
+        expect(tags.get(b!.id)).toEqual({ stage: 'dev', owner: 'bob' });
+        expect(tags.get(c!.id) ?? {}).toEqual({});
+        expect((await store.tagsOf([])).size).toBe(0);
+        expect((await store.tagsOf([b!.id])).has(a!.id)).toBe(false);
+      });
+
+      it('gives tags when asked about more than 1000 runs at once', async () => {
+        const runs = await given(makeRunRecord(), makeRunRecord(), makeRunRecord());
+        for (const [i, r] of runs.entries()) await store.setTags(r.id, { n: String(i) });
+        const ids = Array.from({ length: 1_500 }, () => newRunId());
+        ids[0] = runs[0]!.id;
+        ids[999] = runs[1]!.id;
+        ids[1_499] = runs[2]!.id;
+        const tags = await store.tagsOf(ids);
+        runs.forEach((r, i) => expect(tags.get(r.id)).toEqual({ n: String(i) }));
+      });
+    });
+
+    describe('an unknown run', () => {
+      // As listArtifacts and metricSeries do: reads about a run the store does not hold
+      // answer as for a run that has nothing yet.
+      it('has no params, no tags to delete and none to list', async () => {
+        await given(makeRunRecord());
+        const id = newRunId();
+        expect(await store.runParams(id)).toEqual({});
+        expect(await store.deleteTag(id, 'stage')).toBe(false);
+        expect((await store.tagsOf([id])).get(id) ?? {}).toEqual({});
       });
     });
 

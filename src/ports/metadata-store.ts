@@ -3,17 +3,11 @@
  * Where runs, their metrics and their artifact lists are kept. Adapters: SQLite
  * (embedded default). Every adapter passes `metadata-store.contract.ts`.
  */
+import type { MetricBatch, MetricColumns } from '../core/metric-series.js';
+import type { ParamValue } from '../core/params.js';
 import type { RunPatch, RunRecord } from '../core/run.js';
+import type { FilterExpr, RunOrder } from '../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../core/run-manifest.js';
-
-export interface StoredMetricPoint {
-  readonly key: string;
-  readonly step: number;
-  /** UTC ms. */
-  readonly ts: number;
-  /** NaN and ±Infinity are legal and come back as written. */
-  readonly value: number;
-}
 
 /** A container image built for a project at a commit with an environment. */
 export interface ImageRecord {
@@ -32,8 +26,28 @@ export interface RunQuery {
   readonly project?: string;
   readonly statuses?: readonly RunStatus[];
   readonly dev?: boolean;
-  /** Newest first; default 100. */
+  /** Parsed by core/run-filter; adapters compile it to bound parameters. */
+  readonly filter?: FilterExpr;
+  /** Default: newest first. Runs without the value (a metric never logged) come last. */
+  readonly order?: RunOrder;
+  /** Default 100. */
   readonly limit?: number;
+  /** `nextCursor` of the previous page, with the same query. */
+  readonly cursor?: string;
+}
+
+export interface RunPage {
+  readonly runs: RunRecord[];
+  /** Opaque; null on the last page. Stable under inserts: pages never repeat or skip a run. */
+  readonly nextCursor: string | null;
+}
+
+/** Who sends a stream of appends, so a resent append is applied once. */
+export interface MetricWriter {
+  /** Unique per sender and run, e.g. a random id chosen by the runner. */
+  readonly id: string;
+  /** Increases by one with every append of that writer. */
+  readonly seq: number;
 }
 
 export interface MetadataStoreCapabilities {
@@ -62,13 +76,31 @@ export interface MetadataStore {
   /** Runs whose id starts with `ref` (case-insensitive) or whose name is `ref`; at most `limit`. */
   findRuns(ref: string, limit: number): Promise<RunRecord[]>;
 
-  listRuns(query: RunQuery): Promise<RunRecord[]>;
+  /** A page of runs matching the query, in its order. */
+  listRuns(query: RunQuery): Promise<RunPage>;
 
-  /** Appends points in one transaction; points already stored are not deduplicated. */
-  appendMetrics(runId: string, points: readonly StoredMetricPoint[]): Promise<void>;
+  /**
+   * Appends points in one transaction. Several values per step are kept. With `writer`,
+   * an append whose seq that writer already had applied is skipped: returns false then.
+   */
+  appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean>;
 
-  /** One key's series ordered by step, then time. */
-  metricSeries(runId: string, key: string): Promise<StoredMetricPoint[]>;
+  /** One key's series ordered by step, then time (arrival order for equal pairs); empty when unknown. */
+  metricSeries(runId: string, key: string): Promise<MetricColumns>;
+
+  /** Sets params; a param already set keeps its value: another value is REPRISE_ERR_PARAM_IMMUTABLE. */
+  logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void>;
+
+  /** Every param of a run under its dotted key: the resolved params file and params logged later. */
+  runParams(runId: string): Promise<Record<string, ParamValue>>;
+
+  /** Sets tags (mutable labels), replacing the values of keys already set. */
+  setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void>;
+
+  /** Removes a tag; says whether it existed. */
+  deleteTag(runId: string, key: string): Promise<boolean>;
+
+  tagsOf(runIds: readonly string[]): Promise<Map<string, Record<string, string>>>;
 
   /** Per run, per key: last value (highest step, then latest), min, max, count. NaN is skipped by min/max. */
   metricSummaries(runIds: readonly string[]): Promise<Map<string, Record<string, MetricSummary>>>;

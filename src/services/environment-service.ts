@@ -40,8 +40,8 @@ export class EnvironmentService {
     const now = opts.now ?? Date.now();
     await reconcileLostRuns(this.#store, now);
     const neededNow = async (): Promise<Set<string>> => {
-      const active = await this.#store.listRuns({ statuses: ACTIVE_STATUSES, limit: 100_000 });
-      return new Set(active.map((r) => r.envHash).filter((h): h is string => h !== null));
+      const active = await this.#store.listRuns({ statuses: ACTIVE_STATUSES, limit: 10_000 });
+      return new Set(active.runs.map((r) => r.envHash).filter((h): h is string => h !== null));
     };
     const removed: EnvironmentListing[] = [];
     const kept: PruneResult['kept'] = [];

@@ -156,7 +156,19 @@ export class LiveRun {
   }
 
   async #runStage(name: string, cmd: string, signal: AbortSignal | undefined) {
-    const logs = new StageLogs(this.folders.logs, name, (stream, line) => this.observer.output?.(name, stream, line));
+    const mirror = this.d.logMirror;
+    const logs = new StageLogs({
+      dir: this.folders.logs,
+      stage: name,
+      onLine: (stream, line) => this.observer.output?.(name, stream, line),
+      ...(mirror
+        ? {
+            mirror: (file, offset, data) => {
+              mirror.append(this.record.id, name, file, offset, data).catch((e: unknown) => this.observer.warning?.(`live log not sent: ${messageOf(e)}`));
+            },
+          }
+        : {}),
+    });
     this.#logs.set(name, logs);
     const env = stageEnvironment(this.d.env ?? process.env, {
       runId: this.record.id,

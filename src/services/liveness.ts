@@ -22,7 +22,7 @@ export function isRunOrphaned(run: RunRecord, now: number, thisHost: string = ho
 
 /** Marks every orphaned active run lost, with the reason in its manifest; returns how many. */
 export async function reconcileLostRuns(store: MetadataStore, now: number = Date.now()): Promise<number> {
-  const active = await store.listRuns({ statuses: ACTIVE_STATUSES, limit: 10_000 });
+  const { runs: active } = await store.listRuns({ statuses: ACTIVE_STATUSES, limit: 10_000 });
   let marked = 0;
   for (const run of active) {
     if (!isRunOrphaned(run, now)) continue;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
+import { pointsOf } from '../core/metric-series.js';
 import { makeRunRecord } from '../ports/metadata-store.contract.js';
 import { METRICS_POLL_MS, MetricsTailer, type MetricProblem } from './metrics-tailer.js';
 
@@ -37,12 +38,12 @@ describe('MetricsTailer', () => {
   });
 
   const series = async (key: string): Promise<[number, number][]> =>
-    (await store.metricSeries(runId, key)).map((p) => [p.step, p.value]);
+    pointsOf(key, await store.metricSeries(runId, key)).map((p) => [p.step, p.value]);
 
   /** Polls the store until `key` has `n` points, so tests do not depend on exact timing. */
   async function waitForPoints(key: string, n: number): Promise<void> {
     const deadline = Date.now() + 10_000;
-    while ((await store.metricSeries(runId, key)).length < n) {
+    while ((await store.metricSeries(runId, key)).steps.length < n) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${n} points of ${key}`);
       await sleep(50);
     }
@@ -150,7 +151,7 @@ describe('MetricsTailer', () => {
     writeFileSync(file, '{"step": 0, "ts": 1700000000000, "loss": 1}\n{"step": 1, "loss": 2}\n');
     const before = Date.now();
     await tailer.stop();
-    const [first, second] = await store.metricSeries(runId, 'loss');
+    const [first, second] = pointsOf('loss', await store.metricSeries(runId, 'loss'));
     expect(first?.ts).toBe(1700000000000);
     expect(second?.ts).toBeGreaterThanOrEqual(before);
     expect(second?.ts).toBeLessThanOrEqual(Date.now());

@@ -8,7 +8,8 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { parseMetricLine } from '../core/metric-line.js';
-import type { MetadataStore, StoredMetricPoint } from '../ports/metadata-store.js';
+import { batchesFromPoints, type MetricPoint } from '../core/metric-series.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
 
 /** How often the file is read while stages run: the latency of live metrics. */
 export const METRICS_POLL_MS = 250;
@@ -73,7 +74,7 @@ export class MetricsTailer {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw e;
     }
-    const points: StoredMetricPoint[] = [];
+    const points: MetricPoint[] = [];
     try {
       const buf = Buffer.alloc(1 << 20);
       for (;;) {
@@ -92,10 +93,10 @@ export class MetricsTailer {
       this.#take(this.#partial, points);
       this.#partial = '';
     }
-    if (points.length > 0) await this.#store.appendMetrics(this.#runId, points);
+    if (points.length > 0) await this.#store.appendMetrics(this.#runId, batchesFromPoints(points));
   }
 
-  #take(line: string, into: StoredMetricPoint[]): void {
+  #take(line: string, into: MetricPoint[]): void {
     this.#lineNo++;
     const parsed = parseMetricLine(line);
     const now = Date.now();

@@ -1,25 +1,64 @@
 /**
  * @module services/run-catalog
- * Reading runs back: finding one by id, id prefix or name; listings with final metrics;
- * a run's logs (live from its folder while it runs, from blobs after); its metrics.
- * Every read first settles runs whose process is gone, so none shows `running` forever.
+ * Reading runs back: finding one by id, id prefix or name; search and listings with
+ * final metrics and tags; a run's logs (live while it runs, from blobs after); its
+ * metric history, downsampled on request. Every read first settles runs whose process
+ * is gone, so none shows `running` forever.
  */
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { downsample, type DownsampleMethod } from '../core/downsample.js';
 import { RepriseError } from '../core/errors.js';
+import type { MetricColumns } from '../core/metric-series.js';
+import type { ParamValue } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
+import { parseRunFilter, parseRunOrder } from '../core/run-filter.js';
 import { isActive, type Artifact, type MetricSummary, type RunStatus } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MetadataStore, StoredMetricPoint } from '../ports/metadata-store.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { LogFile, RunLogStore } from '../ports/run-log-store.js';
 import { reconcileLostRuns } from './liveness.js';
-import { stageLogPaths } from './stage-logs.js';
 
 export interface RunListing {
   readonly run: RunRecord;
   readonly metrics: Record<string, MetricSummary>;
+  readonly tags: Record<string, string>;
 }
 
-export type LogStream = 'combined' | 'stdout' | 'stderr';
+export interface RunSearch {
+  readonly project?: string;
+  readonly statuses?: readonly RunStatus[];
+  readonly dev?: boolean;
+  /** The filter grammar of core/run-filter, as typed. */
+  readonly filter?: string;
+  /** One field and a direction, e.g. `metrics.acc desc`. */
+  readonly order?: string;
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface RunListingPage {
+  readonly runs: RunListing[];
+  readonly nextCursor: string | null;
+}
+
+export interface HistoryRequest {
+  /** Downsample to at most this many points; absent: the whole series. */
+  readonly maxPoints?: number;
+  readonly method?: DownsampleMethod;
+}
+
+export interface MetricHistory {
+  readonly key: string;
+  /** Points in the stored series. */
+  readonly total: number;
+  readonly downsampled: boolean;
+  readonly points: MetricColumns;
+}
+
+/** Waits for something to happen to a run (an event from the server), or a while. */
+export type ActivityWaiter = (runId: string, maxMs: number) => Promise<void>;
+
+export type LogStream = LogFile;
 
 export interface LogChunk {
   readonly stage: string;
@@ -29,12 +68,14 @@ export interface LogChunk {
 export class RunCatalog {
   readonly #store: MetadataStore;
   readonly #blobs: BlobStore;
-  readonly #runsDir: string;
+  readonly #logs: RunLogStore;
+  readonly #waitForActivity: ActivityWaiter;
 
-  constructor(deps: { store: MetadataStore; blobs: BlobStore; runsDir: string }) {
+  constructor(deps: { store: MetadataStore; blobs: BlobStore; logs: RunLogStore; waitForActivity?: ActivityWaiter }) {
     this.#store = deps.store;
     this.#blobs = deps.blobs;
-    this.#runsDir = deps.runsDir;
+    this.#logs = deps.logs;
+    this.#waitForActivity = deps.waitForActivity ?? ((_runId, ms) => sleep(ms));
   }
 
   async reconcile(): Promise<void> {
@@ -66,28 +107,60 @@ export class RunCatalog {
     });
   }
 
-  async list(query: { project?: string; statuses?: RunStatus[]; dev?: boolean; limit?: number }): Promise<RunListing[]> {
+  /** A page of runs: filtered, ordered, with their final metrics and tags. Bad filters are refused with the token at fault. */
+  async list(query: RunSearch): Promise<RunListingPage> {
+    parseRunFilter(query.filter ?? ''); // a bad filter is refused before lost runs are settled
     await this.reconcile();
-    const runs = await this.#store.listRuns(query);
-    const metrics = await this.#store.metricSummaries(runs.map((r) => r.id));
-    return runs.map((run) => ({ run, metrics: metrics.get(run.id) ?? {} }));
+    return this.search(query);
   }
 
-  async details(ref: string): Promise<{ run: RunRecord; metrics: Record<string, MetricSummary>; artifacts: Artifact[] }> {
-    const run = await this.resolve(ref);
-    const [metrics, artifacts] = await Promise.all([this.#store.metricSummaries([run.id]), this.#store.listArtifacts(run.id)]);
-    return { run, metrics: metrics.get(run.id) ?? {}, artifacts };
+  /** The same without settling lost runs first: for the server, which settles them on a timer. */
+  async search(query: RunSearch): Promise<RunListingPage> {
+    const filter = query.filter === undefined ? undefined : parseRunFilter(query.filter);
+    const order = query.order === undefined || query.order.trim() === '' ? undefined : parseRunOrder(query.order);
+    const page = await this.#store.listRuns({
+      ...(query.project !== undefined ? { project: query.project } : {}),
+      ...(query.statuses ? { statuses: query.statuses } : {}),
+      ...(query.dev !== undefined ? { dev: query.dev } : {}),
+      ...(filter ? { filter } : {}),
+      ...(order ? { order } : {}),
+      ...(query.limit !== undefined ? { limit: query.limit } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
+    const ids = page.runs.map((r) => r.id);
+    const [metrics, tags] = await Promise.all([this.#store.metricSummaries(ids), this.#store.tagsOf(ids)]);
+    return {
+      runs: page.runs.map((run) => ({ run, metrics: metrics.get(run.id) ?? {}, tags: tags.get(run.id) ?? {} })),
+      nextCursor: page.nextCursor,
+    };
   }
 
-  async metricSeries(run: RunRecord, key: string): Promise<StoredMetricPoint[]> {
-    const points = await this.#store.metricSeries(run.id, key);
-    if (points.length === 0) {
+  async details(ref: string): Promise<RunDetails> {
+    return this.detailsOf(await this.resolve(ref));
+  }
+
+  async detailsOf(run: RunRecord): Promise<RunDetails> {
+    const [metrics, artifacts, tags, params] = await Promise.all([
+      this.#store.metricSummaries([run.id]),
+      this.#store.listArtifacts(run.id),
+      this.#store.tagsOf([run.id]),
+      this.#store.runParams(run.id),
+    ]);
+    return { run, metrics: metrics.get(run.id) ?? {}, artifacts, tags: tags.get(run.id) ?? {}, params };
+  }
+
+  /** One key's history, whole or downsampled (extremes kept); unknown keys are an error naming the known ones. */
+  async metricHistory(run: RunRecord, key: string, req: HistoryRequest = {}): Promise<MetricHistory> {
+    const series = await this.#store.metricSeries(run.id, key);
+    const total = series.steps.length;
+    if (total === 0) {
       const known = Object.keys((await this.#store.metricSummaries([run.id])).get(run.id) ?? {});
       throw new RepriseError('REPRISE_ERR_METRIC_NOT_FOUND', `run ${run.name} has no metric ${JSON.stringify(key)}${known.length ? `; it has: ${known.join(', ')}` : '; it has no metrics'}`, {
         details: { run: run.id, key, known },
       });
     }
-    return points;
+    if (req.maxPoints === undefined || total <= req.maxPoints) return { key, total, downsampled: false, points: series };
+    return { key, total, downsampled: true, points: downsample(series, req.maxPoints, req.method) };
   }
 
   /** The stages whose logs are asked for; an unknown stage is an error naming the real ones. */
@@ -112,32 +185,32 @@ export class RunCatalog {
       const all = await this.#blobs.read(rec.logs[stream].sha256);
       return { data: all.subarray(offset), complete: true };
     }
-    const paths = stageLogPaths(join(this.#runsDir, run.id, 'logs'), stage);
-    const data = await readFrom(paths[stream], offset);
+    const data = await this.#logs.read(run.id, stage, stream, offset);
     const ended = !isActive(run.status);
     return { data, complete: ended && rec?.status !== 'running' };
+  }
+
+  /** The live copy of a running stage's log, from `offset` on. */
+  readLiveLog(run: RunRecord, stage: string, file: LogFile, offset: number): Promise<Buffer> {
+    return this.#logs.read(run.id, stage, file, offset);
   }
 
   async refresh(run: RunRecord): Promise<RunRecord> {
     await this.reconcile();
     return (await this.#store.getRun(run.id)) ?? run;
   }
+
+  /** Returns when the run has news (through the server) or after `maxMs` (embedded: polling). */
+  waitForActivity(run: RunRecord, maxMs: number): Promise<void> {
+    return this.#waitForActivity(run.id, maxMs);
+  }
 }
 
-async function readFrom(path: string, offset: number): Promise<Buffer> {
-  let fh;
-  try {
-    fh = await open(path, 'r');
-  } catch {
-    return Buffer.alloc(0);
-  }
-  try {
-    const { size } = await fh.stat();
-    if (size <= offset) return Buffer.alloc(0);
-    const buf = Buffer.alloc(size - offset);
-    await fh.read(buf, 0, buf.length, offset);
-    return buf;
-  } finally {
-    await fh.close();
-  }
+export interface RunDetails {
+  readonly run: RunRecord;
+  readonly metrics: Record<string, MetricSummary>;
+  readonly artifacts: Artifact[];
+  readonly tags: Record<string, string>;
+  /** Every param under its dotted key. */
+  readonly params: Record<string, ParamValue>;
 }

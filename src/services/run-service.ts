@@ -19,6 +19,7 @@ import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environm
 import type { Executor } from '../ports/executor.js';
 import type { HostProbe } from '../ports/host-probe.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import type { RunLogStore } from '../ports/run-log-store.js';
 import { processStartTime } from '../platform/process-identity.js';
 import { planEnvironment } from './environment-plan.js';
 import { LiveRun, messageOf, type RunPlan } from './live-run.js';
@@ -78,6 +79,11 @@ export interface RunServiceDeps {
   readonly repriseVersion: string;
   readonly sdkPythonPath: string;
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Where stage output is copied as it is written, when readers cannot see this
+   * machine's run folder: the server, for a run started with REPRISE_SERVER.
+   */
+  readonly logMirror?: RunLogStore;
 }
 
 export class RunService {

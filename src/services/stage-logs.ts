@@ -9,19 +9,23 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { finished } from 'node:stream/promises';
+import { logFileName, type LogFile } from '../ports/run-log-store.js';
 
 export type StreamName = 'stdout' | 'stderr';
 
 /** How many of the last stderr lines a failure report quotes. */
 export const STDERR_TAIL_LINES = 20;
 
-export function stageLogPaths(dir: string, stage: string): Record<StreamName | 'combined', string> {
+export function stageLogPaths(dir: string, stage: string): Record<LogFile, string> {
   return {
-    stdout: join(dir, `${stage}.stdout`),
-    stderr: join(dir, `${stage}.stderr`),
-    combined: join(dir, `${stage}.log`),
+    stdout: join(dir, logFileName(stage, 'stdout')),
+    stderr: join(dir, logFileName(stage, 'stderr')),
+    combined: join(dir, logFileName(stage, 'combined')),
   };
 }
+
+/** Where a copy of each piece goes as it is written (the server, for a remote run): file, byte offset, bytes. */
+export type LogMirror = (file: LogFile, offset: number, data: Buffer) => void;
 
 export class StageLogs {
   readonly paths: Record<StreamName | 'combined', string>;
@@ -29,22 +33,31 @@ export class StageLogs {
   readonly #partial: Record<StreamName, string> = { stdout: '', stderr: '' };
   readonly #stderrTail: string[] = [];
   readonly #onLine: (stream: StreamName, line: string) => void;
+  readonly #mirror: LogMirror | undefined;
+  readonly #written: Record<LogFile, number> = { stdout: 0, stderr: 0, combined: 0 };
   readonly #pending: Promise<void>[] = [];
 
-  constructor(dir: string, stage: string, onLine: (stream: StreamName, line: string) => void) {
-    this.paths = stageLogPaths(dir, stage);
+  constructor(opts: { dir: string; stage: string; onLine: (stream: StreamName, line: string) => void; mirror?: LogMirror }) {
+    this.paths = stageLogPaths(opts.dir, opts.stage);
     this.#files = {
       stdout: createWriteStream(this.paths.stdout),
       stderr: createWriteStream(this.paths.stderr),
       combined: createWriteStream(this.paths.combined),
     };
-    this.#onLine = onLine;
+    this.#onLine = opts.onLine;
+    this.#mirror = opts.mirror;
+  }
+
+  #write(file: LogFile, data: Buffer): void {
+    this.#files[file].write(data);
+    this.#mirror?.(file, this.#written[file], data);
+    this.#written[file] += data.length;
   }
 
   attach(source: Readable, stream: StreamName): void {
     const decoder = new StringDecoder('utf8');
     source.on('data', (chunk: Buffer) => {
-      this.#files[stream].write(chunk);
+      this.#write(stream, chunk);
       this.#lines(stream, decoder.write(chunk));
     });
     this.#pending.push(
@@ -61,7 +74,7 @@ export class StageLogs {
     for (const raw of parts) {
       if (end && raw === '' && parts[parts.length - 1] === raw) continue;
       const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
-      this.#files.combined.write(`${line}\n`);
+      this.#write('combined', Buffer.from(`${line}\n`));
       if (stream === 'stderr') {
         this.#stderrTail.push(line);
         if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();

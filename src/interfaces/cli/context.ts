@@ -1,9 +1,12 @@
 /**
- * What every command needs: the embedded app, opened lazily (init needs no store), and
- * where to write. Keeping stdout for results and stderr for progress lets `--json`
+ * What every command needs: the app, opened lazily (init needs no store) in the mode the
+ * environment asks for (REPRISE_SERVER set: through that server; otherwise embedded),
+ * and where to write. Keeping stdout for results and stderr for progress lets `--json`
  * output be piped while the terminal still shows what is happening.
  */
-import { openEmbedded, type EmbeddedApp } from '../../app/embedded.js';
+import type { RepriseApp } from '../../app/assemble.js';
+import { openEmbedded } from '../../app/embedded.js';
+import { openRemote } from '../../app/remote.js';
 
 export interface CliIO {
   readonly stdout: NodeJS.WritableStream;
@@ -13,12 +16,15 @@ export interface CliIO {
 }
 
 export class CliContext {
-  #app: EmbeddedApp | undefined;
+  #app: RepriseApp | undefined;
 
   constructor(readonly io: CliIO) {}
 
-  async app(): Promise<EmbeddedApp> {
-    this.#app ??= await openEmbedded({ env: this.io.env });
+  async app(): Promise<RepriseApp> {
+    const server = this.io.env.REPRISE_SERVER;
+    this.#app ??= server
+      ? await openRemote({ server, env: this.io.env, say: (m) => this.err(`reprise: ${m}`) })
+      : await openEmbedded({ env: this.io.env });
     return this.#app;
   }
 

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isRepriseError } from '../../core/errors.js';
-import { REPRISE_VERSION } from '../../app/embedded.js';
+import { REPRISE_VERSION } from '../../app/assemble.js';
 import { CliContext, type CliIO } from './context.js';
 import { registerEnv } from './commands/env.js';
 import { registerImage } from './commands/image.js';
@@ -14,6 +14,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerRun } from './commands/run.js';
+import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -34,6 +35,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerMetrics(program, ctx);
   registerEnv(program, ctx);
   registerImage(program, ctx);
+  registerServer(program, ctx);
   return program;
 }
 

@@ -23,7 +23,7 @@ export interface LocalBlobStoreOptions {
 }
 
 export class LocalBlobStore implements BlobStore {
-  readonly capabilities = { presignedUrls: false } as const;
+  readonly capabilities = { presignedUrls: false, enumerable: true } as const;
   readonly #root: string;
   readonly #tmp: string;
 

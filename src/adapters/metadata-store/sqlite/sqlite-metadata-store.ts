@@ -12,11 +12,15 @@ import { Kysely, SqliteDialect, sql, type Compilable } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RepriseError, bug } from '../../../core/errors.js';
+import { emptyColumns, sortColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
+import { flattenParams, type ParamValue, type Params } from '../../../core/params.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
-import type { ImageRecord, MetadataStore, RunQuery, StoredMetricPoint } from '../../../ports/metadata-store.js';
-import { SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
+import type { ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
+import { decodeChunks, encodeChunk, paramColumns } from './sqlite-encoding.js';
+import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, orderBy, sortExpression } from './sqlite-run-query.js';
+import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -33,6 +37,7 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #path: string;
   #raw: Database.Database | undefined;
   #db: Kysely<SqliteDatabaseSchema> | undefined;
+  #prepared: ReturnType<typeof prepareStatements> | undefined;
 
   constructor(options: SqliteMetadataStoreOptions) {
     this.#path = options.path;
@@ -47,7 +52,12 @@ export class SqliteMetadataStore implements MetadataStore {
     // FULL: a commit the caller was told about survives a crash of the machine too.
     raw.pragma('synchronous = FULL');
     raw.pragma('foreign_keys = ON');
-    migrate(raw, this.#path);
+    try {
+      migrate(raw, this.#path);
+    } catch (e) {
+      raw.close();
+      throw e;
+    }
     this.#raw = raw;
     this.#db = new Kysely<SqliteDatabaseSchema>({ dialect: new SqliteDialect({ database: raw }) });
   }
@@ -55,6 +65,13 @@ export class SqliteMetadataStore implements MetadataStore {
   get #k(): Kysely<SqliteDatabaseSchema> {
     if (!this.#db) throw bug('the metadata store was used before init() or after close()');
     return this.#db;
+  }
+
+  /** The hot paths (metric appends and reads), prepared once: per-call SQL building costs more than the insert. */
+  #statements(): ReturnType<typeof prepareStatements> {
+    if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
+    this.#prepared ??= prepareStatements(this.#raw);
+    return this.#prepared;
   }
 
   /** Runs `fn` synchronously in a write transaction that holds the write lock from its start. */
@@ -74,7 +91,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async createRun(run: RunRecord): Promise<void> {
-    await this.#k.insertInto('runs').values(toRow(run)).execute();
+    const k = this.#k;
+    const params = Object.entries(flattenParams(run.manifest.params.values as Params));
+    this.#write(() => {
+      this.#exec(k.insertInto('runs').values(toRow(run)));
+      for (let i = 0; i < params.length; i += MAX_PARAMS / 5) {
+        this.#exec(k.insertInto('run_params').values(params.slice(i, i + MAX_PARAMS / 5).map(([key, v]) => ({ run_id: run.id, key, ...paramColumns(v) }))));
+      }
+    });
   }
 
   async updateRun(id: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
@@ -112,70 +136,115 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map(fromRow);
   }
 
-  async listRuns(query: RunQuery): Promise<RunRecord[]> {
-    let q = this.#k.selectFrom('runs').selectAll();
+  async listRuns(query: RunQuery): Promise<RunPage> {
+    const order = query.order ?? DEFAULT_ORDER;
+    const limit = query.limit ?? 100;
+    let q = this.#k.selectFrom('runs').selectAll().select(sortExpression(order.field).as('sort_value'));
     if (query.project !== undefined) q = q.where('project', '=', query.project);
     if (query.statuses && query.statuses.length > 0) q = q.where('status', 'in', [...query.statuses]);
     if (query.dev !== undefined) q = q.where('dev', '=', query.dev ? 1 : 0);
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 100).execute();
-    return rows.map(fromRow);
+    if (query.filter) q = q.where(compileFilter(query.filter) as never);
+    if (query.cursor) q = q.where(afterCursor(order, decodeCursor(query.cursor, order)) as never);
+    const rows = this.#exec(q.orderBy(orderBy(order) as never).limit(limit + 1)) as (RunsTable & { sort_value: unknown })[];
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      runs: page.map(fromRow),
+      nextCursor: rows.length > limit && last ? encodeCursor(order, last.sort_value, last.id) : null,
+    };
   }
 
-  async appendMetrics(runId: string, points: readonly StoredMetricPoint[]): Promise<void> {
-    if (points.length === 0) return;
-    const batch = new Map<string, SummaryState>();
-    for (const p of points) batch.set(p.key, foldPoint(batch.get(p.key), p));
-    const k = this.#k;
+  async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean> {
+    const st = this.#statements();
+    return this.#write(() => {
+      if (writer) {
+        const seen = st.writerSeq.get(runId, writer.id) as { seq: number } | undefined;
+        if (seen && seen.seq >= writer.seq) return false;
+        st.writerSet.run(runId, writer.id, writer.seq);
+      }
+      for (const b of batches) {
+        if (b.steps.length === 0) continue;
+        let series = st.seriesId.get(runId, b.key) as { id: number } | undefined;
+        series ??= { id: Number(st.seriesInsert.run(runId, b.key).lastInsertRowid) };
+        const tail = st.chunkTail.get(series.id) as { seq: number; n: number; steps: Buffer; ts: Buffer; vals: Buffer } | undefined;
+        let from = 0;
+        let seq = tail ? tail.seq + 1 : 0;
+        if (tail && tail.n < METRIC_CHUNK_POINTS) {
+          // Small live appends fill the last chunk instead of making many tiny ones.
+          from = Math.min(METRIC_CHUNK_POINTS - tail.n, b.steps.length);
+          const merged = concatColumns(decodeChunks([tail], tail.n), slice(b, 0, from));
+          const enc = encodeChunk(merged);
+          st.chunkUpdate.run(merged.steps.length, enc.minStep, enc.maxStep, enc.steps, enc.ts, enc.vals, series.id, tail.seq);
+          seq = tail.seq + 1;
+        }
+        for (; from < b.steps.length; from += METRIC_CHUNK_POINTS, seq++) {
+          const part = slice(b, from, Math.min(from + METRIC_CHUNK_POINTS, b.steps.length));
+          const enc = encodeChunk(part);
+          st.chunkInsert.run(series.id, seq, part.steps.length, enc.minStep, enc.maxStep, enc.steps, enc.ts, enc.vals);
+        }
+        let fold: SummaryState | undefined;
+        for (let i = 0; i < b.steps.length; i++) fold = foldPoint(fold, { step: b.steps[i]!, ts: b.ts[i]!, value: b.values[i]! });
+        const prev = st.summaryGet.get(runId, b.key) as SqliteDatabaseSchema['metric_summaries'] | undefined;
+        const m = mergeSummaries(prev ? summaryFromRow(prev) : undefined, fold!);
+        st.summaryUpsert.run(runId, b.key, fromNumber(m.last), m.lastStep, m.lastTs, fromNumber(m.min), fromNumber(m.max), m.count);
+      }
+      return true;
+    });
+  }
+
+  async metricSeries(runId: string, key: string): Promise<MetricColumns> {
+    const st = this.#statements();
+    const series = st.seriesId.get(runId, key) as { id: number } | undefined;
+    if (!series) return emptyColumns();
+    const chunks = st.chunksOf.all(series.id) as { n: number; steps: Buffer; ts: Buffer; vals: Buffer }[];
+    return sortColumns(decodeChunks(chunks, chunks.reduce((t, c) => t + c.n, 0)));
+  }
+
+  async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
+    const st = this.#statements();
     this.#write(() => {
-      for (let i = 0; i < points.length; i += MAX_PARAMS / 5) {
-        const chunk = points.slice(i, i + MAX_PARAMS / 5);
-        this.#exec(
-          k.insertInto('metrics').values(chunk.map((p) => ({ run_id: runId, key: p.key, step: p.step, ts: p.ts, value: fromNumber(p.value) }))),
-        );
-      }
-      const keys = [...batch.keys()];
-      const existing = new Map<string, SummaryState>();
-      for (let i = 0; i < keys.length; i += MAX_PARAMS) {
-        const rows = this.#exec(
-          k.selectFrom('metric_summaries').selectAll().where('run_id', '=', runId).where('key', 'in', keys.slice(i, i + MAX_PARAMS)),
-        );
-        for (const r of rows) existing.set(r.key, summaryFromRow(r));
-      }
-      for (const [key, s] of batch) {
-        const merged = mergeSummaries(existing.get(key), s);
-        const row = {
-          run_id: runId,
-          key,
-          last: fromNumber(merged.last),
-          last_step: merged.lastStep,
-          last_ts: merged.lastTs,
-          min: fromNumber(merged.min),
-          max: fromNumber(merged.max),
-          count: merged.count,
-        };
-        this.#exec(
-          k
-            .insertInto('metric_summaries')
-            .values(row)
-            .onConflict((oc) => oc.columns(['run_id', 'key']).doUpdateSet({
-              last: row.last, last_step: row.last_step, last_ts: row.last_ts, min: row.min, max: row.max, count: row.count,
-            })),
-        );
+      for (const [key, v] of Object.entries(params)) {
+        const c = paramColumns(v);
+        const prev = st.paramGet.get(runId, key) as { json: string } | undefined;
+        if (prev && prev.json !== c.json) {
+          throw new RepriseError('REPRISE_ERR_PARAM_IMMUTABLE', `param ${JSON.stringify(key)} of run ${runId} is ${prev.json}; it cannot become ${c.json}`, {
+            hint: 'params are fixed once set; log the new value under another key, or start a new run',
+            details: { run: runId, key, old: JSON.parse(prev.json) as unknown, new: v },
+          });
+        }
+        if (!prev) st.paramInsert.run(runId, key, c.num, c.text, c.json);
       }
     });
   }
 
-  async metricSeries(runId: string, key: string): Promise<StoredMetricPoint[]> {
-    const rows = await this.#k
-      .selectFrom('metrics')
-      .select(['key', 'step', 'ts', 'value'])
-      .where('run_id', '=', runId)
-      .where('key', '=', key)
-      .orderBy('step')
-      .orderBy('ts')
-      .orderBy(sql`rowid`)
-      .execute();
-    return rows.map((r) => ({ key: r.key, step: r.step, ts: r.ts, value: toNumber(r.value) }));
+  async runParams(runId: string): Promise<Record<string, ParamValue>> {
+    const rows = this.#statements().paramsOf.all(runId) as { key: string; json: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.json) as ParamValue]));
+  }
+
+  async setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    const st = this.#statements();
+    this.#write(() => {
+      for (const [key, value] of Object.entries(tags)) st.tagUpsert.run(runId, key, value);
+    });
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    const st = this.#statements();
+    return this.#write(() => st.tagDelete.run(runId, key).changes > 0);
+  }
+
+  async tagsOf(runIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
+      const rows = this.#exec(this.#k.selectFrom('run_tags').selectAll().where('run_id', 'in', runIds.slice(i, i + MAX_PARAMS)).orderBy('key'));
+      for (const r of rows) {
+        const rec = out.get(r.run_id) ?? {};
+        rec[r.key] = r.value;
+        out.set(r.run_id, rec);
+      }
+    }
+    return out;
   }
 
   async metricSummaries(runIds: readonly string[]): Promise<Map<string, Record<string, MetricSummary>>> {
@@ -250,6 +319,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const db = this.#db;
     this.#db = undefined;
     this.#raw = undefined;
+    this.#prepared = undefined;
     await db?.destroy();
   }
 }
@@ -285,7 +355,11 @@ function migrate(raw: Database.Database, path: string): void {
   // Another process may be migrating at this moment: take the write lock, then look again.
   raw.exec('BEGIN IMMEDIATE');
   try {
-    for (let v = current(); v < latest; v++) raw.exec(SQLITE_MIGRATIONS[v]!);
+    for (let v = current(); v < latest; v++) {
+      const m = SQLITE_MIGRATIONS[v]!;
+      if (typeof m === 'string') raw.exec(m);
+      else m(raw);
+    }
     raw.pragma(`user_version = ${latest}`);
     raw.exec('COMMIT');
   } catch (e) {
@@ -309,6 +383,7 @@ function toRow(run: RunRecord): RunsTable {
     pid_start: run.pidStart,
     heartbeat_at: run.heartbeatAt,
     env_hash: run.envHash,
+    commit_sha: run.manifest.code.kind === 'git' ? run.manifest.code.commit : null,
     manifest: JSON.stringify(run.manifest),
   };
 }
@@ -331,6 +406,44 @@ function fromRow(row: RunsTable): RunRecord {
     envHash: row.env_hash,
     manifest,
   };
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    writerSeq: db.prepare('SELECT seq FROM metric_writers WHERE run_id = ? AND writer = ?'),
+    writerSet: db.prepare('INSERT INTO metric_writers (run_id, writer, seq) VALUES (?, ?, ?) ON CONFLICT (run_id, writer) DO UPDATE SET seq = excluded.seq'),
+    seriesId: db.prepare('SELECT id FROM metric_series WHERE run_id = ? AND key = ?'),
+    seriesInsert: db.prepare('INSERT INTO metric_series (run_id, key) VALUES (?, ?)'),
+    chunkTail: db.prepare('SELECT seq, n, steps, ts, vals FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1'),
+    chunkInsert: db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    chunkUpdate: db.prepare('UPDATE metric_chunks SET n = ?, min_step = ?, max_step = ?, steps = ?, ts = ?, vals = ? WHERE series_id = ? AND seq = ?'),
+    chunksOf: db.prepare('SELECT n, steps, ts, vals FROM metric_chunks WHERE series_id = ? ORDER BY seq'),
+    summaryGet: db.prepare('SELECT * FROM metric_summaries WHERE run_id = ? AND key = ?'),
+    summaryUpsert: db.prepare(
+      `INSERT INTO metric_summaries (run_id, key, last, last_step, last_ts, min, max, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (run_id, key) DO UPDATE SET last = excluded.last, last_step = excluded.last_step, last_ts = excluded.last_ts,
+         min = excluded.min, max = excluded.max, count = excluded.count`,
+    ),
+    paramGet: db.prepare('SELECT json FROM run_params WHERE run_id = ? AND key = ?'),
+    paramInsert: db.prepare('INSERT INTO run_params (run_id, key, num, text, json) VALUES (?, ?, ?, ?, ?)'),
+    paramsOf: db.prepare('SELECT key, json FROM run_params WHERE run_id = ? ORDER BY key'),
+    tagUpsert: db.prepare('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value'),
+    tagDelete: db.prepare('DELETE FROM run_tags WHERE run_id = ? AND key = ?'),
+  };
+}
+
+function slice(c: MetricColumns, from: number, to: number): MetricColumns {
+  return { steps: c.steps.subarray(from, to), ts: c.ts.subarray(from, to), values: c.values.subarray(from, to) };
+}
+
+function concatColumns(a: MetricColumns, b: MetricColumns): MetricColumns {
+  const join = (x: Float64Array, y: Float64Array): Float64Array => {
+    const out = new Float64Array(x.length + y.length);
+    out.set(x);
+    out.set(y, x.length);
+    return out;
+  };
+  return { steps: join(a.steps, b.steps), ts: join(a.ts, b.ts), values: join(a.values, b.values) };
 }
 
 function summaryFromRow(r: SqliteDatabaseSchema['metric_summaries']): SummaryState {

@@ -1,8 +1,15 @@
 /**
  * The SQLite schema, as ordered migrations. `PRAGMA user_version` holds how many have
- * been applied; a store newer than this code refuses to open rather than guess.
+ * been applied; a store newer than this code refuses to open rather than guess. A
+ * migration is SQL, or a function where rows must be rewritten in code.
  */
-export const SQLITE_MIGRATIONS: readonly string[] = [
+import type Database from 'better-sqlite3';
+import { flattenParams, type Params } from '../../../core/params.js';
+import { encodeChunk, paramColumns } from './sqlite-encoding.js';
+
+export type Migration = string | ((db: Database.Database) => void);
+
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
   `
   CREATE TABLE runs (
     id TEXT PRIMARY KEY,
@@ -72,7 +79,96 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX images_commit_env ON images(commit_sha, env_hash);
   `,
+  // Metrics move from a row per point to chunks of columns: a long series is read and
+  // written as a few blobs. Params and tags get tables of their own so that search is
+  // an indexed lookup, not a parse of every manifest.
+  (db) => {
+    db.exec(`
+      ALTER TABLE runs ADD COLUMN commit_sha TEXT;
+      UPDATE runs SET commit_sha = json_extract(manifest, '$.code.commit');
+      CREATE INDEX runs_commit ON runs(commit_sha);
+
+      CREATE TABLE metric_series (
+        id INTEGER PRIMARY KEY,
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        UNIQUE (run_id, key)
+      );
+      -- Points in arrival order; readers sort by step. min_step/max_step prune step ranges.
+      CREATE TABLE metric_chunks (
+        series_id INTEGER NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        min_step REAL NOT NULL,
+        max_step REAL NOT NULL,
+        steps BLOB NOT NULL,
+        ts BLOB NOT NULL,
+        vals BLOB NOT NULL,
+        PRIMARY KEY (series_id, seq)
+      );
+      -- The last seq applied per writer: a resent append is skipped.
+      CREATE TABLE metric_writers (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        writer TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (run_id, writer)
+      );
+      CREATE INDEX metric_summaries_key_last ON metric_summaries(key, last);
+      CREATE INDEX metric_summaries_key_min ON metric_summaries(key, min);
+      CREATE INDEX metric_summaries_key_max ON metric_summaries(key, max);
+
+      -- num: the value when it is a number (booleans 1/0); text: its text in every case.
+      CREATE TABLE run_params (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        num REAL,
+        text TEXT,
+        json TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      CREATE INDEX run_params_key_num ON run_params(key, num);
+      CREATE INDEX run_params_key_text ON run_params(key, text);
+
+      CREATE TABLE run_tags (
+        run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (run_id, key)
+      );
+      CREATE INDEX run_tags_key_value ON run_tags(key, value);
+    `);
+    const series = db.prepare('INSERT INTO metric_series (run_id, key) VALUES (?, ?)');
+    const chunk = db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const keys = db.prepare('SELECT DISTINCT run_id, key FROM metrics').all() as { run_id: string; key: string }[];
+    const points = db.prepare('SELECT step, ts, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, ts, rowid');
+    for (const k of keys) {
+      const rows = points.all(k.run_id, k.key) as { step: number; ts: number; value: number | null }[];
+      const id = Number(series.run(k.run_id, k.key).lastInsertRowid);
+      for (let i = 0, seq = 0; i < rows.length; i += METRIC_CHUNK_POINTS, seq++) {
+        const part = rows.slice(i, i + METRIC_CHUNK_POINTS);
+        const enc = encodeChunk({
+          steps: Float64Array.from(part, (r) => r.step),
+          ts: Float64Array.from(part, (r) => r.ts),
+          values: Float64Array.from(part, (r) => (r.value === null ? NaN : r.value)),
+        });
+        chunk.run(id, seq, part.length, enc.minStep, enc.maxStep, enc.steps, enc.ts, enc.vals);
+      }
+    }
+    db.exec('DROP TABLE metrics');
+    const param = db.prepare('INSERT OR IGNORE INTO run_params (run_id, key, num, text, json) VALUES (?, ?, ?, ?, ?)');
+    // .all(), not .iterate(): the connection cannot insert while a statement is still reading.
+    for (const r of db.prepare('SELECT id, manifest FROM runs').all() as { id: string; manifest: string }[]) {
+      const values = (JSON.parse(r.manifest) as { params?: { values?: Params } }).params?.values ?? {};
+      for (const [key, v] of Object.entries(flattenParams(values))) {
+        const c = paramColumns(v);
+        param.run(r.id, key, c.num, c.text, c.json);
+      }
+    }
+  },
 ];
+
+/** Points per stored chunk: a series of a million points is about a thousand rows. */
+export const METRIC_CHUNK_POINTS = 1024;
 
 export interface RunsTable {
   id: string;
@@ -88,15 +184,45 @@ export interface RunsTable {
   pid_start: string;
   heartbeat_at: number;
   env_hash: string | null;
+  commit_sha: string | null;
   manifest: string;
 }
 
-export interface MetricsTable {
+export interface MetricSeriesTable {
+  id: number;
   run_id: string;
   key: string;
-  step: number;
-  ts: number;
-  value: number | null;
+}
+
+export interface MetricChunksTable {
+  series_id: number;
+  seq: number;
+  n: number;
+  min_step: number;
+  max_step: number;
+  steps: Buffer;
+  ts: Buffer;
+  vals: Buffer;
+}
+
+export interface MetricWritersTable {
+  run_id: string;
+  writer: string;
+  seq: number;
+}
+
+export interface RunParamsTable {
+  run_id: string;
+  key: string;
+  num: number | null;
+  text: string | null;
+  json: string;
+}
+
+export interface RunTagsTable {
+  run_id: string;
+  key: string;
+  value: string;
 }
 
 export interface MetricSummariesTable {
@@ -130,7 +256,11 @@ export interface ImagesTable {
 export interface SqliteDatabaseSchema {
   images: ImagesTable;
   runs: RunsTable;
-  metrics: MetricsTable;
+  metric_series: MetricSeriesTable;
+  metric_chunks: MetricChunksTable;
+  metric_writers: MetricWritersTable;
   metric_summaries: MetricSummariesTable;
+  run_params: RunParamsTable;
+  run_tags: RunTagsTable;
   artifacts: ArtifactsTable;
 }

@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { RepriseError } from '../../../core/errors.js';
 import { isActive } from '../../../core/run-manifest.js';
 import type { LogStream } from '../../../services/run-catalog.js';
 import type { CliContext } from '../context.js';
 
+/** Embedded: how often the files are read; through a server, the longest wait between events. */
 const FOLLOW_POLL_MS = 300;
+const FOLLOW_WAIT_MS = 5_000;
 const STREAMS: readonly LogStream[] = ['combined', 'stdout', 'stderr'];
 
 export function registerLogs(program: Command, ctx: CliContext): void {
@@ -56,7 +57,7 @@ export function registerLogs(program: Command, ctx: CliContext): void {
           for (const stage of stages) if (!done.has(stage)) emit(stage, '', true);
           break;
         }
-        await sleep(FOLLOW_POLL_MS);
+        await app.catalog.waitForActivity(run, app.mode === 'remote' ? FOLLOW_WAIT_MS : FOLLOW_POLL_MS);
         run = await app.catalog.refresh(run);
       }
     });

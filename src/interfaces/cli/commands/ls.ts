@@ -15,9 +15,12 @@ export function registerLs(program: Command, ctx: CliContext): void {
     .option('--status <list>', `only these statuses, comma-separated (${RUN_STATUSES.join(', ')})`)
     .option('--dev', 'only dev runs')
     .option('--no-dev', 'leave dev runs out')
+    .option('--filter <expr>', "only runs matching, e.g. \"params.lr < 0.01 and metrics.acc >= 0.9 and status = 'succeeded'\" (see docs/search.md)")
+    .option('--order <field>', 'sort by one field, e.g. "metrics.acc desc" (default "created desc")')
     .option('-n, --limit <n>', 'at most this many runs', '50')
+    .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .option('--json', 'print JSON')
-    .action(async (opts: { project?: string; status?: string; dev?: boolean; limit: string; json?: boolean }) => {
+    .action(async (opts: { project?: string; status?: string; dev?: boolean; filter?: string; order?: string; limit: string; cursor?: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isSafeInteger(limit) || limit < 1) {
         throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--limit ${JSON.stringify(opts.limit)}: expected a whole number of at least 1`);
@@ -26,19 +29,25 @@ export function registerLs(program: Command, ctx: CliContext): void {
       const bad = statuses?.find((s) => !RUN_STATUSES.includes(s));
       if (bad) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--status ${JSON.stringify(bad)}: expected one of ${RUN_STATUSES.join(', ')}`);
       const app = await ctx.app();
-      const listing = await app.catalog.list({
+      const page = await app.catalog.list({
         ...(opts.project !== undefined ? { project: opts.project } : {}),
         ...(statuses ? { statuses } : {}),
         ...(opts.dev !== undefined ? { dev: opts.dev } : {}),
+        ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
+        ...(opts.order !== undefined ? { order: opts.order } : {}),
+        ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
         limit,
       });
+      const listing = page.runs;
+      // The next page's cursor goes to stderr, so stdout (and --json) stays a plain list.
+      if (page.nextCursor) ctx.err(`reprise: more runs: add --cursor ${page.nextCursor}`);
       const now = Date.now();
       if (opts.json) {
         ctx.json(listing.map((l) => runListView(l.run, l.metrics, now)));
         return;
       }
       if (listing.length === 0) {
-        ctx.out('no runs yet: start one with `reprise run` in a project');
+        ctx.out(opts.filter || opts.cursor ? 'no runs match' : 'no runs yet: start one with `reprise run` in a project');
         return;
       }
       const idLength = uniquePrefixLength(listing.map((l) => l.run.id));

@@ -1,0 +1,99 @@
+/**
+ * Blobs kept by a Reprise server, reached through its API (remote mode). A file is
+ * hashed here first and uploaded only when the server lacks it, streamed from disk.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { RepriseError } from '../../../core/errors.js';
+import type { BlobRef } from '../../../core/run-manifest.js';
+import type { BlobStore } from '../../../ports/blob-store.js';
+import type { ApiClient } from '../../api-client/api-client.js';
+
+async function hashFile(path: string): Promise<BlobRef> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: hash.digest('hex'), size };
+}
+
+/** Refuses a name that is not a sha256 before it becomes part of a URL. */
+function checked(sha256: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) {
+    throw new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `${JSON.stringify(sha256.slice(0, 80))} is not a blob name (64 lowercase hex digits)`);
+  }
+  return sha256;
+}
+
+export class HttpBlobStore implements BlobStore {
+  readonly capabilities = { presignedUrls: false, enumerable: false } as const;
+  readonly #api: ApiClient;
+
+  constructor(opts: { api: ApiClient }) {
+    this.#api = opts.api;
+  }
+
+  async putFile(path: string): Promise<BlobRef> {
+    const ref = await hashFile(path);
+    if (!(await this.stat(ref.sha256))) {
+      await this.#api.request({ method: 'PUT', path: `/blobs/${ref.sha256}`, bytes: () => createReadStream(path), timeoutMs: 3_600_000 });
+    }
+    return ref;
+  }
+
+  async putBytes(data: Buffer | string): Promise<BlobRef> {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (!(await this.stat(sha256))) await this.#api.request({ method: 'PUT', path: `/blobs/${sha256}`, bytes });
+    return { sha256, size: bytes.length };
+  }
+
+  async read(sha256: string): Promise<Buffer> {
+    checked(sha256);
+    const res = await this.#api.request({ method: 'GET', path: `/blobs/${sha256}`, timeoutMs: 3_600_000 });
+    return Buffer.from(await res.arrayBuffer());
+  }
+
+  async stream(sha256: string): Promise<Readable> {
+    checked(sha256);
+    const res = await this.#api.request({ method: 'GET', path: `/blobs/${sha256}`, timeoutMs: 3_600_000 });
+    if (!res.body) throw new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `no blob ${sha256}`);
+    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  }
+
+  async copyTo(sha256: string, dest: string, mode?: number): Promise<void> {
+    await mkdir(dirname(dest), { recursive: true });
+    const tmp = join(dirname(dest), `.${randomBytes(6).toString('hex')}.part`);
+    try {
+      await pipeline(await this.stream(sha256), createWriteStream(tmp, mode !== undefined ? { mode } : {}));
+      await rename(tmp, dest);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  async stat(sha256: string): Promise<{ size: number } | undefined> {
+    checked(sha256);
+    const res = await this.#api.request({ method: 'HEAD', path: `/blobs/${sha256}`, accept: [404] });
+    if (res.status === 404) return undefined;
+    return { size: Number(res.headers.get('content-length') ?? 0) };
+  }
+
+  async delete(_sha256: string): Promise<void> {
+    // Blobs on a server are removed by its garbage collection only, never by a client.
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'blobs on a server are removed by its garbage collection, not by a client');
+  }
+
+  async *list(): AsyncIterable<string> {
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'listing every blob is done on the server itself');
+  }
+}
+

@@ -1,0 +1,221 @@
+/**
+ * The metadata store of a Reprise server, reached through its API (remote mode). Reads
+ * are requests. The writes a running run makes all the time (status and manifest,
+ * heartbeats, metric points, the artifact list) go through the outbox: they return at
+ * once and reach the server in order, even across a server restart. Every read waits
+ * for the outbox first, so a process always reads its own writes.
+ */
+import { randomBytes } from 'node:crypto';
+import { decodeNumber, type JsonNumber } from '../../../core/json-number.js';
+import { columnsFromJson, batchesToJson } from '../../../core/metric-wire.js';
+import { emptyColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
+import type { ParamValue } from '../../../core/params.js';
+import type { RunPatch, RunRecord } from '../../../core/run.js';
+import { formatFilter, formatField } from '../../../core/run-filter.js';
+import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
+import { isRepriseError } from '../../../core/errors.js';
+import type { ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
+import type { ApiClient } from '../../api-client/api-client.js';
+import type { Outbox } from '../../api-client/outbox.js';
+
+type SummaryJson = { last: JsonNumber; lastStep: number; min: JsonNumber; max: JsonNumber; count: number };
+
+/** The record part of a run as the API returns it (it adds metrics and tags). */
+function recordOf(j: RunRecord & { metrics?: unknown; tags?: unknown }): RunRecord {
+  const { metrics: _m, tags: _t, ...record } = j;
+  return record;
+}
+
+function summaryOf(s: SummaryJson): MetricSummary {
+  return { last: decodeNumber(s.last), lastStep: s.lastStep, min: decodeNumber(s.min), max: decodeNumber(s.max), count: s.count };
+}
+
+function qs(params: Record<string, string | number | boolean | undefined>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
+
+export class HttpMetadataStore implements MetadataStore {
+  readonly capabilities = { concurrentWriters: true } as const;
+  readonly #api: ApiClient;
+  readonly #outbox: Outbox;
+  /** This process's metric appends, numbered so the server skips a resend. */
+  readonly #writer = randomBytes(8).toString('hex');
+  #seq = 0;
+  /** Runs this process created: their updates are queued; others' are asked directly. */
+  readonly #own = new Set<string>();
+
+  constructor(opts: { api: ApiClient; outbox: Outbox }) {
+    this.#api = opts.api;
+    this.#outbox = opts.outbox;
+  }
+
+  async init(): Promise<void> {
+    await this.#api.json({ method: 'GET', path: '/health' });
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: '/runs', json: run });
+    this.#own.add(run.id);
+  }
+
+  /** An answer for a run the server does not know, instead of the error. */
+  async #orIfUnknown<T>(p: Promise<T>, fallback: T): Promise<T> {
+    try {
+      return await p;
+    } catch (e) {
+      if (isRepriseError(e) && e.code === 'REPRISE_ERR_RUN_NOT_FOUND') return fallback;
+      throw e;
+    }
+  }
+
+  async updateRun(id: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
+    if (!onlyIf && this.#own.has(id)) {
+      this.#outbox.enqueue({ method: 'PATCH', path: `/runs/${id}`, json: patch });
+      return true;
+    }
+    await this.#outbox.flush();
+    const req = this.#api.json<{ updated: boolean }>({ method: 'PATCH', path: `/runs/${id}`, json: onlyIf ? { ...patch, ifStatus: onlyIf } : patch });
+    return (await this.#orIfUnknown(req, { updated: false })).updated;
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    await this.#outbox.flush();
+    const res = await this.#api.request({ method: 'GET', path: `/runs/${id}`, accept: [404] });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return undefined;
+    }
+    return recordOf(((await res.json()) as { run: RunRecord }).run);
+  }
+
+  async findRuns(ref: string, limit: number): Promise<RunRecord[]> {
+    await this.#outbox.flush();
+    const res = await this.#api.json<{ runs: RunRecord[] }>({ method: 'GET', path: `/runs${qs({ ref, limit })}` });
+    return res.runs.map(recordOf);
+  }
+
+  async listRuns(query: RunQuery): Promise<RunPage> {
+    await this.#outbox.flush();
+    const res = await this.#api.json<{ runs: RunRecord[]; nextCursor: string | null }>({
+      method: 'GET',
+      path: `/runs${qs({
+        project: query.project,
+        status: query.statuses?.join(','),
+        dev: query.dev,
+        filter: query.filter ? formatFilter(query.filter) : undefined,
+        order: query.order ? `${formatField(query.order.field)} ${query.order.direction}` : undefined,
+        limit: query.limit ?? 100,
+        cursor: query.cursor,
+      })}`,
+    });
+    return { runs: res.runs.map(recordOf), nextCursor: res.nextCursor };
+  }
+
+  async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean> {
+    if (!writer) {
+      // This process's own stream: numbered here, so the outbox may resend it safely.
+      this.#outbox.enqueue({ method: 'POST', path: `/runs/${runId}/metrics`, json: { ...batchesToJson(batches), writer: { id: this.#writer, seq: ++this.#seq } } });
+      return true;
+    }
+    await this.#outbox.flush();
+    const res = await this.#api.json<{ duplicate: boolean }>({ method: 'POST', path: `/runs/${runId}/metrics`, json: { ...batchesToJson(batches), writer } });
+    return !res.duplicate;
+  }
+
+  async metricSeries(runId: string, key: string): Promise<MetricColumns> {
+    await this.#outbox.flush();
+    try {
+      const res = await this.#api.json<{ steps: number[]; ts: number[]; values: JsonNumber[] }>({ method: 'GET', path: `/runs/${runId}/history${qs({ key, full: true })}` });
+      return columnsFromJson(res);
+    } catch (e) {
+      if (isRepriseError(e) && (e.code === 'REPRISE_ERR_METRIC_NOT_FOUND' || e.code === 'REPRISE_ERR_RUN_NOT_FOUND')) return emptyColumns();
+      throw e;
+    }
+  }
+
+  async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: `/runs/${runId}/params`, json: { params } });
+  }
+
+  async runParams(runId: string): Promise<Record<string, ParamValue>> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ params: Record<string, ParamValue> }>({ method: 'GET', path: `/runs/${runId}/params` });
+    return (await this.#orIfUnknown(req, { params: {} })).params;
+  }
+
+  async setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'PUT', path: `/runs/${runId}/tags`, json: { tags } });
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ deleted: boolean }>({ method: 'DELETE', path: `/runs/${runId}/tags/${encodeURIComponent(key)}` });
+    return (await this.#orIfUnknown(req, { deleted: false })).deleted;
+  }
+
+  async tagsOf(runIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    if (runIds.length === 0) return out;
+    await this.#outbox.flush();
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const res = await this.#api.json<{ tags: Record<string, Record<string, string>> }>({ method: 'POST', path: '/run-tags', json: { runIds: runIds.slice(i, i + 10_000) } });
+      for (const [id, tags] of Object.entries(res.tags)) out.set(id, tags);
+    }
+    return out;
+  }
+
+  async metricSummaries(runIds: readonly string[]): Promise<Map<string, Record<string, MetricSummary>>> {
+    const out = new Map<string, Record<string, MetricSummary>>();
+    if (runIds.length === 0) return out;
+    await this.#outbox.flush();
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const res = await this.#api.json<{ summaries: Record<string, Record<string, SummaryJson>> }>({
+        method: 'POST',
+        path: '/metric-summaries',
+        json: { runIds: runIds.slice(i, i + 10_000) },
+      });
+      for (const [id, keys] of Object.entries(res.summaries)) {
+        out.set(id, Object.fromEntries(Object.entries(keys).map(([k, s]) => [k, summaryOf(s)])));
+      }
+    }
+    return out;
+  }
+
+  async setArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void> {
+    if (this.#own.has(runId)) {
+      this.#outbox.enqueue({ method: 'PUT', path: `/runs/${runId}/artifacts`, json: { artifacts } });
+      return;
+    }
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'PUT', path: `/runs/${runId}/artifacts`, json: { artifacts } });
+  }
+
+  async listArtifacts(runId: string): Promise<Artifact[]> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ artifacts: Artifact[] }>({ method: 'GET', path: `/runs/${runId}/artifacts` });
+    return (await this.#orIfUnknown(req, { artifacts: [] })).artifacts;
+  }
+
+  async saveImage(image: ImageRecord): Promise<void> {
+    await this.#api.request({ method: 'POST', path: '/images', json: image });
+  }
+
+  async listImages(project?: string): Promise<ImageRecord[]> {
+    return (await this.#api.json<{ images: ImageRecord[] }>({ method: 'GET', path: `/images${qs({ project })}` })).images;
+  }
+
+  async countRunsByEnvironment(): Promise<Map<string, number>> {
+    const res = await this.#api.json<{ runs: Record<string, number> }>({ method: 'GET', path: '/environments/usage' });
+    return new Map(Object.entries(res.runs));
+  }
+
+  async close(): Promise<void> {
+    await this.#outbox.close();
+  }
+}

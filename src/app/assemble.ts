@@ -1,0 +1,103 @@
+/**
+ * @module app/assemble
+ * What both modes share: the installation's facts, and the services built over a store,
+ * a blob store and a live-log store, whichever adapters those are.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CliContainerEngine } from '../adapters/container-engine/cli/cli-container-engine.js';
+import { FolderCodeSource } from '../adapters/code-source/folder/folder-code-source.js';
+import { GitCodeSource } from '../adapters/code-source/git/git-code-source.js';
+import { LocalProcessExecutor } from '../adapters/executor/local-process/local-process-executor.js';
+import { VenvEnvironmentProvider } from '../adapters/environment/venv/venv-environment-provider.js';
+import { LocalHostProbe } from '../adapters/host/local-host-probe.js';
+import { bug } from '../core/errors.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { MetadataStore } from '../ports/metadata-store.js';
+import type { RunLogStore } from '../ports/run-log-store.js';
+import { EnvironmentService } from '../services/environment-service.js';
+import { ImageService } from '../services/image-service.js';
+import { RunCatalog, type ActivityWaiter } from '../services/run-catalog.js';
+import { RunService } from '../services/run-service.js';
+
+/**
+ * The folder holding package.json, sdk/ and the rest of the installation. Found by
+ * looking upward, so it holds whether this module runs from src/, dist/ or a bundle.
+ */
+export const INSTALL_DIR = findInstallDir(dirname(fileURLToPath(import.meta.url)));
+
+function findInstallDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'reprise') return dir;
+    if (dirname(dir) === dir) throw bug(`no package.json of reprise above ${from}`);
+  }
+}
+
+export const REPRISE_VERSION: string = (JSON.parse(readFileSync(join(INSTALL_DIR, 'package.json'), 'utf8')) as { version: string }).version;
+
+export function repriseHome(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.REPRISE_HOME || join(homedir(), '.reprise'));
+}
+
+/** What the interfaces use, whichever mode built it: the same services over other adapters. */
+export interface RepriseApp {
+  /** `embedded`: SQLite and blobs under `home`; `remote`: the server at `server`, `home` holding this machine's caches and run folders. */
+  readonly mode: 'embedded' | 'remote';
+  readonly home: string;
+  readonly server: string | null;
+  readonly store: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly environments: EnvironmentService;
+  readonly images: ImageService;
+  readonly runs: RunService;
+  readonly catalog: RunCatalog;
+  close(): Promise<void>;
+}
+
+export interface Backends {
+  readonly home: string;
+  readonly env: NodeJS.ProcessEnv;
+  readonly store: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly logs: RunLogStore;
+  /** Remote mode: where runs copy their live output. */
+  readonly logMirror?: RunLogStore;
+  /** Remote mode: live updates instead of polling. */
+  readonly waitForActivity?: ActivityWaiter;
+}
+
+/** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
+export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog'> {
+  const { home, env, store, blobs, logs } = b;
+  const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
+  const git = new GitCodeSource();
+  const host = new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'python-interpreters.json') });
+  const runs = new RunService({
+    store,
+    blobs,
+    executor: new LocalProcessExecutor(),
+    host,
+    environments: envProvider,
+    codeSources: { git, folder: new FolderCodeSource() },
+    runsDir: join(home, 'runs'),
+    repriseVersion: REPRISE_VERSION,
+    sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
+    env,
+    ...(b.logMirror ? { logMirror: b.logMirror } : {}),
+  });
+  const catalog = new RunCatalog({ store, blobs, logs, ...(b.waitForActivity ? { waitForActivity: b.waitForActivity } : {}) });
+  const environments = new EnvironmentService({ store, environments: envProvider });
+  const images = new ImageService({
+    code: git,
+    host,
+    blobs,
+    store,
+    catalog,
+    engines: [new CliContainerEngine('docker', env), new CliContainerEngine('podman', env)],
+    installDir: INSTALL_DIR,
+  });
+  return { runs, catalog, environments, images };
+}

@@ -1,0 +1,47 @@
+/**
+ * @module app/remote
+ * The composition root of the remote mode (REPRISE_SERVER set): the same services as
+ * embedded, over adapters that reach the server's API. Stages still run on this machine,
+ * in its environments; what they report goes to the server, through an outbox on disk
+ * under REPRISE_HOME/outbox when the server is away.
+ */
+import { join } from 'node:path';
+import { ApiClient } from '../adapters/api-client/api-client.js';
+import { RunEventWatcher } from '../adapters/api-client/event-stream.js';
+import { Outbox } from '../adapters/api-client/outbox.js';
+import { HttpBlobStore } from '../adapters/blob-store/http/http-blob-store.js';
+import { HttpMetadataStore } from '../adapters/metadata-store/http/http-metadata-store.js';
+import { HttpRunLogStore } from '../adapters/run-log-store/http/http-run-log-store.js';
+import { parseDuration } from '../core/duration.js';
+import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
+
+/** How long a process that reached the server waits for it to come back. */
+export const DEFAULT_PATIENCE_MS = 15 * 60_000;
+
+export async function openRemote(options: { server: string; env?: NodeJS.ProcessEnv; say?: (message: string) => void }): Promise<RepriseApp> {
+  const env = options.env ?? process.env;
+  const home = repriseHome(env);
+  const say = options.say ?? (() => undefined);
+  const patienceMs = env.REPRISE_SERVER_PATIENCE ? parseDuration(env.REPRISE_SERVER_PATIENCE, 'REPRISE_SERVER_PATIENCE') : DEFAULT_PATIENCE_MS;
+  const api = new ApiClient({ url: options.server, patienceMs, onWaiting: say });
+  const outbox = new Outbox({ client: api, dir: join(home, 'outbox'), onDropped: (m) => say(`warning: ${m}`) });
+  const store = new HttpMetadataStore({ api, outbox });
+  await store.init();
+  const adopted = outbox.adoptLeftovers();
+  if (adopted > 0) say(`delivering ${adopted} update(s) an earlier process left undelivered in ${join(home, 'outbox')}`);
+  const blobs = new HttpBlobStore({ api });
+  const logs = new HttpRunLogStore({ api, outbox });
+  const watcher = new RunEventWatcher({ api });
+  return {
+    mode: 'remote',
+    home,
+    server: api.url,
+    store,
+    blobs,
+    ...assembleServices({ home, env, store, blobs, logs, logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms) }),
+    close: async () => {
+      watcher.close();
+      await store.close();
+    },
+  };
+}

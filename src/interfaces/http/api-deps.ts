@@ -1,0 +1,18 @@
+/**
+ * @module interfaces/http/api-deps
+ * What the routes of the API are served from: the services of the embedded app.
+ */
+import type { BlobStore } from '../../ports/blob-store.js';
+import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { RunCatalog } from '../../services/run-catalog.js';
+import type { RunEventBus } from '../../services/run-events.js';
+import type { TrackingService } from '../../services/tracking-service.js';
+
+export interface ApiDeps {
+  readonly version: string;
+  readonly store: MetadataStore;
+  readonly blobs: BlobStore;
+  readonly catalog: RunCatalog;
+  readonly tracking: TrackingService;
+  readonly events: RunEventBus;
+}

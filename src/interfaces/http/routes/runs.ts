@@ -1,0 +1,202 @@
+/**
+ * @module interfaces/http/routes/runs
+ * Runs: search and listing, one run, creating and updating runs (what a runner reports),
+ * params and tags.
+ */
+import { z } from 'zod';
+import { RepriseError } from '../../../core/errors.js';
+import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/run.js';
+import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
+import type { ApiDeps } from '../api-deps.js';
+import { route, type Route } from '../route.js';
+import { runJson } from '../run-json.js';
+import { artifactJson, errorJson, metricSummaryJson, paramValue, queryBoolean, queryInt, runIdParams, runJson as runJsonSchema } from '../schemas.js';
+import { metricsView } from '../../run-views.js';
+
+const listQuery = z.object({
+  filter: z.string().optional().describe("e.g. params.lr < 0.01 and metrics.val_acc >= 0.9 and status = 'succeeded'"),
+  order: z.string().optional().describe('one field and asc or desc, e.g. "metrics.val_acc desc"; default "created desc"'),
+  project: z.string().optional(),
+  status: z.string().optional().describe(`comma-separated: ${RUN_STATUSES.join(', ')}`),
+  dev: queryBoolean.optional(),
+  ref: z.string().optional().describe('a run id, id prefix or name: the runs it may mean (at most limit)'),
+  limit: queryInt(1, 10_000).optional().describe('page size, default 50'),
+  cursor: z.string().optional().describe('nextCursor of the previous page'),
+});
+
+const pageJson = z.object({ runs: z.array(runJsonSchema), nextCursor: z.string().nullable() });
+const updateBody = runPatchSchema.extend({
+  ifStatus: z.array(z.enum(RUN_STATUSES)).optional().describe('apply only while the run has one of these statuses'),
+});
+
+function statuses(text: string | undefined): RunStatus[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = list.find((s) => !(RUN_STATUSES as readonly string[]).includes(s));
+  if (bad !== undefined) throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', `status: ${JSON.stringify(bad)} is not one of ${RUN_STATUSES.join(', ')}`, { details: { field: 'status' } });
+  return list as RunStatus[];
+}
+
+async function getRunOr404(d: ApiDeps, id: string): Promise<RunRecord> {
+  const run = await d.store.getRun(id.toLowerCase());
+  if (!run) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run has the id ${JSON.stringify(id)}`, { details: { ref: id } });
+  return run;
+}
+
+export function runRoutes(d: ApiDeps): Route[] {
+  return [
+    route({
+      method: 'GET',
+      path: '/runs',
+      tag: 'runs',
+      summary: 'Search runs: filter, order, pages',
+      query: listQuery,
+      answers: { 200: { description: 'a page of runs', schema: pageJson }, 400: { description: 'a bad filter, order or cursor', schema: errorJson } },
+      async handler({ query }) {
+        if (query.ref !== undefined) {
+          const found = await d.store.findRuns(query.ref, query.limit ?? 20);
+          const ids = found.map((r) => r.id);
+          const [m, t] = await Promise.all([d.store.metricSummaries(ids), d.store.tagsOf(ids)]);
+          return { runs: found.map((r) => runJson(r, m.get(r.id) ?? {}, t.get(r.id) ?? {})), nextCursor: null };
+        }
+        const st = statuses(query.status);
+        const page = await d.catalog.search({
+          ...(query.filter !== undefined ? { filter: query.filter } : {}),
+          ...(query.order !== undefined ? { order: query.order } : {}),
+          ...(query.project !== undefined ? { project: query.project } : {}),
+          ...(st ? { statuses: st } : {}),
+          ...(query.dev !== undefined ? { dev: query.dev } : {}),
+          limit: query.limit ?? 50,
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        });
+        return { runs: page.runs.map((l) => runJson(l.run, l.metrics, l.tags)), nextCursor: page.nextCursor };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/runs',
+      tag: 'runs',
+      summary: 'Record a new run (what a runner does when it starts)',
+      body: runRecordSchema,
+      answers: { 201: { description: 'recorded', schema: z.object({ id: z.string() }) }, 409: { description: 'the id exists', schema: errorJson } },
+      async handler({ body, reply }) {
+        if (await d.store.getRun(body.id)) {
+          throw new RepriseError('REPRISE_ERR_RUN_STATE_CONFLICT', `a run with the id ${body.id} exists already`, { details: { id: body.id } });
+        }
+        await d.tracking.createRun(body as RunRecord);
+        void reply.code(201);
+        return { id: body.id };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/runs/:id',
+      tag: 'runs',
+      summary: 'One run: record, manifest, final metrics, tags, params, artifacts',
+      params: runIdParams,
+      answers: {
+        200: {
+          description: 'the run',
+          schema: z.object({ run: runJsonSchema, params: z.record(z.string(), paramValue), artifacts: z.array(artifactJson) }),
+        },
+        404: { description: 'no such run', schema: errorJson },
+      },
+      async handler({ params }) {
+        const det = await d.catalog.detailsOf(await getRunOr404(d, params.id));
+        return { run: runJson(det.run, det.metrics, det.tags), params: det.params, artifacts: det.artifacts };
+      },
+    }),
+    route({
+      method: 'PATCH',
+      path: '/runs/:id',
+      tag: 'runs',
+      summary: "Change a run's status, times, heartbeat or manifest",
+      params: runIdParams,
+      body: updateBody,
+      answers: {
+        200: { description: 'whether it applied (false: the run had none of ifStatus)', schema: z.object({ updated: z.boolean() }) },
+        404: { description: 'no such run', schema: errorJson },
+      },
+      async handler({ params, body }) {
+        const { ifStatus, ...patch } = body;
+        const updated = await d.tracking.updateRun(params.id.toLowerCase(), patch as never, ifStatus);
+        return { updated };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/runs/:id/params',
+      tag: 'runs',
+      summary: 'Every param of a run, under its dotted key',
+      params: runIdParams,
+      answers: { 200: { description: 'params', schema: z.object({ params: z.record(z.string(), paramValue) }) } },
+      async handler({ params }) {
+        await getRunOr404(d, params.id);
+        return { params: await d.store.runParams(params.id.toLowerCase()) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/runs/:id/params',
+      tag: 'runs',
+      summary: 'Log params; a param already set keeps its value (409 for another one)',
+      params: runIdParams,
+      body: z.object({ params: z.record(z.string().min(1).max(250), paramValue) }),
+      answers: { 200: { description: 'logged', schema: z.object({ params: z.number() }) }, 409: { description: 'a param would change', schema: errorJson } },
+      async handler({ params, body }) {
+        await d.tracking.logParams(params.id.toLowerCase(), body.params);
+        return { params: Object.keys(body.params).length };
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/runs/:id/tags',
+      tag: 'runs',
+      summary: 'Set tags (replacing the values of keys already set)',
+      params: runIdParams,
+      body: z.object({ tags: z.record(z.string().min(1).max(250), z.string().max(5000)) }),
+      answers: { 200: { description: 'the run\'s tags now', schema: z.object({ tags: z.record(z.string(), z.string()) }) } },
+      async handler({ params, body }) {
+        const id = params.id.toLowerCase();
+        await d.tracking.setTags(id, body.tags);
+        return { tags: (await d.store.tagsOf([id])).get(id) ?? {} };
+      },
+    }),
+    route({
+      method: 'DELETE',
+      path: '/runs/:id/tags/:key',
+      tag: 'runs',
+      summary: 'Remove a tag',
+      params: runIdParams.extend({ key: z.string().min(1) }),
+      answers: { 200: { description: 'whether it existed', schema: z.object({ deleted: z.boolean() }) } },
+      async handler({ params }) {
+        return { deleted: await d.tracking.deleteTag(params.id.toLowerCase(), params.key) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/run-tags',
+      tag: 'runs',
+      summary: 'The tags of many runs at once',
+      body: z.object({ runIds: z.array(z.string()).max(10_000) }),
+      answers: { 200: { description: 'per run (runs without tags left out)', schema: z.object({ tags: z.record(z.string(), z.record(z.string(), z.string())) }) } },
+      async handler({ body }) {
+        return { tags: Object.fromEntries(await d.store.tagsOf(body.runIds.map((i) => i.toLowerCase()))) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/metric-summaries',
+      tag: 'metrics',
+      summary: 'Final metrics (last, min, max, count) of many runs at once',
+      body: z.object({ runIds: z.array(z.string()).max(10_000) }),
+      answers: { 200: { description: 'per run, per key', schema: z.object({ summaries: z.record(z.string(), z.record(z.string(), metricSummaryJson)) }) } },
+      async handler({ body }) {
+        const m = await d.store.metricSummaries(body.runIds.map((i) => i.toLowerCase()));
+        return { summaries: Object.fromEntries([...m].map(([id, s]) => [id, metricsView(s)])) };
+      },
+    }),
+  ];
+}
+
+export { getRunOr404 };

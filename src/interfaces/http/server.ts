@@ -1,0 +1,125 @@
+/**
+ * @module interfaces/http/server
+ * The HTTP server: the native API under /api/v1 (routes declared in routes/, described
+ * at /api/v1/openapi.json), errors in one JSON shape whatever went wrong (our catalogue,
+ * a schema, the JSON parser, a body too large, an unknown route).
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { isRepriseError, RepriseError, type ErrorCode } from '../../core/errors.js';
+import type { ApiDeps } from './api-deps.js';
+import { openApiDocument } from './openapi.js';
+import { API_PREFIX, type Route } from './route.js';
+import { artifactRoutes } from './routes/artifacts.js';
+import { blobRoutes } from './routes/blobs.js';
+import { eventRoutes } from './routes/events.js';
+import { logRoutes } from './routes/logs.js';
+import { metricRoutes } from './routes/metrics.js';
+import { runRoutes } from './routes/runs.js';
+import { systemRoutes } from './routes/system.js';
+import type { z } from 'zod';
+
+/** JSON bodies beyond this are refused with 413 (metric ingestion allows more). */
+export const DEFAULT_BODY_LIMIT = 64 * 1024 * 1024;
+
+export interface ServerOptions {
+  readonly bodyLimit?: number;
+  /** Where blob uploads are staged before they are checked and stored. */
+  readonly uploadDir?: string;
+  /** pino logging of every request (off by default: the terminal shows one line per start). */
+  readonly logRequests?: boolean;
+}
+
+export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
+  return [
+    ...systemRoutes(d),
+    ...runRoutes(d),
+    ...metricRoutes(d),
+    ...logRoutes(d),
+    ...artifactRoutes(d),
+    ...blobRoutes(d, opts.uploadDir),
+    ...eventRoutes(d),
+  ];
+}
+
+function errorBody(code: ErrorCode, message: string, extra: { hint?: string; details?: Record<string, unknown> } = {}) {
+  return { error: { code, message, ...extra } };
+}
+
+function zodProblem(where: string, error: z.ZodError): RepriseError {
+  const problems = error.issues.slice(0, 10).map((i) => `${[where, ...i.path].join('.')}: ${i.message}`);
+  return new RepriseError('REPRISE_ERR_REQUEST_INVALID', problems.join('; '), {
+    details: { problems: error.issues.slice(0, 50).map((i) => ({ field: [where, ...i.path].join('.'), message: i.message })) },
+  });
+}
+
+export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: opts.logRequests ? { level: 'info' } : false,
+    bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  // Bytes (blobs, log pieces) reach handlers as a stream; they enforce their own limits.
+  app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
+  // JSON.parse's own message says where the text breaks. Objects it returns have no
+  // inherited keys to poison: bodies are read through schemas that copy known keys only.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    if (text === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text as string));
+    } catch (e) {
+      done(new RepriseError('REPRISE_ERR_REQUEST_INVALID', `the body is not valid JSON: ${(e as Error).message}`, { details: { field: 'body' } }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | RepriseError, _req, reply) => {
+    if (isRepriseError(err)) {
+      void reply.code(err.status).send({ error: err.toJSON() });
+      return;
+    }
+    const e = err as FastifyError;
+    if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      void reply.code(413).send(errorBody('REPRISE_ERR_REQUEST_TOO_LARGE', `the body is larger than this route accepts (${e.message})`));
+    } else if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      void reply.code(415).send(errorBody('REPRISE_ERR_REQUEST_MEDIA_TYPE', `${e.message}; send application/json (or application/octet-stream for bytes)`));
+    } else if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+      // The JSON parser and the other checks fastify makes before a handler runs.
+      const what = e.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || e instanceof SyntaxError ? 'the body is not valid JSON: ' : '';
+      void reply.code(400).send(errorBody('REPRISE_ERR_REQUEST_INVALID', `${what}${e.message}`));
+    } else {
+      reply.log.error(e);
+      void reply.code(500).send(errorBody('REPRISE_ERR_INTERNAL', `the server failed: ${e.message}. This is a bug in Reprise; please report it.`));
+    }
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(errorBody('REPRISE_ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: `the API is described at ${API_PREFIX}/openapi.json` }));
+  });
+
+  const routes = apiRoutes(d, opts);
+  const doc = openApiDocument(routes, d.version);
+  app.get(`${API_PREFIX}/openapi.json`, async () => doc);
+
+  for (const r of routes) {
+    app.route({
+      method: r.method,
+      url: API_PREFIX + r.path,
+      ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
+      handler: async (request, reply) => {
+        const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {
+          if (!schema) return value as T;
+          const res = schema.safeParse(value ?? {});
+          if (!res.success) throw zodProblem(where, res.error);
+          return res.data;
+        };
+        const params = parse(r.params, request.params, 'params');
+        const query = parse(r.query, request.query, 'query');
+        const body = r.body && !('raw' in r.body) ? parse(r.body as z.ZodType, request.body, 'body') : request.body;
+        return r.handler({ params, query, body, request, reply });
+      },
+    });
+  }
+  return app;
+}

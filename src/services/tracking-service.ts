@@ -1,0 +1,104 @@
+/**
+ * @module services/tracking-service
+ * Recording what runs report, for everything that reports through the server: runners
+ * started with REPRISE_SERVER, later agents, the SDKs and the MLflow-compatible API.
+ * Each write goes to the store, then becomes an event for live views.
+ */
+import { RepriseError } from '../core/errors.js';
+import type { MetricBatch } from '../core/metric-series.js';
+import type { ParamValue } from '../core/params.js';
+import type { RunPatch, RunRecord } from '../core/run.js';
+import type { Artifact, RunStatus } from '../core/run-manifest.js';
+import type { ImageRecord, MetadataStore, MetricWriter } from '../ports/metadata-store.js';
+import type { LogAppend, LogFile, RunLogStore } from '../ports/run-log-store.js';
+import type { RunEventBus } from './run-events.js';
+
+/** Run ids known to exist, so hot appends skip the lookup. Runs are never renamed; deletion comes with gc. */
+const KNOWN_RUNS_MAX = 10_000;
+
+export class TrackingService {
+  readonly #store: MetadataStore;
+  readonly #logs: RunLogStore;
+  readonly #events: RunEventBus;
+  readonly #known = new Set<string>();
+
+  constructor(deps: { store: MetadataStore; logs: RunLogStore; events: RunEventBus }) {
+    this.#store = deps.store;
+    this.#logs = deps.logs;
+    this.#events = deps.events;
+  }
+
+  async #mustExist(runId: string): Promise<void> {
+    if (this.#known.has(runId)) return;
+    if (!(await this.#store.getRun(runId))) {
+      throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run has the id ${JSON.stringify(runId)}`, { details: { ref: runId } });
+    }
+    if (this.#known.size >= KNOWN_RUNS_MAX) this.#known.clear();
+    this.#known.add(runId);
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    await this.#store.createRun(run);
+    this.#events.publish({ type: 'run', runId: run.id, project: run.project, status: run.status });
+  }
+
+  /** Applies the patch; with `onlyIf`, only while the run has one of those statuses. Says whether it applied. */
+  async updateRun(runId: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
+    await this.#mustExist(runId);
+    const done = await this.#store.updateRun(runId, patch, onlyIf);
+    if (done && patch.status !== undefined) {
+      const run = await this.#store.getRun(runId);
+      if (run) this.#events.publish({ type: 'run', runId, project: run.project, status: run.status });
+    }
+    return done;
+  }
+
+  /** Stores the points; false when `writer` had already delivered this append. */
+  async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean> {
+    await this.#mustExist(runId);
+    const applied = await this.#store.appendMetrics(runId, batches, writer);
+    if (applied && this.#events.listeners > 0) {
+      const keys: Record<string, { count: number; step: number; value: number }> = {};
+      for (const b of batches) {
+        const n = b.steps.length;
+        if (n > 0) keys[b.key] = { count: n, step: b.steps[n - 1]!, value: b.values[n - 1]! };
+      }
+      this.#events.publish({ type: 'metrics', runId, keys });
+    }
+    return applied;
+  }
+
+  async appendLog(runId: string, stage: string, file: LogFile, offset: number, data: Buffer): Promise<LogAppend> {
+    await this.#mustExist(runId);
+    const res = await this.#logs.append(runId, stage, file, offset, data);
+    if (res.appended > 0 && this.#events.listeners > 0) {
+      const fresh = data.subarray(data.length - res.appended);
+      this.#events.publish({ type: 'log', runId, stage, file, offset: res.size - res.appended, text: fresh.toString('utf8') });
+    }
+    return res;
+  }
+
+  async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
+    await this.#mustExist(runId);
+    await this.#store.logParams(runId, params);
+  }
+
+  async setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    await this.#mustExist(runId);
+    await this.#store.setTags(runId, tags);
+  }
+
+  async deleteTag(runId: string, key: string): Promise<boolean> {
+    await this.#mustExist(runId);
+    return this.#store.deleteTag(runId, key);
+  }
+
+  async setArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void> {
+    await this.#mustExist(runId);
+    await this.#store.setArtifacts(runId, artifacts);
+  }
+
+  async saveImage(image: ImageRecord): Promise<void> {
+    await this.#store.saveImage(image);
+  }
+}
