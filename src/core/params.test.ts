@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RepriseError } from './errors.js';
 import { applyOverrides, describeOverrides, parseOverride, parseValue, type Params } from './params.js';
-
-/** Runs `fn`, expecting a RepriseError, and returns it for closer inspection. */
-function thrown(fn: () => unknown): RepriseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RepriseError);
-    return e as RepriseError;
-  }
-  throw new Error('expected a RepriseError, but nothing was thrown');
-}
+import { thrown } from '../../test/helpers/errors.js';
 
 const apply = (base: Params, ...raws: string[]): Params => applyOverrides(base, raws.map(parseOverride));
 

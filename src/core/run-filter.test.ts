@@ -12,17 +12,7 @@ import {
   type FilterExpr,
   type FilterField,
 } from './run-filter.js';
-
-/** Runs `fn`, expecting a RepriseError, and returns it for closer inspection. */
-function thrown(fn: () => unknown): RepriseError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(RepriseError);
-    return e as RepriseError;
-  }
-  throw new Error('expected a RepriseError, but nothing was thrown');
-}
+import { thrown } from '../../test/helpers/errors.js';
 
 /** The error for `filter`, checked for its code, position, column and caret line. */
 function filterError(filter: string, position: number, token: string): RepriseError {

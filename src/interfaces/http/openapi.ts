@@ -57,7 +57,7 @@ export function openApiDocument(routes: readonly Route[], version: string): Reco
       };
     }
     p[r.method.toLowerCase()] = {
-      operationId: `${r.method.toLowerCase()}${r.path.replace(/[/:*]+([a-z])?/gi, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
+      operationId: `${r.method.toLowerCase()}${r.path.replace(/\*$/, 'path').replace(/[/:]+([a-z])?/gi, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       summary: r.summary,
       tags: [r.tag],
       parameters: parameters(r),

@@ -4,7 +4,7 @@
  * requests and become the OpenAPI document).
  */
 import { z } from 'zod';
-import { RUN_STATUSES } from '../../core/run-manifest.js';
+import { runRecordSchema } from '../../core/run.js';
 import { LOG_FILES } from '../../ports/run-log-store.js';
 import { STAGE_NAME } from '../../core/project-config.js';
 
@@ -19,21 +19,8 @@ export const artifactJson = z.object({ path: z.string(), size: z.number().int().
 export const paramValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 /** A run record with its final metrics and tags (see core/run.ts for the record's fields). */
-export const runJson = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    project: z.string(),
-    status: z.enum(RUN_STATUSES),
-    dev: z.boolean(),
-    createdAt: z.number(),
-    startedAt: z.number().nullable(),
-    endedAt: z.number().nullable(),
-    host: z.string(),
-    pid: z.number(),
-    pidStart: z.string(),
-    heartbeatAt: z.number(),
-    envHash: z.string().nullable(),
+export const runJson = runRecordSchema
+  .extend({
     manifest: z.object({}).passthrough().describe('the run manifest (schema version 1)'),
     metrics: z.record(z.string(), metricSummaryJson),
     tags: z.record(z.string(), z.string()),

@@ -64,6 +64,8 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
   // JSON.parse's own message says where the text breaks. Objects it returns have no
   // inherited keys to poison: bodies are read through schemas that copy known keys only.
+  // Plain text is no JSON: without this, fastify hands it to a route as a string.
+  app.removeContentTypeParser('text/plain');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
     if (text === '') return done(null, undefined);

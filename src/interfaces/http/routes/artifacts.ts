@@ -85,12 +85,13 @@ export function artifactRoutes(d: ApiDeps): Route[] {
         if (!artifact) {
           throw new RepriseError('REPRISE_ERR_ARTIFACT_NOT_FOUND', `run ${run.name} has no artifact ${JSON.stringify(path)}`, { details: { run: run.id, path } });
         }
+        const bytes = await d.blobs.stream(artifact.sha256);
         void reply
           .header('content-type', 'application/octet-stream')
           .header('content-length', String(artifact.size))
           .header('etag', `"${artifact.sha256}"`)
           .header('content-disposition', `attachment; filename="${encodeURIComponent(path.split('/').pop() ?? 'artifact')}"`);
-        return d.blobs.stream(artifact.sha256);
+        return bytes;
       },
     }),
   ];

@@ -45,8 +45,9 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
       async handler({ params, reply }) {
         const st = await d.blobs.stat(params.sha256);
         if (!st) throw notFound(params.sha256);
+        const bytes = await d.blobs.stream(params.sha256);
         void reply.header('content-type', 'application/octet-stream').header('content-length', String(st.size));
-        return d.blobs.stream(params.sha256);
+        return bytes;
       },
     }),
     route({
