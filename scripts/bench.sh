@@ -1,6 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks: the launch overhead of `reprise run`, the environment cache's cold build and
-# warm hit, and the SDK's cost per log() call.
+# warm hit, and the SDK's cost per log() call; then the server and the store: bulk metric
+# ingestion, the latency of a single-point log request, a downsampled history of a million
+# points, and run search over 100,000 runs.
+#
+# BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
+# (their figures then say so). BENCH_TMP=<folder> puts their scratch homes elsewhere than the
+# OS temp folder; BENCH_SEARCH_HOME=<folder> keeps the 100,000-run store the search
+# benchmark generates (about 2 minutes, 760 MiB) and reuses it on later runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -8,4 +15,12 @@ status=0
 node bench/run-overhead.mjs || status=1
 node bench/env-cache.mjs || status=1
 python3 bench/sdk_log.py || status=1
+echo "== metric ingestion through the bulk endpoint (target: at least 500,000 points/s into SQLite) =="
+node bench/server-ingest.mjs || status=1
+echo "== a single-point log request on loopback (target: p50 under 1 ms) =="
+node bench/server-latency.mjs || status=1
+echo "== history of 1,000,000 points downsampled to 1,000 (target: under 50 ms) =="
+node bench/history.mjs || status=1
+echo "== search over 100,000 runs, filtered and sorted (target: under 100 ms) =="
+node bench/search.mjs || status=1
 exit $status

@@ -9,16 +9,22 @@ import { gitProject, reprise, repriseJson, sandbox, writeFiles, yamlFor, type Sa
 
 describe('bad input', () => {
   let sb: Sandbox;
-  beforeEach(() => {
-    sb = sandbox();
+  beforeEach(async () => {
+    sb = await sandbox();
   });
   afterEach(() => sb.cleanup());
 
   const project = (files: Record<string, string>): string =>
     gitProject(sb, { 'input.json': '{"epochs": 1}', 'ok.py': 'print("ok")\n', ...files });
 
+  /**
+   * Embedded, bad input creates no database at all, or one without runs; through a
+   * server (whose database exists from its start), the server holds no runs. The client's
+   * home never gets a database of its own in server mode.
+   */
   const noRuns = async (dir: string): Promise<void> => {
-    if (!existsSync(join(sb.home, 'reprise.db'))) return;
+    if (sb.mode === 'server') expect(existsSync(join(sb.home, 'reprise.db'))).toBe(false);
+    if (!existsSync(join(sb.storeHome, 'reprise.db'))) return;
     expect(await repriseJson<any[]>(sb, dir, ['ls'])).toEqual([]);
   };
 

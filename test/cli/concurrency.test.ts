@@ -1,11 +1,11 @@
 /**
  * Runs started at the same instant from one checkout never share a workspace, params
- * file, output folder or metrics file, and all finish with their own results.
+ * file, output folder or metrics file, and all finish with their own results. Embedded,
+ * the four processes also create and write one new SQLite file at once; through a
+ * server, they all report to it at once.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { gitProject, reprise, repriseJson, sandbox } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitProject, readBlob, reprise, repriseJson, sandbox, type Sandbox } from '../helpers/cli.js';
 
 const TRAIN = `
 import json, os, time
@@ -21,7 +21,10 @@ open(os.path.join(os.environ["REPRISE_MODEL_DIR"], "model.txt"), "w").write(f"mo
 `;
 
 describe('parallel runs from one checkout', () => {
-  const sb = sandbox();
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox();
+  });
   afterAll(() => sb.cleanup());
 
   it('four runs started together each succeed with their own params, metrics and artifacts', async () => {
@@ -43,14 +46,14 @@ describe('parallel runs from one checkout', () => {
       expect(run.manifest.params.values).toEqual({ seed: s });
       expect(run.metrics.score).toEqual({ last: s * 100 + 4, lastStep: 4, min: s * 100, max: s * 100 + 4, count: 5 });
       const result = run.artifacts.find((a: any) => a.path === 'outputs/result.json');
-      const body = JSON.parse(readFileSync(join(sb.home, 'blobs', 'sha256', result.sha256.slice(0, 2), result.sha256), 'utf8'));
+      const body = JSON.parse(readBlob(sb, result.sha256));
       expect(body.seed).toBe(s);
       for (const [kind, path] of Object.entries(body.paths as Record<string, string>)) {
         expect(seen.get(path), `${kind} ${path} shared by two runs`).toBeUndefined();
         seen.set(path, run.id);
       }
       const model = run.artifacts.find((a: any) => a.path === 'model/model.txt');
-      expect(readFileSync(join(sb.home, 'blobs', 'sha256', model.sha256.slice(0, 2), model.sha256), 'utf8')).toBe(`model for seed ${s}\n`);
+      expect(readBlob(sb, model.sha256)).toBe(`model for seed ${s}\n`);
     }
     expect(seen.size).toBe(seeds.length * 5);
   });

@@ -7,10 +7,10 @@
  * Builds here never reach the package index: the wheels are made by the tests.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { git, gitProject, reprise, repriseJson, sandbox, writeFiles, type Sandbox } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, gitProject, readBlob, reprise, repriseJson, sandbox, writeFiles, type Sandbox } from '../helpers/cli.js';
 
 const BUILD_TIMEOUT = 120_000;
 
@@ -52,7 +52,7 @@ print("ENV " + json.dumps({"prefix": sys.prefix, "virtual_env": os.environ.get("
 const OFFLINE_YAML = 'name: offline\nenv:\n  requirements: requirements.txt\n  no_index: true\n  find_links: wheels\nstages:\n  - { name: probe, cmd: python probe.py }\n  - { name: after, cmd: echo after }\n';
 
 function blobText(sb: Sandbox, ref: { sha256: string }): string {
-  return readFileSync(join(sb.home, 'blobs', 'sha256', ref.sha256.slice(0, 2), ref.sha256), 'utf8');
+  return readBlob(sb, ref.sha256);
 }
 
 function probeOf(stderr: string): any {
@@ -70,22 +70,26 @@ function hostPythonVersion(): string {
   return spawnSync('python3', ['-c', 'import platform; print(platform.python_version())'], { encoding: 'utf8' }).stdout.trim();
 }
 
-/** How many runs the home holds (none before its database exists). */
+/** How many runs the store holds (none before its database exists). */
 async function runCount(sb: Sandbox, dir: string): Promise<number> {
-  if (!existsSync(join(sb.home, 'reprise.db'))) return 0;
+  if (!existsSync(join(sb.storeHome, 'reprise.db'))) return 0;
   return (await repriseJson<any[]>(sb, dir, ['ls'])).length;
 }
 
 describe('building environments offline, failing, and repairing them', () => {
-  const sb = sandbox();
-  afterAll(() => sb.cleanup());
-  // At first the wheelhouse is empty and the requirement does not exist anywhere.
-  const dir = gitProject(sb, {
-    'reprise.yaml': OFFLINE_YAML,
-    'requirements.txt': 'reprise-no-such-package-zzz==1.0\n',
-    'wheels/.keep': '',
-    'probe.py': PROBE,
+  let sb: Sandbox;
+  let dir: string;
+  beforeAll(async () => {
+    sb = await sandbox();
+    // At first the wheelhouse is empty and the requirement does not exist anywhere.
+    dir = gitProject(sb, {
+      'reprise.yaml': OFFLINE_YAML,
+      'requirements.txt': 'reprise-no-such-package-zzz==1.0\n',
+      'wheels/.keep': '',
+      'probe.py': PROBE,
+    });
   });
+  afterAll(() => sb.cleanup());
 
   const run = async (args: string[] = []): Promise<{ code: number | null; stderr: string; run: any }> => {
     const res = await reprise(sb, dir, ['run', '--json', ...args], NO_INDEX_ENV);
@@ -206,12 +210,17 @@ describe('building environments offline, failing, and repairing them', () => {
 });
 
 describe('the system interpreter, env.system: true', () => {
-  const sb = sandbox();
-  afterAll(() => sb.cleanup());
-  // The interpreter's user site lives in the sandbox: installing into it touches nothing else.
-  const userEnv = { PYTHONUSERBASE: join(sb.root, 'userbase') };
   const SYS_YAML = 'name: sys\nenv:\n  system: true\n  requirements: requirements.txt\nstages:\n  - { name: probe, cmd: "python -c \\"import json, os, sys; print(\'SYS \' + json.dumps([sys.prefix, sys.base_prefix, os.environ.get(\'VIRTUAL_ENV\')]))\\"" }\n';
-  const dir = gitProject(sb, { 'reprise.yaml': SYS_YAML, 'requirements.txt': 'reprise-no-such-package-zzz==1.0\n' }, 'sys');
+  let sb: Sandbox;
+  let userEnv: { PYTHONUSERBASE: string };
+  let dir: string;
+  beforeAll(async () => {
+    sb = await sandbox();
+    // The interpreter's user site lives in the sandbox: installing into it touches nothing else.
+    userEnv = { PYTHONUSERBASE: join(sb.root, 'userbase') };
+    dir = gitProject(sb, { 'reprise.yaml': SYS_YAML, 'requirements.txt': 'reprise-no-such-package-zzz==1.0\n' }, 'sys');
+  });
+  afterAll(() => sb.cleanup());
 
   it('runs the stages with the interpreter as it is and still records its packages', async () => {
     const res = await reprise(sb, dir, ['run', '--json'], userEnv);
@@ -302,7 +311,10 @@ describe('the system interpreter, env.system: true', () => {
 });
 
 describe('environment errors that stop a run before it exists', () => {
-  const sb = sandbox();
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox();
+  });
   afterAll(() => sb.cleanup());
 
   it('names the versions found when env.python is not installed', async () => {

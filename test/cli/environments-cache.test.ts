@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { git, gitProject, reprise, repriseJson, sandbox, startReprise, waitFor, type CliResult } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, gitProject, readBlob, reprise, repriseJson, sandbox, startReprise, waitFor, type CliResult, type Sandbox } from '../helpers/cli.js';
 
 const BUILD_TIMEOUT = 120_000;
 
@@ -57,18 +57,25 @@ function hostPythonVersion(): string {
 }
 
 describe('cached environments', () => {
-  const sb = sandbox();
-  afterAll(() => sb.cleanup());
-  const envsDir = join(sb.home, 'envs');
-  const storeDir = join(envsDir, 'store');
-  const dir = gitProject(sb, {
-    'reprise.yaml': 'name: envs\nparams: input.json\nenv:\n  requirements: requirements.txt\nstages:\n  - { name: probe, cmd: python probe.py }\n',
-    'input.json': '{"sleep": 0}',
-    'requirements.txt': REQ_SIX,
-    'probe.py': PROBE,
+  let sb: Sandbox;
+  // The environments are this machine's: under the client's home in both modes.
+  let envsDir: string;
+  let storeDir: string;
+  let dir: string;
+  beforeAll(async () => {
+    sb = await sandbox();
+    envsDir = join(sb.home, 'envs');
+    storeDir = join(envsDir, 'store');
+    dir = gitProject(sb, {
+      'reprise.yaml': 'name: envs\nparams: input.json\nenv:\n  requirements: requirements.txt\nstages:\n  - { name: probe, cmd: python probe.py }\n',
+      'input.json': '{"sleep": 0}',
+      'requirements.txt': REQ_SIX,
+      'probe.py': PROBE,
+    });
   });
+  afterAll(() => sb.cleanup());
 
-  const blob = (ref: { sha256: string }): string => readFileSync(join(sb.home, 'blobs', 'sha256', ref.sha256.slice(0, 2), ref.sha256), 'utf8');
+  const blob = (ref: { sha256: string }): string => readBlob(sb, ref.sha256);
   const storeFolders = (): string[] => (existsSync(storeDir) ? readdirSync(storeDir).sort() : []);
   /** The published entries: `envs/<hash>` symbolic links. */
   const entries = (): string[] => (existsSync(envsDir) ? readdirSync(envsDir).filter((n) => /^[0-9a-f]{64}$/.test(n)).sort() : []);
@@ -302,7 +309,10 @@ describe('cached environments', () => {
 
 
 describe('what counts as changed requirements', () => {
-  const sb = sandbox();
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox();
+  });
   afterAll(() => sb.cleanup());
 
   it('reuses the environment when requirements.txt changes only in comments, blank lines or spacing', { timeout: BUILD_TIMEOUT }, async () => {

@@ -3,13 +3,16 @@
  * metrics through the SDK and storing its model. It runs from a copy, as a user's own
  * repository would.
  */
-import { cpSync, readFileSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { git, REPO_ROOT, reprise, repriseJson, sandbox } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { git, readBlob, REPO_ROOT, reprise, repriseJson, sandbox, type Sandbox } from '../helpers/cli.js';
 
 describe('examples/iris', () => {
-  const sb = sandbox();
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox();
+  });
   afterAll(() => sb.cleanup());
 
   it('loads, preprocesses, trains, evaluates and persists a model', async () => {
@@ -29,7 +32,7 @@ describe('examples/iris', () => {
     expect(run.metrics.val_accuracy.count).toBeGreaterThanOrEqual(8);
     expect(run.metrics.val_accuracy.last).toBeGreaterThan(0.8);
     const model = run.artifacts.find((a: any) => a.path === 'model/model.json');
-    const body = JSON.parse(readFileSync(join(sb.home, 'blobs', 'sha256', model.sha256.slice(0, 2), model.sha256), 'utf8'));
+    const body = JSON.parse(readBlob(sb, model.sha256));
     expect(body.params.epochs).toBe(8);
     expect(run.artifacts.map((a: any) => a.path)).toEqual(expect.arrayContaining(['outputs/eval.json', 'outputs/loss_curve.svg']));
   });

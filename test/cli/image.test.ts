@@ -17,8 +17,8 @@ describe('reprise image', () => {
   let dir: string;
   let first: string;
 
-  beforeAll(() => {
-    sb = sandbox();
+  beforeAll(async () => {
+    sb = await sandbox();
     dir = gitProject(sb, {
       'ml/reprise.yaml': 'name: imaging\nparams: input.json\nenv:\n  requirements: requirements.txt\n  find_links: wheels\n  no_index: true\nstages:\n  - { name: train, cmd: python train.py }\n',
       'ml/requirements.txt': '-r base.txt\n',

@@ -4,11 +4,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { gitProject, git, reprise, sandbox } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitProject, git, reprise, sandbox, type Sandbox } from '../helpers/cli.js';
 
 describe('reprise init', () => {
-  const sb = sandbox();
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await sandbox();
+  });
   afterAll(() => sb.cleanup());
 
   it('writes a commented reprise.yaml from what it finds, which then runs', async () => {

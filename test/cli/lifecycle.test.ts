@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { gitProject, reprise, repriseJson, sandbox, startReprise, waitFor } from '../helpers/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitProject, reprise, repriseJson, sandbox, startReprise, waitFor, type Sandbox } from '../helpers/cli.js';
 
 const SLOW = `
 import os, subprocess, sys, time
@@ -29,13 +29,17 @@ function alive(pid: number): boolean {
 }
 
 describe('run lifecycle', () => {
-  const sb = sandbox();
-  afterAll(() => sb.cleanup());
-  const dir = gitProject(sb, {
-    'reprise.yaml': 'name: life\nstages:\n  - { name: slow, cmd: python slow.py }\n  - { name: after, cmd: echo after }\n',
-    'slow.py': SLOW,
-    'quick.py': 'import time\nfor i in range(5):\n    print(f"line {i}", flush=True)\n    time.sleep(0.2)\n',
+  let sb: Sandbox;
+  let dir: string;
+  beforeAll(async () => {
+    sb = await sandbox();
+    dir = gitProject(sb, {
+      'reprise.yaml': 'name: life\nstages:\n  - { name: slow, cmd: python slow.py }\n  - { name: after, cmd: echo after }\n',
+      'slow.py': SLOW,
+      'quick.py': 'import time\nfor i in range(5):\n    print(f"line {i}", flush=True)\n    time.sleep(0.2)\n',
+    });
   });
+  afterAll(() => sb.cleanup());
 
   it('shows a run whose reprise process was SIGKILLed as lost, with the reason', async () => {
     const child = startReprise(sb, dir, ['run', '--name', 'killed']);

@@ -3,10 +3,10 @@
  * is in `reprise show --json`, and the user's checkout is never written.
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitProject, reprise, repriseJson, sandbox, writeFiles, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { blobPath, git, gitProject, readBlob, reprise, repriseJson, sandbox, writeFiles, yamlFor, type Sandbox } from '../helpers/cli.js';
 
 const STAGE = `
 import json, os, sys
@@ -52,7 +52,7 @@ describe('reprise run captures a complete, isolated run', () => {
   };
 
   beforeAll(async () => {
-    sb = sandbox();
+    sb = await sandbox();
     dir = gitProject(sb, {
       'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python train.py' }], 'env:\n  system: true\n  requirements: requirements.txt\n'),
       'input.json': JSON.stringify({ epochs: 10, optim: { lr: 0.1, momentum: 0.9 }, label: 'base' }),
@@ -90,7 +90,7 @@ describe('reprise run captures a complete, isolated run', () => {
     const code = run.manifest.code;
     expect(code).toMatchObject({ kind: 'git', remoteUrl: 'https://git.example.com/team/proj.git', branch: 'main', commit: head, dirty: true, subdir: '' });
     expect(code.changedFiles.sort()).toEqual(['data.bin', 'notes.txt', 'tracked.txt']);
-    const patch = readFileSync(join(sb.home, 'blobs', 'sha256', code.patch.sha256.slice(0, 2), code.patch.sha256), 'utf8');
+    const patch = readBlob(sb, code.patch.sha256);
     expect(patch).toContain('GIT binary patch');
     expect(patch).toContain('+changed but not committed');
     expect(patch).not.toContain('must not travel');
@@ -194,7 +194,7 @@ describe('reprise run captures a complete, isolated run', () => {
     const details = await repriseJson(sb, dir, ['show', second.id]);
     const same = (r: any): string => r.artifacts.find((a: any) => a.path === 'outputs/same.txt').sha256;
     expect(same(details)).toBe(same(run));
-    const stored = readdirSync(join(sb.home, 'blobs', 'sha256', same(run).slice(0, 2))).filter((n) => n === same(run));
+    const stored = readdirSync(dirname(blobPath(sb, same(run)))).filter((n) => n === same(run));
     expect(stored).toHaveLength(1);
     const table = await reprise(sb, dir, ['ls']);
     expect(table.stdout).toContain(`${run.name} (dev)`);
@@ -212,15 +212,21 @@ describe('reprise run captures a complete, isolated run', () => {
     expect(missing.stderr).toContain('REPRISE_ERR_RUN_NOT_FOUND');
   });
 
+  it('keeps the database and blobs in the store\'s home, never in a client\'s', () => {
+    expect(existsSync(join(sb.storeHome, 'reprise.db'))).toBe(true);
+    expect(existsSync(blobPath(sb, run.manifest.code.patch.sha256))).toBe(true);
+    // Through a server, this machine's home holds only its own things (envs, runs, caches).
+    if (sb.mode === 'server') {
+      expect(existsSync(join(sb.home, 'reprise.db'))).toBe(false);
+      expect(existsSync(join(sb.home, 'blobs'))).toBe(false);
+    }
+  });
+
   it('leaves no workspace behind', () => {
     expect(readdirSync(join(sb.home, 'runs'))).toEqual([]);
     writeFileSync(join(sb.root, 'done'), '');
   });
 });
-
-function readBlob(sb: Sandbox, sha: string): string {
-  return readFileSync(join(sb.home, 'blobs', 'sha256', sha.slice(0, 2), sha), 'utf8');
-}
 
 function readArtifact(sb: Sandbox, run: any, path: string): string {
   const a = run.artifacts.find((x: any) => x.path === path);

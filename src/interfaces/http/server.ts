@@ -62,10 +62,10 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
 
   // Bytes (blobs, log pieces) reach handlers as a stream; they enforce their own limits.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
-  // JSON.parse's own message says where the text breaks. Objects it returns have no
-  // inherited keys to poison: bodies are read through schemas that copy known keys only.
   // Plain text is no JSON: without this, fastify hands it to a route as a string.
   app.removeContentTypeParser('text/plain');
+  // JSON.parse's own message says where the text breaks. Objects it returns have no
+  // inherited keys to poison: bodies are read through schemas that copy known keys only.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
     if (text === '') return done(null, undefined);

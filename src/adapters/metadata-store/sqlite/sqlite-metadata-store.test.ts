@@ -474,7 +474,7 @@ describe('SqliteMetadataStore', () => {
     // Ordering by such a key, and a forged cursor carrying it, are bound too.
     const order = { field: { kind: 'param', key: evil }, direction: 'desc' } as const;
     expect((await store.listRuns({ order })).runs.map((r) => r.id)).toEqual([marked.id, plain.id]);
-    const forged = Buffer.from(JSON.stringify({ o: 'created desc', v: evil, id: evil })).toString('base64url');
+    const forged = Buffer.from(JSON.stringify({ o: 'created desc', s: 0, v: evil, id: evil })).toString('base64url');
     await store.listRuns({ cursor: forged });
 
     expect((await store.listRuns({})).runs).toHaveLength(2);

@@ -1,9 +1,8 @@
 /**
  * A run search compiled to SQL: the filter's values are always bound parameters, field
  * names come from a fixed table, and keys (`params.lr`) are bound too, so nothing a user
- * types is pasted into SQL. Conditions on params, tags and metrics are `id IN (…)` over
- * their indexed tables; ordering by one of them is a correlated lookup; pages are keyset
- * cursors on (sort value, id), with runs lacking the value last.
+ * types is pasted into SQL. Pages are keyset cursors on (sort value, id), runs lacking
+ * the value last. How a page is read is `sqlite-metadata-store.ts`'s `listRuns`.
  */
 import { sql, type RawBuilder } from 'kysely';
 import { RepriseError } from '../../../core/errors.js';
@@ -49,38 +48,50 @@ function metricColumn(field: Extract<FilterField, { kind: 'metric' }>): Sql {
   return field.agg === 'min' ? sql`min` : field.agg === 'max' ? sql`max` : sql`last`;
 }
 
-/** `id IN (rows of the field's table with this key where <cond>)`. */
-function keyed(field: Exclude<FilterField, { kind: 'attr' }>, cond: (col: (v: FilterValue) => Sql) => Sql): Sql {
-  switch (field.kind) {
-    case 'param':
-      return sql`runs.id in (select run_id from run_params where key = ${field.key} and ${cond(paramColumn)})`;
-    case 'tag':
-      return sql`runs.id in (select run_id from run_tags where key = ${field.key} and ${cond(() => sql`value`)})`;
-    case 'metric':
-      return sql`runs.id in (select run_id from metric_summaries where key = ${field.key} and ${cond(() => metricColumn(field))})`;
-  }
+/**
+ * How conditions on params, tags and metrics are written. `probe`: `exists (the run's row
+ * for the key, where <cond>)`, one primary-key lookup per candidate run, for a page read by
+ * walking the order's index (the value is written `+f.col`, which keeps SQLite from
+ * answering it with a range scan of the key's index instead). `select`: `runs.id in (rows of
+ * the key's index where <cond>)`, for a filter that few runs pass, read first.
+ */
+export type FilterMode = 'probe' | 'select';
+
+function keyTable(field: Exclude<FilterField, { kind: 'attr' }>): Sql {
+  return field.kind === 'param' ? sql`run_params` : field.kind === 'tag' ? sql`run_tags` : sql`metric_summaries`;
 }
 
-function keyPresent(field: Exclude<FilterField, { kind: 'attr' }>): Sql {
-  const table = field.kind === 'param' ? sql`run_params` : field.kind === 'tag' ? sql`run_tags` : sql`metric_summaries`;
-  // A metric whose value is NaN, or a param set to null, counts as absent for `is null`.
-  const extra = field.kind === 'metric' ? sql` and ${metricColumn(field)} is not null` : field.kind === 'param' ? sql` and json != 'null'` : sql``;
-  return sql`runs.id in (select run_id from ${table} where key = ${field.key}${extra})`;
+function keyed(field: Exclude<FilterField, { kind: 'attr' }>, mode: FilterMode, cond: (col: (v: FilterValue) => Sql) => Sql): Sql {
+  const plus = mode === 'probe' ? sql`+` : sql``;
+  const col =
+    field.kind === 'param' ? (v: FilterValue) => sql`${plus}f.${paramColumn(v)}` : field.kind === 'tag' ? () => sql`${plus}f.value` : () => sql`${plus}f.${metricColumn(field)}`;
+  return mode === 'probe'
+    ? sql`exists (select 1 from ${keyTable(field)} f where f.run_id = runs.id and f.key = ${field.key} and ${cond(col)})`
+    : sql`runs.id in (select f.run_id from ${keyTable(field)} f where f.key = ${field.key} and ${cond(col)})`;
 }
 
-export function compileFilter(e: FilterExpr): Sql {
+/** Whether the run has a value for the field: a param set to null or a metric that is NaN counts as none. */
+function keyPresent(field: Exclude<FilterField, { kind: 'attr' }>, mode: FilterMode = 'probe'): Sql {
+  const cond = field.kind === 'param' ? (col: Sql) => sql`${col}json != 'null'` : field.kind === 'metric' ? (col: Sql) => sql`${col}${metricColumn(field)} is not null` : () => sql`1`;
+  return mode === 'probe'
+    ? sql`exists (select 1 from ${keyTable(field)} f where f.run_id = runs.id and f.key = ${field.key} and ${cond(sql`+f.`)})`
+    : sql`runs.id in (select f.run_id from ${keyTable(field)} f where f.key = ${field.key} and ${cond(sql`f.`)})`;
+}
+
+export function compileFilter(e: FilterExpr, mode: FilterMode = 'probe'): Sql {
+  const sub = (x: FilterExpr): Sql => compileFilter(x, mode);
   switch (e.kind) {
     case 'and':
-      return sql`(${sql.join(e.items.map(compileFilter), sql` and `)})`;
+      return sql`(${sql.join(e.items.map(sub), sql` and `)})`;
     case 'or':
-      return sql`(${sql.join(e.items.map(compileFilter), sql` or `)})`;
+      return sql`(${sql.join(e.items.map(sub), sql` or `)})`;
     case 'not':
-      return sql`not (${compileFilter(e.expr)})`;
+      return sql`not (${sub(e.expr)})`;
     case 'cmp': {
       const op = OPS[e.op];
       if (e.field.kind === 'attr') return sql`${ATTRIBUTE_COLUMNS[e.field.name]} ${op} ${bind(e.field, e.value)}`;
       const v = e.field.kind === 'metric' ? e.value : paramText(e.value);
-      return keyed(e.field, (col) => sql`${col(e.value)} ${op} ${v}`);
+      return keyed(e.field, mode, (col) => sql`${col(e.value)} ${op} ${v}`);
     }
     case 'in': {
       if (e.values.length === 0) return e.negated ? sql`1` : sql`0`;
@@ -90,34 +101,91 @@ export function compileFilter(e: FilterExpr): Sql {
         cond = sql`${ATTRIBUTE_COLUMNS[f.name]} in (${sql.join(e.values.map((v) => bind(f, v)))})`;
       } else {
         const f = e.field;
-        cond = keyed(f, (col) => sql`(${sql.join(e.values.map((v) => sql`${col(v)} = ${f.kind === 'metric' ? v : paramText(v)}`), sql` or `)})`);
+        cond = keyed(f, mode, (col) => sql`(${sql.join(e.values.map((v) => sql`${col(v)} = ${f.kind === 'metric' ? v : paramText(v)}`), sql` or `)})`);
       }
       return e.negated ? sql`not (${cond})` : cond;
     }
     case 'null': {
-      const present = e.field.kind === 'attr' ? sql`${ATTRIBUTE_COLUMNS[e.field.name]} is not null` : keyPresent(e.field);
+      const present = e.field.kind === 'attr' ? sql`${ATTRIBUTE_COLUMNS[e.field.name]} is not null` : keyPresent(e.field, mode);
       return e.negated ? present : sql`not (${present})`;
     }
   }
 }
 
-/** The value a run is sorted by, per row. */
-export function sortExpression(field: FilterField): Sql {
-  switch (field.kind) {
-    case 'attr':
-      return ATTRIBUTE_COLUMNS[field.name];
-    case 'param':
-      return sql`(select coalesce(num, text) from run_params p where p.run_id = runs.id and p.key = ${field.key})`;
+/**
+ * Runs in a given order come in segments, each an index walked in that order: for a
+ * metric, the runs that have it (by its value), then those without; for a param, number
+ * values, text values, then none. A page reads the segments in turn until it is full, so
+ * runs lacking the value come last in either direction and no query sorts all runs.
+ */
+export interface Segment {
+  /** The key's table, aliased `s`, whose (key, value, run_id) index is walked; absent: `runs` itself. */
+  readonly table?: Sql;
+  /** The sort value (over `s` or `runs`), or null for the runs without one, ordered by id alone. */
+  readonly value: Sql | null;
+  /** The run id as the walked index holds it, so ties need no sort of their own. */
+  readonly id: Sql;
+  /** Which rows of the walked table belong to the segment. */
+  readonly where: Sql;
+  /**
+   * For the runs lacking a key's value: how many runs have it. When every run does, the
+   * segment is empty, which this finds in an index count instead of a scan of all runs.
+   */
+  readonly having?: Sql;
+}
+
+const RUN_ID = sql`runs.id`;
+const KEYED_ID = sql`s.run_id`;
+const NULLABLE_ATTRIBUTES = new Set(['started', 'ended', 'duration', 'commit', 'env']);
+
+function lacking(f: Exclude<FilterField, { kind: 'attr' }>): Segment {
+  const cond = f.kind === 'param' ? sql`json != 'null'` : f.kind === 'metric' ? sql`${metricColumn(f)} is not null` : sql`1`;
+  return {
+    value: null,
+    id: RUN_ID,
+    where: sql`not ${keyPresent(f, 'select')}`,
+    having: sql`select count(*) as n from ${keyTable(f)} where key = ${f.key} and ${cond}`,
+  };
+}
+
+export function segments(order: RunOrder): Segment[] {
+  const f = order.field;
+  const desc = order.direction === 'desc';
+  switch (f.kind) {
+    case 'attr': {
+      const col = ATTRIBUTE_COLUMNS[f.name];
+      if (!NULLABLE_ATTRIBUTES.has(f.name)) return [{ value: col, id: RUN_ID, where: sql`1` }];
+      return [
+        { value: col, id: RUN_ID, where: sql`${col} is not null` },
+        { value: null, id: RUN_ID, where: sql`${col} is null` },
+      ];
+    }
+    case 'metric': {
+      const col = metricColumn(f);
+      return [
+        { table: sql`metric_summaries`, value: sql`s.${col}`, id: KEYED_ID, where: sql`s.key = ${f.key} and s.${col} is not null` },
+        lacking(f),
+      ];
+    }
+    case 'param': {
+      const numbers = { table: sql`run_params`, value: sql`s.num`, id: KEYED_ID, where: sql`s.key = ${f.key} and s.num is not null` };
+      const texts = { table: sql`run_params`, value: sql`s.text`, id: KEYED_ID, where: sql`s.key = ${f.key} and s.num is null and s.text is not null` };
+      // Numbers sort before text, as SQLite compares them.
+      return [...(desc ? [texts, numbers] : [numbers, texts]), lacking(f)];
+    }
     case 'tag':
-      return sql`(select value from run_tags t where t.run_id = runs.id and t.key = ${field.key})`;
-    case 'metric':
-      return sql`(select ${metricColumn(field)} from metric_summaries s where s.run_id = runs.id and s.key = ${field.key})`;
+      return [
+        { table: sql`run_tags`, value: sql`s.value`, id: KEYED_ID, where: sql`s.key = ${f.key}` },
+        lacking(f),
+      ];
   }
 }
 
 interface Cursor {
   /** The ordering the cursor belongs to. */
   readonly o: string;
+  /** The segment of the last row. */
+  readonly s: number;
   readonly v: string | number | null;
   readonly id: string;
   /** ±1 when the value is ±Infinity, which JSON cannot hold. */
@@ -128,20 +196,30 @@ export function orderLabel(order: RunOrder): string {
   return `${formatField(order.field)} ${order.direction}`;
 }
 
-export function encodeCursor(order: RunOrder, value: unknown, id: string): string {
+export function encodeCursor(order: RunOrder, segment: number, value: unknown, id: string): string {
   const v = typeof value === 'number' || typeof value === 'string' ? value : null;
-  const c: Cursor = typeof v === 'number' && !Number.isFinite(v) ? { o: orderLabel(order), v: 0, id, inf: v > 0 ? 1 : -1 } : { o: orderLabel(order), v, id };
+  const o = orderLabel(order);
+  const c: Cursor = typeof v === 'number' && !Number.isFinite(v) ? { o, s: segment, v: 0, id, inf: v > 0 ? 1 : -1 } : { o, s: segment, v, id };
   return Buffer.from(JSON.stringify(c)).toString('base64url');
 }
 
 export function decodeCursor(text: string, order: RunOrder): Cursor {
-  let c: Cursor;
+  let c: Cursor | undefined;
   try {
     c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
   } catch {
-    c = { o: '', v: null, id: '' };
+    c = undefined;
   }
-  if (typeof c?.id !== 'string' || c.id === '' || typeof c.o !== 'string' || !(c.v === null || ['string', 'number'].includes(typeof c.v))) {
+  const segs = segments(order).length;
+  if (
+    typeof c?.id !== 'string' ||
+    c.id === '' ||
+    typeof c.o !== 'string' ||
+    !Number.isInteger(c.s) ||
+    c.s < 0 ||
+    c.s >= segs ||
+    !(c.v === null || ['string', 'number'].includes(typeof c.v))
+  ) {
     throw new RepriseError('REPRISE_ERR_ARG_INVALID', `cursor ${JSON.stringify(text.slice(0, 40))} is not a cursor this server gave out`, {
       hint: 'pass the nextCursor of the previous page unchanged',
     });
@@ -154,18 +232,22 @@ export function decodeCursor(text: string, order: RunOrder): Cursor {
   return c.inf === 1 || c.inf === -1 ? { ...c, v: c.inf * Infinity } : c;
 }
 
-/** Rows after the cursor's row in (value, id) order, runs without a value last. */
-export function afterCursor(order: RunOrder, c: Cursor): Sql {
-  const x = sortExpression(order.field);
-  const desc = order.direction === 'desc';
-  const idAfter = desc ? sql`runs.id < ${c.id}` : sql`runs.id > ${c.id}`;
-  if (c.v === null) return sql`(${x} is null and ${idAfter})`;
+/** Rows of the cursor's segment after its row, in (value, id) order. */
+export function afterCursor(segment: Segment, direction: 'asc' | 'desc', c: Cursor): Sql {
+  const desc = direction === 'desc';
+  const idAfter = desc ? sql`${segment.id} < ${c.id}` : sql`${segment.id} > ${c.id}`;
+  if (segment.value === null || c.v === null) return idAfter;
+  const x = segment.value;
   const beyond = desc ? sql`${x} < ${c.v}` : sql`${x} > ${c.v}`;
-  return sql`(${beyond} or (${x} = ${c.v} and ${idAfter}) or ${x} is null)`;
+  return sql`(${beyond} or (${x} = ${c.v} and ${idAfter}))`;
 }
 
-export function orderBy(order: RunOrder): Sql {
-  const x = sortExpression(order.field);
-  const dir = order.direction === 'desc' ? sql`desc` : sql`asc`;
-  return sql`(${x} is null), ${x} ${dir}, runs.id ${dir}`;
+/**
+ * The segment's order. `probe` walks the index that holds it; `select` writes it `+x`, an
+ * expression no index holds, so SQLite reads the filter's matches first and sorts them.
+ */
+export function segmentOrder(segment: Segment, direction: 'asc' | 'desc', mode: FilterMode = 'probe'): Sql {
+  const dir = direction === 'desc' ? sql`desc` : sql`asc`;
+  const plus = mode === 'select' ? sql`+` : sql``;
+  return segment.value === null ? sql`${plus}${segment.id} ${dir}` : sql`${plus}${segment.value} ${dir}, ${plus}${segment.id} ${dir}`;
 }

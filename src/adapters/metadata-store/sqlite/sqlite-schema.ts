@@ -113,9 +113,13 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         seq INTEGER NOT NULL,
         PRIMARY KEY (run_id, writer)
       );
-      CREATE INDEX metric_summaries_key_last ON metric_summaries(key, last);
-      CREATE INDEX metric_summaries_key_min ON metric_summaries(key, min);
-      CREATE INDEX metric_summaries_key_max ON metric_summaries(key, max);
+      -- (key, value, run_id): a search ordered by a metric or param walks one of these.
+      CREATE INDEX metric_summaries_key_last ON metric_summaries(key, last, run_id);
+      CREATE INDEX metric_summaries_key_min ON metric_summaries(key, min, run_id);
+      CREATE INDEX metric_summaries_key_max ON metric_summaries(key, max, run_id);
+      -- Listings newest first, ties by id, read straight from an index.
+      CREATE INDEX runs_created_id ON runs(created_at, id);
+      DROP INDEX runs_created;
 
       -- num: the value when it is a number (booleans 1/0); text: its text in every case.
       CREATE TABLE run_params (
@@ -126,8 +130,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         json TEXT NOT NULL,
         PRIMARY KEY (run_id, key)
       );
-      CREATE INDEX run_params_key_num ON run_params(key, num);
-      CREATE INDEX run_params_key_text ON run_params(key, text);
+      CREATE INDEX run_params_key_num ON run_params(key, num, run_id);
+      CREATE INDEX run_params_key_text ON run_params(key, text, run_id);
 
       CREATE TABLE run_tags (
         run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -135,7 +139,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         value TEXT NOT NULL,
         PRIMARY KEY (run_id, key)
       );
-      CREATE INDEX run_tags_key_value ON run_tags(key, value);
+      CREATE INDEX run_tags_key_value ON run_tags(key, value, run_id);
     `);
     const series = db.prepare('INSERT INTO metric_series (run_id, key) VALUES (?, ?)');
     const chunk = db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');

@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// Run search over 100,000 runs: filtered and ordered pages of 50 through the SQLite
+// store's listRuns (filters parsed by core/run-filter, as the server does), each timed
+// as the median of 10 after one warm-up, with how many runs match (counted apart, with
+// the same compiled predicate, untimed); then one of them through a real
+// `reprise server` over the same home (GET /api/v1/runs?filter=...).
+//
+// The runs are made with the store's own API: a record shaped like makeRunRecord with
+// varied params (lr, batch, optimizer, ...), 4 metrics of 10 points each, tags on a
+// fifth of them. Every write is a transaction that SQLite commits with an fsync
+// (synchronous=FULL), so the store is filled in RAM (/dev/shm) where the machine has it
+// and then copied under BENCH_TMP, where it is searched.
+// Target: under 100 ms per search.
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { BENCH_TMP, dist, httpClient, int, median, mib, ms, now, ramDir, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
+
+const TARGET_MS = 100;
+const RUNS = scaled(100_000, 1000);
+const ROUNDS = 10;
+const LIMIT = 50;
+
+const [{ SqliteMetadataStore }, { parseRunFilter, parseRunOrder }, { compileFilter }] = await Promise.all([
+  dist('adapters/metadata-store/sqlite/sqlite-metadata-store.js'),
+  dist('core/run-filter.js'),
+  dist('adapters/metadata-store/sqlite/sqlite-run-query.js'),
+]);
+const runRecord = await recordFactory();
+
+const SEARCHES = [
+  { filter: "params.lr < 0.01 and metrics.val_acc >= 0.9 and status = 'succeeded'", order: 'metrics.val_acc desc' },
+  { filter: "params.optimizer = 'adam'", order: 'params.lr' },
+  { filter: "tags.stage = 'candidate'", order: 'created desc' },
+  { filter: '', order: 'created desc' },
+  { filter: "params.batch >= 64 and params.optimizer in ('adam', 'adamw') and project = 'cifar10'", order: 'metrics.loss asc' },
+  // A filter few runs pass, ordered by a metric: the order's index is walked far.
+  { filter: "params.lr < 0.00002 and tags.stage = 'candidate'", order: 'metrics.val_acc desc' },
+];
+const VIA_SERVER = 0;
+
+// A deterministic stream of pseudo-random numbers, so every run of the benchmark searches the same data.
+let seed = 42;
+const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+const round = (x, digits) => Number(x.toPrecision(digits));
+
+const PROJECTS = ['mnist', 'cifar10', 'imagenet', 'bert-finetune', 'atari'];
+const OPTIMIZERS = ['adam', 'sgd', 'adamw', 'rmsprop'];
+const STATUSES = [...Array(14).fill('succeeded'), 'failed', 'failed', 'failed', 'failed', 'canceled', 'lost'];
+const EPOCHS = 10;
+
+function makeRun(i, t0) {
+  const createdAt = t0 + i * 60_000 + Math.floor(rand() * 30_000);
+  const lr = round(10 ** (-5 + rand() * 4), 3);
+  const params = {
+    lr,
+    batch: pick([16, 32, 64, 128, 256]),
+    optimizer: pick(OPTIMIZERS),
+    epochs: EPOCHS,
+    dropout: round(rand() * 0.5, 2),
+    model: { layers: pick([2, 4, 8, 12]), hidden: pick([128, 256, 512, 1024]) },
+    seed: i,
+  };
+  const quality = Math.min(0.995, 0.55 + 0.45 * rand() ** 0.5 - (lr > 0.01 ? 0.1 : 0));
+  const curves = {};
+  for (const key of ['val_acc', 'train_acc', 'loss', 'val_loss']) {
+    const steps = new Float64Array(EPOCHS);
+    const ts = new Float64Array(EPOCHS);
+    const values = new Float64Array(EPOCHS);
+    for (let e = 0; e < EPOCHS; e++) {
+      const f = (e + 1) / EPOCHS;
+      steps[e] = e;
+      ts[e] = createdAt + (e + 1) * 30_000;
+      const acc = quality * (0.6 + 0.4 * f) + (rand() - 0.5) * 0.01;
+      values[e] = key.endsWith('acc') ? Math.min(1, key === 'train_acc' ? acc + 0.02 : acc) : (1 - acc) * 2 + (key === 'val_loss' ? 0.05 : 0);
+    }
+    curves[key] = { key, steps, ts, values };
+  }
+  const status = pick(STATUSES);
+  const endedAt = createdAt + EPOCHS * 30_000 + 5000;
+  const metrics = Object.fromEntries(
+    Object.values(curves).map((c) => {
+      const vs = Array.from(c.values);
+      return [c.key, { last: vs[EPOCHS - 1], lastStep: EPOCHS - 1, min: Math.min(...vs), max: Math.max(...vs), count: EPOCHS }];
+    }),
+  );
+  const record = runRecord(
+    { createdAt, project: pick(PROJECTS), name: `run-${i}`, status, dev: rand() < 0.1, endedAt, heartbeatAt: endedAt, host: 'bench-host' },
+    // Checking every record against the manifest schema, as makeRunRecord does, costs
+    // about as much as storing it; the first thousand are checked.
+    { params, metrics, check: i < 1000 },
+  );
+  const tags = rand() < 0.2 ? { stage: pick(['baseline', 'candidate', 'candidate', 'prod']), owner: pick(['alice', 'bob', 'carol']) } : undefined;
+  return { record, batches: Object.values(curves), tags };
+}
+
+async function generate(path) {
+  const store = new SqliteMetadataStore({ path });
+  await store.init();
+  const t0 = Date.UTC(2025, 0, 1);
+  const start = now();
+  let tagged = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const { record, batches, tags } = makeRun(i, t0);
+    await store.createRun(record);
+    await store.appendMetrics(record.id, batches);
+    if (tags) {
+      await store.setTags(record.id, tags);
+      tagged++;
+    }
+  }
+  await store.close();
+  return { seconds: (now() - start) / 1000, tagged };
+}
+
+// BENCH_SEARCH_HOME=<folder> keeps the generated store there and reuses it on later runs.
+const kept = process.env.BENCH_SEARCH_HOME;
+const { home, cleanup } = kept ? { home: kept, cleanup: () => {} } : tempHome('search');
+let server;
+const http = httpClient({ maxSockets: 1 });
+try {
+  console.log(`search over ${int(RUNS)} runs, pages of ${LIMIT}${SCALE !== 1 ? `, BENCH_SCALE=${SCALE}` : ''} (load average ${loadavg()[0].toFixed(2)})`);
+  const dbPath = join(home, 'reprise.db');
+  if (kept && existsSync(dbPath)) {
+    const db = new Database(dbPath, { readonly: true });
+    const have = db.prepare('SELECT count(*) AS n FROM runs').get().n;
+    db.close();
+    if (have !== RUNS) throw new Error(`BENCH_SEARCH_HOME=${home} holds ${have} runs, not ${RUNS}: remove it or pick another folder`);
+    console.log(`  reusing the store in ${home} (BENCH_SEARCH_HOME); database ${mib(statSync(dbPath).size)} MiB`);
+  } else {
+    const ram = ramDir();
+    const gen = ram && !home.startsWith(ram) ? tempHome('search-gen', ram) : undefined;
+    let made;
+    try {
+      made = await generate(gen ? join(gen.home, 'reprise.db') : dbPath);
+      if (gen) {
+        mkdirSync(home, { recursive: true });
+        for (const suffix of ['', '-wal', '-shm']) {
+          if (existsSync(join(gen.home, `reprise.db${suffix}`))) copyFileSync(join(gen.home, `reprise.db${suffix}`), `${dbPath}${suffix}`);
+        }
+      }
+    } finally {
+      gen?.cleanup();
+    }
+    console.log(
+      `  generated in ${made.seconds.toFixed(1)} s through the store API${gen ? ` in ${ram}, then copied` : ''} (${int(RUNS)} runs with 7 params, ` +
+        `4 metrics of ${EPOCHS} points each, tags on ${int(made.tagged)}); database ${mib(statSync(dbPath).size)} MiB in ${home}`,
+    );
+  }
+
+  const store = new SqliteMetadataStore({ path: dbPath });
+  await store.init();
+  const raw = new Database(dbPath, { readonly: true });
+  const k = new Kysely({ dialect: new SqliteDialect({ database: raw }) });
+  const results = [];
+  try {
+    for (const s of SEARCHES) {
+      const query = () => {
+        // Parsing is part of a search's cost, as it is in the server.
+        const filter = s.filter ? parseRunFilter(s.filter) : undefined;
+        return store.listRuns({ ...(filter ? { filter } : {}), order: parseRunOrder(s.order), limit: LIMIT });
+      };
+      await query();
+      const times = [];
+      let page;
+      for (let r = 0; r < ROUNDS; r++) {
+        const t = now();
+        page = await query();
+        times.push(now() - t);
+      }
+      const filter = s.filter ? parseRunFilter(s.filter) : undefined;
+      let count = k.selectFrom('runs').select((eb) => eb.fn.countAll().as('n'));
+      if (filter) count = count.where(compileFilter(filter));
+      const matched = Number((await count.executeTakeFirstOrThrow()).n);
+      const t = median(times);
+      results.push(t);
+      console.log(
+        `  ${ms(t).padStart(6)} ms  ${(s.filter || '(no filter)').padEnd(88)} order ${s.order.padEnd(20)} ` +
+          `${int(matched).padStart(7)} match, ${page.runs.length} returned  ${verdict(t < TARGET_MS)}`,
+      );
+    }
+  } finally {
+    await k.destroy();
+    await store.close();
+  }
+  console.log(`  slowest: ${ms(Math.max(...results))} ms (median of ${ROUNDS} each; target < ${TARGET_MS} ms: ${verdict(Math.max(...results) < TARGET_MS)})`);
+
+  // The same search through the server: parse, reconcile, the page, its metrics and tags, JSON.
+  server = await startServer(home);
+  const s = SEARCHES[VIA_SERVER];
+  const url = `${server.api}/runs?filter=${encodeURIComponent(s.filter)}&order=${encodeURIComponent(s.order)}&limit=${LIMIT}`;
+  await http.request('GET', url);
+  const times = [];
+  let res;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = now();
+    res = await http.request('GET', url);
+    times.push(now() - t);
+  }
+  const t = median(times);
+  console.log(
+    `  ${ms(t).padStart(6)} ms  through the server, GET /api/v1/runs?filter=${s.filter}&order=${s.order}&limit=${LIMIT} ` +
+      `(${res.json().runs.length} runs, ${(res.text.length / 1024).toFixed(0)} KiB)  ${verdict(t < TARGET_MS)}`,
+  );
+} finally {
+  http.close();
+  await server?.stop();
+  cleanup();
+}

@@ -1,0 +1,227 @@
+// Helpers for the server and store benchmarks: sizes scaled by BENCH_SCALE, scratch homes,
+// a real `reprise server` process, keep-alive HTTP, valid run records, figures.
+import { spawn } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BIN, REPO } from './lib.mjs';
+
+export { median } from './lib.mjs';
+
+/** Every size in these benchmarks is multiplied by this (BENCH_SCALE=0.1 for a quick check). */
+export const SCALE = (() => {
+  const s = Number(process.env.BENCH_SCALE ?? 1);
+  if (!(s > 0)) throw new Error(`BENCH_SCALE=${process.env.BENCH_SCALE}: expected a positive number`);
+  return s;
+})();
+
+export const scaled = (n, min = 1) => Math.max(min, Math.round(n * SCALE));
+
+/** A compiled module of the CLI's sources (`npm run build` writes them to dist/). */
+export const dist = (rel) => import(pathToFileURL(join(REPO, 'dist', rel)).href);
+
+/** A folder in RAM when the machine has one (a commit there costs no fsync), else undefined. */
+export function ramDir() {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where scratch homes go: BENCH_TMP, else the OS temp folder. */
+export const BENCH_TMP = process.env.BENCH_TMP || tmpdir();
+
+/** A scratch REPRISE_HOME under `base` (BENCH_TMP by default). */
+export function tempHome(name, base = BENCH_TMP) {
+  const root = mkdtempSync(join(base, `reprise-bench-${name}-`));
+  return { home: root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** What /proc/<pid>/status says of a process's memory, in MiB: rss now, hwm (peak rss). */
+export function memoryOf(pid) {
+  const text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+  return { rssMiB: kib('VmRSS') / 1024, hwmMiB: kib('VmHWM') / 1024 };
+}
+
+/**
+ * `reprise server --port 0` over `home`; resolves once it prints its URL. Node flags for the
+ * server from BENCH_SERVER_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it);
+ * BENCH_SERVER_BIN replaces bin/reprise.js (e.g. a script running the unbundled dist/, whose
+ * profiles keep their function names).
+ */
+export async function startServer(home, extraArgs = [], nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
+  const env = { ...process.env, REPRISE_HOME: home };
+  delete env.REPRISE_SERVER;
+  const child = spawn(process.execPath, [...nodeArgs, process.env.BENCH_SERVER_BIN || BIN, 'server', '--port', '0', ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const onData = (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        child.stdout.off('data', onData);
+        child.stdout.resume();
+        resolve(m[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    void exited.then(({ code, signal }) => reject(new Error(`reprise server exited (${code ?? signal}) before listening:\n${stderr}`)));
+  });
+  return {
+    url,
+    api: `${url}/api/v1`,
+    pid: child.pid,
+    memory: () => memoryOf(child.pid),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** One keep-alive agent per benchmark; requests take prepared bodies (Buffer or string). */
+export function httpClient({ maxSockets = 4 } = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const request = (method, url, body) =>
+    new Promise((resolve, reject) => {
+      const u = new URL(url);
+      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+      const req = http.request({ agent, method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
+        const parts = [];
+        res.on('data', (d) => parts.push(d));
+        res.on('end', () => {
+          const text = Buffer.concat(parts).toString('utf8');
+          if (res.statusCode >= 300) reject(new Error(`${method} ${u.pathname}: ${res.statusCode} ${text.slice(0, 500)}`));
+          else resolve({ status: res.statusCode, text, json: () => JSON.parse(text) });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      if (body === undefined) req.end();
+      else req.end(body);
+    });
+  return { request, close: () => agent.destroy() };
+}
+
+const SHA_A = 'a'.repeat(64);
+const SHA_B = 'b'.repeat(64);
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+
+/**
+ * A complete run record as the runner writes it, shaped like `makeRunRecord` of the store's
+ * contract tests (which is not compiled into dist/): `params` replaces the params file's
+ * values, `metrics` the final metrics in the manifest. Checked against the real manifest
+ * schema when `check` is true (it costs about as much as the insert).
+ */
+export async function recordFactory() {
+  const [{ newRunId }, { runManifestSchema }] = await Promise.all([dist('core/ids.js'), dist('core/run-manifest.js')]);
+  return function runRecord(over = {}, { params, metrics, check = true } = {}) {
+    const createdAt = over.createdAt ?? Date.now();
+    const base = {
+      id: over.id ?? newRunId(createdAt),
+      name: 'brave-otter-417',
+      project: 'mnist',
+      status: 'running',
+      dev: false,
+      createdAt,
+      startedAt: createdAt + 10,
+      endedAt: null,
+      host: 'bench-host',
+      pid: 4242,
+      pidStart: 'Mon Jan  1 00:00:00 2024',
+      heartbeatAt: createdAt + 20,
+      envHash: SHA_A,
+      ...over,
+    };
+    const final = !['queued', 'preparing', 'running'].includes(base.status);
+    const manifest = {
+      schemaVersion: 1,
+      run: { id: base.id, name: base.name, project: base.project, dev: base.dev, createdAt: base.createdAt },
+      code: {
+        kind: 'git',
+        subdir: '',
+        remoteUrl: 'https://example.com/team/mnist.git',
+        branch: 'main',
+        commit: COMMIT,
+        dirty: true,
+        patch: { sha256: SHA_A, size: 120 },
+        changedFiles: ['train.py'],
+      },
+      params: {
+        file: 'params.yaml',
+        values: params ?? { epochs: 2, optim: { lr: 0.01, name: 'adam' }, layers: [64, 32] },
+        overrides: [{ key: 'epochs', value: 2 }],
+        hash: `sha256:${SHA_B}`,
+      },
+      environment: {
+        python: { path: '/usr/bin/python3', version: '3.11.4' },
+        os: { platform: 'linux', type: 'Linux', release: '6.1.0' },
+        arch: 'x64',
+        cpu: { model: 'Some CPU', cores: 8 },
+        memoryBytes: 16 * 2 ** 30,
+        gpus: [{ name: 'Some GPU', memoryMiB: 24_576, driver: '550.1' }],
+        hostname: base.host,
+        user: 'alice',
+        repriseVersion: '0.1.0',
+        nodeVersion: 'v20.0.0',
+        requirements: [{ path: 'requirements.txt', sha256: SHA_A }],
+        image: null,
+        resolved: null,
+      },
+      pipeline: {
+        configFile: 'reprise.yaml',
+        stages: [{ name: 'train', cmd: 'python train.py' }],
+        seed: 1234,
+        seedSource: 'config',
+        executor: 'local-process',
+        host: base.host,
+      },
+      execution: {
+        startedAt: base.startedAt,
+        endedAt: base.endedAt,
+        stages: [
+          {
+            name: 'train',
+            cmd: 'python train.py',
+            status: final ? (base.status === 'succeeded' ? 'succeeded' : 'failed') : 'running',
+            startedAt: base.startedAt,
+            endedAt: base.endedAt,
+            exitCode: final ? (base.status === 'succeeded' ? 0 : 1) : null,
+            signal: null,
+            logs: null,
+          },
+        ],
+      },
+      outputs: {
+        metrics: metrics ?? { loss: { last: 0.25, lastStep: 9, min: 0.2, max: 'NaN', count: 10 } },
+        metricsFile: { sha256: SHA_B, size: 300 },
+        metricProblems: { count: 0, examples: [] },
+        artifacts: [{ path: 'out/model.pt', size: 10, sha256: SHA_A }],
+        model: null,
+      },
+      status: base.status,
+      failure: null,
+    };
+    return { ...base, manifest: check ? runManifestSchema.parse(manifest) : manifest };
+  };
+}
+
+/** Nearest-rank percentile of a sample. */
+export function percentile(xs, p) {
+  const s = Float64Array.from(xs).sort();
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+export const ms = (x) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+export const int = (n) => Math.round(n).toLocaleString('en-US');
+export const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
+export const now = () => performance.now();
+export const verdict = (ok) => (ok ? 'OK' : 'MISSED');
