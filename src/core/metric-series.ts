@@ -59,18 +59,22 @@ export function batchesFromPoints(points: readonly MetricPoint[]): MetricBatch[]
   return out;
 }
 
+/** Whether the points are in order of step, then time. */
+export function isSorted(c: MetricColumns): boolean {
+  for (let i = 1; i < c.steps.length; i++) {
+    const ds = c.steps[i]! - c.steps[i - 1]!;
+    if (ds < 0 || (ds === 0 && c.ts[i]! < c.ts[i - 1]!)) return false;
+  }
+  return true;
+}
+
 /**
  * Puts points in order of step, then time, keeping arrival order for equal pairs (several
  * values per step are legal). Returns the input when it is already in order, the usual case.
  */
 export function sortColumns(c: MetricColumns): MetricColumns {
+  if (isSorted(c)) return c;
   const n = c.steps.length;
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) {
-    const ds = c.steps[i]! - c.steps[i - 1]!;
-    if (ds < 0 || (ds === 0 && c.ts[i]! < c.ts[i - 1]!)) sorted = false;
-  }
-  if (sorted) return c;
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => c.steps[a]! - c.steps[b]! || c.ts[a]! - c.ts[b]! || a - b);
   const steps = new Float64Array(n);

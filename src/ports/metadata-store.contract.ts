@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newRunId } from '../core/ids.js';
+import { downsample } from '../core/downsample.js';
 import { batchesFromPoints, pointsOf, type MetricColumns, type MetricPoint } from '../core/metric-series.js';
 import { foldPoint, type SummaryState } from '../core/metric-summary.js';
 import type { Params } from '../core/params.js';
@@ -708,6 +709,30 @@ export function runMetadataStoreContract(
     });
 
     describe('metrics', () => {
+      it('downsamples a history as core/downsample does the whole series, read in pieces or not', async () => {
+        const [run] = await given(makeRunRecord());
+        // 5,000 growing steps over many appends (stored in pieces), with a spike, a dip, NaN and Infinity.
+        const rising = Array.from({ length: 5000 }, (_, i) =>
+          point('loss', i, 1_000 + i, i === 1234 ? 99 : i === 4321 ? -99 : i === 10 ? NaN : i === 20 ? Infinity : Math.sin(i / 50)),
+        );
+        for (let i = 0; i < rising.length; i += 700) await append(run!.id, rising.slice(i, i + 700));
+        // Steps out of order: the store must sort before it samples.
+        const shuffled = Array.from({ length: 3000 }, (_, i) => point('acc', (i * 7919) % 3000, i, (i % 97) / 97));
+        await append(run!.id, shuffled);
+        for (const key of ['loss', 'acc']) {
+          const whole = await store.metricSeries(run!.id, key);
+          for (const sample of [{ maxPoints: 100 }, { maxPoints: 1001 }, { maxPoints: 3 }, { maxPoints: 4 }, { maxPoints: 8 }, { maxPoints: 12 }, { maxPoints: 500, method: 'lttb' as const }, { maxPoints: 10_000 }]) {
+            const got = await store.metricHistory(run!.id, key, sample);
+            expect(got.total, `${key} ${JSON.stringify(sample)}`).toBe(whole.steps.length);
+            expect(pointsOf(key, got.points), `${key} ${JSON.stringify(sample)}`).toEqual(pointsOf(key, downsample(whole, sample.maxPoints, sample.method)));
+          }
+        }
+        const sampled = await store.metricHistory(run!.id, 'loss', { maxPoints: 200 });
+        expect(Array.from(sampled.points.values)).toContain(99);
+        expect(Array.from(sampled.points.values)).toContain(-99);
+        expect(await store.metricHistory(run!.id, 'nothing', { maxPoints: 10 })).toEqual({ total: 0, points: { steps: new Float64Array(0), ts: new Float64Array(0), values: new Float64Array(0) } });
+      });
+
       it('returns a series ordered by step, then time, across appends', async () => {
         const [run] = await given(makeRunRecord());
         await append(run!.id, [point('loss', 2, 20, 0.2), point('acc', 0, 1, 0.5), point('loss', 0, 5, 1)]);

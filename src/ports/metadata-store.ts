@@ -3,6 +3,7 @@
  * Where runs, their metrics and their artifact lists are kept. Adapters: SQLite
  * (embedded default). Every adapter passes `metadata-store.contract.ts`.
  */
+import type { DownsampleMethod } from '../core/downsample.js';
 import type { MetricBatch, MetricColumns } from '../core/metric-series.js';
 import type { ParamValue } from '../core/params.js';
 import type { RunPatch, RunRecord } from '../core/run.js';
@@ -40,6 +41,11 @@ export interface RunPage {
   readonly runs: RunRecord[];
   /** Opaque; null on the last page. Stable under inserts: pages never repeat or skip a run. */
   readonly nextCursor: string | null;
+}
+
+export interface HistorySample {
+  readonly maxPoints: number;
+  readonly method?: DownsampleMethod;
 }
 
 /** Who sends a stream of appends, so a resent append is applied once. */
@@ -87,6 +93,13 @@ export interface MetadataStore {
 
   /** One key's series ordered by step, then time (arrival order for equal pairs); empty when unknown. */
   metricSeries(runId: string, key: string): Promise<MetricColumns>;
+
+  /**
+   * One key's history cut to at most `maxPoints` points by `downsample` (core/downsample),
+   * with how many points are stored: the same answer as downsampling `metricSeries`, read
+   * so that a long series is never held whole. Unknown keys give no points.
+   */
+  metricHistory(runId: string, key: string, sample: HistorySample): Promise<{ total: number; points: MetricColumns }>;
 
   /** Sets params; a param already set keeps its value: another value is REPRISE_ERR_PARAM_IMMUTABLE. */
   logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void>;

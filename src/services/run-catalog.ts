@@ -6,7 +6,7 @@
  * is gone, so none shows `running` forever.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { downsample, type DownsampleMethod } from '../core/downsample.js';
+import type { DownsampleMethod } from '../core/downsample.js';
 import { RepriseError } from '../core/errors.js';
 import type { MetricColumns } from '../core/metric-series.js';
 import type { ParamValue } from '../core/params.js';
@@ -151,16 +151,17 @@ export class RunCatalog {
 
   /** One key's history, whole or downsampled (extremes kept); unknown keys are an error naming the known ones. */
   async metricHistory(run: RunRecord, key: string, req: HistoryRequest = {}): Promise<MetricHistory> {
-    const series = await this.#store.metricSeries(run.id, key);
-    const total = series.steps.length;
-    if (total === 0) {
+    const read =
+      req.maxPoints === undefined
+        ? await this.#store.metricSeries(run.id, key).then((points) => ({ total: points.steps.length, points }))
+        : await this.#store.metricHistory(run.id, key, { maxPoints: req.maxPoints, ...(req.method ? { method: req.method } : {}) });
+    if (read.total === 0) {
       const known = Object.keys((await this.#store.metricSummaries([run.id])).get(run.id) ?? {});
       throw new RepriseError('REPRISE_ERR_METRIC_NOT_FOUND', `run ${run.name} has no metric ${JSON.stringify(key)}${known.length ? `; it has: ${known.join(', ')}` : '; it has no metrics'}`, {
         details: { run: run.id, key, known },
       });
     }
-    if (req.maxPoints === undefined || total <= req.maxPoints) return { key, total, downsampled: false, points: series };
-    return { key, total, downsampled: true, points: downsample(series, req.maxPoints, req.method) };
+    return { key, total: read.total, downsampled: read.points.steps.length < read.total, points: read.points };
   }
 
   /** The stages whose logs are asked for; an unknown stage is an error naming the real ones. */

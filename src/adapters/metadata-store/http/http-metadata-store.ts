@@ -14,7 +14,7 @@ import type { RunPatch, RunRecord } from '../../../core/run.js';
 import { formatFilter, formatField } from '../../../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
 import { isRepriseError } from '../../../core/errors.js';
-import type { ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
+import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
 import type { ApiClient } from '../../api-client/api-client.js';
 import type { Outbox } from '../../api-client/outbox.js';
 
@@ -133,6 +133,20 @@ export class HttpMetadataStore implements MetadataStore {
       return columnsFromJson(res);
     } catch (e) {
       if (isRepriseError(e) && (e.code === 'REPRISE_ERR_METRIC_NOT_FOUND' || e.code === 'REPRISE_ERR_RUN_NOT_FOUND')) return emptyColumns();
+      throw e;
+    }
+  }
+
+  async metricHistory(runId: string, key: string, sample: HistorySample): Promise<{ total: number; points: MetricColumns }> {
+    await this.#outbox.flush();
+    try {
+      const res = await this.#api.json<{ total: number; steps: number[]; ts: number[]; values: JsonNumber[] }>({
+        method: 'GET',
+        path: `/runs/${runId}/history${qs({ key, points: Math.max(2, Math.floor(sample.maxPoints)), method: sample.method })}`,
+      });
+      return { total: res.total, points: columnsFromJson(res) };
+    } catch (e) {
+      if (isRepriseError(e) && (e.code === 'REPRISE_ERR_METRIC_NOT_FOUND' || e.code === 'REPRISE_ERR_RUN_NOT_FOUND')) return { total: 0, points: emptyColumns() };
       throw e;
     }
   }

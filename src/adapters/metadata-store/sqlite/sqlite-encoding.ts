@@ -3,6 +3,7 @@
  * blobs (NaN and ±Infinity included, which REAL columns cannot keep apart), params as a
  * number and a text column beside their JSON.
  */
+import type { ChunkSummary } from '../../../core/downsample.js';
 import type { MetricColumns } from '../../../core/metric-series.js';
 import type { ParamValue } from '../../../core/params.js';
 
@@ -12,6 +13,8 @@ export interface EncodedChunk {
   readonly vals: Buffer;
   readonly minStep: number;
   readonly maxStep: number;
+  /** The chunk's lowest and highest value and its last point (see `ChunkSummary`), 96 bytes. */
+  readonly summary: Buffer;
 }
 
 function bytes(a: Float64Array): Buffer {
@@ -25,7 +28,27 @@ export function encodeChunk(c: MetricColumns): EncodedChunk {
     if (s < minStep) minStep = s;
     if (s > maxStep) maxStep = s;
   }
-  return { steps: bytes(c.steps), ts: bytes(c.ts), vals: bytes(c.values), minStep, maxStep };
+  const { values, steps, ts } = c;
+  let lo = -1;
+  let hi = -1;
+  // First occurrences, NaN skipped: what a scan in order picks.
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v === v && (lo < 0 || v < values[lo]!)) lo = i;
+    if (v === v && (hi < 0 || v > values[hi]!)) hi = i;
+  }
+  const n = values.length;
+  const at = (i: number): number[] => (i < 0 ? [-1, 0, 0, 0] : [i, steps[i]!, ts[i]!, values[i]!]);
+  const summary = Float64Array.from([...at(lo), ...at(hi), ...at(n - 1)]);
+  return { steps: bytes(steps), ts: bytes(ts), vals: bytes(values), minStep, maxStep, summary: bytes(summary) };
+}
+
+/** A stored chunk in brief: enough to sample it without reading its points when it falls inside one bucket. */
+export function decodeSummary(b: Buffer): ChunkSummary {
+  const f = new Float64Array(12);
+  new Uint8Array(f.buffer).set(b.subarray(0, 96));
+  const pt = (o: number) => ({ index: f[o]!, step: f[o + 1]!, ts: f[o + 2]!, value: f[o + 3]! });
+  return { min: pt(0), max: pt(4), last: pt(8) };
 }
 
 /**

@@ -12,13 +12,14 @@ import { Kysely, SqliteDialect, sql, type Compilable, type RawBuilder } from 'ky
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { RepriseError, bug } from '../../../core/errors.js';
-import { emptyColumns, sortColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
+import { downsample, MinMaxSampler } from '../../../core/downsample.js';
+import { emptyColumns, isSorted, sortColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
 import { flattenParams, type ParamValue, type Params } from '../../../core/params.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
-import type { ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
-import { decodeChunks, encodeChunk, paramColumns } from './sqlite-encoding.js';
+import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
+import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
 import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
 
@@ -245,13 +246,13 @@ export class SqliteMetadataStore implements MetadataStore {
           from = Math.min(METRIC_CHUNK_POINTS - tail.n, b.steps.length);
           const merged = concatColumns(decodeChunks([tail], tail.n), slice(b, 0, from));
           const enc = encodeChunk(merged);
-          st.chunkUpdate.run(merged.steps.length, enc.minStep, enc.maxStep, enc.steps, enc.ts, enc.vals, series.id, tail.seq);
+          st.chunkUpdate.run(merged.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals, series.id, tail.seq);
           seq = tail.seq + 1;
         }
         for (; from < b.steps.length; from += METRIC_CHUNK_POINTS, seq++) {
           const part = slice(b, from, Math.min(from + METRIC_CHUNK_POINTS, b.steps.length));
           const enc = encodeChunk(part);
-          st.chunkInsert.run(series.id, seq, part.steps.length, enc.minStep, enc.maxStep, enc.steps, enc.ts, enc.vals);
+          st.chunkInsert.run(series.id, seq, part.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals);
         }
         let fold: SummaryState | undefined;
         for (let i = 0; i < b.steps.length; i++) fold = foldPoint(fold, { step: b.steps[i]!, ts: b.ts[i]!, value: b.values[i]! });
@@ -269,6 +270,39 @@ export class SqliteMetadataStore implements MetadataStore {
     if (!series) return emptyColumns();
     const chunks = st.chunksOf.all(series.id) as { n: number; steps: Buffer; ts: Buffer; vals: Buffer }[];
     return sortColumns(decodeChunks(chunks, chunks.reduce((t, c) => t + c.n, 0)));
+  }
+
+  async metricHistory(runId: string, key: string, sample: HistorySample): Promise<{ total: number; points: MetricColumns }> {
+    const st = this.#statements();
+    const series = st.seriesId.get(runId, key) as { id: number } | undefined;
+    if (!series) return { total: 0, points: emptyColumns() };
+    const chunks = st.chunkRanges.all(series.id) as { seq: number; n: number; min_step: number; max_step: number; summary: Buffer }[];
+    const total = chunks.reduce((t, c) => t + c.n, 0);
+    // Chunks in step order (the usual case: steps only grow) are sampled one by one, and a
+    // chunk inside one bucket by its summary alone, its points never read. Otherwise the
+    // series is read whole and sorted first.
+    const ordered = chunks.every((c, i) => i === 0 || c.min_step > chunks[i - 1]!.max_step);
+    const sampler = (sample.method ?? 'minmax') === 'minmax' && total > sample.maxPoints && ordered
+      ? MinMaxSampler.create(chunks[0]!.min_step, chunks[chunks.length - 1]!.max_step, total, sample.maxPoints)
+      : undefined;
+    if (sampler) {
+      let inOrder = true;
+      for (const c of chunks) {
+        if (sampler.fitsOneBucket(c.min_step, c.max_step)) {
+          sampler.addSummary(c.n, decodeSummary(c.summary));
+          continue;
+        }
+        const row = st.chunkPoints.get(series.id, c.seq) as { n: number; steps: Buffer; ts: Buffer; vals: Buffer };
+        const piece = decodeChunks([row], row.n);
+        if (!isSorted(piece)) {
+          inOrder = false;
+          break;
+        }
+        sampler.add(piece);
+      }
+      if (inOrder) return { total, points: sampler.finish() };
+    }
+    return { total, points: downsample(await this.metricSeries(runId, key), sample.maxPoints, sample.method) };
   }
 
   async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
@@ -487,9 +521,11 @@ function prepareStatements(db: Database.Database) {
     seriesId: db.prepare('SELECT id FROM metric_series WHERE run_id = ? AND key = ?'),
     seriesInsert: db.prepare('INSERT INTO metric_series (run_id, key) VALUES (?, ?)'),
     chunkTail: db.prepare('SELECT seq, n, steps, ts, vals FROM metric_chunks WHERE series_id = ? ORDER BY seq DESC LIMIT 1'),
-    chunkInsert: db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    chunkUpdate: db.prepare('UPDATE metric_chunks SET n = ?, min_step = ?, max_step = ?, steps = ?, ts = ?, vals = ? WHERE series_id = ? AND seq = ?'),
+    chunkInsert: db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, summary, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    chunkUpdate: db.prepare('UPDATE metric_chunks SET n = ?, min_step = ?, max_step = ?, summary = ?, steps = ?, ts = ?, vals = ? WHERE series_id = ? AND seq = ?'),
     chunksOf: db.prepare('SELECT n, steps, ts, vals FROM metric_chunks WHERE series_id = ? ORDER BY seq'),
+    chunkRanges: db.prepare('SELECT seq, n, min_step, max_step, summary FROM metric_chunks WHERE series_id = ? ORDER BY seq'),
+    chunkPoints: db.prepare('SELECT n, steps, ts, vals FROM metric_chunks WHERE series_id = ? AND seq = ?'),
     summaryGet: db.prepare('SELECT * FROM metric_summaries WHERE run_id = ? AND key = ?'),
     summaryUpsert: db.prepare(
       `INSERT INTO metric_summaries (run_id, key, last, last_step, last_ts, min, max, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)

@@ -101,6 +101,8 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
         n INTEGER NOT NULL,
         min_step REAL NOT NULL,
         max_step REAL NOT NULL,
+        -- Small, and before the points, so it is read without them (sqlite-encoding.ts).
+        summary BLOB NOT NULL,
         steps BLOB NOT NULL,
         ts BLOB NOT NULL,
         vals BLOB NOT NULL,
@@ -142,7 +144,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX run_tags_key_value ON run_tags(key, value, run_id);
     `);
     const series = db.prepare('INSERT INTO metric_series (run_id, key) VALUES (?, ?)');
-    const chunk = db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const chunk = db.prepare('INSERT INTO metric_chunks (series_id, seq, n, min_step, max_step, summary, steps, ts, vals) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const keys = db.prepare('SELECT DISTINCT run_id, key FROM metrics').all() as { run_id: string; key: string }[];
     const points = db.prepare('SELECT step, ts, value FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, ts, rowid');
     for (const k of keys) {
@@ -155,7 +157,7 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
           ts: Float64Array.from(part, (r) => r.ts),
           values: Float64Array.from(part, (r) => (r.value === null ? NaN : r.value)),
         });
-        chunk.run(id, seq, part.length, enc.minStep, enc.maxStep, enc.steps, enc.ts, enc.vals);
+        chunk.run(id, seq, part.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals);
       }
     }
     db.exec('DROP TABLE metrics');
@@ -204,6 +206,7 @@ export interface MetricChunksTable {
   n: number;
   min_step: number;
   max_step: number;
+  summary: Buffer;
   steps: Buffer;
   ts: Buffer;
   vals: Buffer;
