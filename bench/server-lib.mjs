@@ -111,106 +111,26 @@ export function httpClient({ maxSockets = 4 } = {}) {
   return { request, close: () => agent.destroy() };
 }
 
-const SHA_A = 'a'.repeat(64);
-const SHA_B = 'b'.repeat(64);
-const COMMIT = '0123456789abcdef0123456789abcdef01234567';
-
 /**
- * A complete run record as the runner writes it, shaped like `makeRunRecord` of the store's
- * contract tests (which is not compiled into dist/): `params` replaces the params file's
- * values, `metrics` the final metrics in the manifest. Checked against the real manifest
- * schema when `check` is true (it costs about as much as the insert).
+ * A complete run record as the runner writes it: the store's fixture
+ * (src/ports/metadata-store.fixtures.ts) made now on this host; `params` replaces the
+ * params file's values, `metrics` the final metrics in the manifest. Checked against the
+ * real manifest schema when `check` is true (it costs about as much as the insert).
  */
 export async function recordFactory() {
-  const [{ newRunId }, { runManifestSchema }] = await Promise.all([dist('core/ids.js'), dist('core/run-manifest.js')]);
+  const { makeRunRecord } = await dist('ports/metadata-store.fixtures.js');
   return function runRecord(over = {}, { params, metrics, check = true } = {}) {
     const createdAt = over.createdAt ?? Date.now();
-    const base = {
-      id: over.id ?? newRunId(createdAt),
-      name: 'brave-otter-417',
-      project: 'mnist',
-      status: 'running',
-      dev: false,
+    return makeRunRecord({
+      host: 'bench-host',
       createdAt,
       startedAt: createdAt + 10,
-      endedAt: null,
-      host: 'bench-host',
-      pid: 4242,
-      pidStart: 'Mon Jan  1 00:00:00 2024',
       heartbeatAt: createdAt + 20,
-      envHash: SHA_A,
       ...over,
-    };
-    const final = !['queued', 'preparing', 'running'].includes(base.status);
-    const manifest = {
-      schemaVersion: 1,
-      run: { id: base.id, name: base.name, project: base.project, dev: base.dev, createdAt: base.createdAt },
-      code: {
-        kind: 'git',
-        subdir: '',
-        remoteUrl: 'https://example.com/team/mnist.git',
-        branch: 'main',
-        commit: COMMIT,
-        dirty: true,
-        patch: { sha256: SHA_A, size: 120 },
-        changedFiles: ['train.py'],
-      },
-      params: {
-        file: 'params.yaml',
-        values: params ?? { epochs: 2, optim: { lr: 0.01, name: 'adam' }, layers: [64, 32] },
-        overrides: [{ key: 'epochs', value: 2 }],
-        hash: `sha256:${SHA_B}`,
-      },
-      environment: {
-        python: { path: '/usr/bin/python3', version: '3.11.4' },
-        os: { platform: 'linux', type: 'Linux', release: '6.1.0' },
-        arch: 'x64',
-        cpu: { model: 'Some CPU', cores: 8 },
-        memoryBytes: 16 * 2 ** 30,
-        gpus: [{ name: 'Some GPU', memoryMiB: 24_576, driver: '550.1' }],
-        hostname: base.host,
-        user: 'alice',
-        repriseVersion: '0.1.0',
-        nodeVersion: 'v20.0.0',
-        requirements: [{ path: 'requirements.txt', sha256: SHA_A }],
-        image: null,
-        resolved: null,
-      },
-      pipeline: {
-        configFile: 'reprise.yaml',
-        stages: [{ name: 'train', cmd: 'python train.py' }],
-        seed: 1234,
-        seedSource: 'config',
-        executor: 'local-process',
-        host: base.host,
-      },
-      execution: {
-        startedAt: base.startedAt,
-        endedAt: base.endedAt,
-        stages: [
-          {
-            name: 'train',
-            cmd: 'python train.py',
-            status: final ? (base.status === 'succeeded' ? 'succeeded' : 'failed') : 'running',
-            startedAt: base.startedAt,
-            endedAt: base.endedAt,
-            exitCode: final ? (base.status === 'succeeded' ? 0 : 1) : null,
-            signal: null,
-            logs: null,
-          },
-        ],
-      },
-      outputs: {
-        metrics: metrics ?? { loss: { last: 0.25, lastStep: 9, min: 0.2, max: 'NaN', count: 10 } },
-        metricsFile: { sha256: SHA_B, size: 300 },
-        metricProblems: { count: 0, examples: [] },
-        artifacts: [{ path: 'out/model.pt', size: 10, sha256: SHA_A }],
-        model: null,
-      },
-      status: base.status,
-      failure: null,
-    };
-    return { ...base, manifest: check ? runManifestSchema.parse(manifest) : manifest };
+      ...(params ? { params } : {}),
+      ...(metrics ? { metrics } : {}),
+      check,
+    });
   };
 }
 

@@ -1,0 +1,123 @@
+/**
+ * @module ports/metadata-store.fixtures
+ * Complete, valid run records as a store receives them, for the store's contract suite,
+ * the API tests and the benchmarks (which is why this is not a test file).
+ */
+import { newRunId } from '../core/ids.js';
+import type { Params } from '../core/params.js';
+import type { RunRecord } from '../core/run.js';
+import { isActive, runManifestSchema, type ManifestMetric, type RunManifest } from '../core/run-manifest.js';
+
+export const SHA_A = 'a'.repeat(64);
+export const SHA_B = 'b'.repeat(64);
+export const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+
+/** The resolved params of a fixture run unless it is given others. */
+export const FIXTURE_PARAMS: Params = { epochs: 2, optim: { lr: 0.01, name: 'adam' }, layers: [64, 32] };
+
+export interface RunRecordOptions extends Partial<Omit<RunRecord, 'manifest'>> {
+  /** The resolved params the manifest records (default: FIXTURE_PARAMS). */
+  readonly params?: Params;
+  /** The final metrics the manifest records. */
+  readonly metrics?: Record<string, ManifestMetric>;
+  /** Check the manifest against the schema (default true; a benchmark making 100,000 may skip it). */
+  readonly check?: boolean;
+}
+
+/**
+ * A complete, valid run as a store receives it. The manifest repeats the record's
+ * identity, as the run service writes it, and is checked against the real schema so
+ * the fixture cannot drift from what Reprise produces.
+ */
+export function makeRunRecord(over: RunRecordOptions = {}): RunRecord {
+  const { params, metrics, check = true, ...fields } = over;
+  const createdAt = fields.createdAt ?? 1_700_000_000_000;
+  const base = {
+    id: fields.id ?? newRunId(),
+    name: 'brave-otter-417',
+    project: 'mnist',
+    status: 'running' as const,
+    dev: false,
+    createdAt,
+    startedAt: createdAt + 10,
+    endedAt: null,
+    host: 'workstation-1',
+    pid: 4242,
+    pidStart: 'Mon Jan  1 00:00:00 2024',
+    heartbeatAt: createdAt + 20,
+    envHash: SHA_A as string | null,
+    ...fields,
+  };
+  const ended = !isActive(base.status);
+  const manifest = {
+    schemaVersion: 1,
+    run: { id: base.id, name: base.name, project: base.project, dev: base.dev, createdAt: base.createdAt },
+    code: {
+      kind: 'git',
+      subdir: '',
+      remoteUrl: 'https://example.com/team/mnist.git',
+      branch: 'main',
+      commit: COMMIT,
+      dirty: true,
+      patch: { sha256: SHA_A, size: 120 },
+      changedFiles: ['train.py'],
+    },
+    params: {
+      file: 'params.yaml',
+      values: params ?? FIXTURE_PARAMS,
+      overrides: params === undefined ? [{ key: 'epochs', value: 2 }] : [],
+      hash: `sha256:${SHA_B}`,
+    },
+    environment: {
+      python: { path: '/usr/bin/python3', version: '3.11.4' },
+      os: { platform: 'linux', type: 'Linux', release: '6.1.0' },
+      arch: 'x64',
+      cpu: { model: 'Some CPU', cores: 8 },
+      memoryBytes: 16 * 2 ** 30,
+      gpus: [{ name: 'Some GPU', memoryMiB: 24_576, driver: '550.1' }],
+      hostname: base.host,
+      user: 'alice',
+      repriseVersion: '0.1.0',
+      nodeVersion: 'v20.0.0',
+      requirements: [{ path: 'requirements.txt', sha256: SHA_A }],
+      image: null,
+      resolved: null,
+    },
+    pipeline: {
+      configFile: 'reprise.yaml',
+      stages: [{ name: 'train', cmd: 'python train.py' }],
+      seed: 1234,
+      seedSource: 'config',
+      executor: 'local-process',
+      host: base.host,
+    },
+    execution: {
+      startedAt: base.startedAt,
+      endedAt: base.endedAt,
+      stages: [
+        {
+          name: 'train',
+          cmd: 'python train.py',
+          status: ended ? (base.status === 'succeeded' ? 'succeeded' : 'failed') : 'running',
+          startedAt: base.startedAt,
+          endedAt: ended ? base.endedAt : null,
+          exitCode: ended ? (base.status === 'succeeded' ? 0 : 1) : null,
+          signal: null,
+          logs: null,
+        },
+      ],
+    },
+    outputs: {
+      // NaN travels as a string in JSON: it must survive the store as written.
+      metrics: metrics ?? { loss: { last: 0.25, lastStep: 9, min: 0.2, max: 'NaN', count: 10 } },
+      metricsFile: { sha256: SHA_B, size: 300 },
+      metricProblems: { count: 1, examples: [{ line: 3, problem: 'not valid JSON' }] },
+      artifacts: [{ path: 'out/model.pt', size: 10, sha256: SHA_A }],
+      model: null,
+    },
+    status: base.status,
+    failure: null,
+  };
+  return { ...base, manifest: check ? runManifestSchema.parse(manifest) : (manifest as RunManifest) };
+}
+
