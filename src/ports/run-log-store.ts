@@ -35,4 +35,10 @@ export interface RunLogStore {
 
   /** The bytes from `offset` on (none when the file does not exist yet). */
   read(runId: string, stage: string, file: LogFile, offset: number): Promise<Buffer>;
+
+  /**
+   * Forgets a finished run's live copies, once its logs are stored as blobs. Copies that
+   * share a folder with the run's own workspace (the run ran here) are left to the run.
+   */
+  discard(runId: string): Promise<void>;
 }

@@ -8,7 +8,7 @@ import { RepriseError } from '../core/errors.js';
 import type { MetricBatch } from '../core/metric-series.js';
 import type { ParamValue } from '../core/params.js';
 import type { RunPatch, RunRecord } from '../core/run.js';
-import type { Artifact, RunStatus } from '../core/run-manifest.js';
+import { isActive, type Artifact, type RunStatus } from '../core/run-manifest.js';
 import type { ImageRecord, MetadataStore, MetricWriter } from '../ports/metadata-store.js';
 import type { LogAppend, LogFile, RunLogStore } from '../ports/run-log-store.js';
 import type { RunEventBus } from './run-events.js';
@@ -48,7 +48,12 @@ export class TrackingService {
     const done = await this.#store.updateRun(runId, patch, onlyIf);
     if (done && patch.status !== undefined) {
       const run = await this.#store.getRun(runId);
-      if (run) this.#events.publish({ type: 'run', runId, project: run.project, status: run.status });
+      if (run) {
+        this.#events.publish({ type: 'run', runId, project: run.project, status: run.status });
+        // Once every stage that ran has its logs stored as blobs, the live copies are spare.
+        const stages = run.manifest.execution.stages.filter((s) => s.status !== 'pending' && s.status !== 'skipped');
+        if (!isActive(run.status) && stages.every((s) => s.logs !== null)) await this.#logs.discard(runId);
+      }
     }
     return done;
   }

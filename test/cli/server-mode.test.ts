@@ -85,6 +85,8 @@ describe.skipIf(!SERVER_MODE)('through a server', () => {
     expect(existsSync(join(otherHome, 'reprise.db'))).toBe(false);
     expect(existsSync(join(sb.home, 'reprise.db'))).toBe(false);
     expect(existsSync(join(sb.storeHome, 'reprise.db'))).toBe(true);
+    // The live copies of the run's logs the server kept are gone once they are blobs.
+    expect(existsSync(join(sb.storeHome, 'runs', shownHere.id))).toBe(false);
   });
 
   it('logs --follow prints a running stage\'s lines while it runs, and ends with the run', async () => {

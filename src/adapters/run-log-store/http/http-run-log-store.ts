@@ -22,6 +22,9 @@ export class HttpRunLogStore implements RunLogStore {
     return { size: offset + data.length, appended: data.length };
   }
 
+  /** The server forgets its copies itself when the run's final status arrives. */
+  async discard(_runId: string): Promise<void> {}
+
   async read(runId: string, stage: string, file: LogFile, offset: number): Promise<Buffer> {
     await this.#outbox.flush();
     const res = await this.#api.request({ method: 'GET', path: `/runs/${runId}/logs/${stage}/${file}?offset=${offset}&live=true` });

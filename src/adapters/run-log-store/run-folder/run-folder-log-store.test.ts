@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -49,5 +49,29 @@ describe('RunFolderLogStore', () => {
 
   it('never builds a path from a stage name that is not one', async () => {
     await expect(logs.append('r1', '../../x', 'stdout', 0, Buffer.from('x'))).rejects.toThrow(/not a stage name/);
+  });
+});
+
+describe('RunFolderLogStore.discard', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'reprise-logs-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('removes the copies of a run that ran elsewhere', async () => {
+    const logs = new RunFolderLogStore({ runsDir: dir });
+    await logs.append('r1', 'train', 'combined', 0, Buffer.from('x\n'));
+    await logs.discard('r1');
+    expect(existsSync(join(dir, 'r1'))).toBe(false);
+    await logs.discard('never-seen');
+  });
+
+  it('leaves the folder of a run that ran here to its runner', async () => {
+    const logs = new RunFolderLogStore({ runsDir: dir });
+    mkdirSync(join(dir, 'r2', 'workspace'), { recursive: true });
+    await logs.append('r2', 'train', 'combined', 0, Buffer.from('x\n'));
+    await logs.discard('r2');
+    expect((await logs.read('r2', 'train', 'combined', 0)).toString()).toBe('x\n');
   });
 });

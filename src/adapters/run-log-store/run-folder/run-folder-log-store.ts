@@ -3,9 +3,10 @@
  * where a local run's stages write them, and where the server keeps those of runs it
  * receives. Appends to one file are serialised, so concurrent resends cannot interleave.
  */
-import { mkdir, open, stat } from 'node:fs/promises';
+import { mkdir, open, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
+import { pathExists } from '../../../platform/path-exists.js';
 import { logFileName, type LogAppend, type LogFile, type RunLogStore } from '../../../ports/run-log-store.js';
 
 export class RunFolderLogStore implements RunLogStore {
@@ -49,6 +50,13 @@ export class RunFolderLogStore implements RunLogStore {
       await fh.close();
     }
     return { size: size + fresh.length, appended: fresh.length };
+  }
+
+  async discard(runId: string): Promise<void> {
+    const root = join(this.#runsDir, runId);
+    // A workspace beside the logs means the run ran on this machine: its runner cleans up.
+    if (await pathExists(join(root, 'workspace'))) return;
+    await rm(root, { recursive: true, force: true });
   }
 
   async read(runId: string, stage: string, file: LogFile, offset: number): Promise<Buffer> {
