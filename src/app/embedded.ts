@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { RunFolderLogStore } from '../adapters/run-log-store/run-folder/run-folder-log-store.js';
+import type { RunLogStore } from '../ports/run-log-store.js';
 import { RunEventBus } from '../services/run-events.js';
 import { TrackingService } from '../services/tracking-service.js';
 import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
@@ -16,6 +17,8 @@ export interface EmbeddedApp extends RepriseApp {
   readonly mode: 'embedded';
   readonly tracking: TrackingService;
   readonly events: RunEventBus;
+  /** Live logs in the run folders under `home`. */
+  readonly logs: RunLogStore;
 }
 
 export async function openEmbedded(options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<EmbeddedApp> {
@@ -36,6 +39,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     ...assembleServices({ home, env, store, blobs, logs }),
     tracking,
     events,
+    logs,
     close: () => store.close(),
   };
 }

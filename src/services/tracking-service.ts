@@ -21,6 +21,8 @@ export class TrackingService {
   readonly #logs: RunLogStore;
   readonly #events: RunEventBus;
   readonly #known = new Set<string>();
+  /** Runs that reported through here: their live updates are published as they arrive. */
+  readonly #reporting = new Set<string>();
 
   constructor(deps: { store: MetadataStore; logs: RunLogStore; events: RunEventBus }) {
     this.#store = deps.store;
@@ -29,6 +31,7 @@ export class TrackingService {
   }
 
   async #mustExist(runId: string): Promise<void> {
+    this.#noteReporting(runId);
     if (this.#known.has(runId)) return;
     if (!(await this.#store.getRun(runId))) {
       throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run has the id ${JSON.stringify(runId)}`, { details: { ref: runId } });
@@ -37,8 +40,19 @@ export class TrackingService {
     this.#known.add(runId);
   }
 
+  /** Whether the run reports through this service (so watching its store rows would repeat events). */
+  reports(runId: string): boolean {
+    return this.#reporting.has(runId);
+  }
+
+  #noteReporting(runId: string): void {
+    if (this.#reporting.size >= KNOWN_RUNS_MAX) this.#reporting.clear();
+    this.#reporting.add(runId);
+  }
+
   async createRun(run: RunRecord): Promise<void> {
     await this.#store.createRun(run);
+    this.#noteReporting(run.id);
     this.#events.publish({ type: 'run', runId: run.id, project: run.project, status: run.status });
   }
 

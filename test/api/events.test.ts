@@ -3,6 +3,8 @@
  * changes, new metric points and new log bytes, and nothing of other runs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchesFromPoints } from '../../src/core/metric-series.js';
+import { startInProcessServer } from '../helpers/in-process-server.js';
 import { api, startServer, waitUntil, type Api, type RunningServer } from '../helpers/server.js';
 import { createRun, makeRunRecord } from './fixtures.js';
 
@@ -158,5 +160,31 @@ describe('events', () => {
     const e = await second.waitFor('the metrics event', (ev) => ev.event === 'metrics');
     expect(e.data.keys).toEqual({ x: { count: 1, step: 1, value: 2 } });
     expect((await client.get('/health')).status).toBe(200);
+  });
+});
+
+describe('live events of runs that write the store directly', () => {
+  it('streams the status, points and log lines of a run started on the server\'s machine without REPRISE_SERVER', async () => {
+    // A run started here without REPRISE_SERVER writes the server's store and run folder
+    // itself; the in-process server lets the test write exactly as that run would.
+    const server = await startInProcessServer();
+    try {
+      const run = makeRunRecord({ status: 'running', heartbeatAt: Date.now() + 3_600_000 });
+      const stream = await openEvents(`${server.url}/api/v1/events?run=${run.id}`);
+      try {
+        await server.app.store.createRun(run);
+        await server.app.store.appendMetrics(run.id, batchesFromPoints([{ key: 'loss', step: 3, ts: 1, value: 0.125 }]));
+        await server.app.logs.append(run.id, 'train', 'combined', 0, Buffer.from('epoch 3\n'));
+        await stream.waitFor('the run', (e) => e.event === 'run' && e.data.status === 'running');
+        await stream.waitFor('its points', (e) => e.event === 'metrics' && e.data.keys.loss?.value === 0.125);
+        await stream.waitFor('its log line', (e) => e.event === 'log' && e.data.text === 'epoch 3\n');
+        await server.app.store.updateRun(run.id, { status: 'failed', endedAt: Date.now() });
+        await stream.waitFor('its end', (e) => e.event === 'run' && e.data.status === 'failed');
+      } finally {
+        stream.close();
+      }
+    } finally {
+      await server.cleanup();
+    }
   });
 });

@@ -6,10 +6,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPRISE_VERSION } from '../../src/app/assemble.js';
-import { openEmbedded, type EmbeddedApp } from '../../src/app/embedded.js';
-import { buildServer } from '../../src/interfaces/http/server.js';
-import { listen } from '../../src/interfaces/http/listen.js';
+import type { EmbeddedApp } from '../../src/app/embedded.js';
+import { startServer } from '../../src/app/server.js';
 
 export interface InProcessServer {
   readonly url: string;
@@ -23,24 +21,18 @@ export interface InProcessServer {
 
 export async function startInProcessServer(opts: { home?: string; port?: number } = {}): Promise<InProcessServer> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'reprise-server-'));
-  const app = await openEmbedded({ home, env: { ...process.env, REPRISE_HOME: home } });
-  const server = buildServer(
-    { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, tracking: app.tracking, events: app.events },
-    { uploadDir: join(home, 'tmp') },
-  );
-  const url = await listen(server, '127.0.0.1', opts.port ?? 0);
+  const server = await startServer({ host: '127.0.0.1', port: opts.port ?? 0, env: { ...process.env, REPRISE_HOME: home } });
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await server.close();
-    await app.close();
   };
   return {
-    url,
-    port: Number(new URL(url).port),
+    url: server.url,
+    port: Number(new URL(server.url).port),
     home,
-    app,
+    app: server.app,
     stop,
     cleanup: async () => {
       await stop();

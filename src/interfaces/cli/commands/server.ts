@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { RepriseError } from '../../../core/errors.js';
 import { REPRISE_VERSION } from '../../../app/assemble.js';
-import { openEmbedded } from '../../../app/embedded.js';
-import { HEARTBEAT_MS } from '../../../services/run-service.js';
-import { buildServer, DEFAULT_BODY_LIMIT } from '../../http/server.js';
-import { listen } from '../../http/listen.js';
+import { startServer } from '../../../app/server.js';
+import { DEFAULT_BODY_LIMIT } from '../../http/server.js';
 import type { CliContext } from '../context.js';
 
 export function registerServer(program: Command, ctx: CliContext): void {
@@ -21,18 +19,9 @@ export function registerServer(program: Command, ctx: CliContext): void {
       const bodyLimit = Number(opts.bodyLimit);
       if (!/^\d+$/.test(opts.bodyLimit) || bodyLimit < 1024) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--body-limit ${JSON.stringify(opts.bodyLimit)}: expected a number of bytes, at least 1024`);
       if (ctx.io.env.REPRISE_SERVER) ctx.err('reprise: note: REPRISE_SERVER is ignored by `reprise server`, which serves this machine\'s store');
-      const app = await openEmbedded({ env: ctx.io.env });
-      // Runs whose process died while no server ran are settled before anyone asks.
-      await app.catalog.reconcile();
-      const server = buildServer(
-        { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, tracking: app.tracking, events: app.events },
-        { bodyLimit, uploadDir: `${app.home}/tmp`, logRequests: opts.logRequests ?? false },
-      );
-      const url = await listen(server, opts.host, port);
-      ctx.out(`reprise server ${REPRISE_VERSION} listening on ${url} (store ${app.home})`);
-      ctx.err(`reprise: use it with: export REPRISE_SERVER=${url}`);
-      // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
-      const sweep = setInterval(() => void app.catalog.reconcile().catch(() => undefined), HEARTBEAT_MS);
+      const server = await startServer({ host: opts.host, port, bodyLimit, logRequests: opts.logRequests ?? false, env: ctx.io.env });
+      ctx.out(`reprise server ${REPRISE_VERSION} listening on ${server.url} (store ${server.home})`);
+      ctx.err(`reprise: use it with: export REPRISE_SERVER=${server.url}`);
       await new Promise<void>((resolve) => {
         const stop = (sig: NodeJS.Signals): void => {
           ctx.err(`reprise: ${sig}: stopping the server`);
@@ -41,8 +30,6 @@ export function registerServer(program: Command, ctx: CliContext): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
-      clearInterval(sweep);
       await server.close();
-      await app.close();
     });
 }

@@ -1,0 +1,62 @@
+/**
+ * @module app/server
+ * The composition of `reprise server`: the embedded app under REPRISE_HOME served over
+ * HTTP, with what keeps it current while it runs (lost runs settled at heartbeat pace,
+ * runs that write the store directly watched for live views).
+ */
+import { join } from 'node:path';
+import { buildServer } from '../interfaces/http/server.js';
+import { checkListenHost, listen } from '../interfaces/http/listen.js';
+import { HEARTBEAT_MS } from '../services/run-service.js';
+import { StoreWatcher } from '../services/store-watcher.js';
+import { REPRISE_VERSION } from './assemble.js';
+import { openEmbedded, type EmbeddedApp } from './embedded.js';
+
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly bodyLimit?: number;
+  readonly logRequests?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly home: string;
+  readonly app: EmbeddedApp;
+  close(): Promise<void>;
+}
+
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  // Refused before anything is opened or written.
+  checkListenHost(opts.host);
+  const app = await openEmbedded(opts.env ? { env: opts.env } : {});
+  try {
+    // Runs whose process died while no server ran are settled before anyone asks.
+    await app.catalog.reconcile();
+    const server = buildServer(
+      { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, tracking: app.tracking, events: app.events },
+      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false },
+    );
+    const url = await listen(server, opts.host, opts.port);
+    // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
+    const sweep = setInterval(() => void app.catalog.reconcile().catch(() => undefined), HEARTBEAT_MS);
+    // Runs started here without REPRISE_SERVER write the store directly: watched for live views.
+    const watcher = new StoreWatcher({ store: app.store, logs: app.logs, events: app.events, reportedElsewhere: (id) => app.tracking.reports(id) });
+    watcher.start();
+    return {
+      url,
+      home: app.home,
+      app,
+      close: async () => {
+        clearInterval(sweep);
+        watcher.stop();
+        await server.close();
+        await app.close();
+      },
+    };
+  } catch (e) {
+    await app.close();
+    throw e;
+  }
+}
