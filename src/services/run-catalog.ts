@@ -109,15 +109,18 @@ export class RunCatalog {
 
   /** A page of runs: filtered, ordered, with their final metrics and tags. Bad filters are refused with the token at fault. */
   async list(query: RunSearch): Promise<RunListingPage> {
-    parseRunFilter(query.filter ?? ''); // a bad filter is refused before lost runs are settled
+    // A bad filter or order is refused before lost runs are settled.
+    const parsed = parseSearch(query);
     await this.reconcile();
-    return this.search(query);
+    return this.#page(query, parsed);
   }
 
   /** The same without settling lost runs first: for the server, which settles them on a timer. */
   async search(query: RunSearch): Promise<RunListingPage> {
-    const filter = query.filter === undefined ? undefined : parseRunFilter(query.filter);
-    const order = query.order === undefined || query.order.trim() === '' ? undefined : parseRunOrder(query.order);
+    return this.#page(query, parseSearch(query));
+  }
+
+  async #page(query: RunSearch, { filter, order }: ReturnType<typeof parseSearch>): Promise<RunListingPage> {
     const page = await this.#store.listRuns({
       ...(query.project !== undefined ? { project: query.project } : {}),
       ...(query.statuses ? { statuses: query.statuses } : {}),
@@ -205,6 +208,13 @@ export class RunCatalog {
   waitForActivity(run: RunRecord, maxMs: number): Promise<void> {
     return this.#waitForActivity(run.id, maxMs);
   }
+}
+
+function parseSearch(query: RunSearch) {
+  return {
+    filter: query.filter === undefined ? undefined : parseRunFilter(query.filter),
+    order: query.order === undefined || query.order.trim() === '' ? undefined : parseRunOrder(query.order),
+  };
 }
 
 export interface RunDetails {
