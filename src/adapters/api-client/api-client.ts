@@ -8,9 +8,9 @@
  */
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { API_PREFIX } from '../../core/api-version.js';
 import { ERROR_CODES, RepriseError, type ErrorCode } from '../../core/errors.js';
 
-export const API_PREFIX = '/api/v1';
 
 export interface ApiRequest {
   readonly method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';

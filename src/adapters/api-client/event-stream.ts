@@ -4,6 +4,7 @@
  * `reprise logs --follow` through a server reacts at once instead of polling. One
  * connection per run, opened on first use; if it drops, waits fall back to their timeout.
  */
+import { API_PREFIX } from '../../core/api-version.js';
 import type { ApiClient } from './api-client.js';
 
 export class RunEventWatcher {
@@ -22,7 +23,7 @@ export class RunEventWatcher {
     s = state;
     void (async () => {
       try {
-        const res = await fetch(`${this.#api.url}/api/v1/events?run=${encodeURIComponent(runId)}`, { signal: state.abort.signal });
+        const res = await fetch(`${this.#api.url}${API_PREFIX}/events?run=${encodeURIComponent(runId)}`, { signal: state.abort.signal });
         if (!res.ok || !res.body) return;
         const decoder = new TextDecoder();
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

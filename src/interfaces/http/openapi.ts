@@ -3,7 +3,8 @@
  * The OpenAPI 3.1 document of the native API, generated from the route declarations.
  */
 import { z } from 'zod';
-import { API_PREFIX, type Route } from './route.js';
+import { API_PREFIX } from '../../core/api-version.js';
+import type { Route } from './route.js';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const s = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;

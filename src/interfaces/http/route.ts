@@ -49,4 +49,3 @@ export function route<P, Q, B>(r: Route<P, Q, B>): Route {
   return r as unknown as Route;
 }
 
-export const API_PREFIX = '/api/v1';

@@ -4,7 +4,6 @@
  * resend is harmless); readers ask for the bytes past what they have.
  */
 import { z } from 'zod';
-import { RepriseError } from '../../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import { readBody } from '../read-body.js';
 import { route, type Route } from '../route.js';
@@ -52,9 +51,8 @@ export function logRoutes(d: ApiDeps): Route[] {
           void reply.header('content-type', 'application/octet-stream').header('x-reprise-log-complete', 'false');
           return data;
         }
-        const [stage] = d.catalog.stagesOf(run, params.stage);
-        if (stage === undefined) throw new RepriseError('REPRISE_ERR_STAGE_NOT_FOUND', `no stage ${params.stage}`);
-        const { data, complete } = await d.catalog.readLog(run, stage, params.file, offset);
+        d.catalog.stagesOf(run, params.stage); // an unknown stage is a 404 naming the real ones
+        const { data, complete } = await d.catalog.readLog(run, params.stage, params.file, offset);
         void reply.header('content-type', 'application/octet-stream').header('x-reprise-log-complete', String(complete));
         return data;
       },
