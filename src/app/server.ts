@@ -7,9 +7,10 @@
 import { join } from 'node:path';
 import { buildServer } from '../interfaces/http/server.js';
 import { checkListenHost, listen } from '../interfaces/http/listen.js';
+import { ProjectOverview } from '../services/project-overview.js';
 import { HEARTBEAT_MS } from '../services/run-service.js';
 import { StoreWatcher } from '../services/store-watcher.js';
-import { REPRISE_VERSION } from './assemble.js';
+import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
 import { openEmbedded, type EmbeddedApp } from './embedded.js';
 
 export interface ServerOptions {
@@ -35,8 +36,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Runs whose process died while no server ran are settled before anyone asks.
     await app.catalog.reconcile();
     const server = buildServer(
-      { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, tracking: app.tracking, events: app.events },
-      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false },
+      { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, overview: new ProjectOverview({ store: app.store }), tracking: app.tracking, events: app.events },
+      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot: join(INSTALL_DIR, 'dist', 'web') },
     );
     const url = await listen(server, opts.host, opts.port);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.

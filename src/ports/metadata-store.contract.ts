@@ -1063,5 +1063,77 @@ export function runMetadataStoreContract(
         expect((await store.countRunsByEnvironment()).size).toBe(0);
       });
     });
+
+    describe('projects, keys, counts and timelines', () => {
+      it('sums each project by status and dev, with its first and latest activity', async () => {
+        await given(
+          makeRunRecord({ project: 'vision', status: 'succeeded', createdAt: 1000, heartbeatAt: 1500 }),
+          makeRunRecord({ project: 'vision', status: 'failed', createdAt: 2000, heartbeatAt: 2100 }),
+          makeRunRecord({ project: 'vision', status: 'succeeded', dev: true, createdAt: 3000, heartbeatAt: 9000 }),
+          makeRunRecord({ project: 'audio', status: 'running', createdAt: 500, heartbeatAt: 700 }),
+        );
+        const projects = await store.listProjects();
+        expect(projects.map((p) => p.name)).toEqual(['audio', 'vision']);
+        const vision = projects[1]!;
+        expect(vision).toMatchObject({ runs: 3, devRuns: 1, byStatus: { succeeded: 2, failed: 1 }, firstRunAt: 1000 });
+        expect(vision.lastActivityAt).toBeGreaterThanOrEqual(9000);
+        expect(projects[0]).toMatchObject({ runs: 1, devRuns: 0, byStatus: { running: 1 }, firstRunAt: 500 });
+      });
+
+      it('has no projects in an empty store', async () => {
+        expect(await store.listProjects()).toEqual([]);
+      });
+
+      it("lists the param, metric and tag keys of one project's runs, or of all", async () => {
+        const [a, b] = await given(
+          makeRunRecord({ project: 'vision', params: { lr: 0.1, optim: { name: 'sgd' } } }),
+          makeRunRecord({ project: 'audio', params: { rate: 16000 } }),
+        );
+        await append(a!.id, [point('val_acc', 1, 1, 0.5)]);
+        await append(b!.id, [point('wer', 1, 1, 0.2)]);
+        await store.setTags(a!.id, { stage: 'candidate' });
+        await store.logParams(b!.id, { extra: 'x' });
+        expect(await store.runKeys('vision')).toEqual({ params: ['lr', 'optim.name'], metrics: ['val_acc'], tags: ['stage'] });
+        expect(await store.runKeys('audio')).toEqual({ params: ['extra', 'rate'], metrics: ['wer'], tags: [] });
+        expect(await store.runKeys()).toEqual({ params: ['extra', 'lr', 'optim.name', 'rate'], metrics: ['val_acc', 'wer'], tags: ['stage'] });
+        expect(await store.runKeys('nobody')).toEqual({ params: [], metrics: [], tags: [] });
+      });
+
+      it('counts what a query matches, whatever its limit or order', async () => {
+        const runs = await given(
+          ...Array.from({ length: 7 }, (_, i) => makeRunRecord({ project: i < 5 ? 'p' : 'q', status: i % 2 ? 'failed' : 'succeeded', params: { lr: i / 10 } })),
+        );
+        expect(await store.countRuns({})).toBe(7);
+        expect(await store.countRuns({ project: 'p', limit: 1 })).toBe(5);
+        expect(await store.countRuns({ project: 'p', statuses: ['failed'] })).toBe(2);
+        expect(await store.countRuns({ filter: filter('params.lr >= 0.3') })).toBe(4);
+        expect(await store.countRuns({ project: 'zzz' })).toBe(0);
+        expect(runs).toHaveLength(7);
+      });
+
+      it("gives a project's runs oldest first with their status and times", async () => {
+        const [late, early, other] = await given(
+          makeRunRecord({ project: 'p', createdAt: 5000, status: 'failed' }),
+          makeRunRecord({ project: 'p', createdAt: 1000, dev: true }),
+          makeRunRecord({ project: 'q', createdAt: 3000 }),
+        );
+        const t = await store.runTimeline('p');
+        expect(t.map((r) => r.id)).toEqual([early!.id, late!.id]);
+        expect(t[0]).toEqual({ id: early!.id, name: early!.name, status: early!.status, dev: true, createdAt: 1000, endedAt: early!.endedAt });
+        expect(t[1]).toMatchObject({ status: 'failed', dev: false, createdAt: 5000 });
+        expect(await store.runTimeline('none')).toEqual([]);
+        expect(other!.project).toBe('q');
+      });
+
+      it('gives the params of many runs at once, logged ones included', async () => {
+        const [a, b, c] = await given(makeRunRecord({ params: { lr: 0.1 } }), makeRunRecord({ params: { lr: 0.2, depth: 3 } }), makeRunRecord({ params: {} }));
+        await store.logParams(a!.id, { note: 'first' });
+        const p = await store.paramsOf([a!.id, b!.id, c!.id, newRunId()]);
+        expect(p.get(a!.id)).toEqual({ lr: 0.1, note: 'first' });
+        expect(p.get(b!.id)).toEqual({ depth: 3, lr: 0.2 });
+        expect(p.has(c!.id)).toBe(false);
+        expect((await store.paramsOf([])).size).toBe(0);
+      });
+    });
   });
 }

@@ -43,6 +43,34 @@ export interface RunPage {
   readonly nextCursor: string | null;
 }
 
+/** What a project's runs add up to: the projects page. */
+export interface ProjectSummary {
+  readonly name: string;
+  readonly runs: number;
+  readonly devRuns: number;
+  readonly byStatus: Partial<Record<RunStatus, number>>;
+  readonly firstRunAt: number;
+  /** The latest of any run's creation, end or heartbeat. */
+  readonly lastActivityAt: number;
+}
+
+/** The param, metric and tag keys a project's runs have: the columns a table can show. */
+export interface RunKeys {
+  readonly params: string[];
+  readonly metrics: string[];
+  readonly tags: string[];
+}
+
+/** One run reduced to when it ran and how it ended: what a dashboard counts. */
+export interface TimelineEntry {
+  readonly id: string;
+  readonly name: string;
+  readonly status: RunStatus;
+  readonly dev: boolean;
+  readonly createdAt: number;
+  readonly endedAt: number | null;
+}
+
 export interface HistorySample {
   readonly maxPoints: number;
   readonly method?: DownsampleMethod;
@@ -85,6 +113,18 @@ export interface MetadataStore {
   /** A page of runs matching the query, in its order. */
   listRuns(query: RunQuery): Promise<RunPage>;
 
+  /** How many runs a query matches (its order, cursor and limit ignored). */
+  countRuns(query: RunQuery): Promise<number>;
+
+  /** Every project with runs, by name. */
+  listProjects(): Promise<ProjectSummary[]>;
+
+  /** The keys used by a project's runs (every run's without a project), each list sorted. */
+  runKeys(project?: string): Promise<RunKeys>;
+
+  /** A project's runs, oldest first. */
+  runTimeline(project: string): Promise<TimelineEntry[]>;
+
   /**
    * Appends points in one transaction. Several values per step are kept. With `writer`,
    * an append whose seq that writer already had applied is skipped: returns false then.
@@ -106,6 +146,9 @@ export interface MetadataStore {
 
   /** Every param of a run under its dotted key: the resolved params file and params logged later. */
   runParams(runId: string): Promise<Record<string, ParamValue>>;
+
+  /** The params of many runs at once; runs without any are left out. */
+  paramsOf(runIds: readonly string[]): Promise<Map<string, Record<string, ParamValue>>>;
 
   /** Sets tags (mutable labels), replacing the values of keys already set. */
   setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void>;

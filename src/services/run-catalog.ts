@@ -11,10 +11,10 @@ import { RepriseError } from '../core/errors.js';
 import type { MetricColumns } from '../core/metric-series.js';
 import type { ParamValue } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
-import { parseRunFilter, parseRunOrder } from '../core/run-filter.js';
+import { parseRunFilter, parseRunOrder, type FilterExpr } from '../core/run-filter.js';
 import { isActive, type Artifact, type MetricSummary, type RunStatus } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MetadataStore } from '../ports/metadata-store.js';
+import type { MetadataStore, RunQuery } from '../ports/metadata-store.js';
 import type { LogFile, RunLogStore } from '../ports/run-log-store.js';
 import { reconcileLostRuns } from './liveness.js';
 
@@ -120,12 +120,14 @@ export class RunCatalog {
     return this.#page(query, parseSearch(query));
   }
 
+  /** How many runs a search matches. */
+  async count(query: RunSearch): Promise<number> {
+    return this.#store.countRuns(conditionsOf(query, parseSearch({ ...query, order: undefined }).filter));
+  }
+
   async #page(query: RunSearch, { filter, order }: ReturnType<typeof parseSearch>): Promise<RunListingPage> {
     const page = await this.#store.listRuns({
-      ...(query.project !== undefined ? { project: query.project } : {}),
-      ...(query.statuses ? { statuses: query.statuses } : {}),
-      ...(query.dev !== undefined ? { dev: query.dev } : {}),
-      ...(filter ? { filter } : {}),
+      ...conditionsOf(query, filter),
       ...(order ? { order } : {}),
       ...(query.limit !== undefined ? { limit: query.limit } : {}),
       ...(query.cursor ? { cursor: query.cursor } : {}),
@@ -208,6 +210,16 @@ export class RunCatalog {
   waitForActivity(run: RunRecord, maxMs: number): Promise<void> {
     return this.#waitForActivity(run.id, maxMs);
   }
+}
+
+/** The store's conditions for a search: project, statuses, dev, the parsed filter. */
+function conditionsOf(query: RunSearch, filter: FilterExpr | undefined): RunQuery {
+  return {
+    ...(query.project !== undefined ? { project: query.project } : {}),
+    ...(query.statuses ? { statuses: query.statuses } : {}),
+    ...(query.dev !== undefined ? { dev: query.dev } : {}),
+    ...(filter ? { filter } : {}),
+  };
 }
 
 function parseSearch(query: RunSearch) {

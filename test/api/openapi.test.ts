@@ -19,6 +19,7 @@ const PATH_VALUES: Record<string, string> = {
   file: 'combined',
   key: 'x',
   path: 'outputs/a.txt',
+  project: 'no-such-project',
 };
 
 interface Operation {

@@ -4,6 +4,7 @@
  */
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { ProjectOverview } from '../../services/project-overview.js';
 import type { RunCatalog } from '../../services/run-catalog.js';
 import type { RunEventBus } from '../../services/run-events.js';
 import type { TrackingService } from '../../services/tracking-service.js';
@@ -13,6 +14,7 @@ export interface ApiDeps {
   readonly store: MetadataStore;
   readonly blobs: BlobStore;
   readonly catalog: RunCatalog;
+  readonly overview: ProjectOverview;
   readonly tracking: TrackingService;
   readonly events: RunEventBus;
 }

@@ -4,7 +4,10 @@
  * at /api/v1/openapi.json), errors in one JSON shape whatever went wrong (our catalogue,
  * a schema, the JSON parser, a body too large, an unknown route).
  */
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { isRepriseError, RepriseError, type ErrorCode } from '../../core/errors.js';
 import type { ApiDeps } from './api-deps.js';
 import { openApiDocument } from './openapi.js';
@@ -15,6 +18,7 @@ import { blobRoutes } from './routes/blobs.js';
 import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
 import { metricRoutes } from './routes/metrics.js';
+import { projectRoutes } from './routes/projects.js';
 import { runRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import type { z } from 'zod';
@@ -28,12 +32,15 @@ export interface ServerOptions {
   readonly uploadDir?: string;
   /** pino logging of every request (off by default: the terminal shows one line per start). */
   readonly logRequests?: boolean;
+  /** The built web UI (index.html and assets), served at / with its pages' paths. */
+  readonly webRoot?: string;
 }
 
 export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
   return [
     ...systemRoutes(d),
     ...runRoutes(d),
+    ...projectRoutes(d),
     ...metricRoutes(d),
     ...logRoutes(d),
     ...artifactRoutes(d),
@@ -97,8 +104,25 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
     }
   });
 
+  const web = opts.webRoot !== undefined && existsSync(join(opts.webRoot, 'index.html')) ? opts.webRoot : undefined;
+  if (web) {
+    // Built assets carry a content hash in their names: cached for good. index.html is not.
+    void app.register(fastifyStatic, {
+      root: web,
+      wildcard: false,
+      index: false,
+      maxAge: '365d',
+      immutable: true,
+    });
+  }
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send(errorBody('REPRISE_ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, { hint: `the API is described at ${API_PREFIX}/openapi.json` }));
+    const path = req.url.split('?')[0]!;
+    // The UI's pages are paths of its own router: any GET outside the API gets its page.
+    if (req.method === 'GET' && !path.startsWith('/api/')) {
+      if (web) return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
+      return reply.code(404).type('text/plain').send('The web UI is not built here: run `npm run build` in the Reprise folder, then restart the server.\n');
+    }
+    return reply.code(404).send(errorBody('REPRISE_ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${path}`, { hint: `the API is described at ${API_PREFIX}/openapi.json` }));
   });
 
   const routes = apiRoutes(d, opts);

@@ -14,7 +14,7 @@ import type { RunPatch, RunRecord } from '../../../core/run.js';
 import { formatFilter, formatField } from '../../../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
 import { isRepriseError } from '../../../core/errors.js';
-import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
+import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
 import type { ApiClient } from '../../api-client/api-client.js';
 import type { Outbox } from '../../api-client/outbox.js';
 
@@ -35,6 +35,16 @@ function qs(params: Record<string, string | number | boolean | undefined>): stri
   for (const [k, v] of Object.entries(params)) if (v !== undefined) u.set(k, String(v));
   const s = u.toString();
   return s ? `?${s}` : '';
+}
+
+/** The conditions of a query as the search routes take them. */
+function searchParams(query: RunQuery) {
+  return {
+    project: query.project,
+    status: query.statuses?.join(','),
+    dev: query.dev,
+    filter: query.filter ? formatFilter(query.filter) : undefined,
+  };
 }
 
 export class HttpMetadataStore implements MetadataStore {
@@ -103,16 +113,34 @@ export class HttpMetadataStore implements MetadataStore {
     const res = await this.#api.json<{ runs: RunRecord[]; nextCursor: string | null }>({
       method: 'GET',
       path: `/runs${qs({
-        project: query.project,
-        status: query.statuses?.join(','),
-        dev: query.dev,
-        filter: query.filter ? formatFilter(query.filter) : undefined,
+        ...searchParams(query),
         order: query.order ? `${formatField(query.order.field)} ${query.order.direction}` : undefined,
         limit: query.limit ?? 100,
         cursor: query.cursor,
       })}`,
     });
     return { runs: res.runs.map(recordOf), nextCursor: res.nextCursor };
+  }
+
+  async countRuns(query: RunQuery): Promise<number> {
+    await this.#outbox.flush();
+    const res = await this.#api.json<{ count: number }>({ method: 'GET', path: `/runs/count${qs(searchParams(query))}` });
+    return res.count;
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    await this.#outbox.flush();
+    return (await this.#api.json<{ projects: ProjectSummary[] }>({ method: 'GET', path: '/projects' })).projects;
+  }
+
+  async runKeys(project?: string): Promise<RunKeys> {
+    await this.#outbox.flush();
+    return this.#api.json<RunKeys>({ method: 'GET', path: `/run-keys${qs({ project })}` });
+  }
+
+  async runTimeline(project: string): Promise<TimelineEntry[]> {
+    await this.#outbox.flush();
+    return (await this.#api.json<{ runs: TimelineEntry[] }>({ method: 'GET', path: `/projects/${encodeURIComponent(project)}/timeline` })).runs;
   }
 
   async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean> {
@@ -160,6 +188,17 @@ export class HttpMetadataStore implements MetadataStore {
     await this.#outbox.flush();
     const req = this.#api.json<{ params: Record<string, ParamValue> }>({ method: 'GET', path: `/runs/${runId}/params` });
     return (await this.#orIfUnknown(req, { params: {} })).params;
+  }
+
+  async paramsOf(runIds: readonly string[]): Promise<Map<string, Record<string, ParamValue>>> {
+    const out = new Map<string, Record<string, ParamValue>>();
+    if (runIds.length === 0) return out;
+    await this.#outbox.flush();
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const res = await this.#api.json<{ params: Record<string, Record<string, ParamValue>> }>({ method: 'POST', path: '/run-params', json: { runIds: runIds.slice(i, i + 10_000) } });
+      for (const [id, params] of Object.entries(res.params)) out.set(id, params);
+    }
+    return out;
   }
 
   async setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void> {

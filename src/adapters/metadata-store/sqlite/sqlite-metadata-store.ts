@@ -18,7 +18,7 @@ import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metr
 import { flattenParams, type ParamValue, type Params } from '../../../core/params.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
-import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, RunPage, RunQuery } from '../../../ports/metadata-store.js';
+import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
 import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
 import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
@@ -34,6 +34,16 @@ const MAX_PARAMS = 900;
 export interface SqliteMetadataStoreOptions {
   /** Path of the database file; created with its folder when missing. */
   readonly path: string;
+}
+
+/** The conditions of a query (project, statuses, dev, filter) as one SQL condition on `runs`. */
+function queryConditions(query: RunQuery, mode: FilterMode): RawBuilder<unknown> {
+  const c: RawBuilder<unknown>[] = [sql`1`];
+  if (query.project !== undefined) c.push(sql`runs.project = ${query.project}`);
+  if (query.statuses && query.statuses.length > 0) c.push(sql`runs.status in (${sql.join([...query.statuses])})`);
+  if (query.dev !== undefined) c.push(sql`runs.dev = ${query.dev ? 1 : 0}`);
+  if (query.filter) c.push(compileFilter(query.filter, mode));
+  return sql.join(c, sql` and `);
 }
 
 export class SqliteMetadataStore implements MetadataStore {
@@ -172,14 +182,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async listRuns(query: RunQuery): Promise<RunPage> {
     const order = query.order ?? DEFAULT_ORDER;
     const limit = query.limit ?? 100;
-    const conditions = (mode: FilterMode): RawBuilder<unknown> => {
-      const c: RawBuilder<unknown>[] = [sql`1`];
-      if (query.project !== undefined) c.push(sql`runs.project = ${query.project}`);
-      if (query.statuses && query.statuses.length > 0) c.push(sql`runs.status in (${sql.join([...query.statuses])})`);
-      if (query.dev !== undefined) c.push(sql`runs.dev = ${query.dev ? 1 : 0}`);
-      if (query.filter) c.push(compileFilter(query.filter, mode));
-      return sql.join(c, sql` and `);
-    };
+    const conditions = (mode: FilterMode) => queryConditions(query, mode);
     const segs = segments(order);
     const cursor = query.cursor ? decodeCursor(query.cursor, order) : undefined;
     const found: { id: string; sv: unknown; segment: number }[] = [];
@@ -224,6 +227,46 @@ export class SqliteMetadataStore implements MetadataStore {
       runs: page.map((f) => fromRow(byId.get(f.id)!)),
       nextCursor: found.length > limit && last ? encodeCursor(order, last.segment, last.sv, last.id) : null,
     };
+  }
+
+  async countRuns(query: RunQuery): Promise<number> {
+    return this.#execRaw<{ n: number }>(sql`select count(*) as n from runs where ${queryConditions(query, 'select')}`)[0]!.n;
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    const rows = this.#execRaw<{ project: string; status: RunStatus; dev: number; n: number; first: number; last: number }>(
+      sql`select project, status, dev, count(*) as n, min(created_at) as first,
+            max(max(created_at, coalesce(ended_at, 0), heartbeat_at)) as last
+          from runs group by project, status, dev order by project`,
+    );
+    const out = new Map<string, { name: string; runs: number; devRuns: number; byStatus: Partial<Record<RunStatus, number>>; firstRunAt: number; lastActivityAt: number }>();
+    for (const r of rows) {
+      const p = out.get(r.project) ?? { name: r.project, runs: 0, devRuns: 0, byStatus: {}, firstRunAt: r.first, lastActivityAt: r.last };
+      p.runs += r.n;
+      if (r.dev) p.devRuns += r.n;
+      p.byStatus[r.status] = (p.byStatus[r.status] ?? 0) + r.n;
+      p.firstRunAt = Math.min(p.firstRunAt, r.first);
+      p.lastActivityAt = Math.max(p.lastActivityAt, r.last);
+      out.set(r.project, p);
+    }
+    return [...out.values()];
+  }
+
+  async runKeys(project?: string): Promise<RunKeys> {
+    const keys = (table: 'run_params' | 'run_tags' | 'metric_summaries'): string[] =>
+      this.#execRaw<{ key: string }>(
+        project === undefined
+          ? sql`select distinct key from ${sql.table(table)} order by key`
+          : sql`select distinct s.key as key from runs join ${sql.table(table)} s on s.run_id = runs.id where runs.project = ${project} order by key`,
+      ).map((r) => r.key);
+    return { params: keys('run_params'), metrics: keys('metric_summaries'), tags: keys('run_tags') };
+  }
+
+  async runTimeline(project: string): Promise<TimelineEntry[]> {
+    const rows = this.#execRaw<{ id: string; name: string; status: RunStatus; dev: number; created_at: number; ended_at: number | null }>(
+      sql`select id, name, status, dev, created_at, ended_at from runs where project = ${project} order by created_at, id`,
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, dev: r.dev === 1, createdAt: r.created_at, endedAt: r.ended_at }));
   }
 
   async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean> {
@@ -325,6 +368,22 @@ export class SqliteMetadataStore implements MetadataStore {
   async runParams(runId: string): Promise<Record<string, ParamValue>> {
     const rows = this.#statements().paramsOf.all(runId) as { key: string; json: string }[];
     return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.json) as ParamValue]));
+  }
+
+  async paramsOf(runIds: readonly string[]): Promise<Map<string, Record<string, ParamValue>>> {
+    const out = new Map<string, Record<string, ParamValue>>();
+    for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
+      const ids = JSON.stringify(runIds.slice(i, i + MAX_PARAMS));
+      const rows = this.#execRaw<{ run_id: string; key: string; json: string }>(
+        sql`select run_id, key, json from run_params where run_id in (select value from json_each(${ids})) order by key`,
+      );
+      for (const r of rows) {
+        const rec = out.get(r.run_id) ?? {};
+        rec[r.key] = JSON.parse(r.json) as ParamValue;
+        out.set(r.run_id, rec);
+      }
+    }
+    return out;
   }
 
   async setTags(runId: string, tags: Readonly<Record<string, string>>): Promise<void> {

@@ -9,7 +9,8 @@ import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/r
 import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
-import { runJson } from '../run-json.js';
+import type { RunSearch } from '../../../services/run-catalog.js';
+import { runJson, runRowJson } from '../run-json.js';
 import { artifactJson, errorJson, metricSummaryJson, paramValue, queryBoolean, queryInt, runIdParams, runJson as runJsonSchema } from '../schemas.js';
 import { metricsView } from '../../run-views.js';
 
@@ -22,9 +23,26 @@ const listQuery = z.object({
   ref: z.string().optional().describe('a run id, id prefix or name: the runs it may mean (at most limit)'),
   limit: queryInt(1, 10_000).optional().describe('page size, default 50'),
   cursor: z.string().optional().describe('nextCursor of the previous page'),
+  view: z.enum(['full', 'row']).optional().describe('full (default): records with manifests; row: what a table shows, params flattened'),
 });
 
-const pageJson = z.object({ runs: z.array(runJsonSchema), nextCursor: z.string().nullable() });
+const countQuery = listQuery.pick({ filter: true, project: true, status: true, dev: true });
+
+const rowJson = z.object({
+  id: z.string(),
+  name: z.string(),
+  project: z.string(),
+  status: z.enum(RUN_STATUSES),
+  dev: z.boolean(),
+  createdAt: z.number(),
+  startedAt: z.number().nullable(),
+  endedAt: z.number().nullable(),
+  code: z.object({ commit: z.string(), branch: z.string().nullable(), dirty: z.boolean() }).nullable(),
+  params: z.record(z.string(), paramValue),
+  metrics: z.record(z.string(), metricSummaryJson),
+  tags: z.record(z.string(), z.string()),
+});
+const pageJson = z.object({ runs: z.array(z.union([runJsonSchema, rowJson])), nextCursor: z.string().nullable() });
 const updateBody = runPatchSchema.extend({
   ifStatus: z.array(z.enum(RUN_STATUSES)).optional().describe('apply only while the run has one of these statuses'),
 });
@@ -35,6 +53,17 @@ function statuses(text: string | undefined): RunStatus[] | undefined {
   const bad = list.find((s) => !(RUN_STATUSES as readonly string[]).includes(s));
   if (bad !== undefined) throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', `status: ${JSON.stringify(bad)} is not one of ${RUN_STATUSES.join(', ')}`, { details: { field: 'status' } });
   return list as RunStatus[];
+}
+
+/** The conditions of a search as the query string gives them. */
+function searchOf(query: z.infer<typeof countQuery>): RunSearch {
+  const st = statuses(query.status);
+  return {
+    ...(query.filter !== undefined ? { filter: query.filter } : {}),
+    ...(query.project !== undefined ? { project: query.project } : {}),
+    ...(st ? { statuses: st } : {}),
+    ...(query.dev !== undefined ? { dev: query.dev } : {}),
+  };
 }
 
 async function getRunOr404(d: ApiDeps, id: string): Promise<RunRecord> {
@@ -59,17 +88,28 @@ export function runRoutes(d: ApiDeps): Route[] {
           const [m, t] = await Promise.all([d.store.metricSummaries(ids), d.store.tagsOf(ids)]);
           return { runs: found.map((r) => runJson(r, m.get(r.id) ?? {}, t.get(r.id) ?? {})), nextCursor: null };
         }
-        const st = statuses(query.status);
         const page = await d.catalog.search({
-          ...(query.filter !== undefined ? { filter: query.filter } : {}),
+          ...searchOf(query),
           ...(query.order !== undefined ? { order: query.order } : {}),
-          ...(query.project !== undefined ? { project: query.project } : {}),
-          ...(st ? { statuses: st } : {}),
-          ...(query.dev !== undefined ? { dev: query.dev } : {}),
           limit: query.limit ?? 50,
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         });
+        if (query.view === 'row') {
+          const params = await d.store.paramsOf(page.runs.map((l) => l.run.id));
+          return { runs: page.runs.map((l) => runRowJson(l.run, l.metrics, l.tags, params.get(l.run.id) ?? {})), nextCursor: page.nextCursor };
+        }
         return { runs: page.runs.map((l) => runJson(l.run, l.metrics, l.tags)), nextCursor: page.nextCursor };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/runs/count',
+      tag: 'runs',
+      summary: 'How many runs a search matches',
+      query: countQuery,
+      answers: { 200: { description: 'the count', schema: z.object({ count: z.number().int() }) }, 400: { description: 'a bad filter', schema: errorJson } },
+      async handler({ query }) {
+        return { count: await d.catalog.count(searchOf(query)) };
       },
     }),
     route({
@@ -182,6 +222,17 @@ export function runRoutes(d: ApiDeps): Route[] {
       answers: { 200: { description: 'per run (runs without tags left out)', schema: z.object({ tags: z.record(z.string(), z.record(z.string(), z.string())) }) } },
       async handler({ body }) {
         return { tags: Object.fromEntries(await d.store.tagsOf(body.runIds.map((i) => i.toLowerCase()))) };
+      },
+    }),
+    route({
+      method: 'POST',
+      path: '/run-params',
+      tag: 'runs',
+      summary: 'The params of many runs at once',
+      body: z.object({ runIds: z.array(z.string()).max(10_000) }),
+      answers: { 200: { description: 'per run (runs without params left out)', schema: z.object({ params: z.record(z.string(), z.record(z.string(), paramValue)) }) } },
+      async handler({ body }) {
+        return { params: Object.fromEntries(await d.store.paramsOf(body.runIds.map((i) => i.toLowerCase()))) };
       },
     }),
     route({

@@ -1,0 +1,176 @@
+/**
+ * The server's API as the UI uses it: typed reads, errors as ApiError with the server's
+ * code and message, NaN and ±Infinity (sent as strings) turned back into numbers.
+ */
+import type { Artifact, RunManifest, RunStatus } from '../../core/run-manifest.js';
+import { API_PREFIX } from '../../core/api-version.js';
+
+export type { Artifact, RunManifest, RunStatus };
+
+export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
+export type ParamValue = string | number | boolean | null;
+
+export interface MetricSummary {
+  last: JsonNumber;
+  lastStep: number;
+  min: JsonNumber;
+  max: JsonNumber;
+  count: number;
+}
+
+/** A run as a table row (GET /runs?view=row). */
+export interface RunRow {
+  id: string;
+  name: string;
+  project: string;
+  status: RunStatus;
+  dev: boolean;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  code: { commit: string; branch: string | null; dirty: boolean } | null;
+  params: Record<string, ParamValue>;
+  metrics: Record<string, MetricSummary>;
+  tags: Record<string, string>;
+}
+
+/** A run with everything known about it (GET /runs/:id). */
+export interface RunDetails {
+  run: {
+    id: string;
+    name: string;
+    project: string;
+    status: RunStatus;
+    dev: boolean;
+    createdAt: number;
+    startedAt: number | null;
+    endedAt: number | null;
+    heartbeatAt: number;
+    host: string;
+    manifest: RunManifest;
+    metrics: Record<string, MetricSummary>;
+    tags: Record<string, string>;
+  };
+  params: Record<string, ParamValue>;
+  artifacts: Artifact[];
+}
+
+export interface BestValue {
+  key: string;
+  goal: 'max' | 'min';
+  value: JsonNumber;
+  runId: string;
+  runName: string;
+  at: number;
+}
+
+export interface Project {
+  name: string;
+  runs: number;
+  devRuns: number;
+  byStatus: Partial<Record<RunStatus, number>>;
+  firstRunAt: number;
+  lastActivityAt: number;
+  best: BestValue | null;
+}
+
+export interface RunKeys {
+  params: string[];
+  metrics: string[];
+  tags: string[];
+}
+
+export interface Dashboard {
+  project: string;
+  generatedAt: number;
+  totals: { runs: number; devRuns: number; succeeded: number; failed: number; canceled: number; active: number; successRate: number | null };
+  lastRun: { id: string; name: string; status: RunStatus; createdAt: number } | null;
+  weeks: { weekStart: number; runs: number; succeeded: number; failed: number; canceled: number; active: number }[];
+  metrics: {
+    key: string;
+    goal: 'max' | 'min';
+    weeks: { weekStart: number; best: JsonNumber; bestSoFar: JsonNumber; runName: string; runId: string }[];
+    best: BestValue | null;
+  }[];
+  availableMetrics: string[];
+}
+
+/** A metric's points as columns, ready for a chart. */
+export interface History {
+  key: string;
+  total: number;
+  downsampled: boolean;
+  steps: Float64Array;
+  ts: Float64Array;
+  values: Float64Array;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export function num(v: JsonNumber | undefined | null): number {
+  if (v === undefined || v === null) return Number.NaN;
+  return typeof v === 'number' ? v : Number(v);
+}
+
+export function apiUrl(path: string, query: Record<string, string | number | boolean | undefined | null> = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) if (v !== undefined && v !== null && v !== '') q.set(k, String(v));
+  const s = q.toString();
+  return `${API_PREFIX}${path}${s ? `?${s}` : ''}`;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  try {
+    const body = (await res.json()) as { error?: { code?: string; message?: string; hint?: string } };
+    return new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? res.statusText, body.error?.hint);
+  } catch {
+    return new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}`);
+  }
+}
+
+export async function getJson<T>(path: string, query: Record<string, string | number | boolean | undefined | null> = {}, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(apiUrl(path, query), { signal: signal ?? null, headers: { accept: 'application/json' } });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
+/** Bytes of a URL under the API as text (logs, artifacts, blobs). */
+export async function getText(path: string, query: Record<string, string | number | boolean | undefined> = {}, signal?: AbortSignal): Promise<{ text: string; headers: Headers }> {
+  const res = await fetch(apiUrl(path, query), { signal: signal ?? null });
+  if (!res.ok) throw await failure(res);
+  return { text: await res.text(), headers: res.headers };
+}
+
+export const api = {
+  projects: (signal?: AbortSignal) => getJson<{ projects: Project[] }>('/projects', {}, signal).then((r) => r.projects),
+  keys: (project: string, signal?: AbortSignal) => getJson<RunKeys>('/run-keys', { project }, signal),
+  rows: (q: { project: string; filter?: string; order?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
+    getJson<{ runs: RunRow[]; nextCursor: string | null }>('/runs', { ...q, view: 'row' }, signal),
+  count: (q: { project: string; filter?: string }, signal?: AbortSignal) => getJson<{ count: number }>('/runs/count', q, signal).then((r) => r.count),
+  run: (id: string, signal?: AbortSignal) => getJson<RunDetails>(`/runs/${encodeURIComponent(id)}`, {}, signal),
+  dashboard: (project: string, metrics?: string[], signal?: AbortSignal) =>
+    getJson<Dashboard>(`/projects/${encodeURIComponent(project)}/dashboard`, { metrics: metrics?.join(',') }, signal),
+  async history(runId: string, key: string, points: number, signal?: AbortSignal): Promise<History> {
+    const j = await getJson<{ key: string; total: number; downsampled: boolean; steps: number[]; ts: number[]; values: JsonNumber[] }>(
+      `/runs/${encodeURIComponent(runId)}/history`,
+      { key, points },
+      signal,
+    );
+    return { key: j.key, total: j.total, downsampled: j.downsampled, steps: Float64Array.from(j.steps), ts: Float64Array.from(j.ts), values: Float64Array.from(j.values, num) };
+  },
+  /** Where an artifact downloads from. */
+  artifactUrl: (runId: string, path: string) => `${API_PREFIX}/runs/${encodeURIComponent(runId)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`,
+  blobUrl: (sha256: string) => `${API_PREFIX}/blobs/${sha256}`,
+  logUrl: (runId: string, stage: string, file: 'stdout' | 'stderr' | 'combined', offset = 0) =>
+    apiUrl(`/runs/${encodeURIComponent(runId)}/logs/${encodeURIComponent(stage)}/${file}`, { offset }),
+  eventsUrl: (runId?: string) => apiUrl('/events', { run: runId }),
+};

@@ -1,0 +1,79 @@
+/**
+ * The web UI's pages and their addresses. Each page keeps its settings in the query of
+ * its address, so the address alone reproduces what is on screen.
+ */
+import { BrowserRouter, Link, Route, Routes, useParams } from 'react-router-dom';
+import { CopyLink } from './components/copy-link.js';
+import { EmptyState } from './components/empty-state.js';
+import { ComparePage } from './pages/compare-page.js';
+import { DashboardPage } from './pages/dashboard-page.js';
+import { ProjectsPage } from './pages/projects-page.js';
+import { RunPage } from './pages/run-page.js';
+import { RunsPage } from './pages/runs-page.js';
+
+/** Where each page lives: the one place links are built. */
+export const paths = {
+  projects: () => '/',
+  runs: (project: string) => `/projects/${encodeURIComponent(project)}`,
+  dashboard: (project: string) => `/projects/${encodeURIComponent(project)}/dashboard`,
+  run: (id: string) => `/runs/${encodeURIComponent(id)}`,
+  compare: (ids: readonly string[]) => `/compare?runs=${ids.map(encodeURIComponent).join(',')}`,
+};
+
+function Header() {
+  const { project } = useParams();
+  return (
+    <header className="top">
+      <Link to="/" className="brand">
+        Reprise
+      </Link>
+      <nav>
+        <Link to="/">Projects</Link>
+        {project ? (
+          <>
+            <span className="sep">/</span>
+            <Link to={paths.runs(project)}>{project}</Link>
+            <Link to={paths.dashboard(project)}>Dashboard</Link>
+          </>
+        ) : null}
+      </nav>
+      <span className="grow" />
+      <CopyLink />
+    </header>
+  );
+}
+
+function Page({ children }: { children: React.ReactNode }) {
+  return (
+    <>
+      <Header />
+      <main>{children}</main>
+    </>
+  );
+}
+
+export function App() {
+  return (
+    <BrowserRouter>
+      <Routes>
+        <Route path="/" element={<Page><ProjectsPage /></Page>} />
+        <Route path="/projects/:project" element={<Page><RunsPage /></Page>} />
+        <Route path="/projects/:project/dashboard" element={<Page><DashboardPage /></Page>} />
+        <Route path="/runs/:id" element={<Page><RunPage /></Page>} />
+        <Route path="/compare" element={<Page><ComparePage /></Page>} />
+        <Route
+          path="*"
+          element={
+            <Page>
+              <EmptyState title="No such page">
+                <p>
+                  <Link to="/">See all projects</Link>
+                </p>
+              </EmptyState>
+            </Page>
+          }
+        />
+      </Routes>
+    </BrowserRouter>
+  );
+}

@@ -1,0 +1,1 @@
+export function RunsPage() { return <p>RunsPage</p>; }
