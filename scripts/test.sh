@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/ensure-chromium.sh
 
 # Tests commit into temporary repositories; a machine without a git identity still must pass.
 export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Reprise Tests}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-tests@reprise.invalid}"

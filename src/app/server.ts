@@ -4,6 +4,7 @@
  * HTTP, with what keeps it current while it runs (lost runs settled at heartbeat pace,
  * runs that write the store directly watched for live views).
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildServer } from '../interfaces/http/server.js';
 import { checkListenHost, listen } from '../interfaces/http/listen.js';
@@ -25,6 +26,8 @@ export interface RunningServer {
   readonly url: string;
   readonly home: string;
   readonly app: EmbeddedApp;
+  /** Whether the built web UI was found and is served at /. */
+  readonly webUi: boolean;
   close(): Promise<void>;
 }
 
@@ -35,9 +38,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     // Runs whose process died while no server ran are settled before anyone asks.
     await app.catalog.reconcile();
+    const webRoot = join(INSTALL_DIR, 'dist', 'web');
     const server = buildServer(
       { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, overview: new ProjectOverview({ store: app.store }), tracking: app.tracking, events: app.events },
-      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot: join(INSTALL_DIR, 'dist', 'web') },
+      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },
     );
     const url = await listen(server, opts.host, opts.port);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
@@ -49,6 +53,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       url,
       home: app.home,
       app,
+      webUi: existsSync(join(webRoot, 'index.html')),
       close: async () => {
         clearInterval(sweep);
         watcher.stop();

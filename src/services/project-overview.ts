@@ -25,7 +25,7 @@ export interface BestValue {
 }
 
 export interface ProjectView extends ProjectSummary {
-  /** The best final value of the headline metric among succeeded runs, if any has one. */
+  /** The best final value of the headline metric among succeeded runs (dev runs aside), if any has one. */
   readonly best: BestValue | null;
 }
 
@@ -90,6 +90,7 @@ export class ProjectOverview {
     const best = await this.#store.listRuns({
       project,
       statuses: ['succeeded'],
+      dev: false,
       order: { field: { kind: 'metric', key, agg: 'last' }, direction: goal === 'max' ? 'desc' : 'asc' },
       limit: 1,
     });

@@ -21,6 +21,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
       if (ctx.io.env.REPRISE_SERVER) ctx.err('reprise: note: REPRISE_SERVER is ignored by `reprise server`, which serves this machine\'s store');
       const server = await startServer({ host: opts.host, port, bodyLimit, logRequests: opts.logRequests ?? false, env: ctx.io.env });
       ctx.out(`reprise server ${REPRISE_VERSION} listening on ${server.url} (store ${server.home})`);
+      ctx.err(`reprise: open ${server.url}/ in a browser for the web UI${server.webUi ? '' : ' (not built here: run `npm run build` in the Reprise folder)'}`);
       ctx.err(`reprise: use it with: export REPRISE_SERVER=${server.url}`);
       await new Promise<void>((resolve) => {
         const stop = (sig: NodeJS.Signals): void => {
