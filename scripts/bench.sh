@@ -23,4 +23,6 @@ echo "== history of 1,000,000 points downsampled to 1,000 (target: under 50 ms) 
 node bench/history.mjs || status=1
 echo "== search over 100,000 runs, filtered and sorted (target: under 100 ms) =="
 node bench/search.mjs || status=1
+echo "== the web UI: a runs page of 10,000 runs and a metrics tab of 20 x 100,000 points in Chromium (target: median under 1000 ms each) =="
+node bench/ui.mjs || status=1
 exit $status

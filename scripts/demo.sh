@@ -17,4 +17,6 @@ for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 
 echo
 node "$reprise" ls --project iris -n 8
+echo
+echo "See them in the web UI: bin/reprise.js server, then open http://127.0.0.1:7878/projects/iris"
 exit $status

@@ -33,15 +33,17 @@ describe('web UI serving', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('javascript');
     expect(res.headers.get('cache-control')).toContain('immutable');
+    // An asset that is not there is a 404, never the app's page in its place.
+    expect((await fetch(`${server.url}/assets/gone-1234.js`)).status).toBe(404);
   });
 
   it('keeps unknown API routes and other methods as JSON errors', async () => {
     const api = await fetch(`${server.url}/api/v1/nothing`);
     expect(api.status).toBe(404);
-    expect((await api.json()).error.code).toBe('REPRISE_ERR_ROUTE_NOT_FOUND');
+    expect(((await api.json()) as { error: { code: string } }).error.code).toBe('REPRISE_ERR_ROUTE_NOT_FOUND');
     const post = await fetch(`${server.url}/projects/iris`, { method: 'POST' });
     expect(post.status).toBe(404);
-    expect((await post.json()).error.code).toBe('REPRISE_ERR_ROUTE_NOT_FOUND');
+    expect(((await post.json()) as { error: { code: string } }).error.code).toBe('REPRISE_ERR_ROUTE_NOT_FOUND');
   });
 
   it('says where the UI is when it starts', () => {

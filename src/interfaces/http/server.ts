@@ -109,8 +109,11 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
     // Built assets carry a content hash in their names: cached for good. index.html is not.
     void app.register(fastifyStatic, {
       root: web,
-      wildcard: false,
+      // Files are looked up per request, so a rebuild while the server runs is served.
+      wildcard: true,
       index: false,
+      // Folders (/ included) are pages of the UI: answered by the not-found handler below.
+      allowedPath: (path) => !path.endsWith('/'),
       maxAge: '365d',
       immutable: true,
     });
@@ -118,7 +121,7 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
     // The UI's pages are paths of its own router: any GET outside the API gets its page.
-    if (req.method === 'GET' && !path.startsWith('/api/')) {
+    if (req.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/assets/')) {
       if (web) return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
       return reply.code(404).type('text/plain').send('The web UI is not built here: run `npm run build` in the Reprise folder, then restart the server.\n');
     }

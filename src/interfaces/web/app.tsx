@@ -10,15 +10,7 @@ import { DashboardPage } from './pages/dashboard-page.js';
 import { ProjectsPage } from './pages/projects-page.js';
 import { RunPage } from './pages/run-page.js';
 import { RunsPage } from './pages/runs-page.js';
-
-/** Where each page lives: the one place links are built. */
-export const paths = {
-  projects: () => '/',
-  runs: (project: string) => `/projects/${encodeURIComponent(project)}`,
-  dashboard: (project: string) => `/projects/${encodeURIComponent(project)}/dashboard`,
-  run: (id: string) => `/runs/${encodeURIComponent(id)}`,
-  compare: (ids: readonly string[]) => `/compare?runs=${ids.map(encodeURIComponent).join(',')}`,
-};
+import { paths } from './paths.js';
 
 function Header() {
   const { project } = useParams();
@@ -54,7 +46,9 @@ function Page({ children }: { children: React.ReactNode }) {
 
 export function App() {
   return (
-    <BrowserRouter>
+    // Without transitions a control bound to the URL shows its new state at once (a
+    // checkbox would otherwise flip back until the transition commits).
+    <BrowserRouter useTransitions={false}>
       <Routes>
         <Route path="/" element={<Page><ProjectsPage /></Page>} />
         <Route path="/projects/:project" element={<Page><RunsPage /></Page>} />

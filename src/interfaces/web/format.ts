@@ -8,9 +8,8 @@ export function formatNumber(v: JsonNumber | number | undefined | null, digits =
   if (Number.isNaN(n)) return 'NaN';
   if (!Number.isFinite(n)) return n > 0 ? '∞' : '−∞';
   if (Number.isInteger(n) && Math.abs(n) < 1e15) return n.toLocaleString('en-US');
-  const a = Math.abs(n);
-  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return n.toExponential(digits - 1);
-  return Number(n.toPrecision(digits)).toString();
+  // Significant digits only; JavaScript itself switches to 1e-7 style below a millionth.
+  return String(Number(n.toPrecision(digits)));
 }
 
 export function formatParam(v: ParamValue | undefined): string {

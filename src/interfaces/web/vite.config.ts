@@ -16,5 +16,6 @@ export default defineConfig({
     sourcemap: true,
     chunkSizeWarningLimit: 1024,
   },
-  server: { proxy: { '/api': process.env.REPRISE_SERVER ?? 'http://127.0.0.1:7878' } },
+  // '^/api/' (a pattern): a plain '/api' prefix would also catch the UI's own module /api.ts.
+  server: { proxy: { '^/api/': process.env.REPRISE_SERVER ?? 'http://127.0.0.1:7878' } },
 });

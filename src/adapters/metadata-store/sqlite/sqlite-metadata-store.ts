@@ -253,11 +253,16 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async runKeys(project?: string): Promise<RunKeys> {
+    // Each table's distinct keys come from its (key, value, run_id) index by skipping
+    // from key to key; a project's are those with one of its runs, found by walking that
+    // key's entries until the first: quick when runs share their keys, as runs of a project do.
     const keys = (table: 'run_params' | 'run_tags' | 'metric_summaries'): string[] =>
       this.#execRaw<{ key: string }>(
         project === undefined
           ? sql`select distinct key from ${sql.table(table)} order by key`
-          : sql`select distinct s.key as key from runs join ${sql.table(table)} s on s.run_id = runs.id where runs.project = ${project} order by key`,
+          : sql`select k.key as key from (select distinct key from ${sql.table(table)}) k
+                where exists (select 1 from ${sql.table(table)} s join runs on runs.id = s.run_id where s.key = k.key and runs.project = ${project})
+                order by k.key`,
       ).map((r) => r.key);
     return { params: keys('run_params'), metrics: keys('metric_summaries'), tags: keys('run_tags') };
   }

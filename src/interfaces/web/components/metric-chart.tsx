@@ -45,6 +45,20 @@ function aligned(series: readonly ChartSeries[], xTime: boolean, logY: boolean, 
   return uPlot.join(tables);
 }
 
+/** Time ticks in the reader's clock, day before month: times within two days, dates beyond, both in between. */
+function timeTicks(u: uPlot, splits: number[]): string[] {
+  const { min = 0, max = 0 } = u.scales.x ?? {};
+  const span = max - min;
+  const DAY = 86_400;
+  const format: Intl.DateTimeFormatOptions =
+    span > 20 * DAY
+      ? { day: 'numeric', month: 'short' }
+      : span > 2 * DAY
+        ? { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }
+        : { hour: '2-digit', minute: '2-digit', ...(span < 600 ? { second: '2-digit' } : {}) };
+  return splits.map((s) => new Date(s * 1000).toLocaleString('en-GB', format));
+}
+
 export function MetricChart(props: MetricChartProps) {
   const { title, series, xTime = false, logY = false, smoothing = 0, height = 260, zoom, onZoom, syncKey } = props;
   const box = useRef<HTMLDivElement>(null);
@@ -77,14 +91,14 @@ export function MetricChart(props: MetricChartProps) {
       height,
       scales: { x: { time: xTime }, y: logY ? { distr: 3 } : {} },
       series: lines,
-      axes: [{ label: xTime ? undefined : 'step' }, {}],
+      axes: [xTime ? { values: timeTicks } : { label: 'step' }, {}],
       cursor: { drag: { x: true, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
       legend: { show: true, live: true },
       hooks: {
         draw: [
           (u) => {
-            u.root.dataset.drawn = String(++draws);
-            u.root.dataset.points = String(u.data[0]?.length ?? 0);
+            el.dataset.drawn = String(++draws);
+            el.dataset.points = String(u.data[0]?.length ?? 0);
           },
         ],
         setScale: [

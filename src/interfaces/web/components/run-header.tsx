@@ -1,7 +1,7 @@
 /** The top of a run's page: what the run is, how it is doing, and why it failed if it did. */
 import { Link } from 'react-router-dom';
-import type { RunDetails } from '../api.js';
-import { paths } from '../app.js';
+import type { RunDetails, RunStatus } from '../api.js';
+import { paths } from '../paths.js';
 import { formatAgo, formatDate } from '../format.js';
 import { isActiveStatus, LiveDuration } from './run-live.js';
 import { StatusBadge } from './status-badge.js';
@@ -52,6 +52,8 @@ export function RunHeader({ details }: { details: RunDetails }) {
   );
 }
 
+const ENDING_WORDS: Partial<Record<RunStatus, string>> = { lost: 'The run was lost', canceled: 'The run was canceled' };
+
 /** Where and how a failed run stopped: the stage, its exit code, the message, the end of its stderr. */
 export function FailureBox({ details, logsHref }: { details: RunDetails; logsHref: (stage: string) => string }) {
   const failure = details.run.manifest.failure;
@@ -65,7 +67,7 @@ export function FailureBox({ details, logsHref }: { details: RunDetails; logsHre
               Stage <span className="mono">{failure.stage}</span> failed
             </>
           ) : (
-            'The run failed'
+            ENDING_WORDS[details.run.status] ?? 'The run failed'
           )}
         </strong>
         {failure.exitCode !== null ? <span data-testid="failure-exit-code">exit code {failure.exitCode}</span> : null}

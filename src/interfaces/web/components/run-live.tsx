@@ -1,6 +1,6 @@
 /**
  * Live parts of the run page: one event stream per page, shared by the tabs that want
- * its events, and a clock for durations that grow while a run is going.
+ * its events; a clock for durations that grow while a run is going.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { RunStatus } from '../api.js';

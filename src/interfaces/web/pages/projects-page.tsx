@@ -1,7 +1,7 @@
 /** Every project: its runs by status, when it last did anything, its best headline metric. */
 import { Link } from 'react-router-dom';
 import { api, type Project, type RunStatus } from '../api.js';
-import { paths } from '../app.js';
+import { paths } from '../paths.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
 import { formatAgo, formatNumber } from '../format.js';
 import { useFetch } from '../use-fetch.js';
@@ -45,7 +45,7 @@ export function ProjectsPage() {
               <Link to={paths.runs(p.name)}>{p.name}</Link>
             </h2>
             <p>
-              <strong>{p.runs.toLocaleString('en-US')}</strong> runs{p.devRuns ? <span className="muted"> ({p.devRuns} dev)</span> : null} · last activity{' '}
+              <strong>{p.runs.toLocaleString('en-US')}</strong> {p.runs === 1 ? 'run' : 'runs'}{p.devRuns ? <span className="muted"> ({p.devRuns} dev)</span> : null} · last activity{' '}
               <span title={new Date(p.lastActivityAt).toISOString()}>{formatAgo(p.lastActivityAt)}</span>
             </p>
             <Counts p={p} />

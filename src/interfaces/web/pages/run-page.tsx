@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useRef } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { api, ApiError, type RunDetails } from '../api.js';
-import { paths } from '../app.js';
+import { paths } from '../paths.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
 import { RunArtifacts } from '../components/run-artifacts.js';
 import { RunCharts } from '../components/run-charts.js';
@@ -80,10 +80,10 @@ function TabBody({ tab, details, subscribe }: { tab: Tab; details: RunDetails; s
   }
 }
 
-function NoSuchRun({ id }: { id: string }) {
+function NoSuchRun({ id, malformed }: { id: string; malformed: boolean }) {
   return (
     <EmptyState title={`No run with id ${id}`}>
-      <p>The link may be mistyped, or the run was recorded in another store.</p>
+      <p>{malformed ? 'That is not a run id: a run id is 26 letters and digits.' : 'The link may be mistyped, or the run was recorded in another store.'}</p>
       <p>
         <Link to={paths.projects()}>See all projects and their runs</Link>
       </p>
@@ -105,7 +105,8 @@ export function RunPage() {
   const logsHref = useCallback((stage: string) => `${paths.run(id)}?tab=logs&stage=${encodeURIComponent(stage)}`, [id]);
 
   if (error && !details) {
-    if (error instanceof ApiError && error.status === 404) return <NoSuchRun id={id} />;
+    // The id is this request's only input, so a refused request means a malformed id.
+    if (error instanceof ApiError && (error.status === 404 || error.status === 400)) return <NoSuchRun id={id} malformed={error.status === 400} />;
     return <LoadError error={error} />;
   }
   if (!details) return <p className="muted">Loading run…</p>;
@@ -128,7 +129,7 @@ export function RunPage() {
           </button>
         ))}
       </div>
-      <div role="tabpanel" data-testid={`panel-${tab}`}>
+      <div role="tabpanel" data-testid={`panel-${tab}`} key={details.run.id}>
         <TabBody tab={tab} details={details} subscribe={subscribe} />
       </div>
     </div>

@@ -1,0 +1,310 @@
+/**
+ * A run's metrics, one chart per key. Histories load a few at a time, each chart drawn as
+ * its data arrives; while the run goes, a key's chart reloads when new points for it are
+ * announced (at most once a second per key), and keys first seen in events get charts.
+ * Each chart reads its own key from a small store, so new data redraws only that chart.
+ */
+import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { api, type History, type RunDetails } from '../api.js';
+import { useUrlState } from '../url-state.js';
+import { EmptyState } from './empty-state.js';
+import { MetricChart, PALETTE, type ChartSeries } from './metric-chart.js';
+import { ChartControls, useChartSettings, type ChartSettings } from './chart-controls.js';
+import { isActiveStatus, type SubscribeRunEvents } from './run-live.js';
+
+/** About twice a chart's width in pixels; the server keeps each stretch's min and max. */
+const POINTS = 1500;
+const PARALLEL_LOADS = 6;
+const LIVE_RELOAD_MS = 1000;
+
+interface KeyState {
+  readonly history?: History;
+  readonly error?: Error;
+}
+
+/** The loaded histories by key, with a listener list per key. */
+class HistoryStore {
+  readonly #states = new Map<string, KeyState>();
+  readonly #listeners = new Map<string, Set<() => void>>();
+
+  get(key: string): KeyState | undefined {
+    return this.#states.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.#states.has(key);
+  }
+
+  set(key: string, state: KeyState): void {
+    this.#states.set(key, state);
+    for (const l of this.#listeners.get(key) ?? []) l();
+  }
+
+  subscribe(key: string, listener: () => void): () => void {
+    const set = this.#listeners.get(key) ?? new Set();
+    set.add(listener);
+    this.#listeners.set(key, set);
+    return () => set.delete(listener);
+  }
+}
+
+/** Loads histories into the store, PARALLEL_LOADS at a time, in the order asked. */
+class HistoryLoader {
+  readonly #queue: string[] = [];
+  readonly #inFlight = new Map<string, AbortController>();
+  /** Keys asked for again while loading: loaded once more when done. */
+  readonly #again = new Set<string>();
+  readonly #lastStart = new Map<string, number>();
+  readonly #timers = new Map<string, number>();
+  #closed = false;
+
+  constructor(
+    readonly runId: string,
+    readonly store: HistoryStore,
+  ) {}
+
+  load(key: string): void {
+    if (this.#closed) return;
+    if (this.#inFlight.has(key)) this.#again.add(key);
+    else if (!this.#queue.includes(key)) {
+      this.#queue.push(key);
+      this.#pump();
+    }
+  }
+
+  /** For live news: at most one load per key a second, the last news never dropped. */
+  loadSoon(key: string): void {
+    if (this.#closed || this.#timers.has(key)) return;
+    const wait = (this.#lastStart.get(key) ?? 0) + LIVE_RELOAD_MS - Date.now();
+    if (wait <= 0) {
+      this.load(key);
+      return;
+    }
+    this.#timers.set(
+      key,
+      window.setTimeout(() => {
+        this.#timers.delete(key);
+        this.load(key);
+      }, wait),
+    );
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#inFlight.values()) c.abort();
+    for (const t of this.#timers.values()) window.clearTimeout(t);
+  }
+
+  #pump(): void {
+    while (this.#inFlight.size < PARALLEL_LOADS && this.#queue.length > 0) this.#start(this.#queue.shift()!);
+  }
+
+  #start(key: string): void {
+    const ctl = new AbortController();
+    this.#inFlight.set(key, ctl);
+    this.#lastStart.set(key, Date.now());
+    api.history(this.runId, key, POINTS, ctl.signal).then(
+      (history) => !this.#closed && this.store.set(key, { history }),
+      // A failed reload keeps the chart it had.
+      (error: Error) => !this.#closed && this.store.set(key, { ...this.store.get(key), error }),
+    ).finally(() => {
+      this.#inFlight.delete(key);
+      if (this.#again.delete(key)) this.#queue.push(key);
+      this.#pump();
+    });
+  }
+}
+
+interface KeyChartSettings extends ChartSettings {
+  readonly syncKey: string;
+}
+
+function downsampleNote(h: History): string | null {
+  if (!h.downsampled) return null;
+  return `${h.steps.length.toLocaleString('en-US')} of ${h.total.toLocaleString('en-US')} points drawn (each stretch keeps its min and max)`;
+}
+
+const KeyChart = memo(function KeyChart({ metricKey, color, store, settings }: { metricKey: string; color: string; store: HistoryStore; settings: KeyChartSettings }) {
+  const subscribe = useCallback((l: () => void) => store.subscribe(metricKey, l), [store, metricKey]);
+  const state = useSyncExternalStore(subscribe, () => store.get(metricKey));
+  const history = state?.history;
+  const series = useMemo<ChartSeries[] | null>(
+    () => (history ? [{ label: metricKey, x: settings.xTime ? history.ts : history.steps, y: history.values, color }] : null),
+    [history, metricKey, settings.xTime, color],
+  );
+  if (!series || !history) {
+    return (
+      <div className="chart-slot" data-testid="chart-slot" data-key={metricKey}>
+        <div className="chart-slot-title">{metricKey}</div>
+        {state?.error ? <div className="error-text">Could not load: {state.error.message}</div> : <div className="muted">Loading…</div>}
+      </div>
+    );
+  }
+  const note = downsampleNote(history);
+  return (
+    <div className="chart-slot" data-testid="chart-slot" data-key={metricKey}>
+      <MetricChart
+        title={metricKey}
+        series={series}
+        xTime={settings.xTime}
+        logY={settings.logY}
+        smoothing={settings.smoothing}
+        zoom={settings.zoom}
+        onZoom={settings.onZoom}
+        syncKey={settings.syncKey}
+      />
+      {note ? <div className="chart-note muted">{note}</div> : null}
+      {state.error ? <div className="error-text">Could not reload: {state.error.message}</div> : null}
+    </div>
+  );
+});
+
+/** The metric keys: those recorded, and those first seen in live events. */
+function useMetricKeys(details: RunDetails, subscribe: SubscribeRunEvents, active: boolean): string[] {
+  const [seen, setSeen] = useState<ReadonlySet<string>>(new Set());
+  useEffect(() => {
+    if (!active) return;
+    return subscribe((e) => {
+      if (e.type !== 'metrics') return;
+      const keys = Object.keys((e['keys'] as Record<string, unknown> | undefined) ?? {});
+      setSeen((prev) => (keys.every((k) => prev.has(k)) ? prev : new Set([...prev, ...keys])));
+    });
+  }, [subscribe, active]);
+  const recorded = details.run.metrics;
+  return useMemo(() => [...new Set([...Object.keys(recorded), ...seen])].sort(), [recorded, seen]);
+}
+
+function KeyPicker({ all, chosen, onChange }: { all: string[]; chosen: ReadonlySet<string>; onChange: (keys: string[]) => void }) {
+  return (
+    <details className="key-picker" data-testid="key-picker">
+      <summary>
+        Choose metrics ({all.filter((k) => chosen.has(k)).length} of {all.length} chosen)
+      </summary>
+      <div className="key-picker-actions">
+        <button type="button" onClick={() => onChange(all)} data-testid="keys-all">
+          All
+        </button>
+        <button type="button" onClick={() => onChange([])} data-testid="keys-none">
+          None
+        </button>
+      </div>
+      <div className="key-picker-list">
+        {all.map((k) => (
+          <label key={k}>
+            <input
+              type="checkbox"
+              data-testid="key-toggle"
+              data-key={k}
+              checked={chosen.has(k)}
+              onChange={(e) => onChange(e.target.checked ? [...all.filter((x) => chosen.has(x)), k] : all.filter((x) => x !== k && chosen.has(x)))}
+            />
+            <span className="mono">{k}</span>
+          </label>
+        ))}
+      </div>
+    </details>
+  );
+}
+
+export function RunCharts({ details, subscribe }: { details: RunDetails; subscribe: SubscribeRunEvents }) {
+  const runId = details.run.id;
+  const status = details.run.status;
+  const active = isActiveStatus(status);
+  const url = useUrlState();
+  const allKeys = useMetricKeys(details, subscribe, active);
+
+  const chartSettings = useChartSettings();
+  const match = url.get('match');
+  const chosenRaw = url.get('keys');
+
+  // Chosen keys: all by default; `keys=` names them; `keys=-` is an explicit empty choice.
+  const chosen = useMemo<ReadonlySet<string>>(() => {
+    if (chosenRaw === '') return new Set(allKeys);
+    if (chosenRaw === '-') return new Set();
+    return new Set(chosenRaw.split(','));
+  }, [chosenRaw, allKeys]);
+  const shown = useMemo(() => {
+    const needle = match.trim().toLowerCase();
+    return allKeys.filter((k) => chosen.has(k) && (needle === '' || k.toLowerCase().includes(needle)));
+  }, [allKeys, chosen, match]);
+
+  const store = useMemo(() => new HistoryStore(), [runId]);
+  const [loader, setLoader] = useState<HistoryLoader | null>(null);
+  useEffect(() => {
+    const l = new HistoryLoader(runId, store);
+    setLoader(l);
+    return () => l.close();
+  }, [runId, store]);
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+
+  // First loads, in the order shown, of keys not loaded yet.
+  useEffect(() => {
+    if (loader) for (const k of shown) if (!store.has(k)) loader.load(k);
+  }, [shown, store, loader]);
+
+  // When the run ends, the charts once more: points may have landed after the last event.
+  const wasActive = useRef(active);
+  useEffect(() => {
+    if (loader && wasActive.current && !active) for (const k of shownRef.current) loader.load(k);
+    wasActive.current = active;
+  }, [active, loader]);
+
+  useEffect(() => {
+    if (!active || !loader) return;
+    return subscribe((e) => {
+      if (e.type !== 'metrics') return;
+      const showing = new Set(shownRef.current);
+      for (const k of Object.keys((e['keys'] as Record<string, unknown> | undefined) ?? {})) if (showing.has(k)) loader.loadSoon(k);
+    });
+  }, [subscribe, active, loader]);
+
+  const set = url.set;
+  const settings = useMemo<KeyChartSettings>(() => ({ ...chartSettings, syncKey: `run-${runId}` }), [chartSettings, runId]);
+  const colorOf = useMemo(() => new Map(allKeys.map((k, i) => [k, PALETTE[i % PALETTE.length]!])), [allKeys]);
+
+  const choose = (keys: string[]) => {
+    const all = keys.length === allKeys.length && allKeys.every((k) => keys.includes(k));
+    set({ keys: all ? null : keys.length === 0 ? '-' : keys });
+  };
+
+  if (allKeys.length === 0) {
+    return (
+      <EmptyState title="No metrics in this run">
+        <p>Metrics are lines a stage writes with the Python SDK while it runs, for example:</p>
+        <pre>{'import reprise\nreprise.log(step=epoch, loss=loss, accuracy=acc)'}</pre>
+        <p>{active ? 'They will appear here as they arrive.' : 'Add such a line to a stage and start a new run with reprise run.'}</p>
+      </EmptyState>
+    );
+  }
+
+  return (
+    <div className="run-charts">
+      <ChartControls settings={chartSettings}>
+        <input
+          type="search"
+          className="key-filter"
+          placeholder="Filter metrics by name"
+          value={match}
+          data-testid="key-filter"
+          onChange={(e) => set({ match: e.target.value })}
+        />
+      </ChartControls>
+      <KeyPicker all={allKeys} chosen={chosen} onChange={choose} />
+      <p className="muted chart-help">
+        {shown.length === allKeys.length ? `${shown.length} charts.` : `${shown.length} of ${allKeys.length} charts.`} Drag across a chart to zoom every chart in; double-click to zoom out.
+      </p>
+      {shown.length === 0 ? (
+        <p className="muted" data-testid="no-charts">
+          No metric matches the filter or the choice above.
+        </p>
+      ) : (
+        <div className="charts" data-testid="charts">
+          {shown.map((k) => (
+            <KeyChart key={k} metricKey={k} color={colorOf.get(k)!} store={store} settings={settings} />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
