@@ -17,11 +17,11 @@ export interface DataColumn {
 
 /** Attributes shown before the chosen columns, each sortable under its own name. */
 export const FIXED_COLUMNS = [
-  { id: 'name', label: 'Name', width: 240 },
-  { id: 'status', label: 'Status', width: 170 },
-  { id: 'created', label: 'Created', width: 140 },
-  { id: 'duration', label: 'Duration', width: 110 },
-  { id: 'commit', label: 'Commit', width: 250 },
+  { id: 'name', label: 'Name', width: 190 },
+  { id: 'status', label: 'Status', width: 140 },
+  { id: 'created', label: 'Created', width: 130 },
+  { id: 'duration', label: 'Duration', width: 100 },
+  { id: 'commit', label: 'Commit', width: 200 },
 ] as const;
 
 export const SELECT_COLUMN_WIDTH = 44;
@@ -51,15 +51,16 @@ export function parseColumnId(id: string): DataColumn | undefined {
 const SAMPLE_ROWS = 200;
 
 /**
- * The columns a project opens with: three params, those that differ between the first
- * rows before those that do not (what sets runs apart is what a reader compares), then
- * the headline metrics.
+ * The columns a project opens with: the headline metrics, then three params, those that
+ * differ between the first rows before those that do not (what sets runs apart is what
+ * a reader compares).
  */
 export function defaultColumns(keys: RunKeys, rows: readonly RunRow[] = []): string[] {
   const sample = rows.slice(0, SAMPLE_ROWS);
   const varies = (k: string) => new Set(sample.map((r) => JSON.stringify(r.params[k] ?? null))).size > 1;
   const params = [...keys.params.filter(varies), ...keys.params.filter((k) => !varies(k))].slice(0, 3);
-  return [...params.map((k) => columnId('params', k)), ...headlineMetrics(keys.metrics).map((k) => columnId('metrics', k))];
+  // Metrics first: on a laptop screen they are what must show without scrolling sideways.
+  return [...headlineMetrics(keys.metrics).map((k) => columnId('metrics', k)), ...params.map((k) => columnId('params', k))];
 }
 
 /**
