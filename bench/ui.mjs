@@ -165,14 +165,11 @@ function rowsShown() {
   return box.height > 0 && box.top < innerHeight && /\brun-\d+\b|long-run/.test(row.textContent ?? '');
 }
 
-/** `expected` charts are drawn with points (the chart's element, or uPlot's root inside it, says so). */
+/** `expected` charts are drawn with points (each chart's element says so once uPlot has drawn it). */
 function chartsDrawn(expected) {
   const charts = [...document.querySelectorAll('[data-testid="metric-chart"]')];
   if (charts.length < expected) return false;
-  return charts.every((c) => {
-    const marked = c.hasAttribute('data-drawn') ? c : c.querySelector('[data-drawn]');
-    return marked !== null && Number(marked.getAttribute('data-points')) > 0;
-  });
+  return charts.every((c) => c.hasAttribute('data-drawn') && Number(c.getAttribute('data-points')) > 0);
 }
 
 /** Milliseconds from navigation start until `ready` (the source of a function) held, in a fresh context. */
