@@ -9,7 +9,9 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
+import { afterAll, beforeAll } from 'vitest';
 import { createRun, finishedRun } from '../api/fixtures.js';
+import { launchBrowser, screenshotFailures, type TestBrowser } from './browser.js';
 import { git, REPO_ROOT, reprise, sandbox, startReprise, type CliResult, type Sandbox } from './cli.js';
 import { api, startServer, type Api, type RunningServer } from './server.js';
 
@@ -262,4 +264,36 @@ async function previewRun(client: Api): Promise<SeededRun> {
   const res = await client.put(`/runs/${run.id}/artifacts`, { artifacts: listed });
   if (res.status !== 200) throw new Error(`PUT /runs/${run.id}/artifacts answered ${res.status}: ${res.text}`);
   return { id: run.id, name: run.name };
+}
+
+/** A test file's seeded store and browser, both started before its tests and stopped after. */
+export interface SeededUi {
+  readonly store: SeededStore;
+  readonly browser: TestBrowser;
+}
+
+/** Registers the hooks that give a test file a seeded store and a browser (and screenshots of failures). */
+export function seededUi(): SeededUi {
+  let store: SeededStore | undefined;
+  let browser: TestBrowser | undefined;
+  screenshotFailures(() => browser);
+  beforeAll(async () => {
+    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await store?.stop();
+  });
+  const started = <T>(what: T | undefined, name: string): T => {
+    if (what === undefined) throw new Error(`the ${name} is not started: use it inside a test`);
+    return what;
+  };
+  return {
+    get store() {
+      return started(store, 'seeded store');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+  };
 }

@@ -3,26 +3,16 @@
  * they differ, final metrics, charts with one line per run, artifacts by state and the
  * environments.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chartState, colouredPixels, launchBrowser, screenshot, screenshotFailures, WAIT, type TestBrowser } from '../helpers/browser.js';
-import { SEEDED_LR, seedStore, type SeededStore } from '../helpers/ui-seed.js';
+import { describe, expect, it } from 'vitest';
+import { chartState, colouredPixels, screenshot, WAIT } from '../helpers/browser.js';
+import { SEEDED_LR, seededUi } from '../helpers/ui-seed.js';
 
 describe('compare page', () => {
-  let store: SeededStore;
-  let browser: TestBrowser;
-  screenshotFailures(() => browser);
-
-  beforeAll(async () => {
-    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-  });
+  const ui = seededUi();
 
   it('puts three runs side by side: params, metrics, overlaid charts, artifacts, environment', async () => {
-    const runs = [store.runs.low, store.runs.mid, store.runs.patched];
-    const { page, assertNoErrors } = await browser.openPage(`${store.url}/compare?runs=${runs.map((r) => r.id).join(',')}`);
+    const runs = [ui.store.runs.low, ui.store.runs.mid, ui.store.runs.patched];
+    const { page, assertNoErrors } = await ui.browser.openPage(`${ui.store.url}/compare?runs=${runs.map((r) => r.id).join(',')}`);
     const headers = page.getByTestId('compare-run-header');
     await expect.poll(() => headers.count(), WAIT).toBe(3);
     for (const run of runs) expect(await page.locator(`[data-testid="compare-run-header"][data-run-id="${run.id}"]`).innerText()).toContain(run.name);

@@ -2,25 +2,14 @@
  * Every page has a "Copy link" button that puts the address of the view, settings
  * included, on the clipboard.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshotFailures, type TestBrowser } from '../helpers/browser.js';
-import { PROJECT, seedStore, type SeededStore } from '../helpers/ui-seed.js';
+import { describe, expect, it } from 'vitest';
+import { PROJECT, seededUi } from '../helpers/ui-seed.js';
 
 describe('copy link', () => {
-  let store: SeededStore;
-  let browser: TestBrowser;
-  screenshotFailures(() => browser);
-
-  beforeAll(async () => {
-    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-  });
+  const ui = seededUi();
 
   it('copies the address of each page', async () => {
-    const { low, mid, patched } = store.runs;
+    const { low, mid, patched } = ui.store.runs;
     const pages = [
       '/',
       `/projects/${PROJECT}?filter=${encodeURIComponent('params.optim.lr < 0.1')}`,
@@ -28,15 +17,15 @@ describe('copy link', () => {
       `/runs/${low.id}?tab=metrics&log=1`,
       `/compare?runs=${[low.id, mid.id, patched.id].join(',')}`,
     ];
-    const { page, assertNoErrors } = await browser.openPage(`${store.url}/`);
+    const { page, assertNoErrors } = await ui.browser.openPage(`${ui.store.url}/`);
     for (const path of pages) {
-      await page.goto(`${store.url}${path}`);
+      await page.goto(`${ui.store.url}${path}`);
       const button = page.getByTestId('copy-link');
       await button.click();
       const copied = await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText());
       expect(copied, path).toBe(page.url());
       // The settings the page was opened with are in what was copied.
-      const asked = new URL(`${store.url}${path}`);
+      const asked = new URL(`${ui.store.url}${path}`);
       expect(new URL(copied).pathname, path).toBe(asked.pathname);
       for (const [key, value] of asked.searchParams) expect(new URL(copied).searchParams.get(key), `${key} of ${path}`).toBe(value);
     }

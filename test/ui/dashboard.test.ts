@@ -3,34 +3,24 @@
  * how often they succeed, runs per week, and the best value of a metric as the API
  * reports it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, numbersIn, screenshot, screenshotFailures, showsValue, type TestBrowser } from '../helpers/browser.js';
-import { PROJECT, seedStore, type SeededStore } from '../helpers/ui-seed.js';
+import { describe, expect, it } from 'vitest';
+import { numbersIn, screenshot, showsValue } from '../helpers/browser.js';
+import { PROJECT, seededUi } from '../helpers/ui-seed.js';
 
 describe('dashboard', () => {
-  let store: SeededStore;
-  let browser: TestBrowser;
-  screenshotFailures(() => browser);
-
-  beforeAll(async () => {
-    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-  });
+  const ui = seededUi();
 
   it('shows the run count, the success rate, weeks, the best val_accuracy and promotions', async () => {
-    const rows = (await store.client.get(`/runs?project=${PROJECT}&view=row&limit=100`)).json.runs as { status: string; dev: boolean }[];
+    const rows = (await ui.store.client.get(`/runs?project=${PROJECT}&view=row&limit=100`)).json.runs as { status: string; dev: boolean }[];
     const counted = rows.filter((r) => !r.dev);
     const succeeded = counted.filter((r) => r.status === 'succeeded').length;
     const failed = counted.filter((r) => r.status === 'failed').length;
     // The seed: three runs succeeded and one failed, besides the dev run.
     expect([counted.length, succeeded, failed]).toEqual([4, 3, 1]);
-    const dashboard = (await store.client.get(`/projects/${PROJECT}/dashboard`)).json;
+    const dashboard = (await ui.store.client.get(`/projects/${PROJECT}/dashboard`)).json;
     const best = dashboard.metrics.find((m: { key: string }) => m.key === 'val_accuracy').best.value as number;
 
-    const { page, assertNoErrors } = await browser.openPage(`${store.url}/projects/${PROJECT}/dashboard`);
+    const { page, assertNoErrors } = await ui.browser.openPage(`${ui.store.url}/projects/${PROJECT}/dashboard`);
     const total = page.getByTestId('dash-total-runs');
     await total.waitFor();
     expect(numbersIn(await total.innerText())).toContain(counted.length);

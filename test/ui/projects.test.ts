@@ -2,27 +2,17 @@
  * The projects page, `/`: a card per project with its run counts and best metric, and
  * for an empty store, what to do first.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, screenshot, screenshotFailures, showsValue, type TestBrowser } from '../helpers/browser.js';
+import { describe, expect, it } from 'vitest';
+import { screenshot, showsValue } from '../helpers/browser.js';
 import { startServer } from '../helpers/server.js';
-import { PROJECT, seedStore, type SeededStore } from '../helpers/ui-seed.js';
+import { PROJECT, seededUi } from '../helpers/ui-seed.js';
 
 describe('projects page', () => {
-  let store: SeededStore;
-  let browser: TestBrowser;
-  screenshotFailures(() => browser);
-
-  beforeAll(async () => {
-    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-  });
+  const ui = seededUi();
 
   it('shows the iris card with its run count, status counts and best metric', async () => {
-    const project = (await store.client.get('/projects')).json.projects.find((p: { name: string }) => p.name === PROJECT);
-    const { page, assertNoErrors } = await browser.openPage(`${store.url}/`);
+    const project = (await ui.store.client.get('/projects')).json.projects.find((p: { name: string }) => p.name === PROJECT);
+    const { page, assertNoErrors } = await ui.browser.openPage(`${ui.store.url}/`);
     const card = page.locator(`[data-testid="project-card"][data-project="${PROJECT}"]`);
     await card.waitFor();
     const text = await card.innerText();
@@ -41,7 +31,7 @@ describe('projects page', () => {
   it('tells how to start when the store is empty', async () => {
     const empty = await startServer();
     try {
-      const { page, assertNoErrors } = await browser.openPage(`${empty.url}/`);
+      const { page, assertNoErrors } = await ui.browser.openPage(`${empty.url}/`);
       const state = page.getByTestId('empty-state');
       await state.waitFor();
       expect(await state.innerText()).toContain('reprise run');

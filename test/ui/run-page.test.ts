@@ -5,18 +5,16 @@
  * environment's lock, and why a failed run failed.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chartState, colouredPixels, launchBrowser, screenshot, screenshotFailures, WAIT, type TestBrowser } from '../helpers/browser.js';
-import { CSV_HEADER, PATCH_LINE, PREVIEW_ARTIFACTS, SEEDED_LR, seedStore, type SeededStore } from '../helpers/ui-seed.js';
+import { describe, expect, it } from 'vitest';
+import { chartState, colouredPixels, screenshot, WAIT } from '../helpers/browser.js';
+import { CSV_HEADER, PATCH_LINE, PREVIEW_ARTIFACTS, SEEDED_LR, seededUi } from '../helpers/ui-seed.js';
 
 const TABS = ['overview', 'metrics', 'logs', 'artifacts', 'code', 'environment', 'data'];
 const STAGES = ['load', 'preprocess', 'train', 'evaluate', 'persist'];
 
 describe('run page', () => {
-  let store: SeededStore;
-  let browser: TestBrowser;
-  screenshotFailures(() => browser);
-  const runUrl = (id: string, query = '') => `${store.url}/runs/${id}${query}`;
+  const ui = seededUi();
+  const runUrl = (id: string, query = '') => `${ui.store.url}/runs/${id}${query}`;
 
   /** Waits until every chart on the page is drawn with points and lines; gives their titles. */
   const drawnCharts = async (page: Page, count: number): Promise<string[]> => {
@@ -33,17 +31,10 @@ describe('run page', () => {
     return titles;
   };
 
-  beforeAll(async () => {
-    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-  });
 
   it('shows the name, every tab, the five stages and the params', async () => {
-    const run = store.runs.patched;
-    const { page, assertNoErrors } = await browser.openPage(runUrl(run.id));
+    const run = ui.store.runs.patched;
+    const { page, assertNoErrors } = await ui.browser.openPage(runUrl(run.id));
     await expect.poll(() => page.getByTestId('run-name').innerText(), WAIT).toBe(run.name);
     for (const tab of TABS) await page.getByTestId(`tab-${tab}`).waitFor();
     await expect.poll(() => page.getByTestId('stage-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-stage'))), WAIT).toEqual(STAGES);
@@ -55,9 +46,9 @@ describe('run page', () => {
   });
 
   it('draws one chart per metric, and keeps log scale, smoothing and the x axis in the address', async () => {
-    const run = store.runs.low;
-    const keys = Object.keys((await store.client.get(`/runs/${run.id}`)).json.run.metrics).sort();
-    const { page, assertNoErrors } = await browser.openPage(runUrl(run.id));
+    const run = ui.store.runs.low;
+    const keys = Object.keys((await ui.store.client.get(`/runs/${run.id}`)).json.run.metrics).sort();
+    const { page, assertNoErrors } = await ui.browser.openPage(runUrl(run.id));
     await page.getByTestId('tab-metrics').click();
     await page.waitForURL((u) => u.searchParams.get('tab') === 'metrics');
     expect((await drawnCharts(page, keys.length)).sort()).toEqual(keys);
@@ -75,7 +66,7 @@ describe('run page', () => {
     await drawnCharts(page, keys.length);
     await screenshot(page, 'run-metrics-settings');
 
-    const fresh = await browser.openPage(page.url());
+    const fresh = await ui.browser.openPage(page.url());
     await drawnCharts(fresh.page, keys.length);
     expect(await fresh.page.getByTestId('log-scale').isChecked()).toBe(true);
     expect(Number(await fresh.page.getByTestId('smoothing').inputValue())).toBeCloseTo(0.6);
@@ -87,7 +78,7 @@ describe('run page', () => {
   });
 
   it('shows what the stages printed', async () => {
-    const { page, assertNoErrors } = await browser.openPage(runUrl(store.runs.low.id, '?tab=logs'));
+    const { page, assertNoErrors } = await ui.browser.openPage(runUrl(ui.store.runs.low.id, '?tab=logs'));
     const view = page.getByTestId('log-view');
     // The last stage to run is shown first; its line names the model it wrote.
     await expect.poll(() => view.innerText(), WAIT).toContain('model written to');
@@ -99,8 +90,8 @@ describe('run page', () => {
   });
 
   it('previews text, JSON, CSV and images, and downloads the bytes stored', async () => {
-    const run = store.runs.previews;
-    const { page, assertNoErrors } = await browser.openPage(runUrl(run.id, '?tab=artifacts'));
+    const run = ui.store.runs.previews;
+    const { page, assertNoErrors } = await ui.browser.openPage(runUrl(run.id, '?tab=artifacts'));
     const rows = page.getByTestId('artifact-row');
     await expect.poll(() => rows.count(), WAIT).toBe(Object.keys(PREVIEW_ARTIFACTS).length);
     const preview = async (path: string, testId: string) => {
@@ -122,7 +113,7 @@ describe('run page', () => {
     for (const [path, bytes] of Object.entries(PREVIEW_ARTIFACTS)) {
       const href = await page.locator(`[data-testid="artifact-row"][data-path="${path}"] a[href]`).first().getAttribute('href');
       expect(href, `a download link for ${path}`).toBeTruthy();
-      const res = await fetch(new URL(href!, store.url));
+      const res = await fetch(new URL(href!, ui.store.url));
       expect(res.status).toBe(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(bytes), `the bytes of ${path}`).toBe(true);
     }
@@ -131,7 +122,7 @@ describe('run page', () => {
   });
 
   it('shows uncommitted changes as a diff and the environment lock', async () => {
-    const { page, assertNoErrors } = await browser.openPage(runUrl(store.runs.patched.id, '?tab=code'));
+    const { page, assertNoErrors } = await ui.browser.openPage(runUrl(ui.store.runs.patched.id, '?tab=code'));
     const diff = page.getByTestId('diff');
     await expect.poll(() => diff.innerText(), WAIT).toContain(PATCH_LINE);
     await screenshot(page, 'run-code');
@@ -144,7 +135,7 @@ describe('run page', () => {
   });
 
   it('says which stage a failed run failed at', async () => {
-    const { page, assertNoErrors } = await browser.openPage(runUrl(store.runs.failed.id));
+    const { page, assertNoErrors } = await ui.browser.openPage(runUrl(ui.store.runs.failed.id));
     const failure = page.getByTestId('failure');
     await expect.poll(() => failure.innerText(), WAIT).toContain('train');
     await screenshot(page, 'run-failed');

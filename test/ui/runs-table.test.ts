@@ -4,53 +4,43 @@
  * reproduces the view.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attributeOf, launchBrowser, screenshot, screenshotFailures, WAIT, type TestBrowser } from '../helpers/browser.js';
-import { PROJECT, seedStore, type SeededStore } from '../helpers/ui-seed.js';
+import { describe, expect, it } from 'vitest';
+import { attributeOf, screenshot, WAIT } from '../helpers/browser.js';
+import { PROJECT, seededUi } from '../helpers/ui-seed.js';
 
 const FILTER = 'params.optim.lr < 0.1';
 const BAD_FILTER = 'params.optim.lr <';
 const SORT_COLUMN = 'metrics.val_accuracy';
 
 describe('runs table', () => {
-  let store: SeededStore;
-  let browser: TestBrowser;
-  screenshotFailures(() => browser);
-  let runsUrl: string;
+  const ui = seededUi();
 
   /** Run ids the API gives for a search of the project, in its order. */
   const apiIds = async (query: { filter?: string; order?: string } = {}): Promise<string[]> => {
     const q = new URLSearchParams({ project: PROJECT, view: 'row', limit: '100', ...query });
-    const res = await store.client.get(`/runs?${q}`);
+    const res = await ui.store.client.get(`/runs?${q}`);
     if (res.status !== 200) throw new Error(`GET /runs?${q}: ${res.status} ${res.text}`);
     return res.json.runs.map((r: { id: string }) => r.id);
   };
   const rowIds = (page: Page) => attributeOf(page.getByTestId('run-row'), 'data-run-id');
   const columnIds = (page: Page) => attributeOf(page.getByTestId('col-header'), 'data-col');
-  const openRuns = async (url = runsUrl) => {
-    const watched = await browser.openPage(url);
+  const runsUrl = () => `${ui.store.url}/projects/${PROJECT}`;
+  const openRuns = async (url = runsUrl()) => {
+    const watched = await ui.browser.openPage(url);
     await watched.page.getByTestId('run-row').first().waitFor();
     return watched;
   };
 
-  beforeAll(async () => {
-    [store, browser] = await Promise.all([seedStore(), launchBrowser()]);
-    runsUrl = `${store.url}/projects/${PROJECT}`;
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await store?.stop();
-  });
 
   it('lists every run of the project with its name, the dev run marked', async () => {
     const { page, assertNoErrors } = await openRuns();
     const expected = await apiIds();
     await expect.poll(() => rowIds(page), WAIT).toEqual(expected);
-    const names = (await store.client.get(`/runs?project=${PROJECT}&view=row`)).json.runs as { id: string; name: string }[];
+    const names = (await ui.store.client.get(`/runs?project=${PROJECT}&view=row`)).json.runs as { id: string; name: string }[];
     for (const { id, name } of names) expect(await page.locator(`[data-testid="run-row"][data-run-id="${id}"]`).innerText()).toContain(name);
-    const dev = page.locator(`[data-testid="run-row"][data-run-id="${store.runs.dev.id}"]`);
+    const dev = page.locator(`[data-testid="run-row"][data-run-id="${ui.store.runs.dev.id}"]`);
     await expect.poll(() => dev.locator('.dev-badge').count(), WAIT).toBe(1);
-    expect(await page.locator(`[data-testid="run-row"][data-run-id="${store.runs.low.id}"] .dev-badge`).count()).toBe(0);
+    expect(await page.locator(`[data-testid="run-row"][data-run-id="${ui.store.runs.low.id}"] .dev-badge`).count()).toBe(0);
     await screenshot(page, 'runs-table');
     assertNoErrors();
     await page.close();
@@ -146,7 +136,7 @@ describe('runs table', () => {
 
   it('opens the comparison of three selected runs', async () => {
     const { page, assertNoErrors } = await openRuns();
-    const chosen = [store.runs.low.id, store.runs.mid.id, store.runs.patched.id];
+    const chosen = [ui.store.runs.low.id, ui.store.runs.mid.id, ui.store.runs.patched.id];
     for (const id of chosen) await page.locator(`[data-testid="run-row"][data-run-id="${id}"] [data-testid="select-run"]`).click();
     await page.getByTestId('compare-button').click();
     await page.waitForURL((u) => u.pathname === '/compare');
