@@ -24,9 +24,8 @@ export function metricsView(m: Record<string, MetricSummary>): Record<string, Me
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, metricSummaryView(v)]));
 }
 
-/** One line of a listing. */
-export function runListView(run: RunRecord, metrics: Record<string, MetricSummary>, now: number = Date.now()) {
-  const code = run.manifest.code;
+/** What names a run and says how it went, in every shape of a run that is listed. */
+export function runHeadView(run: RunRecord) {
   return {
     id: run.id,
     name: run.name,
@@ -36,6 +35,14 @@ export function runListView(run: RunRecord, metrics: Record<string, MetricSummar
     createdAt: run.createdAt,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
+  };
+}
+
+/** One line of a listing. */
+export function runListView(run: RunRecord, metrics: Record<string, MetricSummary>, now: number = Date.now()) {
+  const code = run.manifest.code;
+  return {
+    ...runHeadView(run),
     durationMs: durationMs(run, now),
     commit: code.kind === 'git' ? code.commit : null,
     dirty: code.kind === 'git' ? code.dirty : null,

@@ -6,7 +6,7 @@
 import type { ParamValue } from '../../core/params.js';
 import type { RunRecord } from '../../core/run.js';
 import type { MetricSummary } from '../../core/run-manifest.js';
-import { metricsView } from '../run-views.js';
+import { metricsView, runHeadView } from '../run-views.js';
 
 export function runJson(run: RunRecord, metrics: Record<string, MetricSummary>, tags: Record<string, string>) {
   return { ...run, metrics: metricsView(metrics), tags };
@@ -16,14 +16,7 @@ export function runJson(run: RunRecord, metrics: Record<string, MetricSummary>, 
 export function runRowJson(run: RunRecord, metrics: Record<string, MetricSummary>, tags: Record<string, string>, params: Record<string, ParamValue>) {
   const code = run.manifest.code;
   return {
-    id: run.id,
-    name: run.name,
-    project: run.project,
-    status: run.status,
-    dev: run.dev,
-    createdAt: run.createdAt,
-    startedAt: run.startedAt,
-    endedAt: run.endedAt,
+    ...runHeadView(run),
     code: code.kind === 'git' ? { commit: code.commit, branch: code.branch, dirty: code.dirty } : null,
     params,
     metrics: metricsView(metrics),
