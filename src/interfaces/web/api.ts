@@ -150,6 +150,13 @@ export async function getText(path: string, query: Record<string, string | numbe
   return { text: await res.text(), headers: res.headers };
 }
 
+/** The bytes at an address of the API (artifacts, blobs). */
+async function getBytes(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
+  const res = await fetch(url, { signal: signal ?? null });
+  if (!res.ok) throw await failure(res);
+  return res.arrayBuffer();
+}
+
 export const api = {
   projects: (signal?: AbortSignal) => getJson<{ projects: Project[] }>('/projects', {}, signal).then((r) => r.projects),
   keys: (project: string, signal?: AbortSignal) => getJson<RunKeys>('/run-keys', { project }, signal),
@@ -169,7 +176,10 @@ export const api = {
   },
   /** Where an artifact downloads from. */
   artifactUrl: (runId: string, path: string) => `${API_PREFIX}/runs/${encodeURIComponent(runId)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`,
+  artifactBytes: (runId: string, path: string, signal?: AbortSignal) => getBytes(api.artifactUrl(runId, path), signal),
   blobUrl: (sha256: string) => `${API_PREFIX}/blobs/${sha256}`,
+  /** A stored text (a patch, a lock) by its hash. */
+  blobText: (sha256: string, signal?: AbortSignal) => getText(`/blobs/${sha256}`, {}, signal).then((r) => r.text),
   logUrl: (runId: string, stage: string, file: 'stdout' | 'stderr' | 'combined', offset = 0) =>
     apiUrl(`/runs/${encodeURIComponent(runId)}/logs/${encodeURIComponent(stage)}/${file}`, { offset }),
   eventsUrl: (runId?: string) => apiUrl('/events', { run: runId }),

@@ -53,9 +53,10 @@ async function loadLocks(shas: readonly (string | null)[], signal: AbortSignal):
   const distinct = [...new Set(shas.filter((s): s is string => s !== null))];
   const texts = await Promise.all(
     distinct.map(async (sha) => {
-      const res = await fetch(api.blobUrl(sha), { signal });
-      if (!res.ok) throw new Error(`the package list ${sha.slice(0, 12)} could not be read (${res.status} ${res.statusText})`);
-      return [sha, parseFreeze(await res.text())] as const;
+      const text = await api.blobText(sha, signal).catch((e: Error) => {
+        throw new Error(`the package list ${sha.slice(0, 12)} could not be read: ${e.message}`);
+      });
+      return [sha, parseFreeze(text)] as const;
     }),
   );
   const bySha = new Map(texts);

@@ -34,15 +34,6 @@ const extensionOf = (path: string) => (/\.([^./]+)$/.exec(path)?.[1] ?? '').toLo
 const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '');
 const nameOf = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
-async function fetchBytes(url: string, signal: AbortSignal): Promise<ArrayBuffer> {
-  const res = await fetch(url, { signal });
-  if (!res.ok) {
-    const body = (await res.json().catch(() => null)) as { error?: { message?: string } } | null;
-    throw new Error(body?.error?.message ?? `${res.status} ${res.statusText}`);
-  }
-  return res.arrayBuffer();
-}
-
 /** UTF-8 without NUL bytes reads as text; anything else is binary. */
 function asText(bytes: ArrayBuffer, known: boolean): string | null {
   try {
@@ -68,7 +59,7 @@ function jsonPreview(text: string): Preview {
 
 async function loadPreview(runId: string, path: string, signal: AbortSignal): Promise<Preview> {
   const ext = extensionOf(path);
-  const bytes = await fetchBytes(api.artifactUrl(runId, path), signal);
+  const bytes = await api.artifactBytes(runId, path, signal);
   const image = IMAGE_TYPES[ext];
   if (image) return { kind: 'image', blob: new Blob([bytes], { type: image }) };
   const text = asText(bytes, TEXT_EXTENSIONS.has(ext) || ext === 'json' || ext === 'csv');

@@ -1,5 +1,5 @@
 /** The code a run ran: a git commit and its uncommitted changes, or a snapshot of a folder. */
-import { api, getText, type RunDetails, type RunManifest } from '../api.js';
+import { api, type RunDetails, type RunManifest } from '../api.js';
 import { formatBytes } from '../format.js';
 import { useFetch } from '../use-fetch.js';
 import { DiffView } from './diff-view.js';
@@ -9,7 +9,7 @@ type GitCode = Extract<RunManifest['code'], { kind: 'git' }>;
 type FolderCode = Extract<RunManifest['code'], { kind: 'folder' }>;
 
 function Patch({ sha256, size }: { sha256: string; size: number }) {
-  const { data, error } = useFetch((signal) => getText(`/blobs/${sha256}`, {}, signal).then((r) => r.text), [sha256]);
+  const { data, error } = useFetch((signal) => api.blobText(sha256, signal), [sha256]);
   return (
     <section>
       <h2>

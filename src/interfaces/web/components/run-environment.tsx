@@ -1,6 +1,6 @@
 /** Where a run ran: the machine, Python, the container image, and the exact packages (the lock). */
 import type { ReactNode } from 'react';
-import { api, getText, type RunDetails, type RunManifest } from '../api.js';
+import { api, type RunDetails, type RunManifest } from '../api.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { useFetch } from '../use-fetch.js';
 import { LoadError } from './empty-state.js';
@@ -78,7 +78,7 @@ function countPackages(lock: string): number {
 }
 
 function Lock({ sha256 }: { sha256: string }) {
-  const { data, error } = useFetch((signal) => getText(`/blobs/${sha256}`, {}, signal).then((r) => r.text), [sha256]);
+  const { data, error } = useFetch((signal) => api.blobText(sha256, signal), [sha256]);
   return (
     <section>
       <h2>
