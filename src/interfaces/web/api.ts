@@ -7,6 +7,10 @@ import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus };
 
+/** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
+const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
+export const isActiveStatus = (s: RunStatus): boolean => ACTIVE_STATUSES.has(s);
+
 export type JsonNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 export type ParamValue = string | number | boolean | null;
 

@@ -5,12 +5,12 @@
  * Each chart reads its own key from a small store, so new data redraws only that chart.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import { api, type History, type RunDetails } from '../api.js';
+import { api, isActiveStatus, type History, type RunDetails } from '../api.js';
 import { useUrlState } from '../url-state.js';
 import { EmptyState } from './empty-state.js';
 import { MetricChart, PALETTE, type ChartSeries } from './metric-chart.js';
 import { ChartControls, useChartSettings, type ChartSettings } from './chart-controls.js';
-import { isActiveStatus, type SubscribeRunEvents } from './run-live.js';
+import { type SubscribeRunEvents } from './run-live.js';
 
 /** About twice a chart's width in pixels; the server keeps each stretch's min and max. */
 const POINTS = 1500;

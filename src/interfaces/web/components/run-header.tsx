@@ -1,9 +1,9 @@
 /** The top of a run's page: what the run is, how it is doing, and why it failed if it did. */
 import { Link } from 'react-router-dom';
-import type { RunDetails, RunStatus } from '../api.js';
+import { isActiveStatus, type RunDetails, type RunStatus } from '../api.js';
 import { paths } from '../paths.js';
 import { formatAgo, formatDate } from '../format.js';
-import { isActiveStatus, LiveDuration } from './run-live.js';
+import { LiveDuration } from './run-live.js';
 import { StatusBadge } from './status-badge.js';
 
 export function RunHeader({ details }: { details: RunDetails }) {

@@ -3,7 +3,6 @@
  * its events; a clock for durations that grow while a run is going.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { RunStatus } from '../api.js';
 import { formatDuration } from '../format.js';
 import { useRunEvents, type RunEvent } from '../use-run-events.js';
 
@@ -11,9 +10,6 @@ export type RunEventListener = (e: RunEvent) => void;
 /** Adds a listener to the page's event stream; returns how to remove it. */
 export type SubscribeRunEvents = (listener: RunEventListener) => () => void;
 
-/** Statuses a run can still leave (the core list, kept here so the UI bundle stays free of zod). */
-const ACTIVE: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
-export const isActiveStatus = (s: RunStatus): boolean => ACTIVE.has(s);
 
 /** Opens the run's event stream while `active`; the page sees each event first, then the tabs. */
 export function useRunEventHub(runId: string | undefined, active: boolean, onPageEvent: RunEventListener): SubscribeRunEvents {

@@ -4,11 +4,11 @@
  * missed, so the rest is read from where the text ends. Only the last 1 MiB is kept.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
-import { api, getText, type RunDetails, type RunManifest } from '../api.js';
+import { api, getText, isActiveStatus, type RunDetails, type RunManifest } from '../api.js';
 import { formatBytes } from '../format.js';
 import { useUrlState } from '../url-state.js';
 import { LoadError } from './empty-state.js';
-import { isActiveStatus, type SubscribeRunEvents } from './run-live.js';
+import { type SubscribeRunEvents } from './run-live.js';
 import { stagesOf } from './run-overview.js';
 
 const LOG_FILES = ['combined', 'stdout', 'stderr'] as const;

@@ -1,9 +1,9 @@
 /** A run at a glance: its stages, its params (overrides marked), its final metrics, its tags. */
 import { memo, useMemo } from 'react';
 import { Link } from 'react-router-dom';
-import type { RunDetails, RunManifest } from '../api.js';
+import { isActiveStatus, type RunDetails, type RunManifest } from '../api.js';
 import { formatDate, formatNumber, formatParam } from '../format.js';
-import { isActiveStatus, LiveDuration } from './run-live.js';
+import { LiveDuration } from './run-live.js';
 
 type StageRecord = RunManifest['execution']['stages'][number];
 

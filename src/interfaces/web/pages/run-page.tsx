@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useRef } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { api, ApiError, type RunDetails } from '../api.js';
+import { api, ApiError, isActiveStatus, type RunDetails } from '../api.js';
 import { paths } from '../paths.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
 import { RunArtifacts } from '../components/run-artifacts.js';
@@ -14,7 +14,7 @@ import { RunCode } from '../components/run-code.js';
 import { RunData } from '../components/run-data.js';
 import { RunEnvironment } from '../components/run-environment.js';
 import { FailureBox, RunHeader } from '../components/run-header.js';
-import { isActiveStatus, useRunEventHub, type SubscribeRunEvents } from '../components/run-live.js';
+import { useRunEventHub, type SubscribeRunEvents } from '../components/run-live.js';
 import { RunLogs } from '../components/run-logs.js';
 import { RunOverview } from '../components/run-overview.js';
 import { useFetch } from '../use-fetch.js';

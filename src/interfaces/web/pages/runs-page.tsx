@@ -5,7 +5,7 @@
  */
 import { type RefObject, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
-import { ApiError, api, type RunKeys, type RunRow, type RunStatus } from '../api.js';
+import { ApiError, api, isActiveStatus, type RunKeys, type RunRow } from '../api.js';
 import { paths } from '../paths.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
 import { ColumnPicker } from '../components/runs-column-picker.js';
@@ -17,7 +17,6 @@ import { useFetch } from '../use-fetch.js';
 import { useUrlState } from '../url-state.js';
 
 const LIVE_REFRESH_MS = 3000;
-const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
 const FILTER_INVALID = 'REPRISE_ERR_FILTER_INVALID';
 
 export function RunsPage() {
@@ -44,7 +43,7 @@ function ProjectRuns({ project }: { project: string }) {
   const selected = useMemo(() => new Set(selection), [selection]);
 
   const filterCheck = useFilterCheck(project, filter, knownCount, (text) => url.set({ filter: text }, { push: true }));
-  const anyActive = useMemo(() => view.rows.some((r) => ACTIVE_STATUSES.has(r.status)), [view.rows]);
+  const anyActive = useMemo(() => view.rows.some((r) => isActiveStatus(r.status)), [view.rows]);
   useLiveRefresh(anyActive, pages.refresh);
 
   const setColumns = (next: readonly string[]) => {
