@@ -22,8 +22,8 @@ export interface MetricSummary {
   count: number;
 }
 
-/** A run as a table row (GET /runs?view=row). */
-export interface RunRow {
+/** What names a run and says how it went, in every shape the API gives a run. */
+export interface RunHead {
   id: string;
   name: string;
   project: string;
@@ -32,28 +32,22 @@ export interface RunRow {
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
-  code: { commit: string; branch: string | null; dirty: boolean } | null;
-  params: Record<string, ParamValue>;
   metrics: Record<string, MetricSummary>;
   tags: Record<string, string>;
 }
 
+/** A run as a table row (GET /runs?view=row). */
+export interface RunRow extends RunHead {
+  code: { commit: string; branch: string | null; dirty: boolean } | null;
+  params: Record<string, ParamValue>;
+}
+
 /** A run with everything known about it (GET /runs/:id). */
 export interface RunDetails {
-  run: {
-    id: string;
-    name: string;
-    project: string;
-    status: RunStatus;
-    dev: boolean;
-    createdAt: number;
-    startedAt: number | null;
-    endedAt: number | null;
+  run: RunHead & {
     heartbeatAt: number;
     host: string;
     manifest: RunManifest;
-    metrics: Record<string, MetricSummary>;
-    tags: Record<string, string>;
   };
   params: Record<string, ParamValue>;
   artifacts: Artifact[];
