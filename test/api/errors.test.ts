@@ -4,8 +4,8 @@
  * `reprise server` refuses addresses it must not listen on.
  */
 import { createServer, type Server } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, runServerCommand, startServer, type Api, type RunningServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { api, runServerCommand, startServer, useServer } from '../helpers/server.js';
 import { finishedRun, UNKNOWN_RUN } from './fixtures.js';
 
 function expectError(res: { status: number; json: any; headers: Headers }, status: number, code: string): { code: string; message: string; hint?: string; details?: any } {
@@ -28,26 +28,18 @@ async function hasIpv6Loopback(): Promise<boolean> {
 }
 
 describe('API errors', () => {
-  let server: RunningServer;
-  let client: Api;
+  const ctx = useServer();
 
-  beforeAll(async () => {
-    server = await startServer();
-    client = api(server.url);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
 
   it('answers an unknown route with 404 REPRISE_ERR_ROUTE_NOT_FOUND naming it', async () => {
-    const e = expectError(await client.get('/no/such/thing?x=1'), 404, 'REPRISE_ERR_ROUTE_NOT_FOUND');
+    const e = expectError(await ctx.client.get('/no/such/thing?x=1'), 404, 'REPRISE_ERR_ROUTE_NOT_FOUND');
     expect(e.message).toContain('GET /api/v1/no/such/thing');
     expect(e.message).not.toContain('x=1');
     expect(e.hint).toContain('/api/v1/openapi.json');
     // Outside the API prefix too.
-    expectError(await client.get('/api/v2/runs'), 404, 'REPRISE_ERR_ROUTE_NOT_FOUND');
+    expectError(await ctx.client.get('/api/v2/runs'), 404, 'REPRISE_ERR_ROUTE_NOT_FOUND');
     // A known path with a method it does not have.
-    expectError(await client.request('DELETE', '/runs'), 404, 'REPRISE_ERR_ROUTE_NOT_FOUND');
+    expectError(await ctx.client.request('DELETE', '/runs'), 404, 'REPRISE_ERR_ROUTE_NOT_FOUND');
   });
 
   it('answers malformed JSON with 400 REPRISE_ERR_REQUEST_INVALID quoting the parser', async () => {
@@ -59,7 +51,7 @@ describe('API errors', () => {
         parserMessage = (err as Error).message;
       }
       expect(parserMessage, text).not.toBe('');
-      const e = expectError(await client.post('/runs', text, { headers: { 'content-type': 'application/json' } }), 400, 'REPRISE_ERR_REQUEST_INVALID');
+      const e = expectError(await ctx.client.post('/runs', text, { headers: { 'content-type': 'application/json' } }), 400, 'REPRISE_ERR_REQUEST_INVALID');
       expect(e.message).toMatch(/not valid JSON/);
       expect(e.message).toContain(parserMessage);
     }
@@ -67,45 +59,45 @@ describe('API errors', () => {
 
   it('answers a schema violation with 400 naming the field', async () => {
     const { name: _name, ...noName } = finishedRun();
-    const e = expectError(await client.post('/runs', noName), 400, 'REPRISE_ERR_REQUEST_INVALID');
+    const e = expectError(await ctx.client.post('/runs', noName), 400, 'REPRISE_ERR_REQUEST_INVALID');
     expect(e.message).toContain('body.name');
     expect(e.details?.problems).toEqual([expect.objectContaining({ field: 'body.name' })]);
 
-    const badStatus = expectError(await client.post('/runs', { ...finishedRun(), status: 'done' }), 400, 'REPRISE_ERR_REQUEST_INVALID');
+    const badStatus = expectError(await ctx.client.post('/runs', { ...finishedRun(), status: 'done' }), 400, 'REPRISE_ERR_REQUEST_INVALID');
     expect(badStatus.message).toContain('body.status');
 
     // Nested fields are named by their whole path.
     const run = finishedRun();
     const nested = { ...run, manifest: { ...run.manifest, run: { ...run.manifest.run, createdAt: 'yesterday' } } };
-    expect(expectError(await client.post('/runs', nested), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('body.manifest.run.createdAt');
+    expect(expectError(await ctx.client.post('/runs', nested), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('body.manifest.run.createdAt');
 
     // Path parameters and query strings too.
-    expect(expectError(await client.get('/runs/not-a-run-id'), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('params.id');
-    expect(expectError(await client.get('/runs?limit=0'), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('query.limit');
-    expect(expectError(await client.get('/runs?status=done'), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('done');
+    expect(expectError(await ctx.client.get('/runs/not-a-run-id'), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('params.id');
+    expect(expectError(await ctx.client.get('/runs?limit=0'), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('query.limit');
+    expect(expectError(await ctx.client.get('/runs?status=done'), 400, 'REPRISE_ERR_REQUEST_INVALID').message).toContain('done');
   });
 
   it('answers an unknown run with 404 REPRISE_ERR_RUN_NOT_FOUND', async () => {
     for (const path of [`/runs/${UNKNOWN_RUN}`, `/runs/${UNKNOWN_RUN}/params`, `/runs/${UNKNOWN_RUN}/metrics`, `/runs/${UNKNOWN_RUN}/artifacts`, `/runs/${UNKNOWN_RUN}/history?key=x`]) {
-      const e = expectError(await client.get(path), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
+      const e = expectError(await ctx.client.get(path), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
       expect(e.message, path).toContain(UNKNOWN_RUN);
     }
-    expectError(await client.patch(`/runs/${UNKNOWN_RUN}`, { status: 'failed' }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
-    expectError(await client.post(`/runs/${UNKNOWN_RUN}/metrics`, { points: [{ key: 'a', value: 1 }] }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
-    expectError(await client.post(`/runs/${UNKNOWN_RUN}/params`, { params: { a: 1 } }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
-    expectError(await client.put(`/runs/${UNKNOWN_RUN}/tags`, { tags: { a: '1' } }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
+    expectError(await ctx.client.patch(`/runs/${UNKNOWN_RUN}`, { status: 'failed' }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
+    expectError(await ctx.client.post(`/runs/${UNKNOWN_RUN}/metrics`, { points: [{ key: 'a', value: 1 }] }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
+    expectError(await ctx.client.post(`/runs/${UNKNOWN_RUN}/params`, { params: { a: 1 } }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
+    expectError(await ctx.client.put(`/runs/${UNKNOWN_RUN}/tags`, { tags: { a: '1' } }), 404, 'REPRISE_ERR_RUN_NOT_FOUND');
   });
 
   it('answers an unsupported content type with 415 REPRISE_ERR_REQUEST_MEDIA_TYPE', async () => {
-    const xml = expectError(await client.post('/runs', '<run/>', { headers: { 'content-type': 'application/xml' } }), 415, 'REPRISE_ERR_REQUEST_MEDIA_TYPE');
+    const xml = expectError(await ctx.client.post('/runs', '<run/>', { headers: { 'content-type': 'application/xml' } }), 415, 'REPRISE_ERR_REQUEST_MEDIA_TYPE');
     expect(xml.message).toContain('application/json');
-    expectError(await client.put(`/runs/${UNKNOWN_RUN}/tags`, 'a=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'REPRISE_ERR_REQUEST_MEDIA_TYPE');
+    expectError(await ctx.client.put(`/runs/${UNKNOWN_RUN}/tags`, 'a=1', { headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'REPRISE_ERR_REQUEST_MEDIA_TYPE');
   });
 
   it('answers text/plain sent to a JSON route with 415 REPRISE_ERR_REQUEST_MEDIA_TYPE', async () => {
     // The route takes application/json only; text/plain must not be read as a JSON string.
     const text = JSON.stringify(finishedRun());
-    expectError(await client.post('/runs', text, { headers: { 'content-type': 'text/plain' } }), 415, 'REPRISE_ERR_REQUEST_MEDIA_TYPE');
+    expectError(await ctx.client.post('/runs', text, { headers: { 'content-type': 'text/plain' } }), 415, 'REPRISE_ERR_REQUEST_MEDIA_TYPE');
   });
 
   it('refuses a JSON body over --body-limit with 413 REPRISE_ERR_REQUEST_TOO_LARGE', async () => {

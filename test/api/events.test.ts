@@ -2,10 +2,10 @@
  * Live updates as server-sent events: a subscriber to one run sees that run's status
  * changes, new metric points and new log bytes, and nothing of other runs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { batchesFromPoints } from '../../src/core/metric-series.js';
 import { startInProcessServer } from '../helpers/in-process-server.js';
-import { api, startServer, waitUntil, type Api, type RunningServer } from '../helpers/server.js';
+import { useServer, waitUntil } from '../helpers/server.js';
 import { createRun, makeRunRecord } from './fixtures.js';
 
 interface SseEvent {
@@ -68,17 +68,11 @@ async function openEvents(url: string): Promise<EventStream> {
 }
 
 describe('events', () => {
-  let server: RunningServer;
-  let client: Api;
+  const ctx = useServer();
   const streams: EventStream[] = [];
 
-  beforeAll(async () => {
-    server = await startServer();
-    client = api(server.url);
-  });
   afterAll(async () => {
     for (const s of streams) s.close();
-    await server?.stop();
   });
 
   /** A queued run on another machine with a fresh heartbeat: nothing settles it behind the test's back. */
@@ -88,11 +82,11 @@ describe('events', () => {
   };
 
   it('streams the status, metrics and log events of one run, and none of another', async () => {
-    const a = await createRun(client, queuedRun());
-    const b = await createRun(client, queuedRun());
+    const a = await createRun(ctx.client, queuedRun());
+    const b = await createRun(ctx.client, queuedRun());
 
-    const one = await openEvents(`${server.url}/api/v1/events?run=${a.id}`);
-    const all = await openEvents(`${server.url}/api/v1/events`);
+    const one = await openEvents(`${ctx.server.url}/api/v1/events?run=${a.id}`);
+    const all = await openEvents(`${ctx.server.url}/api/v1/events`);
     streams.push(one, all);
     expect(one.status).toBe(200);
     expect(one.contentType).toContain('text/event-stream');
@@ -100,23 +94,23 @@ describe('events', () => {
     await all.waitFor('the ready event', (e) => e.event === 'ready');
 
     // Run b moves too, interleaved with a's changes.
-    expect((await client.patch(`/runs/${b.id}`, { status: 'running', heartbeatAt: Date.now() })).json).toEqual({ updated: true });
-    expect((await client.patch(`/runs/${a.id}`, { status: 'running', heartbeatAt: Date.now() })).json).toEqual({ updated: true });
-    await client.post(`/runs/${b.id}/metrics`, { points: [{ key: 'loss', value: 9, step: 0 }] });
-    await client.post(`/runs/${a.id}/metrics`, {
+    expect((await ctx.client.patch(`/runs/${b.id}`, { status: 'running', heartbeatAt: Date.now() })).json).toEqual({ updated: true });
+    expect((await ctx.client.patch(`/runs/${a.id}`, { status: 'running', heartbeatAt: Date.now() })).json).toEqual({ updated: true });
+    await ctx.client.post(`/runs/${b.id}/metrics`, { points: [{ key: 'loss', value: 9, step: 0 }] });
+    await ctx.client.post(`/runs/${a.id}/metrics`, {
       series: [
         { key: 'loss', steps: [0, 1, 2], values: [0.9, 0.5, 0.25], ts: 1 },
         { key: 'acc', steps: [2], values: ['NaN'], ts: 1 },
       ],
     });
-    await client.put(`/runs/${b.id}/logs/train/combined?offset=0`, Buffer.from('b says hi\n'), { headers: { 'content-type': 'application/octet-stream' } });
-    await client.put(`/runs/${a.id}/logs/train/combined?offset=0`, Buffer.from('line 1\n'), { headers: { 'content-type': 'application/octet-stream' } });
+    await ctx.client.put(`/runs/${b.id}/logs/train/combined?offset=0`, Buffer.from('b says hi\n'), { headers: { 'content-type': 'application/octet-stream' } });
+    await ctx.client.put(`/runs/${a.id}/logs/train/combined?offset=0`, Buffer.from('line 1\n'), { headers: { 'content-type': 'application/octet-stream' } });
     // A resend adds nothing, so it is no event.
-    await client.put(`/runs/${a.id}/logs/train/combined?offset=0`, Buffer.from('line 1\n'), { headers: { 'content-type': 'application/octet-stream' } });
-    await client.put(`/runs/${a.id}/logs/train/combined?offset=7`, Buffer.from('line 2\n'), { headers: { 'content-type': 'application/octet-stream' } });
+    await ctx.client.put(`/runs/${a.id}/logs/train/combined?offset=0`, Buffer.from('line 1\n'), { headers: { 'content-type': 'application/octet-stream' } });
+    await ctx.client.put(`/runs/${a.id}/logs/train/combined?offset=7`, Buffer.from('line 2\n'), { headers: { 'content-type': 'application/octet-stream' } });
     // b's last event is published before a's last one: once a's arrives, b's would have too.
-    await client.patch(`/runs/${b.id}`, { status: 'failed', endedAt: Date.now() });
-    await client.patch(`/runs/${a.id}`, { status: 'succeeded', endedAt: Date.now() });
+    await ctx.client.patch(`/runs/${b.id}`, { status: 'failed', endedAt: Date.now() });
+    await ctx.client.patch(`/runs/${a.id}`, { status: 'succeeded', endedAt: Date.now() });
 
     await one.waitFor("a's final status", (e) => e.event === 'run' && e.data.status === 'succeeded');
     const got = one.events.filter((e) => e.event !== 'ready');
@@ -139,27 +133,27 @@ describe('events', () => {
   });
 
   it('sends a new run as a run event to the stream of every run', async () => {
-    const all = await openEvents(`${server.url}/api/v1/events`);
+    const all = await openEvents(`${ctx.server.url}/api/v1/events`);
     streams.push(all);
     await all.waitFor('the ready event', (e) => e.event === 'ready');
-    const run = await createRun(client, queuedRun());
+    const run = await createRun(ctx.client, queuedRun());
     const e = await all.waitFor('the new run', (ev) => ev.event === 'run' && ev.data.runId === run.id);
     expect(e.data).toEqual({ type: 'run', runId: run.id, project: run.project, status: 'queued' });
   });
 
   it('keeps serving after a subscriber goes away', async () => {
-    const run = await createRun(client, queuedRun());
-    const first = await openEvents(`${server.url}/api/v1/events?run=${run.id}`);
+    const run = await createRun(ctx.client, queuedRun());
+    const first = await openEvents(`${ctx.server.url}/api/v1/events?run=${run.id}`);
     await first.waitFor('the ready event', (e) => e.event === 'ready');
     first.close();
-    await client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'x', value: 1 }] });
-    const second = await openEvents(`${server.url}/api/v1/events?run=${run.id.toUpperCase()}`);
+    await ctx.client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'x', value: 1 }] });
+    const second = await openEvents(`${ctx.server.url}/api/v1/events?run=${run.id.toUpperCase()}`);
     streams.push(second);
     await second.waitFor('the ready event', (e) => e.event === 'ready');
-    await client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'x', value: 2, step: 1 }] });
+    await ctx.client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'x', value: 2, step: 1 }] });
     const e = await second.waitFor('the metrics event', (ev) => ev.event === 'metrics');
     expect(e.data.keys).toEqual({ x: { count: 1, step: 1, value: 2 } });
-    expect((await client.get('/health')).status).toBe(200);
+    expect((await ctx.client.get('/health')).status).toBe(200);
   });
 });
 

@@ -2,24 +2,16 @@
  * Metrics over the API: ingestion as rows or columns, non-finite values, resends,
  * malformed points named by their path, history whole or downsampled, summaries.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/server.js';
 import { createRun, finishedRun, UNKNOWN_RUN } from './fixtures.js';
 
 describe('metrics', () => {
-  let server: RunningServer;
-  let client: Api;
+  const ctx = useServer();
 
-  beforeAll(async () => {
-    server = await startServer();
-    client = api(server.url);
-  });
-  afterAll(async () => {
-    await server?.stop();
-  });
 
-  const newRun = async (): Promise<string> => (await createRun(client, finishedRun())).id;
-  const history = (id: string, query: string) => client.get(`/runs/${id}/history?${query}`);
+  const newRun = async (): Promise<string> => (await createRun(ctx.client, finishedRun())).id;
+  const history = (id: string, query: string) => ctx.client.get(`/runs/${id}/history?${query}`);
   const full = async (id: string, key: string): Promise<{ steps: number[]; ts: number[]; values: (number | string)[]; total: number }> => {
     const res = await history(id, `key=${encodeURIComponent(key)}&full=true`);
     expect(res.status, res.text).toBe(200);
@@ -29,7 +21,7 @@ describe('metrics', () => {
   it('takes rows, with default step 0 and default time now', async () => {
     const id = await newRun();
     const before = Date.now();
-    const res = await client.post(`/runs/${id}/metrics`, {
+    const res = await ctx.client.post(`/runs/${id}/metrics`, {
       points: [
         { key: 'loss', value: 1.5, step: 0, ts: 1000 },
         { key: 'loss', value: 1.25, step: 1, ts: 2000 },
@@ -49,7 +41,7 @@ describe('metrics', () => {
 
   it('takes columns: one time per point, one time for all, or none; and both forms at once', async () => {
     const id = await newRun();
-    const res = await client.post(`/runs/${id}/metrics`, {
+    const res = await ctx.client.post(`/runs/${id}/metrics`, {
       series: [
         { key: 'a', steps: [0, 1, 2], values: [3, 2, 1], ts: [10, 20, 30] },
         { key: 'b', steps: [5, 6], values: [0.1, 0.2], ts: 99 },
@@ -63,34 +55,34 @@ describe('metrics', () => {
     expect((await full(id, 'c')).values).toEqual([7]);
 
     // Later appends add to the series, which comes back in step order.
-    await client.post(`/runs/${id}/metrics`, { series: [{ key: 'b', steps: [2, 9], values: [5, 6], ts: 100 }] });
+    await ctx.client.post(`/runs/${id}/metrics`, { series: [{ key: 'b', steps: [2, 9], values: [5, 6], ts: 100 }] });
     expect(await full(id, 'b')).toMatchObject({ total: 4, steps: [2, 5, 6, 9], values: [5, 0.1, 0.2, 6] });
   });
 
   it('keeps NaN and ±Infinity, sent and returned as strings', async () => {
     const id = await newRun();
-    const res = await client.post(`/runs/${id}/metrics`, {
+    const res = await ctx.client.post(`/runs/${id}/metrics`, {
       series: [{ key: 'odd', steps: [0, 1, 2, 3], values: ['NaN', 'Infinity', '-Infinity', 2], ts: 1 }],
       points: [{ key: 'nan', value: 1, step: 0, ts: 1 }, { key: 'nan', value: 'NaN', step: 1, ts: 1 }],
     });
     expect(res.status).toBe(200);
     expect((await full(id, 'odd')).values).toEqual(['NaN', 'Infinity', '-Infinity', 2]);
     expect((await full(id, 'nan')).values).toEqual([1, 'NaN']);
-    const summaries = (await client.get(`/runs/${id}/metrics`)).json.metrics;
+    const summaries = (await ctx.client.get(`/runs/${id}/metrics`)).json.metrics;
     expect(summaries.odd).toEqual({ last: 2, lastStep: 3, min: '-Infinity', max: 'Infinity', count: 4 });
     expect(summaries.nan).toEqual({ last: 'NaN', lastStep: 1, min: 1, max: 1, count: 2 });
   });
 
   it('keeps several values logged at one step', async () => {
     const id = await newRun();
-    await client.post(`/runs/${id}/metrics`, { points: [{ key: 'm', value: 1, step: 5, ts: 1 }, { key: 'm', value: 2, step: 5, ts: 2 }] });
-    await client.post(`/runs/${id}/metrics`, { series: [{ key: 'm', steps: [5, 4], values: [3, 0], ts: [3, 4] }] });
+    await ctx.client.post(`/runs/${id}/metrics`, { points: [{ key: 'm', value: 1, step: 5, ts: 1 }, { key: 'm', value: 2, step: 5, ts: 2 }] });
+    await ctx.client.post(`/runs/${id}/metrics`, { series: [{ key: 'm', steps: [5, 4], values: [3, 0], ts: [3, 4] }] });
     const h = await full(id, 'm');
     expect(h.total).toBe(4);
     expect(h.steps).toEqual([4, 5, 5, 5]);
     expect([...h.values].sort()).toEqual([0, 1, 2, 3]);
     expect(h.values[0]).toBe(0);
-    expect((await client.get(`/runs/${id}/metrics`)).json.metrics.m).toMatchObject({ count: 4, lastStep: 5, last: 3, min: 0, max: 3 });
+    expect((await ctx.client.get(`/runs/${id}/metrics`)).json.metrics.m).toMatchObject({ count: 4, lastStep: 5, last: 3, min: 0, max: 3 });
   });
 
   it('refuses a malformed point with 400 naming its path, and stores nothing of the request', async () => {
@@ -110,7 +102,7 @@ describe('metrics', () => {
       { body: { points: [{ key: 'x', value: 1 }], writer: { id: 'w', seq: -1 } }, field: 'writer' },
     ];
     for (const { body, field } of cases) {
-      const res = await client.post(`/runs/${id}/metrics`, body);
+      const res = await ctx.client.post(`/runs/${id}/metrics`, body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.json.error.code).toBe('REPRISE_ERR_REQUEST_INVALID');
       expect(res.json.error.message, JSON.stringify(body)).toContain(field);
@@ -119,7 +111,7 @@ describe('metrics', () => {
     const h = await history(id, 'key=x');
     expect(h.status).toBe(404);
     expect(h.json.error.code).toBe('REPRISE_ERR_METRIC_NOT_FOUND');
-    expect((await client.get(`/runs/${id}/metrics`)).json.metrics).toEqual({});
+    expect((await ctx.client.get(`/runs/${id}/metrics`)).json.metrics).toEqual({});
   });
 
   it('skips a resend of an applied writer seq (duplicate: true) and stores no extra point', async () => {
@@ -128,18 +120,18 @@ describe('metrics', () => {
       series: [{ key: 'loss', steps: [seq * 10, seq * 10 + 1], values: [seq, seq + 0.5], ts: 1 }],
       writer: { id: writer, seq },
     });
-    expect((await client.post(`/runs/${id}/metrics`, body(1))).json).toEqual({ accepted: 2, duplicate: false });
-    expect((await client.post(`/runs/${id}/metrics`, body(1))).json).toEqual({ accepted: 0, duplicate: true });
-    expect((await client.post(`/runs/${id}/metrics`, body(2))).json).toEqual({ accepted: 2, duplicate: false });
+    expect((await ctx.client.post(`/runs/${id}/metrics`, body(1))).json).toEqual({ accepted: 2, duplicate: false });
+    expect((await ctx.client.post(`/runs/${id}/metrics`, body(1))).json).toEqual({ accepted: 0, duplicate: true });
+    expect((await ctx.client.post(`/runs/${id}/metrics`, body(2))).json).toEqual({ accepted: 2, duplicate: false });
     // An older seq arriving late was applied before it.
-    expect((await client.post(`/runs/${id}/metrics`, body(1))).json).toEqual({ accepted: 0, duplicate: true });
-    expect((await client.post(`/runs/${id}/metrics`, body(2))).json).toEqual({ accepted: 0, duplicate: true });
+    expect((await ctx.client.post(`/runs/${id}/metrics`, body(1))).json).toEqual({ accepted: 0, duplicate: true });
+    expect((await ctx.client.post(`/runs/${id}/metrics`, body(2))).json).toEqual({ accepted: 0, duplicate: true });
     // Another writer has its own numbering.
-    expect((await client.post(`/runs/${id}/metrics`, body(1, 'runner-2'))).json).toEqual({ accepted: 2, duplicate: false });
+    expect((await ctx.client.post(`/runs/${id}/metrics`, body(1, 'runner-2'))).json).toEqual({ accepted: 2, duplicate: false });
     const h = await full(id, 'loss');
     expect(h.total).toBe(6);
     expect(h.steps).toEqual([10, 10, 11, 11, 20, 21]);
-    expect((await client.get(`/runs/${id}/metrics`)).json.metrics.loss.count).toBe(6);
+    expect((await ctx.client.get(`/runs/${id}/metrics`)).json.metrics.loss.count).toBe(6);
   });
 
   describe('a long series', () => {
@@ -157,7 +149,7 @@ describe('metrics', () => {
       // Sent in two requests, the second half first: the history is in step order whatever the arrival.
       const half = N / 2;
       for (const [from, to] of [[half, N], [0, half]] as const) {
-        const res = await client.post(`/runs/${id}/metrics`, { series: [{ key: 'loss', steps: steps.slice(from, to), values: values.slice(from, to), ts: ts.slice(from, to) }] });
+        const res = await ctx.client.post(`/runs/${id}/metrics`, { series: [{ key: 'loss', steps: steps.slice(from, to), values: values.slice(from, to), ts: ts.slice(from, to) }] });
         expect(res.json).toEqual({ accepted: to - from, duplicate: false });
       }
     });
@@ -227,24 +219,24 @@ describe('metrics', () => {
 
   it('answers 404 REPRISE_ERR_METRIC_NOT_FOUND for an unknown key, naming the known ones', async () => {
     const id = await newRun();
-    await client.post(`/runs/${id}/metrics`, { points: [{ key: 'loss', value: 1 }, { key: 'acc', value: 1 }] });
+    await ctx.client.post(`/runs/${id}/metrics`, { points: [{ key: 'loss', value: 1 }, { key: 'acc', value: 1 }] });
     const res = await history(id, 'key=lost');
     expect(res.status).toBe(404);
     expect(res.json.error.code).toBe('REPRISE_ERR_METRIC_NOT_FOUND');
     expect(res.json.error.message).toContain('"lost"');
     expect(res.json.error.details.known.sort()).toEqual(['acc', 'loss']);
     expect((await history(UNKNOWN_RUN, 'key=loss')).json.error.code).toBe('REPRISE_ERR_RUN_NOT_FOUND');
-    expect((await client.post(`/runs/${UNKNOWN_RUN}/metrics`, { points: [{ key: 'a', value: 1 }] })).status).toBe(404);
+    expect((await ctx.client.post(`/runs/${UNKNOWN_RUN}/metrics`, { points: [{ key: 'a', value: 1 }] })).status).toBe(404);
   });
 
   it('summarises the final metrics of a run and of many runs', async () => {
     const a = await newRun();
     const b = await newRun();
     const quiet = await newRun();
-    await client.post(`/runs/${a}/metrics`, { series: [{ key: 'loss', steps: [0, 1, 2], values: [0.9, 0.3, 0.5], ts: 1 }, { key: 'acc', steps: [2], values: [0.8], ts: 1 }] });
-    await client.post(`/runs/${b}/metrics`, { points: [{ key: 'loss', value: 2, step: 7, ts: 1 }] });
+    await ctx.client.post(`/runs/${a}/metrics`, { series: [{ key: 'loss', steps: [0, 1, 2], values: [0.9, 0.3, 0.5], ts: 1 }, { key: 'acc', steps: [2], values: [0.8], ts: 1 }] });
+    await ctx.client.post(`/runs/${b}/metrics`, { points: [{ key: 'loss', value: 2, step: 7, ts: 1 }] });
 
-    const one = await client.get(`/runs/${a}/metrics`);
+    const one = await ctx.client.get(`/runs/${a}/metrics`);
     expect(one.status).toBe(200);
     expect(one.json).toEqual({
       metrics: {
@@ -252,9 +244,9 @@ describe('metrics', () => {
         acc: { last: 0.8, lastStep: 2, min: 0.8, max: 0.8, count: 1 },
       },
     });
-    expect((await client.get(`/runs/${a}`)).json.run.metrics).toEqual(one.json.metrics);
+    expect((await ctx.client.get(`/runs/${a}`)).json.run.metrics).toEqual(one.json.metrics);
 
-    const many = await client.post('/metric-summaries', { runIds: [a, b.toUpperCase(), quiet, UNKNOWN_RUN] });
+    const many = await ctx.client.post('/metric-summaries', { runIds: [a, b.toUpperCase(), quiet, UNKNOWN_RUN] });
     expect(many.status).toBe(200);
     expect(many.json.summaries[a]).toEqual(one.json.metrics);
     expect(many.json.summaries[b]).toEqual({ loss: { last: 2, lastStep: 7, min: 2, max: 2, count: 1 } });

@@ -3,10 +3,10 @@
  * serves: every documented operation is routed, every served route is documented, and
  * documented client errors carry the one error shape.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ApiDeps } from '../../src/interfaces/http/api-deps.js';
 import { apiRoutes } from '../../src/interfaces/http/server.js';
-import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 import { UNKNOWN_RUN } from './fixtures.js';
 
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
@@ -52,20 +52,14 @@ function fill(path: string): string {
 }
 
 describe('OpenAPI document', () => {
-  let server: RunningServer;
-  let client: Api;
+  const ctx = useServer();
   let doc: { openapi: string; info: { title: string; version: string }; paths: Record<string, Record<string, Operation>> };
 
   beforeAll(async () => {
-    server = await startServer();
-    client = api(server.url);
-    const res = await client.get('/openapi.json');
+    const res = await ctx.client.get('/openapi.json');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('application/json');
     doc = res.json;
-  });
-  afterAll(async () => {
-    await server?.stop();
   });
 
   const operations = (): { path: string; method: string; op: Operation }[] =>
@@ -79,7 +73,7 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
     expect(typeof doc.info.title).toBe('string');
     expect(doc.info.title.length).toBeGreaterThan(0);
-    const health = await client.get('/health');
+    const health = await ctx.client.get('/health');
     expect(health.status).toBe(200);
     expect(doc.info.version).toBe(health.json.version);
     expect(Object.keys(doc.paths).length).toBeGreaterThan(10);
@@ -109,7 +103,7 @@ describe('OpenAPI document', () => {
     expect(ops.length).toBeGreaterThan(15);
     const misses: string[] = [];
     for (const { path, method, op } of ops) {
-      const url = `${server.url}${fill(path)}`;
+      const url = `${ctx.server.url}${fill(path)}`;
       const headers: Record<string, string> = {};
       let body: string | undefined;
       if (op.requestBody) {
@@ -126,7 +120,7 @@ describe('OpenAPI document', () => {
       if (res.status === 404 && (method === 'head' || json?.error?.code === 'REPRISE_ERR_ROUTE_NOT_FOUND')) {
         // HEAD answers carry no body; tell a route miss from "not stored" with GET on the same path.
         if (method === 'head') {
-          const get = await client.get(fill(path).replace(/^\/api\/v1/, ''));
+          const get = await ctx.client.get(fill(path).replace(/^\/api\/v1/, ''));
           if (get.json?.error?.code !== 'REPRISE_ERR_ROUTE_NOT_FOUND') continue;
         }
         misses.push(`${method.toUpperCase()} ${path}`);
@@ -149,11 +143,11 @@ describe('OpenAPI document', () => {
     const routes = apiRoutes(untouchableDeps());
     for (const r of routes) {
       if (r.method !== 'GET' || r.path === '/events') continue;
-      const res = await client.get(fill(toOpenApiPath(r.path)).replace(/^\/api\/v1/, ''));
+      const res = await ctx.client.get(fill(toOpenApiPath(r.path)).replace(/^\/api\/v1/, ''));
       expect(res.json?.error?.code, `GET ${r.path}`).not.toBe('REPRISE_ERR_ROUTE_NOT_FOUND');
     }
     // A method not declared on a declared path is not routed.
-    const del = await client.delete(`/runs/${UNKNOWN_RUN}/params`);
+    const del = await ctx.client.delete(`/runs/${UNKNOWN_RUN}/params`);
     expect(del.status).toBe(404);
     expect(del.json.error.code).toBe('REPRISE_ERR_ROUTE_NOT_FOUND');
   });

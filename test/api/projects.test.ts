@@ -2,10 +2,10 @@
  * Projects over the API: the projects list, the keys a table can show, counts, rows for
  * a table, and a project's dashboard (runs per week, success rate, best metrics over time).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/run.js';
 import type { RunStatus } from '../../src/core/run-manifest.js';
-import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
+import { useServer } from '../helpers/server.js';
 import { createRun, finishedRun, makeRunRecord, newRunId } from './fixtures.js';
 
 const DAY = 86_400_000;
@@ -35,31 +35,25 @@ const PLAN: Planned[] = [
 ];
 
 describe('projects', () => {
-  let server: RunningServer;
-  let client: Api;
+  const ctx = useServer();
   const runs: RunRecord[] = [];
 
   beforeAll(async () => {
-    server = await startServer();
-    client = api(server.url);
     for (const [i, p] of PLAN.entries()) {
       const run = finishedRun({ id: newRunId(p.at), name: `dash-${i}`, project: 'dash', createdAt: p.at, status: p.status, dev: p.dev ?? false });
-      await createRun(client, makeRunRecord({ ...run, params: { lr: p.lr, optim: { name: 'sgd' } } }));
+      await createRun(ctx.client, makeRunRecord({ ...run, params: { lr: p.lr, optim: { name: 'sgd' } } }));
       if (p.valAcc !== undefined) {
-        const m = await client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'val_acc', value: 0.1, step: 0 }, { key: 'val_acc', value: p.valAcc, step: 1 }, { key: 'val_loss', value: 1 - p.valAcc, step: 1 }] });
+        const m = await ctx.client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'val_acc', value: 0.1, step: 0 }, { key: 'val_acc', value: p.valAcc, step: 1 }, { key: 'val_loss', value: 1 - p.valAcc, step: 1 }] });
         expect(m.status).toBe(200);
       }
       runs.push(run);
     }
-    await client.put(`/runs/${runs[0]!.id}/tags`, { tags: { stage: 'candidate' } });
-    await createRun(client, finishedRun({ project: 'other', status: 'failed' }));
-  });
-  afterAll(async () => {
-    await server?.stop();
+    await ctx.client.put(`/runs/${runs[0]!.id}/tags`, { tags: { stage: 'candidate' } });
+    await createRun(ctx.client, finishedRun({ project: 'other', status: 'failed' }));
   });
 
   it('lists each project with counts by status, dev runs and its best headline metric, dev runs aside', async () => {
-    const res = await client.get('/projects');
+    const res = await ctx.client.get('/projects');
     expect(res.status).toBe(200);
     const [dash, other] = res.json.projects;
     expect(dash).toMatchObject({ name: 'dash', runs: 8, devRuns: 1, byStatus: { succeeded: 5, failed: 1, lost: 1, canceled: 1 }, firstRunAt: NOV_2 + DAY });
@@ -68,20 +62,20 @@ describe('projects', () => {
   });
 
   it("gives the keys a project's runs use", async () => {
-    const res = await client.get('/run-keys?project=dash');
+    const res = await ctx.client.get('/run-keys?project=dash');
     expect(res.json).toEqual({ params: ['lr', 'optim.name'], metrics: ['val_acc', 'val_loss'], tags: ['stage'] });
   });
 
   it('counts the runs a filter matches, and refuses a bad filter naming the token', async () => {
-    expect((await client.get(`/runs/count?project=dash&filter=${encodeURIComponent('params.lr <= 0.05')}`)).json).toEqual({ count: 5 });
-    expect((await client.get('/runs/count?project=dash&status=succeeded&dev=false')).json).toEqual({ count: 4 });
-    const bad = await client.get(`/runs/count?filter=${encodeURIComponent('params.lr <')}`);
+    expect((await ctx.client.get(`/runs/count?project=dash&filter=${encodeURIComponent('params.lr <= 0.05')}`)).json).toEqual({ count: 5 });
+    expect((await ctx.client.get('/runs/count?project=dash&status=succeeded&dev=false')).json).toEqual({ count: 4 });
+    const bad = await ctx.client.get(`/runs/count?filter=${encodeURIComponent('params.lr <')}`);
     expect(bad.status).toBe(400);
     expect(bad.json.error.code).toBe('REPRISE_ERR_FILTER_INVALID');
   });
 
   it('serves table rows: no manifest, params flattened, metrics and tags', async () => {
-    const res = await client.get(`/runs?project=dash&view=row&order=${encodeURIComponent('metrics.val_acc desc')}&limit=2`);
+    const res = await ctx.client.get(`/runs?project=dash&view=row&order=${encodeURIComponent('metrics.val_acc desc')}&limit=2`);
     expect(res.status).toBe(200);
     const [first, second] = res.json.runs;
     expect(first.name).toBe('dash-7');
@@ -89,18 +83,18 @@ describe('projects', () => {
     expect(first.manifest).toBeUndefined();
     expect(first).toMatchObject({ project: 'dash', status: 'succeeded', dev: true, params: { lr: 0.3, 'optim.name': 'sgd' }, code: { commit: runs[7]!.manifest.code.kind === 'git' ? runs[7]!.manifest.code.commit : '' } });
     expect(first.metrics.val_acc).toMatchObject({ last: 0.99, count: 2 });
-    const tagged = await client.get(`/runs?project=dash&view=row&filter=${encodeURIComponent("tags.stage = 'candidate'")}`);
+    const tagged = await ctx.client.get(`/runs?project=dash&view=row&filter=${encodeURIComponent("tags.stage = 'candidate'")}`);
     expect(tagged.json.runs.map((r: { tags: unknown }) => r.tags)).toEqual([{ stage: 'candidate' }]);
   });
 
   it('gives the params of many runs at once', async () => {
-    const res = await client.post('/run-params', { runIds: [runs[0]!.id, runs[1]!.id] });
+    const res = await ctx.client.post('/run-params', { runIds: [runs[0]!.id, runs[1]!.id] });
     expect(res.json.params[runs[0]!.id]).toEqual({ lr: 0.1, 'optim.name': 'sgd' });
     expect(res.json.params[runs[1]!.id]).toEqual({ lr: 0.05, 'optim.name': 'sgd' });
   });
 
   it("gives a project's dashboard: totals without dev runs, every week, best values over time", async () => {
-    const res = await client.get('/projects/dash/dashboard');
+    const res = await ctx.client.get('/projects/dash/dashboard');
     expect(res.status).toBe(200);
     const d = res.json;
     expect(d.totals).toEqual({ runs: 7, devRuns: 1, succeeded: 4, failed: 2, canceled: 1, active: 0, successRate: 4 / 6 });
@@ -127,14 +121,14 @@ describe('projects', () => {
   });
 
   it('shows the metrics asked for, and names a metric no run records', async () => {
-    expect((await client.get('/projects/dash/dashboard?metrics=val_loss')).json.metrics.map((m: { key: string }) => m.key)).toEqual(['val_loss']);
-    const bad = await client.get('/projects/dash/dashboard?metrics=val_loss,f2');
+    expect((await ctx.client.get('/projects/dash/dashboard?metrics=val_loss')).json.metrics.map((m: { key: string }) => m.key)).toEqual(['val_loss']);
+    const bad = await ctx.client.get('/projects/dash/dashboard?metrics=val_loss,f2');
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain('"f2"');
   });
 
   it('answers 404 for a project without runs', async () => {
-    const res = await client.get('/projects/nothing-here/dashboard');
+    const res = await ctx.client.get('/projects/nothing-here/dashboard');
     expect(res.status).toBe(404);
     expect(res.json.error.code).toBe('REPRISE_ERR_PROJECT_NOT_FOUND');
     expect(res.json.error.hint).toContain('reprise run');

@@ -2,9 +2,9 @@
  * Runs over the API: recording, reading, conditional updates, search with filters,
  * orders and cursor pages, params that never change once set, tags, and references.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/run.js';
-import { api, startServer, type Api, type ApiResponse, type RunningServer } from '../helpers/server.js';
+import { type ApiResponse, useServer } from '../helpers/server.js';
 import { createRun, finishedRun, newRunId, UNKNOWN_RUN } from './fixtures.js';
 
 interface Seeded {
@@ -19,13 +19,10 @@ const PROJECT = 'search';
 const BASE_TIME = 1_750_000_000_000;
 
 describe('runs', () => {
-  let server: RunningServer;
-  let client: Api;
+  const ctx = useServer();
   const seeded: Seeded[] = [];
 
   beforeAll(async () => {
-    server = await startServer();
-    client = api(server.url);
     for (let i = 0; i < 25; i++) {
       const createdAt = BASE_TIME + i * 1000;
       const run = finishedRun({
@@ -36,18 +33,15 @@ describe('runs', () => {
         status: i % 6 === 5 ? 'failed' : 'succeeded',
       });
       const s: Seeded = { run, lr: [0.1, 0.01, 0.001][i % 3]!, batch: 16 * (1 + (i % 4)), acc: i % 5 === 4 ? undefined : (i % 7) / 10, group: i % 2 ? 'odd' : 'even' };
-      await createRun(client, run);
-      expect((await client.post(`/runs/${run.id}/params`, { params: { lr: s.lr, batch: s.batch } })).status).toBe(200);
+      await createRun(ctx.client, run);
+      expect((await ctx.client.post(`/runs/${run.id}/params`, { params: { lr: s.lr, batch: s.batch } })).status).toBe(200);
       if (s.acc !== undefined) {
-        const m = await client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'acc', value: 0, step: 0 }, { key: 'acc', value: s.acc, step: 1 }] });
+        const m = await ctx.client.post(`/runs/${run.id}/metrics`, { points: [{ key: 'acc', value: 0, step: 0 }, { key: 'acc', value: s.acc, step: 1 }] });
         expect(m.status).toBe(200);
       }
-      expect((await client.put(`/runs/${run.id}/tags`, { tags: { group: s.group } })).status).toBe(200);
+      expect((await ctx.client.put(`/runs/${run.id}/tags`, { tags: { group: s.group } })).status).toBe(200);
       seeded.push(s);
     }
-  });
-  afterAll(async () => {
-    await server?.stop();
   });
 
   /** Every page of a search, following nextCursor; fails on a page that repeats a run. */
@@ -57,7 +51,7 @@ describe('runs', () => {
     let pages = 0;
     do {
       const qs: URLSearchParams = new URLSearchParams({ ...query, limit: String(limit), ...(cursor !== null ? { cursor } : {}) });
-      const res: ApiResponse = await client.get(`/runs?${qs.toString()}`);
+      const res: ApiResponse = await ctx.client.get(`/runs?${qs.toString()}`);
       expect(res.status, res.text).toBe(200);
       expect(res.json.runs.length).toBeLessThanOrEqual(limit);
       runs.push(...res.json.runs);
@@ -73,31 +67,31 @@ describe('runs', () => {
   describe('recording and reading', () => {
     it('records a run (201) and gives it back whole', async () => {
       const run = finishedRun({ name: 'record-me', project: 'rec' });
-      const res = await client.post('/runs', run);
+      const res = await ctx.client.post('/runs', run);
       expect(res.status).toBe(201);
       expect(res.json).toEqual({ id: run.id });
 
-      const got = await client.get(`/runs/${run.id}`);
+      const got = await ctx.client.get(`/runs/${run.id}`);
       expect(got.status).toBe(200);
       expect(got.json.run).toEqual({ ...run, metrics: {}, tags: {} });
       // The manifest's params become the run's params, under dotted keys; lists as JSON text.
       expect(got.json.params).toEqual({ epochs: 2, 'optim.lr': 0.01, 'optim.name': 'adam', layers: '[64,32]' });
       expect(got.json.artifacts).toEqual([]);
       // Ids are case-insensitive.
-      expect((await client.get(`/runs/${run.id.toUpperCase()}`)).json.run.id).toBe(run.id);
+      expect((await ctx.client.get(`/runs/${run.id.toUpperCase()}`)).json.run.id).toBe(run.id);
     });
 
     it('refuses a second run with the same id (409) and keeps the first', async () => {
-      const run = await createRun(client, finishedRun({ name: 'first' }));
-      const again = await client.post('/runs', { ...finishedRun({ name: 'second' }), id: run.id });
+      const run = await createRun(ctx.client, finishedRun({ name: 'first' }));
+      const again = await ctx.client.post('/runs', { ...finishedRun({ name: 'second' }), id: run.id });
       expect(again.status).toBe(409);
       expect(again.json.error.code).toBe('REPRISE_ERR_RUN_STATE_CONFLICT');
       expect(again.json.error.message).toContain(run.id);
-      expect((await client.get(`/runs/${run.id}`)).json.run.name).toBe('first');
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.run.name).toBe('first');
     });
 
     it('answers 404 for an unknown run', async () => {
-      const res = await client.get(`/runs/${UNKNOWN_RUN}`);
+      const res = await ctx.client.get(`/runs/${UNKNOWN_RUN}`);
       expect(res.status).toBe(404);
       expect(res.json.error.code).toBe('REPRISE_ERR_RUN_NOT_FOUND');
     });
@@ -105,30 +99,30 @@ describe('runs', () => {
 
   describe('PATCH', () => {
     it('changes nothing when ifStatus does not match, and says so', async () => {
-      const run = await createRun(client, finishedRun({ name: 'patch-me' }));
-      const before = (await client.get(`/runs/${run.id}`)).json.run;
-      const res = await client.patch(`/runs/${run.id}`, { status: 'failed', endedAt: 1, heartbeatAt: 2, ifStatus: ['running', 'preparing'] });
+      const run = await createRun(ctx.client, finishedRun({ name: 'patch-me' }));
+      const before = (await ctx.client.get(`/runs/${run.id}`)).json.run;
+      const res = await ctx.client.patch(`/runs/${run.id}`, { status: 'failed', endedAt: 1, heartbeatAt: 2, ifStatus: ['running', 'preparing'] });
       expect(res.status).toBe(200);
       expect(res.json).toEqual({ updated: false });
-      expect((await client.get(`/runs/${run.id}`)).json.run).toEqual(before);
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.run).toEqual(before);
     });
 
     it('applies the patch when ifStatus matches, or when there is none', async () => {
-      const run = await createRun(client, finishedRun({ name: 'patch-me-too' }));
-      const res = await client.patch(`/runs/${run.id}`, { status: 'canceled', endedAt: run.createdAt + 5, ifStatus: ['succeeded'] });
+      const run = await createRun(ctx.client, finishedRun({ name: 'patch-me-too' }));
+      const res = await ctx.client.patch(`/runs/${run.id}`, { status: 'canceled', endedAt: run.createdAt + 5, ifStatus: ['succeeded'] });
       expect(res.json).toEqual({ updated: true });
-      expect((await client.get(`/runs/${run.id}`)).json.run).toMatchObject({ status: 'canceled', endedAt: run.createdAt + 5, name: 'patch-me-too' });
-      expect((await client.patch(`/runs/${run.id}`, { heartbeatAt: run.createdAt + 9 })).json).toEqual({ updated: true });
-      expect((await client.get(`/runs/${run.id}`)).json.run).toMatchObject({ status: 'canceled', heartbeatAt: run.createdAt + 9 });
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.run).toMatchObject({ status: 'canceled', endedAt: run.createdAt + 5, name: 'patch-me-too' });
+      expect((await ctx.client.patch(`/runs/${run.id}`, { heartbeatAt: run.createdAt + 9 })).json).toEqual({ updated: true });
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.run).toMatchObject({ status: 'canceled', heartbeatAt: run.createdAt + 9 });
     });
 
     it('refuses fields a run cannot change', async () => {
-      const run = await createRun(client, finishedRun());
-      const res = await client.patch(`/runs/${run.id}`, { name: 'renamed' });
+      const run = await createRun(ctx.client, finishedRun());
+      const res = await ctx.client.patch(`/runs/${run.id}`, { name: 'renamed' });
       expect(res.status).toBe(400);
       expect(res.json.error.code).toBe('REPRISE_ERR_REQUEST_INVALID');
       expect(res.json.error.message).toContain('name');
-      expect((await client.get(`/runs/${run.id}`)).json.run.name).toBe(run.name);
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.run.name).toBe(run.name);
     });
   });
 
@@ -174,7 +168,7 @@ describe('runs', () => {
       const odd = await allPages({ project: PROJECT, filter: "tags.group = 'odd' and not params.lr = 0.1" }, 6);
       expect(odd.ids.sort()).toEqual(seeded.filter((s) => s.group === 'odd' && s.lr !== 0.1).map((s) => s.run.id).sort());
 
-      const page = await client.get(`/runs?project=${PROJECT}&limit=2`);
+      const page = await ctx.client.get(`/runs?project=${PROJECT}&limit=2`);
       expect(page.json.runs).toHaveLength(2);
       expect(typeof page.json.nextCursor).toBe('string');
     });
@@ -188,7 +182,7 @@ describe('runs', () => {
         { filter: 'params.lr <', token: '' },
       ];
       for (const { filter, token } of cases) {
-        const res = await client.get(`/runs?filter=${encodeURIComponent(filter)}`);
+        const res = await ctx.client.get(`/runs?filter=${encodeURIComponent(filter)}`);
         expect(res.status, filter).toBe(400);
         expect(res.json.error.code).toBe('REPRISE_ERR_FILTER_INVALID');
         const details = res.json.error.details;
@@ -201,30 +195,30 @@ describe('runs', () => {
         const caretLine = lines[lines.length - 1]!;
         expect(caretLine.indexOf('^') - 2, filter).toBe(position);
       }
-      const order = await client.get(`/runs?order=${encodeURIComponent('metrics.acc sideways')}`);
+      const order = await ctx.client.get(`/runs?order=${encodeURIComponent('metrics.acc sideways')}`);
       expect(order.status).toBe(400);
       expect(order.json.error.code).toBe('REPRISE_ERR_FILTER_INVALID');
       expect(order.json.error.details.token).toBe('sideways');
     });
 
     it('refuses a cursor from another order, or one it never gave', async () => {
-      const first = await client.get(`/runs?project=${PROJECT}&order=${encodeURIComponent('metrics.acc desc')}&limit=3`);
+      const first = await ctx.client.get(`/runs?project=${PROJECT}&order=${encodeURIComponent('metrics.acc desc')}&limit=3`);
       const cursor = first.json.nextCursor as string;
       expect(typeof cursor).toBe('string');
-      const other = await client.get(`/runs?project=${PROJECT}&order=${encodeURIComponent('created asc')}&limit=3&cursor=${encodeURIComponent(cursor)}`);
+      const other = await ctx.client.get(`/runs?project=${PROJECT}&order=${encodeURIComponent('created asc')}&limit=3&cursor=${encodeURIComponent(cursor)}`);
       expect(other.status).toBe(400);
       expect(other.json.error.message).toContain('cursor');
-      const forged = await client.get(`/runs?project=${PROJECT}&cursor=not-a-cursor`);
+      const forged = await ctx.client.get(`/runs?project=${PROJECT}&cursor=not-a-cursor`);
       expect(forged.status).toBe(400);
       expect(forged.json.error.message).toContain('cursor');
       // The same order takes it.
-      const next = await client.get(`/runs?project=${PROJECT}&order=${encodeURIComponent('metrics.acc desc')}&limit=3&cursor=${encodeURIComponent(cursor)}`);
+      const next = await ctx.client.get(`/runs?project=${PROJECT}&order=${encodeURIComponent('metrics.acc desc')}&limit=3&cursor=${encodeURIComponent(cursor)}`);
       expect(next.status).toBe(200);
     });
 
     it('finds runs by id, id prefix or name with ?ref=', async () => {
       const target = seeded[7]!.run;
-      const byId = await client.get(`/runs?ref=${target.id}`);
+      const byId = await ctx.client.get(`/runs?ref=${target.id}`);
       expect(byId.status).toBe(200);
       expect(byId.json.runs.map((r: any) => r.id)).toEqual([target.id]);
       expect(byId.json.nextCursor).toBeNull();
@@ -232,82 +226,82 @@ describe('runs', () => {
       expect(byId.json.runs[0].metrics.acc.last).toBe(seeded[7]!.acc);
 
       const prefix = target.id.slice(0, 12);
-      const byPrefix = await client.get(`/runs?ref=${prefix.toUpperCase()}`);
+      const byPrefix = await ctx.client.get(`/runs?ref=${prefix.toUpperCase()}`);
       const ids: string[] = byPrefix.json.runs.map((r: any) => r.id);
       expect(ids).toContain(target.id);
       for (const id of ids) expect(id.startsWith(prefix)).toBe(true);
 
-      const byName = await client.get(`/runs?ref=${target.name}`);
+      const byName = await ctx.client.get(`/runs?ref=${target.name}`);
       expect(byName.json.runs.map((r: any) => r.id)).toEqual([target.id]);
 
-      const none = await client.get('/runs?ref=zzzzzzzz');
+      const none = await ctx.client.get('/runs?ref=zzzzzzzz');
       expect(none.json).toEqual({ runs: [], nextCursor: null });
 
       // A prefix that is a LIKE wildcard matches nothing, not everything.
-      expect((await client.get(`/runs?ref=${encodeURIComponent('%')}`)).json.runs).toEqual([]);
-      expect((await client.get(`/runs?ref=${encodeURIComponent('_')}`)).json.runs).toEqual([]);
+      expect((await ctx.client.get(`/runs?ref=${encodeURIComponent('%')}`)).json.runs).toEqual([]);
+      expect((await ctx.client.get(`/runs?ref=${encodeURIComponent('_')}`)).json.runs).toEqual([]);
     });
   });
 
   describe('params', () => {
     it('logs new params, accepts the same value again, refuses another value (409)', async () => {
-      const run = await createRun(client, finishedRun());
-      const first = await client.post(`/runs/${run.id}/params`, { params: { lr: 0.5, 'model.depth': 12, note: 'x', flag: true, none: null } });
+      const run = await createRun(ctx.client, finishedRun());
+      const first = await ctx.client.post(`/runs/${run.id}/params`, { params: { lr: 0.5, 'model.depth': 12, note: 'x', flag: true, none: null } });
       expect(first.status).toBe(200);
       expect(first.json).toEqual({ params: 5 });
 
-      const same = await client.post(`/runs/${run.id}/params`, { params: { lr: 0.5, 'model.depth': 12 } });
+      const same = await ctx.client.post(`/runs/${run.id}/params`, { params: { lr: 0.5, 'model.depth': 12 } });
       expect(same.status).toBe(200);
 
-      const changed = await client.post(`/runs/${run.id}/params`, { params: { lr: 0.6 } });
+      const changed = await ctx.client.post(`/runs/${run.id}/params`, { params: { lr: 0.6 } });
       expect(changed.status).toBe(409);
       expect(changed.json.error.code).toBe('REPRISE_ERR_PARAM_IMMUTABLE');
       expect(changed.json.error.message).toContain('lr');
       expect(changed.json.error.details).toMatchObject({ key: 'lr', old: 0.5, new: 0.6 });
 
       // The same text is not the same number.
-      expect((await client.post(`/runs/${run.id}/params`, { params: { lr: '0.5' } })).status).toBe(409);
+      expect((await ctx.client.post(`/runs/${run.id}/params`, { params: { lr: '0.5' } })).status).toBe(409);
       // Params from the manifest are fixed too.
-      expect((await client.post(`/runs/${run.id}/params`, { params: { 'optim.lr': 0.02 } })).json.error.code).toBe('REPRISE_ERR_PARAM_IMMUTABLE');
+      expect((await ctx.client.post(`/runs/${run.id}/params`, { params: { 'optim.lr': 0.02 } })).json.error.code).toBe('REPRISE_ERR_PARAM_IMMUTABLE');
       // A refused request stores none of its params.
-      const mixed = await client.post(`/runs/${run.id}/params`, { params: { fresh: 1, lr: 0.7 } });
+      const mixed = await ctx.client.post(`/runs/${run.id}/params`, { params: { fresh: 1, lr: 0.7 } });
       expect(mixed.status).toBe(409);
 
-      const params = (await client.get(`/runs/${run.id}/params`)).json.params;
+      const params = (await ctx.client.get(`/runs/${run.id}/params`)).json.params;
       expect(params).toMatchObject({ lr: 0.5, 'model.depth': 12, note: 'x', flag: true, none: null, 'optim.lr': 0.01 });
       expect(params).not.toHaveProperty('fresh');
-      expect((await client.get(`/runs/${run.id}`)).json.params).toEqual(params);
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.params).toEqual(params);
     });
 
     it('refuses malformed params', async () => {
-      const run = await createRun(client, finishedRun());
-      const nested = await client.post(`/runs/${run.id}/params`, { params: { obj: { a: 1 } } });
+      const run = await createRun(ctx.client, finishedRun());
+      const nested = await ctx.client.post(`/runs/${run.id}/params`, { params: { obj: { a: 1 } } });
       expect(nested.status).toBe(400);
       expect(nested.json.error.message).toContain('body.params.obj');
-      const emptyKey = await client.post(`/runs/${run.id}/params`, { params: { '': 1 } });
+      const emptyKey = await ctx.client.post(`/runs/${run.id}/params`, { params: { '': 1 } });
       expect(emptyKey.status).toBe(400);
     });
   });
 
   describe('tags', () => {
     it('sets, replaces and deletes tags, and searches by them', async () => {
-      const run = await createRun(client, finishedRun({ project: 'tagged' }));
-      const other = await createRun(client, finishedRun({ project: 'tagged' }));
+      const run = await createRun(ctx.client, finishedRun({ project: 'tagged' }));
+      const other = await createRun(ctx.client, finishedRun({ project: 'tagged' }));
 
-      const set = await client.put(`/runs/${run.id}/tags`, { tags: { stage: 'dev', owner: 'ana' } });
+      const set = await ctx.client.put(`/runs/${run.id}/tags`, { tags: { stage: 'dev', owner: 'ana' } });
       expect(set.status).toBe(200);
       expect(set.json).toEqual({ tags: { stage: 'dev', owner: 'ana' } });
 
-      const replaced = await client.put(`/runs/${run.id}/tags`, { tags: { stage: 'prod', note: 'a b/c' } });
+      const replaced = await ctx.client.put(`/runs/${run.id}/tags`, { tags: { stage: 'prod', note: 'a b/c' } });
       expect(replaced.json).toEqual({ tags: { stage: 'prod', owner: 'ana', note: 'a b/c' } });
-      await client.put(`/runs/${other.id}/tags`, { tags: { stage: 'dev' } });
+      await ctx.client.put(`/runs/${other.id}/tags`, { tags: { stage: 'dev' } });
 
-      const del = await client.delete(`/runs/${run.id}/tags/owner`);
+      const del = await ctx.client.delete(`/runs/${run.id}/tags/owner`);
       expect(del.json).toEqual({ deleted: true });
-      expect((await client.delete(`/runs/${run.id}/tags/owner`)).json).toEqual({ deleted: false });
-      expect((await client.delete(`/runs/${run.id}/tags/${encodeURIComponent('no such/tag')}`)).json).toEqual({ deleted: false });
+      expect((await ctx.client.delete(`/runs/${run.id}/tags/owner`)).json).toEqual({ deleted: false });
+      expect((await ctx.client.delete(`/runs/${run.id}/tags/${encodeURIComponent('no such/tag')}`)).json).toEqual({ deleted: false });
 
-      expect((await client.get(`/runs/${run.id}`)).json.run.tags).toEqual({ stage: 'prod', note: 'a b/c' });
+      expect((await ctx.client.get(`/runs/${run.id}`)).json.run.tags).toEqual({ stage: 'prod', note: 'a b/c' });
 
       const prod = await allPages({ project: 'tagged', filter: "tags.stage = 'prod'" }, 10);
       expect(prod.ids).toEqual([run.id]);
@@ -316,7 +310,7 @@ describe('runs', () => {
       const dev = await allPages({ project: 'tagged', filter: "tags.stage = 'dev'" }, 10);
       expect(dev.ids).toEqual([other.id]);
 
-      const many = await client.post('/run-tags', { runIds: [run.id, other.id, UNKNOWN_RUN] });
+      const many = await ctx.client.post('/run-tags', { runIds: [run.id, other.id, UNKNOWN_RUN] });
       expect(many.json).toEqual({ tags: { [run.id]: { stage: 'prod', note: 'a b/c' }, [other.id]: { stage: 'dev' } } });
     });
   });

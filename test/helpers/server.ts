@@ -9,6 +9,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll } from 'vitest';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const REPRISE_BIN = join(REPO_ROOT, 'bin', 'reprise.js');
@@ -284,4 +285,37 @@ export async function waitUntil<T>(what: string, probe: () => Promise<T | undefi
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A test file's server and a client for it, started before its tests and stopped after. */
+export interface FileServer {
+  readonly server: RunningServer;
+  readonly client: Api;
+}
+
+/** Registers the hooks that give a test file one real server (hooks registered later run after it starts). */
+export function useServer(opts: ServerOptions = {}): FileServer {
+  let server: RunningServer | undefined;
+  let client: Api | undefined;
+  beforeAll(async () => {
+    server = await startServer(opts);
+    client = api(server.url);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return {
+    get server() {
+      return started(server, 'server');
+    },
+    get client() {
+      return started(client, 'server');
+    },
+  };
+}
+
+/** What a beforeAll hook made, read by a test; an error if read before the hook ran. */
+export function started<T>(what: T | undefined, name: string): T {
+  if (what === undefined) throw new Error(`the ${name} is not started: use it inside a hook or a test`);
+  return what;
 }

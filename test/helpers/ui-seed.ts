@@ -13,7 +13,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { createRun, finishedRun } from '../api/fixtures.js';
 import { launchBrowser, screenshotFailures, type TestBrowser } from './browser.js';
 import { git, REPO_ROOT, reprise, sandbox, startReprise, type CliResult, type Sandbox } from './cli.js';
-import { api, startServer, type Api, type RunningServer } from './server.js';
+import { api, started, startServer, type Api, type RunningServer } from './server.js';
 
 /** The project examples/iris reports its runs under (its reprise.yaml's name). */
 export const PROJECT = 'iris';
@@ -284,10 +284,6 @@ export function seededUi(): SeededUi {
     await browser?.close();
     await store?.stop();
   });
-  const started = <T>(what: T | undefined, name: string): T => {
-    if (what === undefined) throw new Error(`the ${name} is not started: use it inside a test`);
-    return what;
-  };
   return {
     get store() {
       return started(store, 'seeded store');
