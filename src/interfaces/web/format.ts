@@ -69,13 +69,3 @@ export function runDuration(r: { startedAt: number | null; endedAt: number | nul
   if (r.endedAt !== null) return r.endedAt - start;
   return r.status === 'running' || r.status === 'preparing' ? now - start : null;
 }
-
-export const STATUS_WORDS: Record<RunStatus, string> = {
-  queued: 'queued',
-  preparing: 'preparing',
-  running: 'running',
-  succeeded: 'succeeded',
-  failed: 'failed',
-  canceled: 'canceled',
-  lost: 'lost',
-};
