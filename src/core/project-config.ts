@@ -51,6 +51,12 @@ const projectConfigObject = z.strictObject({
     stages: z.array(stageSchema).min(1, 'must list at least one stage'),
     outputs: z.array(projectPath).optional(),
     model: z.strictObject({ path: projectPath.optional(), name: z.string().min(1).optional() }).optional(),
+    reproduce: z
+      .strictObject({
+        tolerance: z.record(z.string().min(1), z.number().nonnegative('must be 0 or more').finite('must be a finite number')).optional(),
+        ignore: z.array(z.string().min(1, 'must not be empty')).optional(),
+      })
+      .optional(),
 });
 
 export const projectConfigSchema = projectConfigObject.superRefine((cfg, ctx) => {

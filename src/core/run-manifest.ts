@@ -138,6 +138,8 @@ export const runManifestSchema = z.object({
     project: z.string(),
     dev: z.boolean(),
     createdAt: z.number(),
+    /** The run this one reproduces (`reprise reproduce`), absent otherwise. */
+    reproduces: z.string().optional(),
   }),
   code: codeSchema,
   params: z.object({
@@ -155,6 +157,8 @@ export const runManifestSchema = z.object({
     seedSource: z.enum(['config', 'flag', 'generated']),
     executor: z.string(),
     host: z.string(),
+    /** `reproduce:` of reprise.yaml: how a reproduction of this run is judged. */
+    reproduce: z.object({ tolerance: z.record(z.string(), z.number()), ignore: z.array(z.string()) }).optional(),
   }),
   execution: z.object({
     startedAt: z.number().nullable(),

@@ -14,6 +14,7 @@ import type { Params } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
 import { parseRunFilter, parseRunOrder } from '../core/run-filter.js';
 import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
+import type { Verification } from '../core/verification.js';
 import type { ImageRecord, MetadataStore, MetricWriter, RunQuery } from './metadata-store.js';
 import { makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
 
@@ -1133,6 +1134,59 @@ export function runMetadataStoreContract(
         expect(p.get(b!.id)).toEqual({ depth: 3, lr: 0.2 });
         expect(p.has(c!.id)).toBe(false);
         expect((await store.paramsOf([])).size).toBe(0);
+      });
+    });
+
+    describe('imported runs and verifications', () => {
+      const finished = (over: Parameters<typeof makeRunRecord>[0] = {}) =>
+        makeRunRecord({ status: 'succeeded', endedAt: 1_700_000_100_000, ...over });
+
+      it('imports a run with its params, tags, artifacts and series, once', async () => {
+        const run = finished({ params: { lr: 0.1 } });
+        const series = batchesFromPoints([point('loss', 1, 10, 0.5), point('loss', 2, 20, NaN), point('acc', 1, 10, 0.9)]);
+        const artifacts: Artifact[] = [{ path: 'model/w.bin', size: 3, sha256: SHA_B }];
+        expect(await store.importRun({ run, params: { note: 'later' }, tags: { team: 'a' }, artifacts, metrics: series })).toBe(true);
+        expect(await store.getRun(run.id)).toEqual(run);
+        expect(await store.runParams(run.id)).toEqual({ lr: 0.1, note: 'later' });
+        expect((await store.tagsOf([run.id])).get(run.id)).toEqual({ team: 'a' });
+        expect(await store.listArtifacts(run.id)).toEqual(artifacts);
+        const loss = await store.metricSeries(run.id, 'loss');
+        expect([...loss.steps]).toEqual([1, 2]);
+        expect(Number.isNaN(loss.values[1])).toBe(true);
+        expect((await store.metricSummaries([run.id])).get(run.id)?.acc).toMatchObject({ last: 0.9, count: 1 });
+
+        // The same run again changes nothing.
+        const again = { ...run, name: 'other-name' };
+        expect(await store.importRun({ run: again, params: {}, tags: { team: 'b' }, artifacts: [], metrics: series })).toBe(false);
+        expect((await store.getRun(run.id))?.name).toBe(run.name);
+        expect((await store.tagsOf([run.id])).get(run.id)).toEqual({ team: 'a' });
+        expect((await store.metricSeries(run.id, 'loss')).steps).toHaveLength(2);
+      });
+
+      it('keeps checks of two runs, found from either run, the latest per pair', async () => {
+        const [a, b, c] = await given(finished(), finished(), finished());
+        const check = (original: string, reproduction: string, checkedAt: number, verdict: Verification['verdict']): Verification => ({
+          original,
+          reproduction,
+          verdict,
+          checkedAt,
+          rules: { tolerance: { loss: 1e-6 }, ignore: ['duration'] },
+          compared: { metrics: 1, artifacts: 1 },
+          ignored: [],
+          differences: verdict === 'exact' ? [] : [{ kind: 'metric', name: 'loss', original: 0.5, reproduction: 'NaN', delta: 'NaN', tolerance: 1e-6, outcome: 'diverged' }],
+          environment: [{ what: 'python', original: '3.11.4', reproduction: null }],
+        });
+        await store.saveVerification(check(a!.id, b!.id, 1000, 'diverged'));
+        await store.saveVerification(check(a!.id, c!.id, 2000, 'exact'));
+        await store.saveVerification(check(a!.id, b!.id, 3000, 'exact'));
+        const found = await store.verificationsOf([a!.id, b!.id, c!.id]);
+        expect(found.get(a!.id)?.map((v) => [v.reproduction, v.verdict])).toEqual([[b!.id, 'exact'], [c!.id, 'exact']]);
+        expect(found.get(b!.id)).toEqual([check(a!.id, b!.id, 3000, 'exact')]);
+        expect(found.get(c!.id)?.[0]?.original).toBe(a!.id);
+        const [d] = await given(finished());
+        expect((await store.verificationsOf([d!.id])).has(d!.id)).toBe(false);
+        await store.saveVerification(check(a!.id, d!.id, 4000, 'diverged'));
+        expect((await store.verificationsOf([d!.id])).get(d!.id)?.[0]?.differences[0]).toMatchObject({ name: 'loss', reproduction: 'NaN' });
       });
     });
   });

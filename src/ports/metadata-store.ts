@@ -9,6 +9,7 @@ import type { ParamValue } from '../core/params.js';
 import type { RunPatch, RunRecord } from '../core/run.js';
 import type { FilterExpr, RunOrder } from '../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../core/run-manifest.js';
+import type { Verification } from '../core/verification.js';
 
 /** A container image built for a project at a commit with an environment. */
 export interface ImageRecord {
@@ -82,6 +83,16 @@ export interface MetricWriter {
   readonly id: string;
   /** Increases by one with every append of that writer. */
   readonly seq: number;
+}
+
+/** A finished run brought from another store (`reprise import`), with all it recorded. */
+export interface ImportedRun {
+  readonly run: RunRecord;
+  /** Params beyond the manifest's (logged later), under their dotted keys. */
+  readonly params: Readonly<Record<string, ParamValue>>;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly artifacts: readonly Artifact[];
+  readonly metrics: readonly MetricBatch[];
 }
 
 export interface MetadataStoreCapabilities {
@@ -171,6 +182,18 @@ export interface MetadataStore {
 
   /** Images, newest first; only one project's with `project`. */
   listImages(project?: string): Promise<ImageRecord[]>;
+
+  /**
+   * Writes a run from another store with its params, tags, artifacts and metric series,
+   * all or nothing. False (and nothing written) when a run with its id is already here.
+   */
+  importRun(imported: ImportedRun): Promise<boolean>;
+
+  /** Records how two runs compared; replaces an earlier check of the same pair. */
+  saveVerification(v: Verification): Promise<void>;
+
+  /** Per run, the checks it is part of (as original or reproduction), newest first; runs without any are left out. */
+  verificationsOf(runIds: readonly string[]): Promise<Map<string, Verification[]>>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

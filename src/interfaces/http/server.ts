@@ -19,6 +19,7 @@ import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
 import { metricRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
+import { reproducibilityRoutes } from './routes/reproducibility.js';
 import { runRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import type { z } from 'zod';
@@ -46,6 +47,7 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...artifactRoutes(d),
     ...blobRoutes(d, opts.uploadDir),
     ...eventRoutes(d),
+    ...reproducibilityRoutes(d),
   ];
 }
 

@@ -14,7 +14,8 @@ import type { RunPatch, RunRecord } from '../../../core/run.js';
 import { formatFilter, formatField } from '../../../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
 import { isRepriseError } from '../../../core/errors.js';
-import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
+import type { Verification } from '../../../core/verification.js';
+import type { HistorySample, ImageRecord, ImportedRun, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
 import type { ApiClient } from '../../api-client/api-client.js';
 import type { Outbox } from '../../api-client/outbox.js';
 
@@ -253,6 +254,33 @@ export class HttpMetadataStore implements MetadataStore {
     await this.#outbox.flush();
     const req = this.#api.json<{ artifacts: Artifact[] }>({ method: 'GET', path: `/runs/${runId}/artifacts` });
     return (await this.#orIfUnknown(req, { artifacts: [] })).artifacts;
+  }
+
+  async importRun(imported: ImportedRun): Promise<boolean> {
+    await this.#outbox.flush();
+    const { run, params, tags, artifacts, metrics } = imported;
+    const res = await this.#api.json<{ imported: boolean }>({
+      method: 'POST',
+      path: '/runs/import',
+      json: { run, params, tags, artifacts, metrics: batchesToJson(metrics) },
+    });
+    return res.imported;
+  }
+
+  async saveVerification(v: Verification): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: '/verifications', json: v });
+  }
+
+  async verificationsOf(runIds: readonly string[]): Promise<Map<string, Verification[]>> {
+    const out = new Map<string, Verification[]>();
+    if (runIds.length === 0) return out;
+    await this.#outbox.flush();
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const res = await this.#api.json<{ verifications: Record<string, Verification[]> }>({ method: 'POST', path: '/run-verifications', json: { runIds: runIds.slice(i, i + 10_000) } });
+      for (const [id, list] of Object.entries(res.verifications)) out.set(id, list);
+    }
+    return out;
   }
 
   async saveImage(image: ImageRecord): Promise<void> {

@@ -18,7 +18,8 @@ import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metr
 import { flattenParams, type ParamValue, type Params } from '../../../core/params.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
-import type { HistorySample, ImageRecord, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
+import type { Verification } from '../../../core/verification.js';
+import type { HistorySample, ImageRecord, ImportedRun, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
 import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
 import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
@@ -282,34 +283,40 @@ export class SqliteMetadataStore implements MetadataStore {
         if (seen && seen.seq >= writer.seq) return false;
         st.writerSet.run(runId, writer.id, writer.seq);
       }
-      for (const b of batches) {
-        if (b.steps.length === 0) continue;
-        let series = st.seriesId.get(runId, b.key) as { id: number } | undefined;
-        series ??= { id: Number(st.seriesInsert.run(runId, b.key).lastInsertRowid) };
-        const tail = st.chunkTail.get(series.id) as { seq: number; n: number; steps: Buffer; ts: Buffer; vals: Buffer } | undefined;
-        let from = 0;
-        let seq = tail ? tail.seq + 1 : 0;
-        if (tail && tail.n < METRIC_CHUNK_POINTS) {
-          // Small live appends fill the last chunk instead of making many tiny ones.
-          from = Math.min(METRIC_CHUNK_POINTS - tail.n, b.steps.length);
-          const merged = concatColumns(decodeChunks([tail], tail.n), slice(b, 0, from));
-          const enc = encodeChunk(merged);
-          st.chunkUpdate.run(merged.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals, series.id, tail.seq);
-          seq = tail.seq + 1;
-        }
-        for (; from < b.steps.length; from += METRIC_CHUNK_POINTS, seq++) {
-          const part = slice(b, from, Math.min(from + METRIC_CHUNK_POINTS, b.steps.length));
-          const enc = encodeChunk(part);
-          st.chunkInsert.run(series.id, seq, part.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals);
-        }
-        let fold: SummaryState | undefined;
-        for (let i = 0; i < b.steps.length; i++) fold = foldPoint(fold, { step: b.steps[i]!, ts: b.ts[i]!, value: b.values[i]! });
-        const prev = st.summaryGet.get(runId, b.key) as SqliteDatabaseSchema['metric_summaries'] | undefined;
-        const m = mergeSummaries(prev ? summaryFromRow(prev) : undefined, fold!);
-        st.summaryUpsert.run(runId, b.key, fromNumber(m.last), m.lastStep, m.lastTs, fromNumber(m.min), fromNumber(m.max), m.count);
-      }
+      this.#appendBatches(runId, batches);
       return true;
     });
+  }
+
+  /** Appends points inside the caller's write transaction. */
+  #appendBatches(runId: string, batches: readonly MetricBatch[]): void {
+    const st = this.#statements();
+    for (const b of batches) {
+      if (b.steps.length === 0) continue;
+      let series = st.seriesId.get(runId, b.key) as { id: number } | undefined;
+      series ??= { id: Number(st.seriesInsert.run(runId, b.key).lastInsertRowid) };
+      const tail = st.chunkTail.get(series.id) as { seq: number; n: number; steps: Buffer; ts: Buffer; vals: Buffer } | undefined;
+      let from = 0;
+      let seq = tail ? tail.seq + 1 : 0;
+      if (tail && tail.n < METRIC_CHUNK_POINTS) {
+        // Small live appends fill the last chunk instead of making many tiny ones.
+        from = Math.min(METRIC_CHUNK_POINTS - tail.n, b.steps.length);
+        const merged = concatColumns(decodeChunks([tail], tail.n), slice(b, 0, from));
+        const enc = encodeChunk(merged);
+        st.chunkUpdate.run(merged.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals, series.id, tail.seq);
+        seq = tail.seq + 1;
+      }
+      for (; from < b.steps.length; from += METRIC_CHUNK_POINTS, seq++) {
+        const part = slice(b, from, Math.min(from + METRIC_CHUNK_POINTS, b.steps.length));
+        const enc = encodeChunk(part);
+        st.chunkInsert.run(series.id, seq, part.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals);
+      }
+      let fold: SummaryState | undefined;
+      for (let i = 0; i < b.steps.length; i++) fold = foldPoint(fold, { step: b.steps[i]!, ts: b.ts[i]!, value: b.values[i]! });
+      const prev = st.summaryGet.get(runId, b.key) as SqliteDatabaseSchema['metric_summaries'] | undefined;
+      const m = mergeSummaries(prev ? summaryFromRow(prev) : undefined, fold!);
+      st.summaryUpsert.run(runId, b.key, fromNumber(m.last), m.lastStep, m.lastTs, fromNumber(m.min), fromNumber(m.max), m.count);
+    }
   }
 
   async metricSeries(runId: string, key: string): Promise<MetricColumns> {
@@ -474,6 +481,61 @@ export class SqliteMetadataStore implements MetadataStore {
     return rows.map((r) => ({ ref: r.ref, digest: r.digest, project: r.project, commit: r.commit_sha, envHash: r.env_hash, engine: r.engine, createdAt: r.created_at }));
   }
 
+  async importRun(imported: ImportedRun): Promise<boolean> {
+    const k = this.#k;
+    const st = this.#statements();
+    const { run } = imported;
+    const params = { ...flattenParams(run.manifest.params.values as Params), ...imported.params };
+    return this.#write(() => {
+      if (st.runExists.get(run.id)) return false;
+      this.#exec(k.insertInto('runs').values(toRow(run)));
+      for (const [key, v] of Object.entries(params)) {
+        const c = paramColumns(v);
+        st.paramInsert.run(run.id, key, c.num, c.text, c.json);
+      }
+      for (const [key, value] of Object.entries(imported.tags)) st.tagUpsert.run(run.id, key, value);
+      for (let i = 0; i < imported.artifacts.length; i += MAX_PARAMS / 4) {
+        this.#exec(k.insertInto('artifacts').values(imported.artifacts.slice(i, i + MAX_PARAMS / 4).map((a) => ({ run_id: run.id, ...a }))));
+      }
+      this.#appendBatches(run.id, imported.metrics);
+      return true;
+    });
+  }
+
+  async saveVerification(v: Verification): Promise<void> {
+    const row = { original: v.original, reproduction: v.reproduction, verdict: v.verdict, checked_at: v.checkedAt, report: JSON.stringify(v) };
+    await this.#k
+      .insertInto('verifications')
+      .values(row)
+      .onConflict((oc) => oc.columns(['original', 'reproduction']).doUpdateSet({ verdict: row.verdict, checked_at: row.checked_at, report: row.report }))
+      .execute();
+  }
+
+  async verificationsOf(runIds: readonly string[]): Promise<Map<string, Verification[]>> {
+    const out = new Map<string, Verification[]>();
+    for (let i = 0; i < runIds.length; i += MAX_PARAMS / 2) {
+      const ids = runIds.slice(i, i + MAX_PARAMS / 2);
+      const rows = this.#exec(
+        this.#k
+          .selectFrom('verifications')
+          .select(['original', 'reproduction', 'report'])
+          .where((eb) => eb.or([eb('original', 'in', ids), eb('reproduction', 'in', ids)]))
+          .orderBy('checked_at', 'desc'),
+      );
+      const wanted = new Set(ids);
+      for (const r of rows) {
+        const v = JSON.parse(r.report) as Verification;
+        for (const id of new Set([r.original, r.reproduction])) {
+          if (!wanted.has(id)) continue;
+          const list = out.get(id) ?? [];
+          list.push(v);
+          out.set(id, list);
+        }
+      }
+    }
+    return out;
+  }
+
   async countRunsByEnvironment(): Promise<Map<string, number>> {
     const rows = await this.#k
       .selectFrom('runs')
@@ -597,6 +659,7 @@ function prepareStatements(db: Database.Database) {
          min = excluded.min, max = excluded.max, count = excluded.count`,
     ),
     paramGet: db.prepare('SELECT json FROM run_params WHERE run_id = ? AND key = ?'),
+    runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
     paramInsert: db.prepare('INSERT INTO run_params (run_id, key, num, text, json) VALUES (?, ?, ?, ?, ?)'),
     paramsOf: db.prepare('SELECT key, json FROM run_params WHERE run_id = ? ORDER BY key'),
     tagUpsert: db.prepare('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value'),

@@ -171,6 +171,18 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
       }
     }
   },
+  // How two runs compared (reprise reproduce / verify), found from either side.
+  `
+  CREATE TABLE verifications (
+    original TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    reproduction TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    verdict TEXT NOT NULL,
+    checked_at INTEGER NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (original, reproduction)
+  );
+  CREATE INDEX verifications_reproduction ON verifications(reproduction);
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -270,4 +282,13 @@ export interface SqliteDatabaseSchema {
   run_params: RunParamsTable;
   run_tags: RunTagsTable;
   artifacts: ArtifactsTable;
+  verifications: VerificationsTable;
+}
+
+export interface VerificationsTable {
+  original: string;
+  reproduction: string;
+  verdict: string;
+  checked_at: number;
+  report: string;
 }
