@@ -19,8 +19,10 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import { EnvironmentService } from '../services/environment-service.js';
 import { ImageService } from '../services/image-service.js';
+import { RunBundles } from '../services/run-bundles.js';
 import { RunCatalog, type ActivityWaiter } from '../services/run-catalog.js';
 import { RunService } from '../services/run-service.js';
+import { VerificationService } from '../services/verification-service.js';
 
 /**
  * The folder holding package.json, sdk/ and the rest of the installation. Found by
@@ -54,6 +56,9 @@ export interface RepriseApp {
   readonly images: ImageService;
   readonly runs: RunService;
   readonly catalog: RunCatalog;
+  /** `reprise export` and `reprise import`. */
+  readonly bundles: RunBundles;
+  readonly verifications: VerificationService;
   close(): Promise<void>;
 }
 
@@ -70,10 +75,10 @@ export interface Backends {
 }
 
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
-export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog'> {
+export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles'> {
   const { home, env, store, blobs, logs } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
-  const git = new GitCodeSource();
+  const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
   const host = new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'python-interpreters.json') });
   const runs = new RunService({
     store,
@@ -99,5 +104,7 @@ export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' |
     engines: [new CliContainerEngine('docker', env), new CliContainerEngine('podman', env)],
     installDir: INSTALL_DIR,
   });
-  return { runs, catalog, environments, images };
+  const verifications = new VerificationService({ store, blobs });
+  const bundles = new RunBundles({ store, blobs, catalog, tmpDir: join(home, 'tmp'), repriseVersion: REPRISE_VERSION });
+  return { runs, catalog, environments, images, verifications, bundles };
 }

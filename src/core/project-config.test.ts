@@ -156,6 +156,18 @@ describe('parseProjectConfig: invalid values', () => {
     expect(e.message).toContain('reprise.yaml:8: outputs[2]:');
   });
 
+  it('reads reproduce rules, and names a bad tolerance and an unknown rule by key and line', () => {
+    const cfg = parseProjectConfig(yaml(...MINIMAL_STAGES, 'reproduce:', '  tolerance: { val_loss: 1.0e-6 }', '  ignore: [duration, "outputs/*.log"]'));
+    expect(cfg.reproduce).toEqual({ tolerance: { val_loss: 1e-6 }, ignore: ['duration', 'outputs/*.log'] });
+    const bad = rejection(yaml(...MINIMAL_STAGES, 'reproduce:', '  tolerance:', '    val_loss: -1', '  skip: [x]'));
+    expect(bad.details.problems).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'reproduce.tolerance.val_loss', line: 6, message: expect.stringContaining('0 or more') }),
+        expect.objectContaining({ key: 'reproduce.skip', line: 7, message: expect.stringContaining('allowed: tolerance, ignore') }),
+      ]),
+    );
+  });
+
   it('rejects a file that is not a mapping', () => {
     const e = rejection(yaml('- train', '- test'));
     expect(e.code).toBe('REPRISE_ERR_CONFIG_INVALID');

@@ -7,6 +7,7 @@ import { encodeNumber, type JsonNumber } from '../core/json-number.js';
 import { durationMs, type RunRecord } from '../core/run.js';
 import type { Artifact, MetricSummary } from '../core/run-manifest.js';
 import type { MetricColumns } from '../core/metric-series.js';
+import type { LinkedVerification } from '../services/verification-service.js';
 
 export interface MetricSummaryView {
   readonly last: JsonNumber;
@@ -64,4 +65,17 @@ export function runDetailView(run: RunRecord, metrics: Record<string, MetricSumm
 
 export function metricPointsView(c: MetricColumns) {
   return Array.from({ length: c.steps.length }, (_, i) => ({ step: c.steps[i]!, ts: c.ts[i]!, value: encodeNumber(c.values[i]!) }));
+}
+
+/** A run's links to its reproductions: the run it reproduces and every check it is part of. */
+export function reproducibilityView(run: RunRecord, checks: readonly LinkedVerification[]) {
+  return {
+    reproduces: run.manifest.run.reproduces ?? null,
+    checks: checks.map((c) => ({ role: c.role, other: c.other, ...c.verification })),
+  };
+}
+
+/** The newest check of a listed run, in a line. */
+export function latestCheckView(c: LinkedVerification | undefined) {
+  return c ? { role: c.role, other: c.other, verdict: c.verification.verdict, checkedAt: c.verification.checkedAt } : null;
 }

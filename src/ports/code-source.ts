@@ -15,6 +15,14 @@ export interface CapturedCode {
   writeTo(dest: string): Promise<void>;
 }
 
+/** Where the code of a recorded version may be found again. */
+export interface RestoreContext {
+  /** The folder the command runs in: the repository around it is looked in first. */
+  readonly near: string;
+  /** Where the recorded blobs (the patch, the snapshot) are read from. */
+  readonly blobs: BlobStore;
+}
+
 export interface CodeSource {
   readonly kind: CodeVersion['kind'];
   /**
@@ -22,6 +30,14 @@ export interface CodeSource {
    * (the patch, the snapshot) go to `blobs`.
    */
   capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode>;
+
+  /**
+   * The code a run recorded, found again, never from the checkout as it is now: for git,
+   * the recorded commit (from the repository around `near`, else the recorded remote)
+   * plus the recorded patch. REPRISE_ERR_CODE_COMMIT_NOT_FOUND saying what was tried when
+   * the commit is nowhere to be had.
+   */
+  restore(version: CodeVersion, ctx: RestoreContext): Promise<CapturedCode>;
 }
 
 export interface ExportedCommit {

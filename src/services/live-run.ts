@@ -27,6 +27,8 @@ export const CANCEL_GRACE_MS = 5_000;
 export interface RunPlan {
   readonly manifest: RunManifest;
   readonly captured: CapturedCode;
+  /** The code is in the workspace already (a reproduction reads its settings from it first). */
+  readonly codeLaidOut?: boolean;
   readonly python: PythonInterpreter | null;
   readonly env: EnvironmentPlan | null;
   readonly folders: RunFolders;

@@ -12,7 +12,7 @@ import { RepriseError, isRepriseError } from '../core/errors.js';
 import { newRunId, newRunName } from '../core/ids.js';
 import { applyOverrides, parseOverride, type Params } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
-import { MANIFEST_SCHEMA_VERSION, type RunManifest, type StageRecord } from '../core/run-manifest.js';
+import type { StageRecord } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
@@ -26,6 +26,8 @@ import { LiveRun, messageOf, type RunPlan } from './live-run.js';
 import type { MetricProblem } from './metrics-tailer.js';
 import { loadProject, readParamsFile } from './project-loader.js';
 import { prepareWorkspace, removeWorkspace, runFolders } from './run-workspace.js';
+import { planReproduction, rulesOf, type ReproduceRequest } from './reproduction-plan.js';
+import { freshManifest, imageOf } from './run-manifest-draft.js';
 import type { StreamName } from './stage-logs.js';
 
 /** How often a running run says it is alive; other machines judge it lost without it. */
@@ -95,7 +97,20 @@ export class RunService {
 
   /** Runs the project's pipeline to the end and returns the finished run. */
   async run(req: StartRunRequest): Promise<RunRecord> {
-    const plan = await this.#resolve(req);
+    return this.#launch(await this.#resolve(req), req);
+  }
+
+  /**
+   * Runs a finished run again from its manifest alone (see reproduction-plan) and returns
+   * the new run, which names the original in `manifest.run.reproduces`.
+   */
+  async reproduce(req: ReproduceRequest): Promise<RunRecord> {
+    const name = await this.#checkedName(req.name);
+    return this.#launch(await planReproduction(this.#d, req, name), req);
+  }
+
+  /** Records a resolved run, then prepares it and runs its stages to a final status. */
+  async #launch(plan: RunPlan, req: { readonly keepWorkspace?: boolean; readonly signal?: AbortSignal }): Promise<RunRecord> {
     const { manifest, captured, folders, python, observer } = plan;
     const now = Date.now();
     const record: RunRecord = {
@@ -124,7 +139,7 @@ export class RunService {
     heartbeat.unref();
     try {
       try {
-        await prepareWorkspace(folders, captured, manifest.params.values as Params, python);
+        await prepareWorkspace(folders, captured, manifest.params.values as Params, python, plan.codeLaidOut ?? false);
       } catch (e) {
         return await live.finish('failed', { stage: null, exitCode: null, message: `preparing the workspace failed: ${messageOf(e)}`, stderrTail: [] });
       }
@@ -148,9 +163,7 @@ export class RunService {
 
   async #resolve(req: StartRunRequest): Promise<RunPlan> {
     const overrides = (req.overrides ?? []).map(parseOverride);
-    if (req.name !== undefined && !/^[^\s\u0000-\u001f][^\u0000-\u001f]{0,99}$/.test(req.name)) {
-      throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--name ${JSON.stringify(req.name)}: a run name is 1 to 100 characters, without control characters or a leading space`);
-    }
+    if (req.name !== undefined) checkName(req.name);
     if (req.seed !== undefined && !(Number.isSafeInteger(req.seed) && req.seed >= 0 && req.seed < 2 ** 31)) {
       throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--seed ${req.seed}: expected a whole number from 0 to ${2 ** 31 - 1}`);
     }
@@ -166,12 +179,11 @@ export class RunService {
 
     const createdAt = Date.now();
     const id = newRunId(createdAt);
-    const name = req.name ?? (await this.#freshName());
+    const name = await this.#checkedName(req.name);
     const seedSource = req.seed !== undefined ? 'flag' : project.config.seed !== undefined ? 'config' : 'generated';
     const seed = req.seed ?? project.config.seed ?? randomInt(0, 2 ** 31 - 1);
     const folders = runFolders(this.#d.runsDir, id, captured.version.subdir, project.config);
-    const manifest: RunManifest = {
-      schemaVersion: MANIFEST_SCHEMA_VERSION,
+    const manifest = freshManifest({
       run: { id, name, project: project.name, dev: req.dev ?? false, createdAt },
       code: captured.version,
       params: {
@@ -185,7 +197,7 @@ export class RunService {
         python,
         repriseVersion: this.#d.repriseVersion,
         requirements: [...(env?.files ?? [])],
-        image: await this.#image(),
+        image: await imageOf(this.#d),
         resolved: null,
       },
       pipeline: {
@@ -195,24 +207,9 @@ export class RunService {
         seedSource,
         executor: this.#d.executor.name,
         host: facts.hostname,
+        ...(project.config.reproduce ? { reproduce: rulesOf(project.config) } : {}),
       },
-      execution: {
-        startedAt: null,
-        endedAt: null,
-        stages: project.config.stages.map((s) => ({
-          name: s.name, cmd: s.cmd, status: 'pending', startedAt: null, endedAt: null, exitCode: null, signal: null, logs: null,
-        })),
-      },
-      outputs: {
-        metrics: {},
-        metricsFile: null,
-        metricProblems: { count: 0, examples: [] },
-        artifacts: [],
-        model: null,
-      },
-      status: 'preparing',
-      failure: null,
-    };
+    });
     return {
       manifest,
       captured,
@@ -226,17 +223,11 @@ export class RunService {
     };
   }
 
-  /**
-   * The image this process runs in, if any. The image names itself (its Dockerfile sets
-   * REPRISE_IMAGE); its digest comes from whoever started the container
-   * (REPRISE_IMAGE_DIGEST), or from the record `reprise image build` made here.
-   */
-  async #image(): Promise<RunManifest['environment']['image']> {
-    const env = this.#d.env ?? process.env;
-    const ref = env.REPRISE_IMAGE;
-    if (!ref) return null;
-    const digest = env.REPRISE_IMAGE_DIGEST || (await this.#d.store.listImages()).find((i) => i.ref === ref)?.digest || null;
-    return { ref, digest };
+  /** The name asked for, checked, or a fresh generated one. */
+  async #checkedName(name: string | undefined): Promise<string> {
+    if (name === undefined) return this.#freshName();
+    checkName(name);
+    return name;
   }
 
   /** A generated name no other run has, so a name alone finds a run. */
@@ -246,5 +237,11 @@ export class RunService {
       if ((await this.#d.store.findRuns(name, 1)).every((r) => r.name !== name)) return name;
     }
     return `${newRunName()}-${randomInt(1000, 9999)}`;
+  }
+}
+
+function checkName(name: string): void {
+  if (!/^[^\s\u0000-\u001f][^\u0000-\u001f]{0,99}$/.test(name)) {
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--name ${JSON.stringify(name)}: a run name is 1 to 100 characters, without control characters or a leading space`);
   }
 }

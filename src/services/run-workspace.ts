@@ -46,15 +46,24 @@ export function runFolders(runsDir: string, runId: string, subdir: string, confi
   };
 }
 
-/** Lays the run's folder out: code, params written where the code reads them, empty outputs. */
+/** Writes the code into a run's workspace folder. */
+export async function layOutCode(workspace: string, code: CapturedCode): Promise<void> {
+  await mkdir(workspace, { recursive: true });
+  await code.writeTo(workspace);
+}
+
+/**
+ * Lays the run's folder out: code (unless `codeLaidOut` says it is there already),
+ * params written where the code reads them, empty outputs.
+ */
 export async function prepareWorkspace(
   folders: RunFolders,
   code: CapturedCode,
   params: Params,
   python: PythonInterpreter | null,
+  codeLaidOut = false,
 ): Promise<void> {
-  await mkdir(folders.workspace, { recursive: true });
-  await code.writeTo(folders.workspace);
+  if (!codeLaidOut) await layOutCode(folders.workspace, code);
   await mkdir(dirname(folders.params), { recursive: true });
   await writeFile(folders.params, `${JSON.stringify(params, null, 2)}\n`);
   await writeFile(folders.metrics, '');
@@ -69,7 +78,7 @@ export async function prepareWorkspace(
   }
 }
 
-export async function removeWorkspace(folders: RunFolders): Promise<void> {
+export async function removeWorkspace(folders: Pick<RunFolders, 'root'>): Promise<void> {
   await rm(folders.root, { recursive: true, force: true });
 }
 

@@ -4,6 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/core/run.js';
+import type { Verification } from '../../src/core/verification.js';
 import { type ApiResponse, useServer } from '../helpers/server.js';
 import { createRun, finishedRun, newRunId, UNKNOWN_RUN } from './fixtures.js';
 
@@ -280,6 +281,54 @@ describe('runs', () => {
       expect(nested.json.error.message).toContain('body.params.obj');
       const emptyKey = await ctx.client.post(`/runs/${run.id}/params`, { params: { '': 1 } });
       expect(emptyKey.status).toBe(400);
+    });
+  });
+
+  describe('rows', () => {
+    /** A finished run of the project `rows` that names the run it reproduces. */
+    const reproductionOf = (originalId: string, createdAt: number): RunRecord => {
+      const run = finishedRun({ id: newRunId(createdAt), project: 'rows', name: `copy-${createdAt}`, createdAt });
+      return { ...run, manifest: { ...run.manifest, run: { ...run.manifest.run, reproduces: originalId } } };
+    };
+    const check = (original: string, reproduction: string, verdict: Verification['verdict'], checkedAt: number): Verification => ({
+      original,
+      reproduction,
+      verdict,
+      checkedAt,
+      rules: { tolerance: {}, ignore: [] },
+      compared: { metrics: 1, artifacts: 0 },
+      ignored: [],
+      differences: verdict === 'exact' ? [] : [{ kind: 'metric', name: 'acc', original: 0.9, reproduction: 'NaN', delta: 'NaN', tolerance: null, outcome: 'diverged' }],
+      environment: [],
+    });
+
+    it('say which run a row reproduces and its newest check, with the names of the runs they point to', async () => {
+      const original = await createRun(ctx.client, finishedRun({ id: newRunId(BASE_TIME), project: 'rows', name: 'rows-original', createdAt: BASE_TIME }));
+      const exact = await createRun(ctx.client, reproductionOf(original.id, BASE_TIME + 1000));
+      const diverged = await createRun(ctx.client, reproductionOf(original.id, BASE_TIME + 2000));
+      const unchecked = await createRun(ctx.client, reproductionOf(UNKNOWN_RUN, BASE_TIME + 3000));
+      const plain = await createRun(ctx.client, finishedRun({ id: newRunId(BASE_TIME + 4000), project: 'rows', createdAt: BASE_TIME + 4000 }));
+      for (const v of [check(original.id, exact.id, 'exact', BASE_TIME + 5000), check(original.id, diverged.id, 'diverged', BASE_TIME + 6000)]) {
+        expect((await ctx.client.post('/verifications', v)).json).toEqual({ saved: true });
+      }
+
+      // One row a page: each row's related runs are on other pages, so their names are looked up.
+      const { runs } = await allPages({ project: 'rows', view: 'row' }, 1);
+      const row = (id: string) => runs.find((r) => r.id === id);
+      expect(row(original.id)).toMatchObject({
+        reproduces: null,
+        verification: { original: original.id, reproduction: diverged.id, verdict: 'diverged' },
+        relatedNames: { [diverged.id]: diverged.name },
+      });
+      expect(row(exact.id)).toMatchObject({
+        reproduces: original.id,
+        verification: { original: original.id, reproduction: exact.id, verdict: 'exact' },
+        relatedNames: { [original.id]: 'rows-original' },
+      });
+      expect(row(diverged.id)).toMatchObject({ reproduces: original.id, verification: { verdict: 'diverged' }, relatedNames: { [original.id]: 'rows-original' } });
+      // A run reproduced from another store: its original has no name here.
+      expect(row(unchecked.id)).toMatchObject({ reproduces: UNKNOWN_RUN, verification: null, relatedNames: {} });
+      expect(row(plain.id)).toMatchObject({ reproduces: null, verification: null, relatedNames: {} });
     });
   });
 

@@ -8,14 +8,18 @@ import { isRepriseError } from '../../core/errors.js';
 import { REPRISE_VERSION } from '../../app/assemble.js';
 import { CliContext, type CliIO } from './context.js';
 import { registerEnv } from './commands/env.js';
+import { registerExport } from './commands/export.js';
 import { registerImage } from './commands/image.js';
+import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
 import { registerLogs } from './commands/logs.js';
 import { registerLs } from './commands/ls.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerReproduce } from './commands/reproduce.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
+import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('reprise')
@@ -33,6 +37,10 @@ export function buildProgram(ctx: CliContext): Command {
   registerShow(program, ctx);
   registerLogs(program, ctx);
   registerMetrics(program, ctx);
+  registerReproduce(program, ctx);
+  registerVerify(program, ctx);
+  registerExport(program, ctx);
+  registerImport(program, ctx);
   registerEnv(program, ctx);
   registerImage(program, ctx);
   registerServer(program, ctx);

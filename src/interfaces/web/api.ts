@@ -3,9 +3,10 @@
  * code and message, NaN and ±Infinity (sent as strings) turned back into numbers.
  */
 import type { Artifact, RunManifest, RunStatus } from '../../core/run-manifest.js';
+import type { Verdict, Verification } from '../../core/verification.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
-export type { Artifact, RunManifest, RunStatus };
+export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -40,6 +41,12 @@ export interface RunHead {
 export interface RunRow extends RunHead {
   code: { commit: string; branch: string | null; dirty: boolean } | null;
   params: Record<string, ParamValue>;
+  /** The id of the run this one reproduces. */
+  reproduces: string | null;
+  /** The newest check the run is part of, as original or as reproduction. */
+  verification: Pick<Verification, 'original' | 'reproduction' | 'verdict'> | null;
+  /** Names of the runs `reproduces` and `verification` point to, by id (those in the store). */
+  relatedNames: Record<string, string>;
 }
 
 /** A run with everything known about it (GET /runs/:id). */
@@ -162,6 +169,9 @@ export const api = {
     getJson<{ runs: RunRow[]; nextCursor: string | null }>('/runs', { ...q, view: 'row' }, signal),
   count: (q: { project: string; filter?: string }, signal?: AbortSignal) => getJson<{ count: number }>('/runs/count', q, signal).then((r) => r.count),
   run: (id: string, signal?: AbortSignal) => getJson<RunDetails>(`/runs/${encodeURIComponent(id)}`, {}, signal),
+  /** The checks a run is part of, as original or as reproduction, newest first. */
+  verifications: (runId: string, signal?: AbortSignal) =>
+    getJson<{ verifications: Verification[] }>(`/runs/${encodeURIComponent(runId)}/verifications`, {}, signal).then((r) => r.verifications),
   dashboard: (project: string, metrics?: string[], signal?: AbortSignal) =>
     getJson<Dashboard>(`/projects/${encodeURIComponent(project)}/dashboard`, { metrics: metrics?.join(',') }, signal),
   async history(runId: string, key: string, points: number, signal?: AbortSignal): Promise<History> {

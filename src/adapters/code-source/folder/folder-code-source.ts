@@ -5,10 +5,10 @@
  */
 import { chmod, mkdir, readlink, realpath, symlink } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
-import { RepriseError } from '../../../core/errors.js';
-import type { FolderCodeVersion } from '../../../core/run-manifest.js';
+import { bug, RepriseError } from '../../../core/errors.js';
+import type { CodeVersion, FolderCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
-import type { CapturedCode, CodeSource } from '../../../ports/code-source.js';
+import type { CapturedCode, CodeSource, RestoreContext } from '../../../ports/code-source.js';
 import { walkFiles } from '../../../platform/walk-files.js';
 
 export const SKIPPED_DIRS: readonly string[] = ['.git', '.hg', '.svn', 'node_modules', '__pycache__', '.venv', 'venv', '.reprise'];
@@ -42,6 +42,12 @@ export class FolderCodeSource implements CodeSource {
       bytes: files.reduce((n, e) => n + ('size' in e ? e.size : 0), 0),
     };
     return { version, root, writeTo: (dest) => restoreSnapshot(entries, blobs, dest) };
+  }
+
+  async restore(version: CodeVersion, ctx: RestoreContext): Promise<CapturedCode> {
+    if (version.kind !== 'folder') throw bug(`the folder code source was asked to restore ${version.kind} code`);
+    const entries = JSON.parse((await ctx.blobs.read(version.snapshot.sha256)).toString('utf8')) as SnapshotEntry[];
+    return { version, root: ctx.near, writeTo: (dest) => restoreSnapshot(entries, ctx.blobs, dest) };
   }
 }
 

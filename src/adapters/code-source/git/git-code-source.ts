@@ -6,13 +6,15 @@
  * The workspace is a fresh checkout of the commit with the patch applied on top: if the
  * patch did not apply, the run would not be reproducible, so it fails loudly.
  */
-import { mkdtemp, copyFile, rm, writeFile, realpath } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, mkdir, copyFile, rm, writeFile, realpath, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
-import type { GitCodeVersion } from '../../../core/run-manifest.js';
+import { bug } from '../../../core/errors.js';
+import type { CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
-import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit } from '../../../ports/code-source.js';
+import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, RestoreContext } from '../../../ports/code-source.js';
 import { runCommand } from '../../../platform/run-command.js';
 
 /** Keeps git from taking optional locks and from asking questions on a terminal. */
@@ -31,8 +33,18 @@ async function gitOrFail(args: readonly string[], cwd: string, env: Record<strin
   return res.stdout;
 }
 
+export interface GitCodeSourceOptions {
+  /** Where bare mirrors of recorded remotes are kept, to find commits the local repository lacks. */
+  readonly mirrorsDir: string;
+}
+
 export class GitCodeSource implements CodeSource, CommitExporter {
   readonly kind = 'git' as const;
+  readonly #mirrorsDir: string;
+
+  constructor(options: GitCodeSourceOptions) {
+    this.#mirrorsDir = options.mirrorsDir;
+  }
 
   async capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode> {
     const { root, subdir } = await this.#locate(projectDir);
@@ -59,6 +71,59 @@ export class GitCodeSource implements CodeSource, CommitExporter {
       root,
       writeTo: (dest) => this.#checkout(root, commit, patch.diff, dest),
     };
+  }
+
+  async restore(version: CodeVersion, ctx: RestoreContext): Promise<CapturedCode> {
+    if (version.kind !== 'git') throw bug(`the git code source was asked to restore ${version.kind} code`);
+    const repo = await this.#repositoryWith(version, ctx.near);
+    const patch = version.patch ? await ctx.blobs.read(version.patch.sha256) : Buffer.alloc(0);
+    return { version, root: repo, writeTo: (dest) => this.#checkout(repo, version.commit, patch, dest) };
+  }
+
+  /** A repository holding the recorded commit: the one around `near`, else a mirror of the recorded remote. */
+  async #repositoryWith(version: GitCodeVersion, near: string): Promise<string> {
+    const tried: string[] = [];
+    const top = await git(['rev-parse', '--show-toplevel'], near);
+    if (top.ok) {
+      const root = top.stdout.toString('utf8').trim();
+      if (await this.#hasCommit(root, version.commit)) return root;
+      tried.push(`the repository at ${root} does not have it`);
+    } else {
+      tried.push(`${near} is not inside a git repository`);
+    }
+    if (version.remoteUrl) {
+      const mirror = join(this.#mirrorsDir, `${createHash('sha256').update(version.remoteUrl).digest('hex').slice(0, 16)}.git`);
+      const fetched = await this.#fetchInto(mirror, version.remoteUrl, version.commit);
+      if (fetched === true) return mirror;
+      tried.push(`fetching from ${version.remoteUrl} ${fetched}`);
+    } else {
+      tried.push('the run recorded no remote to fetch it from');
+    }
+    throw new RepriseError('REPRISE_ERR_CODE_COMMIT_NOT_FOUND', `the commit ${version.commit} the run recorded could not be found: ${tried.join('; ')}`, {
+      hint: 'run the command inside a clone that has the commit, or push the commit to the recorded remote',
+      details: { commit: version.commit, remote: version.remoteUrl, tried },
+    });
+  }
+
+  async #hasCommit(repo: string, commit: string): Promise<boolean> {
+    return (await git(['cat-file', '-e', `${commit}^{commit}`], repo)).ok;
+  }
+
+  /** Fetches the remote's branches and tags (then the commit itself) into a bare mirror; true, or why not. */
+  async #fetchInto(mirror: string, url: string, commit: string): Promise<true | string> {
+    if (!(await stat(join(mirror, 'HEAD')).catch(() => undefined))) {
+      await mkdir(mirror, { recursive: true });
+      const init = await git(['init', '--quiet', '--bare', mirror], this.#mirrorsDir);
+      if (!init.ok) return `failed: ${init.stderr.trim()}`;
+    }
+    if (await this.#hasCommit(mirror, commit)) return true;
+    const all = await git(['fetch', '--quiet', '--no-tags', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'], mirror);
+    if (await this.#hasCommit(mirror, commit)) return true;
+    // Some hosts serve a commit no branch reaches when asked for it by id.
+    const one = await git(['fetch', '--quiet', url, commit], mirror);
+    if (await this.#hasCommit(mirror, commit)) return true;
+    const why = (one.stderr.trim() || all.stderr.trim()).split('\n').pop();
+    return all.ok ? `did not bring it (it is not on the remote's branches or tags${why ? `: ${why}` : ''})` : `failed: ${why}`;
   }
 
   async exportCommit(projectDir: string, ref: string, dest: string): Promise<ExportedCommit> {
@@ -133,7 +198,8 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     try {
       const env = { GIT_INDEX_FILE: join(scratch, 'index') };
       await gitOrFail(['read-tree', commit], root, env);
-      await gitOrFail(['checkout-index', '-a', '-f', `--prefix=${dest.endsWith('/') ? dest : `${dest}/`}`], root, env);
+      // --work-tree rather than --prefix: it also works in a bare mirror.
+      await gitOrFail(['--work-tree', dest, 'checkout-index', '-a', '-f'], root, env);
       if (patch.length > 0) {
         const patchFile = join(scratch, 'changes.patch');
         await writeFile(patchFile, patch);

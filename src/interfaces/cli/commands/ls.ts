@@ -3,7 +3,9 @@ import { RepriseError } from '../../../core/errors.js';
 import { durationMs, type RunRecord } from '../../../core/run.js';
 import { RUN_STATUSES, type MetricSummary, type RunStatus } from '../../../core/run-manifest.js';
 import { describeOverrides } from '../../../core/params.js';
-import { runListView } from '../../run-views.js';
+import type { Verdict } from '../../../core/verification.js';
+import type { LinkedVerification } from '../../../services/verification-service.js';
+import { latestCheckView, runListView } from '../../run-views.js';
 import type { CliContext } from '../context.js';
 import { clip, formatDuration, formatNumber, table } from '../format.js';
 
@@ -42,8 +44,9 @@ export function registerLs(program: Command, ctx: CliContext): void {
       // The next page's cursor goes to stderr, so stdout (and --json) stays a plain list.
       if (page.nextCursor) ctx.err(`reprise: more runs: add --cursor ${page.nextCursor}`);
       const now = Date.now();
+      const checks = await app.verifications.latestOf(listing.map((l) => l.run.id));
       if (opts.json) {
-        ctx.json(listing.map((l) => runListView(l.run, l.metrics, now)));
+        ctx.json(listing.map((l) => ({ ...runListView(l.run, l.metrics, now), reproduces: l.run.manifest.run.reproduces ?? null, check: latestCheckView(checks.get(l.run.id)) })));
         return;
       }
       if (listing.length === 0) {
@@ -51,10 +54,13 @@ export function registerLs(program: Command, ctx: CliContext): void {
         return;
       }
       const idLength = uniquePrefixLength(listing.map((l) => l.run.id));
+      const repro = listing.map(({ run }) => reproLabel(run, checks.get(run.id)));
+      // The column shows only when some listed run has been reproduced or is a reproduction.
+      const withRepro = repro.some((r) => r !== '');
       ctx.out(
         table(
-          ['ID', 'NAME', 'STATUS', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS'],
-          listing.map(({ run, metrics }) => [
+          ['ID', 'NAME', 'STATUS', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS', ...(withRepro ? ['REPRODUCED'] : [])],
+          listing.map(({ run, metrics }, i) => [
             run.id.slice(0, idLength),
             run.dev ? `${run.name} (dev)` : run.name,
             run.status,
@@ -62,10 +68,22 @@ export function registerLs(program: Command, ctx: CliContext): void {
             commitLabel(run),
             clip(describeOverrides(run.manifest.params.overrides), 40),
             clip(metricsLabel(metrics), 60),
+            ...(withRepro ? [repro[i]!] : []),
           ]),
         ),
       );
     });
+}
+
+const SHORT_VERDICTS: Record<Verdict, string> = { exact: 'exactly', within_tolerance: 'within tolerance', diverged: 'diverged' };
+
+/** `reproduces NAME: exactly` for a reproduction, `by NAME: diverged` for a run reproduced. */
+function reproLabel(run: RunRecord, check: LinkedVerification | undefined): string {
+  const reproduces = run.manifest.run.reproduces;
+  if (check && check.role === 'reproduction') return `reproduces ${check.other.name ?? check.other.id.slice(0, 12)}: ${SHORT_VERDICTS[check.verification.verdict]}`;
+  if (reproduces) return `reproduces ${reproduces.slice(0, 12)}: not compared`;
+  if (check) return `by ${check.other.name ?? check.other.id.slice(0, 12)}: ${SHORT_VERDICTS[check.verification.verdict]}`;
+  return '';
 }
 
 function commitLabel(run: RunRecord): string {

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { describeOverrides } from '../../../core/params.js';
 import { durationMs, type RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary } from '../../../core/run-manifest.js';
-import { runDetailView } from '../../run-views.js';
+import { VERDICT_LABELS } from '../../../core/verification.js';
+import type { LinkedVerification } from '../../../services/verification-service.js';
+import { reproducibilityView, runDetailView } from '../../run-views.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, formatDuration, formatNumber, formatTime, table } from '../format.js';
 
@@ -15,11 +17,13 @@ export function registerShow(program: Command, ctx: CliContext): void {
     .action(async (ref: string, opts: { json?: boolean }) => {
       const app = await ctx.app();
       const { run, metrics, artifacts } = await app.catalog.details(ref);
+      const checks = await app.verifications.of(run);
       if (opts.json) {
-        ctx.json(runDetailView(run, metrics, artifacts));
+        ctx.json({ ...runDetailView(run, metrics, artifacts), reproducibility: reproducibilityView(run, checks) });
         return;
       }
       ctx.out(renderRun(run, metrics, artifacts));
+      ctx.out(renderReproducibility(run, checks));
     });
 }
 
@@ -103,5 +107,22 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   out.push(`artifacts (${artifacts.length}, ${formatBytes(total)})`);
   if (artifacts.length) out.push(indent(table(['PATH', 'SIZE', 'SHA256'], artifacts.map((a) => [a.path, formatBytes(a.size), a.sha256.slice(0, 12)]))));
   if (m.outputs.model) out.push(`model: ${m.outputs.model.files} file(s), ${formatBytes(m.outputs.model.bytes)}${m.outputs.model.name ? ` (registers as ${m.outputs.model.name})` : ''}`);
+  return out.join('\n');
+}
+
+/** How the run stands with its reproductions, or how to reproduce it. */
+export function renderReproducibility(run: RunRecord, checks: readonly LinkedVerification[]): string {
+  const out = ['reproducibility'];
+  const named = (o: LinkedVerification['other']) => `${o.name ?? '(deleted run)'} (${o.id})`;
+  const reproduces = run.manifest.run.reproduces;
+  if (reproduces && !checks.some((c) => c.role === 'reproduction' && c.other.id === reproduces)) {
+    out.push(`  reproduces     ${reproduces}: not compared yet`);
+  }
+  for (const c of checks) {
+    const v = c.verification;
+    const label = `${VERDICT_LABELS[v.verdict]}${v.differences.length ? ` (${v.differences.length} difference(s))` : ''} · checked ${formatTime(v.checkedAt)}`;
+    out.push(c.role === 'reproduction' ? `  reproduces     ${named(c.other)}: ${label}` : `  reproduced by  ${named(c.other)}: ${label}`);
+  }
+  if (out.length === 1) out.push(`  not reproduced yet${run.status === 'succeeded' ? `: reprise reproduce ${run.name}` : ''}`);
   return out.join('\n');
 }

@@ -7,10 +7,11 @@ import { z } from 'zod';
 import { RepriseError } from '../../../core/errors.js';
 import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/run.js';
 import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
+import { VERDICTS, type Verification } from '../../../core/verification.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
 import type { RunSearch } from '../../../services/run-catalog.js';
-import { runJson, runRowJson } from '../run-json.js';
+import { rowRelatedIds, runJson, runRowJson } from '../run-json.js';
 import { artifactJson, errorJson, metricSummaryJson, paramValue, queryBoolean, queryInt, runIdParams, runJson as runJsonSchema } from '../schemas.js';
 import { metricsView } from '../../run-views.js';
 
@@ -41,6 +42,12 @@ const rowJson = z.object({
   params: z.record(z.string(), paramValue),
   metrics: z.record(z.string(), metricSummaryJson),
   tags: z.record(z.string(), z.string()),
+  reproduces: z.string().nullable().describe('the id of the run this one reproduces (`reprise reproduce`)'),
+  verification: z
+    .object({ original: z.string(), reproduction: z.string(), verdict: z.enum(VERDICTS) })
+    .nullable()
+    .describe('the newest check this run is part of, as original or as reproduction (GET /runs/{id}/verifications has them all)'),
+  relatedNames: z.record(z.string(), z.string()).describe('names of the other runs reproduces and verification name, by id (a run not in this store left out)'),
 });
 const pageJson = z.object({ runs: z.array(z.union([runJsonSchema, rowJson])), nextCursor: z.string().nullable() });
 const updateBody = runPatchSchema.extend({
@@ -72,6 +79,15 @@ async function getRunOr404(d: ApiDeps, id: string): Promise<RunRecord> {
   return run;
 }
 
+/** Names of the runs a page's rows point to (reproduced or checked against): the page's own, the rest looked up. */
+async function namesOf(d: ApiDeps, runs: readonly RunRecord[], checks: ReadonlyMap<string, readonly Verification[]>): Promise<Map<string, string>> {
+  const names = new Map(runs.map((r) => [r.id, r.name]));
+  const missing = new Set(runs.flatMap((r) => rowRelatedIds(r, checks.get(r.id) ?? [])).filter((id) => !names.has(id)));
+  const found = await Promise.all([...missing].map((id) => d.store.getRun(id)));
+  for (const r of found) if (r) names.set(r.id, r.name);
+  return names;
+}
+
 export function runRoutes(d: ApiDeps): Route[] {
   return [
     route({
@@ -95,8 +111,15 @@ export function runRoutes(d: ApiDeps): Route[] {
           ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
         });
         if (query.view === 'row') {
-          const params = await d.store.paramsOf(page.runs.map((l) => l.run.id));
-          return { runs: page.runs.map((l) => runRowJson(l.run, l.metrics, l.tags, params.get(l.run.id) ?? {})), nextCursor: page.nextCursor };
+          const ids = page.runs.map((l) => l.run.id);
+          const [params, checks] = await Promise.all([d.store.paramsOf(ids), d.store.verificationsOf(ids)]);
+          const names = await namesOf(d, page.runs.map((l) => l.run), checks);
+          return {
+            runs: page.runs.map((l) =>
+              runRowJson(l.run, l.metrics, l.tags, params.get(l.run.id) ?? {}, { verifications: checks.get(l.run.id) ?? [], names }),
+            ),
+            nextCursor: page.nextCursor,
+          };
         }
         return { runs: page.runs.map((l) => runJson(l.run, l.metrics, l.tags)), nextCursor: page.nextCursor };
       },

@@ -1,9 +1,10 @@
-/** A run at a glance: its stages, its params (overrides marked), its final metrics, its tags. */
+/** A run at a glance: its stages, whether it was reproduced, its params (overrides marked), its final metrics, its tags. */
 import { memo, useMemo } from 'react';
 import { Link } from 'react-router-dom';
 import { isActiveStatus, type RunDetails, type RunManifest } from '../api.js';
 import { formatDate, formatNumber, formatParam } from '../format.js';
 import { LiveDuration } from './run-live.js';
+import { RunReproducibility } from './run-reproducibility.js';
 
 type StageRecord = RunManifest['execution']['stages'][number];
 
@@ -175,6 +176,7 @@ export const RunOverview = memo(function RunOverview({ details }: { details: Run
         <h2>Stages</h2>
         <StagesTable details={details} />
       </section>
+      <RunReproducibility details={details} />
       <div className="overview-columns">
         <section>
           <h2>Params</h2>

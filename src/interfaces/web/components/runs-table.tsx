@@ -23,6 +23,7 @@ import {
   type Ordering,
 } from '../runs-columns.js';
 import { StatusBadge } from './status-badge.js';
+import { ReproductionMark } from './verdict-badge.js';
 
 const ROW_HEIGHT = 36;
 const HEADER_HEIGHT = 40;
@@ -287,6 +288,7 @@ const RunRowView = memo(function RunRowView({ row, index, top, gridTemplate, col
         <Link to={paths.run(row.id)} title={row.name}>
           {row.name}
         </Link>
+        <ReproductionMark row={row} />
       </div>
       <div role="gridcell" className="cell">
         <StatusBadge status={row.status} dev={row.dev} />

@@ -1,0 +1,172 @@
+/**
+ * @module services/reproduction-plan
+ * A new run resolved from a finished run's manifest alone, never from the checkout as it
+ * is now: the recorded code (commit and patch), params, seed and stages, and an
+ * environment built from the recorded lock. The project's own settings a manifest does
+ * not hold (stage variables, declared outputs, the model's name, the reproduce rules)
+ * are read from the recorded code, which is the same code the original ran.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { environmentHash, type PipOptions } from '../core/environment-key.js';
+import { isRepriseError, RepriseError } from '../core/errors.js';
+import { newRunId } from '../core/ids.js';
+import { CONFIG_FILE, parseProjectConfig, type ProjectConfig } from '../core/project-config.js';
+import type { RunRecord } from '../core/run.js';
+import { isActive, type RunManifest } from '../core/run-manifest.js';
+import type { ReproduceRules } from '../core/verification.js';
+import type { HostFacts, PythonInterpreter } from '../ports/host-probe.js';
+import type { EnvironmentPlan } from './environment-plan.js';
+import type { RunPlan } from './live-run.js';
+import type { RunObserver, RunServiceDeps } from './run-service.js';
+import { freshManifest, imageOf } from './run-manifest-draft.js';
+import { layOutCode, removeWorkspace, runFolders } from './run-workspace.js';
+
+export interface ReproduceRequest {
+  /** The finished run to reproduce. */
+  readonly original: RunRecord;
+  /** Where the command runs: the repository around it is searched for the recorded commit first. */
+  readonly cwd: string;
+  readonly name?: string;
+  readonly keepWorkspace?: boolean;
+  readonly signal?: AbortSignal;
+  readonly observer?: RunObserver;
+}
+
+/** The rules a project declares under `reproduce:`, with defaults. */
+export function rulesOf(config: Pick<ProjectConfig, 'reproduce'>): ReproduceRules & { tolerance: Record<string, number>; ignore: string[] } {
+  return { tolerance: { ...(config.reproduce?.tolerance ?? {}) }, ignore: [...(config.reproduce?.ignore ?? [])] };
+}
+
+export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest, name: string): Promise<RunPlan> {
+  const original = req.original;
+  const m = original.manifest;
+  if (isActive(original.status)) {
+    throw new RepriseError('REPRISE_ERR_RUN_NOT_FINISHED', `run ${original.name} (${original.id}) is ${original.status}; only a finished run can be reproduced`, {
+      hint: `wait for it to end (reprise logs --follow ${original.name})`,
+      details: { run: original.id, status: original.status },
+    });
+  }
+  const resolved = m.environment.resolved;
+  if (m.environment.python && !resolved) {
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `run ${original.name} (${original.id}) ended before its environment was prepared, so there is no lock to rebuild it from`, {
+      details: { run: original.id },
+    });
+  }
+  const source = m.code.kind === 'git' ? d.codeSources.git : d.codeSources.folder;
+  const [captured, facts] = await Promise.all([source.restore(m.code, { near: req.cwd, blobs: d.blobs }), d.host.facts()]);
+
+  const createdAt = Date.now();
+  const id = newRunId(createdAt);
+  // The code is laid out first: the settings a manifest does not hold are read from it.
+  const workspace = join(d.runsDir, id, 'workspace');
+  let config: ProjectConfig;
+  try {
+    await layOutCode(workspace, captured);
+    const projectDir = m.code.subdir ? join(workspace, m.code.subdir) : workspace;
+    config = await readRecordedConfig(projectDir, original);
+  } catch (e) {
+    await removeWorkspace({ root: join(d.runsDir, id) }).catch(() => undefined);
+    throw e;
+  }
+  const folders = runFolders(d.runsDir, id, m.code.subdir, config);
+  try {
+    const python = await interpreterFor(d, m, folders.project, req.observer);
+    const env = await environmentFor(d, m, python, facts);
+    const manifest: RunManifest = freshManifest({
+      run: { id, name, project: m.run.project, dev: m.run.dev, createdAt, reproduces: original.id },
+      code: m.code,
+      params: m.params,
+      environment: {
+        ...facts,
+        python,
+        repriseVersion: d.repriseVersion,
+        requirements: m.environment.requirements,
+        image: await imageOf(d),
+        resolved: null,
+      },
+      pipeline: {
+        ...m.pipeline,
+        executor: d.executor.name,
+        host: facts.hostname,
+        ...(config.reproduce ? { reproduce: rulesOf(config) } : {}),
+      },
+    });
+    return {
+      manifest,
+      captured,
+      codeLaidOut: true,
+      python,
+      env,
+      folders,
+      declaredOutputs: config.outputs ?? [],
+      modelName: config.model?.name ?? null,
+      stageEnv: new Map(config.stages.map((s) => [s.name, s.env])),
+      observer: req.observer ?? {},
+    };
+  } catch (e) {
+    await removeWorkspace(folders).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function readRecordedConfig(projectDir: string, original: RunRecord): Promise<ProjectConfig> {
+  const path = join(projectDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RepriseError('REPRISE_ERR_CONFIG_NOT_FOUND', `the code run ${original.name} recorded has no ${CONFIG_FILE} in its project folder`, { details: { run: original.id } });
+  }
+  return parseProjectConfig(text, `${CONFIG_FILE} of run ${original.name}`);
+}
+
+/**
+ * The interpreter the original ran with: the same version if this machine has it, else
+ * the same minor version, else the default one, said as a notice (the verdict then
+ * lists the difference).
+ */
+async function interpreterFor(d: RunServiceDeps, m: RunManifest, projectDir: string, observer: RunObserver | undefined): Promise<PythonInterpreter | null> {
+  const wanted = m.environment.resolved?.pythonVersion ?? m.environment.python?.version;
+  if (!wanted) return d.host.findPython({ projectDir });
+  const minor = wanted.split('.').slice(0, 2).join('.');
+  for (const version of [wanted, minor]) {
+    try {
+      const py = await d.host.findPython({ projectDir, version });
+      if (py && py.version !== wanted) observer?.notice?.(`the run used Python ${wanted}; this machine has ${py.version}, which is used instead`);
+      if (py) return py;
+    } catch (e) {
+      if (!isRepriseError(e) || e.code !== 'REPRISE_ERR_INTERPRETER_NOT_FOUND') throw e;
+    }
+  }
+  const py = await d.host.findPython({ projectDir });
+  if (!py) throw new RepriseError('REPRISE_ERR_INTERPRETER_NOT_FOUND', `the run used Python ${wanted}, and this machine has no python3`, { hint: `install Python ${wanted}` });
+  observer?.notice?.(`the run used Python ${wanted}; this machine has no Python ${minor}, so ${py.version} is used: the lock may not install, and results may differ`);
+  return py;
+}
+
+/** The environment from the recorded lock (or the system interpreter, as the original used it). */
+async function environmentFor(d: RunServiceDeps, m: RunManifest, python: PythonInterpreter | null, host: HostFacts): Promise<EnvironmentPlan | null> {
+  const r = m.environment.resolved;
+  if (!r || !python) return null;
+  const pip: PipOptions = { ...r.pip, extraIndexUrls: [...r.pip.extraIndexUrls], findLinks: [...r.pip.findLinks] };
+  const files = m.environment.requirements;
+  if (r.kind === 'system') return { kind: 'system', source: 'system', hash: null, python, requirements: [], files, lock: null, pip };
+  const content = await d.blobs.read(r.lock.sha256);
+  return {
+    kind: 'venv',
+    source: 'lock',
+    hash: environmentHash({
+      pythonVersion: python.version,
+      platform: `${host.os.platform}-${host.arch}`,
+      source: 'lock',
+      files: [{ path: 'lock', text: content.toString('utf8') }],
+      pip,
+    }),
+    python,
+    requirements: [],
+    files,
+    lock: { path: `lock of ${m.run.name}`, content },
+    pip,
+  };
+}
