@@ -47,6 +47,7 @@ import { isActive } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import { fsyncFile } from '../platform/fsync-file.js';
 import type { RunCatalog } from './run-catalog.js';
 
 /** How a run is named in summaries. */
@@ -210,7 +211,7 @@ export class RunBundles {
       await addBytes(INDEX_PATH, Buffer.from(JSON.stringify(index, null, 1)));
       pack.finalize();
       await output;
-      await syncFile(tmp);
+      await fsyncFile(tmp);
       await rename(tmp, req.output);
     } catch (e) {
       pack.destroy(e instanceof Error ? e : new Error(String(e)));
@@ -366,15 +367,6 @@ async function isFolder(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -3,10 +3,8 @@
  * metrics through the SDK and storing its model. It runs from a copy, as a user's own
  * repository would.
  */
-import { cpSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, readBlob, REPO_ROOT, reprise, repriseJson, sandbox, type Sandbox } from '../helpers/cli.js';
+import { exampleProject, readBlob, reprise, repriseJson, sandbox, type Sandbox } from '../helpers/cli.js';
 
 describe('examples/iris', () => {
   let sb: Sandbox;
@@ -16,11 +14,7 @@ describe('examples/iris', () => {
   afterAll(() => sb.cleanup());
 
   it('loads, preprocesses, trains, evaluates and persists a model', async () => {
-    const dir = join(sb.root, 'iris');
-    cpSync(join(REPO_ROOT, 'examples', 'iris'), dir, { recursive: true, filter: (src) => !/(__pycache__|\/work|\/outputs|\/model)$/.test(src) });
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'iris');
+    const dir = exampleProject(sb, 'iris');
     const res = await reprise(sb, dir, ['run', '-p', 'epochs=8']);
     expect(res.code, res.stderr).toBe(0);
     const [listed] = await repriseJson<any[]>(sb, dir, ['ls']);

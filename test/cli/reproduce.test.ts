@@ -7,10 +7,10 @@
  * a server, a colleague with another REPRISE_HOME reproduces the run: its patch and lock
  * come from the server.
  */
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitProject, readBlob, REPO_ROOT, reprise, repriseJson, sandbox, SERVER_MODE, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { exampleProject, git, gitProject, readBlob, reprise, repriseJson, sandbox, SERVER_MODE, yamlFor, type Sandbox } from '../helpers/cli.js';
 import { makeWheel } from '../helpers/wheels.js';
 
 const BUILD_TIMEOUT = 180_000;
@@ -38,11 +38,7 @@ describe('reprise reproduce', () => {
   afterAll(() => sb.cleanup());
 
   it('reproduces the example exactly, model hash included, and links the two runs both ways', { timeout: BUILD_TIMEOUT }, async () => {
-    const dir = join(sb.root, 'iris');
-    cpSync(join(REPO_ROOT, 'examples', 'iris'), dir, { recursive: true, filter: (src) => !/(__pycache__|\/work|\/outputs|\/model)$/.test(src) });
-    git(dir, 'init', '-q', '-b', 'main');
-    git(dir, 'add', '-A');
-    git(dir, 'commit', '-q', '-m', 'iris');
+    const dir = exampleProject(sb, 'iris');
     const first = await reprise(sb, dir, ['run', '-p', 'epochs=3']);
     expect(first.code, first.stderr).toBe(0);
     const [orig] = await repriseJson<any[]>(sb, dir, ['ls']);

@@ -222,6 +222,25 @@ describe('reprise run captures a complete, isolated run', () => {
     }
   });
 
+  it('captures an edit of the same size made within the second of the last commit', async () => {
+    const racy = gitProject(sb, { 'reprise.yaml': yamlFor([{ name: 'show', cmd: 'cat v.txt' }]), 'input.json': '{}\n', 'v.txt': '0\n' }, 'racy');
+    // git caches stat data by the second: an edit in the same second as the index was
+    // written, keeping the size, leaves it all the same; only the contents differ.
+    const second = (ms: number): number => Math.floor(ms / 1000);
+    for (let i = 1; ; i++) {
+      writeFileSync(join(racy, 'v.txt'), `${i}\n`);
+      git(racy, 'commit', '-qam', `v${i}`);
+      writeFileSync(join(racy, 'v.txt'), 'x\n');
+      if (second(statSync(join(racy, '.git', 'index')).mtimeMs) === second(statSync(join(racy, 'v.txt')).ctimeMs)) break;
+      if (i === 20) throw new Error('could not edit a file within the second of a commit');
+    }
+    // The run starts in a later second, as it would on a busy machine.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const run = await repriseJson(sb, racy, ['run']);
+    expect(run.manifest.code).toMatchObject({ dirty: true, changedFiles: ['v.txt'] });
+    expect(readBlob(sb, run.manifest.execution.stages[0].logs.stdout.sha256)).toBe('x\n');
+  });
+
   it('leaves no workspace behind', () => {
     expect(readdirSync(join(sb.home, 'runs'))).toEqual([]);
     writeFileSync(join(sb.root, 'done'), '');

@@ -10,7 +10,7 @@
  *   the database and blobs are under the server's home (`sb.storeHome`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +255,16 @@ export function gitProject(sb: Sandbox, files: Record<string, string | Buffer>, 
   writeFiles(dir, files);
   git(dir, 'add', '-A');
   git(dir, 'commit', '-q', '-m', 'initial');
+  return dir;
+}
+
+/** A copy of one of the shipped examples (`examples/<name>`) as a user's own repository, committed. */
+export function exampleProject(sb: Sandbox, name: string): string {
+  const dir = join(sb.root, name);
+  cpSync(join(REPO_ROOT, 'examples', name), dir, { recursive: true, filter: (src) => !/(__pycache__|\/work|\/outputs|\/model)$/.test(src) });
+  git(dir, 'init', '-q', '-b', 'main');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', name);
   return dir;
 }
 

@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { RepriseError } from '../../../core/errors.js';
 import type { BlobRef } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
+import { fsyncFile } from '../../../platform/fsync-file.js';
 import { pathExists } from '../../../platform/path-exists.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -66,7 +67,7 @@ export class LocalBlobStore implements BlobStore {
         size += chunk.length;
       });
       await pipeline(src, out);
-      await fsync(tmp);
+      await fsyncFile(tmp);
       const sha256 = hash.digest('hex');
       await this.#commit(tmp, sha256);
       return { sha256, size };
@@ -153,15 +154,6 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
-
-async function fsync(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 function notFound(sha256: string, cause?: unknown): RepriseError {
   return new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `blob ${sha256} is not in the store`, { cause });

@@ -7,7 +7,7 @@
  * patch did not apply, the run would not be reproducible, so it fails loudly.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, copyFile, rm, writeFile, realpath, stat } from 'node:fs/promises';
+import { mkdtemp, mkdir, copyFile, rm, writeFile, realpath, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
@@ -176,10 +176,17 @@ export class GitCodeSource implements CodeSource, CommitExporter {
       const index = join(scratch, 'index');
       const realIndex = (await gitOrFail(['rev-parse', '--path-format=absolute', '--git-path', 'index'], root)).toString('utf8').trim();
       // Starting from a copy of the real index keeps git's stat cache, so unchanged
-      // files are not hashed again.
-      await copyFile(realIndex, index).catch(async () => {
+      // files are not hashed again. The copy keeps the index's own times: git trusts a
+      // cached entry only if the file is older than the index, and a copy dated now would
+      // hide a same-size edit made within a second of the last `git add` or commit.
+      try {
+        await copyFile(realIndex, index);
+        const st = await stat(realIndex);
+        await utimes(index, st.atime, st.mtime);
+      } catch {
+        await rm(index, { force: true });
         await gitOrFail(['read-tree', 'HEAD'], root, { GIT_INDEX_FILE: index });
-      });
+      }
       const env = { GIT_INDEX_FILE: index };
       await gitOrFail(['add', '-A', '--', '.'], root, env);
       const [names, diff] = await Promise.all([
@@ -199,6 +206,7 @@ export class GitCodeSource implements CodeSource, CommitExporter {
       const env = { GIT_INDEX_FILE: join(scratch, 'index') };
       await gitOrFail(['read-tree', commit], root, env);
       // --work-tree rather than --prefix: it also works in a bare mirror.
+      await mkdir(dest, { recursive: true });
       await gitOrFail(['--work-tree', dest, 'checkout-index', '-a', '-f'], root, env);
       if (patch.length > 0) {
         const patchFile = join(scratch, 'changes.patch');
