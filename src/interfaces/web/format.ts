@@ -69,3 +69,8 @@ export function runDuration(r: { startedAt: number | null; endedAt: number | nul
   if (r.endedAt !== null) return r.endedAt - start;
   return r.status === 'running' || r.status === 'preparing' ? now - start : null;
 }
+
+/** `1 run`, `1,200 runs`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}

@@ -2,9 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { RepriseError } from '../../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { formatBytes } from '../format.js';
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+import { formatBytes, plural } from '../format.js';
 
 export function registerExport(program: Command, ctx: CliContext): void {
   program

@@ -1,9 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
-import { formatBytes, table } from '../format.js';
-
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+import { formatBytes, plural, table } from '../format.js';
 
 export function registerImport(program: Command, ctx: CliContext): void {
   program

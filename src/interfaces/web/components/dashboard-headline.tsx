@@ -2,7 +2,7 @@
 import { Link } from 'react-router-dom';
 import type { Dashboard, RunStatus } from '../api.js';
 import { paths } from '../paths.js';
-import { formatAgo } from '../format.js';
+import { formatAgo, plural } from '../format.js';
 
 /** A share as a whole percentage that never rounds a few failures away (99.6% shows as 99%). */
 export function percent(share: number): string {
@@ -10,10 +10,6 @@ export function percent(share: number): string {
   if (share < 1 && p === 100) return '99%';
   if (share > 0 && p === 0) return '1%';
   return `${p}%`;
-}
-
-export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /** What became of the latest run, in words around when it started. */

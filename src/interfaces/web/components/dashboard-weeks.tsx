@@ -3,7 +3,8 @@
  * week's share of succeeded runs underneath: large enough to read on a projector.
  */
 import type { Dashboard } from '../api.js';
-import { percent, plural } from './dashboard-headline.js';
+import { plural } from '../format.js';
+import { percent } from './dashboard-headline.js';
 
 type Week = Dashboard['weeks'][number];
 

@@ -7,7 +7,7 @@ import { memo, useEffect } from 'react';
 import { Link } from 'react-router-dom';
 import { shellQuote } from '../../../core/shell-quote.js';
 import { api, ApiError, isActiveStatus, type JsonNumber, type RunDetails, type Verification } from '../api.js';
-import { formatAgo, formatDate, formatNumber } from '../format.js';
+import { formatAgo, formatDate, formatNumber, plural } from '../format.js';
 import { paths } from '../paths.js';
 import { useFetch } from '../use-fetch.js';
 import { CopyCommand } from './copy-link.js';
@@ -62,10 +62,6 @@ function RunLink({ id, names }: { id: string; names: Names }) {
       {name ?? id}
     </Link>
   );
-}
-
-function plural(n: number, word: string): string {
-  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A compared value: a metric's number (NaN and ±Infinity arrive as strings), an artifact's hash, a status. */
