@@ -179,7 +179,7 @@ export class RunService {
 
     const createdAt = Date.now();
     const id = newRunId(createdAt);
-    const name = await this.#checkedName(req.name);
+    const name = req.name ?? (await this.#freshName());
     const seedSource = req.seed !== undefined ? 'flag' : project.config.seed !== undefined ? 'config' : 'generated';
     const seed = req.seed ?? project.config.seed ?? randomInt(0, 2 ** 31 - 1);
     const folders = runFolders(this.#d.runsDir, id, captured.version.subdir, project.config);
