@@ -2,7 +2,7 @@
 # Benchmarks: the launch overhead of `reprise run`, the environment cache's cold build and
 # warm hit, and the SDK's cost per log() call; then the server and the store: bulk metric
 # ingestion, the latency of a single-point log request, a downsampled history of a million
-# points, and run search over 100,000 runs.
+# points, run search over 100,000 runs, reproduction and bundles, and the web UI.
 #
 # BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
 # (their figures then say so). BENCH_TMP=<folder> puts their scratch homes elsewhere than the
@@ -23,6 +23,8 @@ echo "== history of 1,000,000 points downsampled to 1,000 (target: under 50 ms) 
 node bench/history.mjs || status=1
 echo "== search over 100,000 runs, filtered and sorted (target: under 100 ms) =="
 node bench/search.mjs || status=1
+echo "== reproduction: reprise reproduce and verify; export and import of a large run =="
+node bench/reproduce.mjs || status=1
 echo "== the web UI: a runs page of 10,000 runs and a metrics tab of 20 x 100,000 points in Chromium (target: median under 1000 ms each) =="
 node bench/ui.mjs || status=1
 exit $status

@@ -206,6 +206,21 @@ describe('reprise reproduce', () => {
     expect(v.environment).toContainEqual({ what: 'package reprisewheel', original: '0.1.0', reproduction: '0.2.0' });
   });
 
+  it('reproduces a run of a folder outside git from its stored snapshot, after the folder is gone', async () => {
+    const dir = join(sb.root, 'plain');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'reprise.yaml'), yamlFor([{ name: 'one', cmd: 'python one.py' }]));
+    writeFileSync(join(dir, 'input.json'), '{"k": 3}\n');
+    writeFileSync(join(dir, 'one.py'), metricsScript('', '{"k": float(json.load(open("input.json"))["k"])}'));
+    const first = await repriseJson(sb, dir, ['run', '--no-git']);
+    expect(first.manifest.code.kind).toBe('folder');
+    rmSync(dir, { recursive: true, force: true });
+    const { code, out, stderr } = await reproduceJson(sb, sb.root, first.id);
+    expect(code, stderr).toBe(0);
+    expect(out.verification.verdict).toBe('exact');
+    expect(out.run.metrics.k.last).toBe(3);
+  });
+
   it('fetches the commit from the recorded remote when no local repository has it, and says so when none has', async () => {
     const origin = join(sb.root, 'origin.git');
     const work = gitProject(sb, { 'reprise.yaml': yamlFor([{ name: 'one', cmd: 'python one.py' }]), 'input.json': '{}\n', 'one.py': metricsScript('', '{"one": 1.0}') }, 'cloned');
