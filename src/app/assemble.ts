@@ -105,6 +105,6 @@ export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' |
     installDir: INSTALL_DIR,
   });
   const verifications = new VerificationService({ store, blobs });
-  const bundles = new RunBundles({ store, blobs, catalog, tmpDir: join(home, 'tmp'), repriseVersion: REPRISE_VERSION });
+  const bundles = new RunBundles({ store, blobs, catalog, code: git, tmpDir: join(home, 'tmp'), repriseVersion: REPRISE_VERSION });
   return { runs, catalog, environments, images, verifications, bundles };
 }

@@ -141,6 +141,7 @@ export function blobsOfRun(manifest: RunManifest, artifacts: readonly Artifact[]
   const uses: BlobUse[] = [];
   const code = manifest.code;
   if (code.kind === 'git' && code.patch) uses.push({ ...code.patch, what: 'the code patch' });
+  if (code.kind === 'git' && code.archive) uses.push({ ...code.archive, what: `the files of commit ${code.commit.slice(0, 12)}` });
   if (code.kind === 'folder') uses.push({ ...code.snapshot, what: 'the folder snapshot' });
   const env = manifest.environment.resolved;
   if (env) {

@@ -33,6 +33,11 @@ const gitCode = z.object({
   /** `git diff --binary` of every uncommitted change, untracked files included. */
   patch: blobRef.nullable(),
   changedFiles: z.array(z.string()),
+  /**
+   * A tar of the commit's files (`git archive`), for a run that came in a bundle: it is
+   * reproduced from this where no repository has the commit. Absent otherwise.
+   */
+  archive: blobRef.optional(),
 });
 
 const folderCode = z.object({

@@ -38,6 +38,13 @@ export interface CodeSource {
    * the commit is nowhere to be had.
    */
   restore(version: CodeVersion, ctx: RestoreContext): Promise<CapturedCode>;
+
+  /**
+   * Writes the files of a recorded version without its patch as a tar to `dest`, found
+   * as `restore` finds them, so the version can travel without its repository. False
+   * when they cannot be found, or when the version holds its files already (a snapshot).
+   */
+  archive(version: CodeVersion, ctx: RestoreContext, dest: string): Promise<boolean>;
 }
 
 export interface ExportedCommit {

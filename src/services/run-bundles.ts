@@ -46,6 +46,7 @@ import type { RunRecord } from '../core/run.js';
 import { isActive } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { CodeSource } from '../ports/code-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { fsyncFile } from '../platform/fsync-file.js';
 import type { RunCatalog } from './run-catalog.js';
@@ -65,6 +66,10 @@ export interface ExportRequest {
   readonly filter?: string;
   /** The bundle to write (replaced if it exists). */
   readonly output: string;
+  /** Where the command runs: the repository around it is where commits are archived from. */
+  readonly cwd: string;
+  /** Something the bundle will lack, said before it is written. */
+  readonly onWarning?: (message: string) => void;
   /** After each run's entries are written. */
   readonly onProgress?: (p: ExportProgress) => void;
 }
@@ -114,8 +119,10 @@ export class RunBundles {
   readonly #catalog: RunCatalog;
   readonly #tmpDir: string;
   readonly #repriseVersion: string;
+  readonly #code: CodeSource;
 
-  constructor(deps: { store: MetadataStore; blobs: BlobStore; catalog: RunCatalog; tmpDir: string; repriseVersion: string }) {
+  constructor(deps: { store: MetadataStore; blobs: BlobStore; catalog: RunCatalog; code: CodeSource; tmpDir: string; repriseVersion: string }) {
+    this.#code = deps.code;
     this.#store = deps.store;
     this.#blobs = deps.blobs;
     this.#catalog = deps.catalog;
@@ -136,8 +143,20 @@ export class RunBundles {
       }
     }
     // Everything is read and every blob looked up before the file is started.
+    await mkdir(this.#tmpDir, { recursive: true });
+    const scratch = await mkdtemp(join(this.#tmpDir, 'export-'));
+    try {
+      return await this.#write(req, runs, scratch);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async #write(req: ExportRequest, runs: RunRecord[], scratch: string): Promise<ExportSummary> {
     const planned: PlannedRun[] = [];
-    for (const run of runs) planned.push(await this.#plan(run));
+    /** Commit archives made for this export (`scratch/<commit>.tar`) by sha256: read from there, not from the store. */
+    const archives = new Map<string, string>();
+    for (const run of runs) planned.push(await this.#plan(await this.#withArchive(run, req, scratch, archives), archives));
     const ids = new Set(runs.map((r) => r.id));
     const verifications = await this.#verificationsWithin(ids);
 
@@ -185,7 +204,9 @@ export class RunBundles {
           written.add(use.sha256);
           const path = blobFilePath(use.sha256);
           const hash = createHash('sha256');
-          await guard(entryFromStream(pack, { name: path, size: use.size, mode: 0o644, mtime, type: 'file' }, await this.#blobs.stream(use.sha256), (c) => hash.update(c)));
+          const local = archives.get(use.sha256);
+          const source = local ? createReadStream(local) : await this.#blobs.stream(use.sha256);
+          await guard(entryFromStream(pack, { name: path, size: use.size, mode: 0o644, mtime, type: 'file' }, source, (c) => hash.update(c)));
           const actual = hash.digest('hex');
           if (actual !== use.sha256) {
             throw new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `run ${run.name} (${run.id}): ${use.what} (blob ${use.sha256}) is damaged in the store: its bytes hash to ${actual}`, {
@@ -220,6 +241,27 @@ export class RunBundles {
       throw e;
     }
     return { file: req.output, runs: runs.map(headOf), blobs: blobCount, verifications: verifications.length, contentBytes, bytes: fileBytes };
+  }
+
+  /**
+   * The run as the bundle records it: a git run also carries a tar of its commit's files
+   * (`code.archive`), so that it reproduces where no repository has the commit. Where this
+   * machine cannot find the commit either, the run goes without it, and the user is told.
+   */
+  async #withArchive(run: RunRecord, req: ExportRequest, scratch: string, archives: Map<string, string>): Promise<RunRecord> {
+    const code = run.manifest.code;
+    if (code.kind !== 'git' || code.archive) return run;
+    const file = join(scratch, `${code.commit}.tar`);
+    let ref = [...archives].find(([, f]) => f === file)?.[0];
+    if (ref === undefined && (await this.#code.archive(code, { near: req.cwd, blobs: this.#blobs }, file))) {
+      ref = await sha256OfFile(file);
+      archives.set(ref, file);
+    }
+    if (!ref) {
+      req.onWarning?.(`run ${run.name}: commit ${code.commit.slice(0, 12)} is not in the repository around ${req.cwd} nor at its recorded remote, so the bundle will not hold its files; reproducing the run will need a repository that has the commit`);
+      return run;
+    }
+    return { ...run, manifest: { ...run.manifest, code: { ...code, archive: { sha256: ref, size: (await stat(file)).size } } } };
   }
 
   /** The runs named, or every run of the search (all pages), each once. */
@@ -260,7 +302,7 @@ export class RunBundles {
   }
 
   /** What a run's entries will hold; every blob it references is looked up now. */
-  async #plan(run: RunRecord): Promise<PlannedRun> {
+  async #plan(run: RunRecord, archives: ReadonlyMap<string, string>): Promise<PlannedRun> {
     const [params, tags, artifacts, summaries] = await Promise.all([
       this.#store.runParams(run.id),
       this.#store.tagsOf([run.id]),
@@ -281,7 +323,7 @@ export class RunBundles {
       uses.push(...snapshotBlobs(parsed.data));
     }
     const unique = [...new Map(uses.map((u) => [u.sha256, u])).values()];
-    const sizes = await mapLimit(unique, PARALLEL, (u) => this.#blobs.stat(u.sha256));
+    const sizes = await mapLimit(unique, PARALLEL, async (u) => (archives.has(u.sha256) ? { size: u.size } : this.#blobs.stat(u.sha256)));
     const blobs = unique.map((u, i) => {
       const st = sizes[i];
       if (!st) throw missing(u);
@@ -360,6 +402,12 @@ function recordOnly(r: RunRecord): RunRecord {
 
 function sha256Of(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }
 
 async function isFolder(path: string): Promise<boolean> {

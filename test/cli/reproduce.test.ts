@@ -7,7 +7,7 @@
  * a server, a colleague with another REPRISE_HOME reproduces the run: its patch and lock
  * come from the server.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exampleProject, git, gitProject, readBlob, reprise, repriseJson, sandbox, SERVER_MODE, yamlFor, type Sandbox } from '../helpers/cli.js';
@@ -219,6 +219,42 @@ describe('reprise reproduce', () => {
     expect(code, stderr).toBe(0);
     expect(out.verification.verdict).toBe('exact');
     expect(out.run.metrics.k.last).toBe(3);
+  });
+
+  it("carries a commit's files in a bundle and reproduces from them where no repository has the commit", async () => {
+    const dir = gitProject(sb, {
+      'reprise.yaml': yamlFor([{ name: 'measure', cmd: './measure.sh' }]),
+      'input.json': '{"k": 2}\n',
+      'measure.sh': '#!/bin/sh\nexec python alias.py\n',
+      'lib.py': metricsScript('', '{"k": float(json.load(open("input.json"))["k"]) * float(open("value.txt").read())}'),
+      'value.txt': '5\n',
+    }, 'paper');
+    // An executable script, a symbolic link and an uncommitted change: all must come back.
+    chmodSync(join(dir, 'measure.sh'), 0o755);
+    symlinkSync('lib.py', join(dir, 'alias.py'));
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'script and link');
+    writeFileSync(join(dir, 'value.txt'), '7\n');
+    const first = await repriseJson(sb, dir, ['run']);
+    expect(first.metrics.k.last).toBe(14);
+    const bundle = join(sb.root, 'paper.tar.gz');
+    const exported = await reprise(sb, dir, ['export', first.id, '-o', bundle]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).not.toContain('warning');
+    rmSync(dir, { recursive: true, force: true });
+
+    const reader = await sandbox();
+    try {
+      const imported = await reprise(reader, reader.root, ['import', bundle]);
+      expect(imported.code, imported.stderr).toBe(0);
+      const { code, out, stderr } = await reproduceJson(reader, reader.root, first.id);
+      expect(code, stderr).toBe(0);
+      expect(out.verification.verdict).toBe('exact');
+      expect(out.run.metrics.k.last).toBe(14);
+      expect(out.run.manifest.code).toMatchObject({ commit: first.manifest.code.commit, archive: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    } finally {
+      await reader.cleanup();
+    }
   });
 
   it('fetches the commit from the recorded remote when no local repository has it, and says so when none has', async () => {

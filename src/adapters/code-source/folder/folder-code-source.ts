@@ -44,6 +44,11 @@ export class FolderCodeSource implements CodeSource {
     return { version, root, writeTo: (dest) => restoreSnapshot(entries, blobs, dest) };
   }
 
+  /** A snapshot's files are blobs already: they travel as they are. */
+  async archive(): Promise<boolean> {
+    return false;
+  }
+
   async restore(version: CodeVersion, ctx: RestoreContext): Promise<CapturedCode> {
     if (version.kind !== 'folder') throw bug(`the folder code source was asked to restore ${version.kind} code`);
     const entries = JSON.parse((await ctx.blobs.read(version.snapshot.sha256)).toString('utf8')) as SnapshotEntry[];

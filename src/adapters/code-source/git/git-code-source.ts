@@ -11,11 +11,12 @@ import { mkdtemp, mkdir, copyFile, rm, writeFile, realpath, stat, utimes } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
-import { bug } from '../../../core/errors.js';
+import { bug, isRepriseError } from '../../../core/errors.js';
 import type { CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
 import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, RestoreContext } from '../../../ports/code-source.js';
 import { runCommand } from '../../../platform/run-command.js';
+import { extractCommitArchive } from './commit-archive.js';
 
 /** Keeps git from taking optional locks and from asking questions on a terminal. */
 const QUIET_GIT_ENV = { GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0' };
@@ -75,9 +76,38 @@ export class GitCodeSource implements CodeSource, CommitExporter {
 
   async restore(version: CodeVersion, ctx: RestoreContext): Promise<CapturedCode> {
     if (version.kind !== 'git') throw bug(`the git code source was asked to restore ${version.kind} code`);
-    const repo = await this.#repositoryWith(version, ctx.near);
     const patch = version.patch ? await ctx.blobs.read(version.patch.sha256) : Buffer.alloc(0);
+    const archive = version.archive;
+    let repo: string;
+    try {
+      repo = await this.#repositoryWith(version, ctx.near);
+    } catch (e) {
+      // A run from a bundle may carry its commit's files: used only where no repository has the commit.
+      if (!archive || !isRepriseError(e) || e.code !== 'REPRISE_ERR_CODE_COMMIT_NOT_FOUND') throw e;
+      return {
+        version,
+        root: ctx.near,
+        writeTo: async (dest) => {
+          await mkdir(dest, { recursive: true });
+          await extractCommitArchive(await ctx.blobs.stream(archive.sha256), dest);
+          await applyPatch(patch, dest, version.commit);
+        },
+      };
+    }
     return { version, root: repo, writeTo: (dest) => this.#checkout(repo, version.commit, patch, dest) };
+  }
+
+  async archive(version: CodeVersion, ctx: RestoreContext, dest: string): Promise<boolean> {
+    if (version.kind !== 'git') return false;
+    let repo: string;
+    try {
+      repo = await this.#repositoryWith(version, ctx.near);
+    } catch (e) {
+      if (isRepriseError(e) && e.code === 'REPRISE_ERR_CODE_COMMIT_NOT_FOUND') return false;
+      throw e;
+    }
+    await gitOrFail(['archive', '--format=tar', '-o', dest, version.commit], repo);
+    return true;
   }
 
   /** A repository holding the recorded commit: the one around `near`, else a mirror of the recorded remote. */
@@ -99,6 +129,7 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     } else {
       tried.push('the run recorded no remote to fetch it from');
     }
+    if (!version.archive) tried.push('no copy of its files came with the run');
     throw new RepriseError('REPRISE_ERR_CODE_COMMIT_NOT_FOUND', `the commit ${version.commit} the run recorded could not be found: ${tried.join('; ')}`, {
       hint: 'run the command inside a clone that has the commit, or push the commit to the recorded remote',
       details: { commit: version.commit, remote: version.remoteUrl, tried },
@@ -208,19 +239,28 @@ export class GitCodeSource implements CodeSource, CommitExporter {
       // --work-tree rather than --prefix: it also works in a bare mirror.
       await mkdir(dest, { recursive: true });
       await gitOrFail(['--work-tree', dest, 'checkout-index', '-a', '-f'], root, env);
-      if (patch.length > 0) {
-        const patchFile = join(scratch, 'changes.patch');
-        await writeFile(patchFile, patch);
-        // The ceiling keeps git from treating a repository above the workspace as its own.
-        const applied = await git(['apply', '--binary', '--whitespace=nowarn', patchFile], dest, {
-          GIT_CEILING_DIRECTORIES: dirname(dest),
-        });
-        if (!applied.ok) {
-          throw new RepriseError('REPRISE_ERR_CODE_GIT_FAILED', `the uncommitted changes did not apply to a fresh checkout of ${commit.slice(0, 12)}: ${applied.stderr.trim()}`);
-        }
-      }
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
+    await applyPatch(patch, dest, commit);
+  }
+}
+
+/** Applies the recorded uncommitted changes on the commit's files in `dest`. */
+async function applyPatch(patch: Buffer, dest: string, commit: string): Promise<void> {
+  if (patch.length === 0) return;
+  const scratch = await mkdtemp(join(tmpdir(), 'reprise-patch-'));
+  try {
+    const patchFile = join(scratch, 'changes.patch');
+    await writeFile(patchFile, patch);
+    // The ceiling keeps git from treating a repository above the workspace as its own.
+    const applied = await git(['apply', '--binary', '--whitespace=nowarn', patchFile], dest, {
+      GIT_CEILING_DIRECTORIES: dirname(dest),
+    });
+    if (!applied.ok) {
+      throw new RepriseError('REPRISE_ERR_CODE_GIT_FAILED', `the uncommitted changes did not apply to a fresh checkout of ${commit.slice(0, 12)}: ${applied.stderr.trim()}`);
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }

@@ -22,6 +22,8 @@ export function registerExport(program: Command, ctx: CliContext): void {
         ...(opts.project !== undefined ? { project: opts.project } : {}),
         ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
         output,
+        cwd: ctx.io.cwd,
+        onWarning: (message) => ctx.err(`reprise: warning: ${message}`),
         onProgress: (p) => ctx.err(`reprise: [${p.done}/${p.total}] ${p.run.name} (${p.run.id}): ${formatBytes(p.bytes)} so far`),
       });
       if (opts.json) {

@@ -52,6 +52,7 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
     out.push(`  remote    ${m.code.remoteUrl ?? '(none)'}`);
     out.push(`  changes   ${m.code.dirty ? `${m.code.changedFiles.length} uncommitted file(s), patch ${formatBytes(m.code.patch?.size ?? 0)}: ${m.code.changedFiles.slice(0, 8).join(', ')}${m.code.changedFiles.length > 8 ? ', …' : ''}` : 'none (clean tree)'}`);
     if (m.code.subdir) out.push(`  project   ${m.code.subdir}/ in the repository`);
+    if (m.code.archive) out.push(`  files     a copy of the commit's files came with a bundle (${formatBytes(m.code.archive.size)})`);
   } else {
     out.push(`  folder snapshot: ${m.code.files} files, ${formatBytes(m.code.bytes)} (not a git repository)`);
   }
