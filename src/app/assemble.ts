@@ -18,6 +18,10 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import { EnvironmentService } from '../services/environment-service.js';
+import type { GcOptions, GcReport } from '../services/garbage-collector.js';
+import { GateService } from '../services/gate-service.js';
+import { ModelService } from '../services/model-service.js';
+import { RetentionService } from '../services/retention-service.js';
 import { ImageService } from '../services/image-service.js';
 import { RunBundles } from '../services/run-bundles.js';
 import { RunCatalog, type ActivityWaiter } from '../services/run-catalog.js';
@@ -59,6 +63,14 @@ export interface RepriseApp {
   /** `reprise export` and `reprise import`. */
   readonly bundles: RunBundles;
   readonly verifications: VerificationService;
+  /** `reprise gate`. */
+  readonly gates: GateService;
+  /** `reprise promote` and `reprise models`. */
+  readonly models: ModelService;
+  /** `reprise keep` and `reprise flag`, and each run's retention as shown. */
+  readonly retention: RetentionService;
+  /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
+  collectGarbage(options: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
 }
 
@@ -75,18 +87,21 @@ export interface Backends {
 }
 
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
-export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles'> {
+export function assembleServices(
+  b: Backends,
+): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention'> {
   const { home, env, store, blobs, logs } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
   const host = new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'python-interpreters.json') });
+  const codeSources = { git, folder: new FolderCodeSource() };
   const runs = new RunService({
     store,
     blobs,
     executor: new LocalProcessExecutor(),
     host,
     environments: envProvider,
-    codeSources: { git, folder: new FolderCodeSource() },
+    codeSources,
     runsDir: join(home, 'runs'),
     repriseVersion: REPRISE_VERSION,
     sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
@@ -106,5 +121,8 @@ export function assembleServices(b: Backends): Pick<RepriseApp, 'environments' |
   });
   const verifications = new VerificationService({ store, blobs });
   const bundles = new RunBundles({ store, blobs, catalog, code: git, tmpDir: join(home, 'tmp'), repriseVersion: REPRISE_VERSION });
-  return { runs, catalog, environments, images, verifications, bundles };
+  const gates = new GateService({ store, blobs, codeSources, tmpDir: join(home, 'tmp') });
+  const models = new ModelService({ store, blobs, gates });
+  const retention = new RetentionService({ store });
+  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention };
 }

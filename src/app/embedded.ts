@@ -9,6 +9,7 @@ import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { RunFolderLogStore } from '../adapters/run-log-store/run-folder/run-folder-log-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
+import { GarbageCollector } from '../services/garbage-collector.js';
 import { RunEventBus } from '../services/run-events.js';
 import { TrackingService } from '../services/tracking-service.js';
 import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
@@ -30,6 +31,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const logs = new RunFolderLogStore({ runsDir: join(home, 'runs') });
   const events = new RunEventBus();
   const tracking = new TrackingService({ store, logs, events });
+  const collector = new GarbageCollector({ store, blobs });
   return {
     mode: 'embedded',
     home,
@@ -37,6 +39,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     store,
     blobs,
     ...assembleServices({ home, env, store, blobs, logs }),
+    collectGarbage: (o) => collector.collect(o),
     tracking,
     events,
     logs,

@@ -13,6 +13,7 @@ import { HttpBlobStore } from '../adapters/blob-store/http/http-blob-store.js';
 import { HttpMetadataStore } from '../adapters/metadata-store/http/http-metadata-store.js';
 import { HttpRunLogStore } from '../adapters/run-log-store/http/http-run-log-store.js';
 import { parseDuration } from '../core/duration.js';
+import type { GcReport } from '../services/garbage-collector.js';
 import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
 
 /** How long a process that reached the server waits for it to come back. */
@@ -39,6 +40,8 @@ export async function openRemote(options: { server: string; env?: NodeJS.Process
     store,
     blobs,
     ...assembleServices({ home, env, store, blobs, logs, logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms) }),
+    // The blobs are the server's: its own gc deletes them.
+    collectGarbage: (o) => api.json<GcReport>({ method: 'POST', path: '/gc', json: { dryRun: o.dryRun ?? false, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) }, timeoutMs: 3_600_000 }),
     close: async () => {
       watcher.close();
       await store.close();

@@ -40,7 +40,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await app.catalog.reconcile();
     const webRoot = join(INSTALL_DIR, 'dist', 'web');
     const server = buildServer(
-      { version: REPRISE_VERSION, store: app.store, blobs: app.blobs, catalog: app.catalog, overview: new ProjectOverview({ store: app.store }), tracking: app.tracking, events: app.events },
+      {
+        version: REPRISE_VERSION,
+        store: app.store,
+        blobs: app.blobs,
+        catalog: app.catalog,
+        overview: new ProjectOverview({ store: app.store }),
+        tracking: app.tracking,
+        events: app.events,
+        models: app.models,
+        retention: app.retention,
+        collectGarbage: (o) => app.collectGarbage(o),
+      },
       { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },
     );
     const url = await listen(server, opts.host, opts.port);

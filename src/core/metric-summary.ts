@@ -4,7 +4,8 @@
  * step, later points winning ties, which is what a final value means for a curve.
  * min and max skip NaN (NaN when every value is NaN).
  */
-import type { MetricSummary } from './run-manifest.js';
+import { encodeNumber } from './json-number.js';
+import type { ManifestMetric, MetricSummary } from './run-manifest.js';
 
 export interface SummaryPoint {
   readonly step: number;
@@ -55,4 +56,13 @@ function maxSkippingNaN(a: number, b: number): number {
   if (Number.isNaN(a)) return b;
   if (Number.isNaN(b)) return a;
   return Math.max(a, b);
+}
+
+/** Summaries as the manifest records them (NaN and ±Infinity as strings). */
+export function manifestMetrics(s: Readonly<Record<string, MetricSummary>>): Record<string, ManifestMetric> {
+  const out: Record<string, ManifestMetric> = {};
+  for (const [k, v] of Object.entries(s)) {
+    out[k] = { last: encodeNumber(v.last), lastStep: v.lastStep, min: encodeNumber(v.min), max: encodeNumber(v.max), count: v.count };
+  }
+  return out;
 }

@@ -207,3 +207,65 @@ describe('parseProjectConfig: YAML syntax', () => {
     expect(dup.details.problems[0]?.line).toBe(2);
   });
 });
+
+describe('parseProjectConfig: gates and retention', () => {
+  it('reads gates, the aggregate defaulting to last', () => {
+    const cfg = parseProjectConfig(
+      yaml(...MINIMAL_STAGES, 'gates:', '  - { metric: val_acc, op: ">=", value: 0.9 }', '  - metric: val_loss', '    op: "<="', '    value: 0.4', '    agg: min'),
+    );
+    expect(cfg.gates).toEqual([
+      { metric: 'val_acc', op: '>=', value: 0.9, agg: 'last' },
+      { metric: 'val_loss', op: '<=', value: 0.4, agg: 'min' },
+    ]);
+  });
+
+  it('reads every gate operator', () => {
+    const ops = ['>=', '>', '<=', '<', '=='];
+    const cfg = parseProjectConfig(yaml(...MINIMAL_STAGES, 'gates:', ...ops.map((op) => `  - { metric: m, op: "${op}", value: 1 }`)));
+    expect(cfg.gates?.map((g) => g.op)).toEqual(ops);
+  });
+
+  it('names a bad operator by key and line, listing the operators', () => {
+    const e = rejection(yaml(...MINIMAL_STAGES, 'gates:', '  - { metric: acc, op: ">=", value: 0.9 }', '  - metric: loss', '    op: "=<"', '    value: 0.4'));
+    expect(e.code).toBe('REPRISE_ERR_CONFIG_INVALID');
+    expect(e.details.problems).toEqual([{ key: 'gates[1].op', line: 7, message: expect.stringContaining('>= > <= < ==') }]);
+    expect(e.message).toContain('reprise.yaml:7: gates[1].op:');
+  });
+
+  it('names a bad aggregate by key and line, listing the aggregates', () => {
+    const e = rejection(yaml(...MINIMAL_STAGES, 'gates:', '  - metric: loss', '    op: "<"', '    value: 1', '    agg: mean'));
+    expect(e.details.problems).toEqual([{ key: 'gates[0].agg', line: 8, message: expect.stringContaining('last, min, max') }]);
+    expect(e.message).toContain('reprise.yaml:8: gates[0].agg:');
+  });
+
+  it('names a gate missing its value, on the line of that gate', () => {
+    const e = rejection(yaml(...MINIMAL_STAGES, 'gates:', '  - metric: loss', '    op: "<"'));
+    expect(e.details.problems).toEqual([{ key: 'gates[0].value', line: 5, message: 'missing required key "value"' }]);
+    expect(e.message).toContain('reprise.yaml:5: gates[0].value');
+  });
+
+  it('refuses a value that is not a number', () => {
+    const e = rejection(yaml(...MINIMAL_STAGES, 'gates:', '  - { metric: loss, op: "<", value: high }'));
+    expect(e.details.problems).toEqual([{ key: 'gates[0].value', line: 5, message: expect.stringContaining('expected number') }]);
+  });
+
+  it('names an unknown key inside a gate, with the keys a gate allows', () => {
+    const e = rejection(yaml(...MINIMAL_STAGES, 'gates:', '  - metric: loss', '    op: "<"', '    value: 1', '    threshold: 2'));
+    expect(e.details.problems).toEqual([{ key: 'gates[0].threshold', line: 8, message: expect.stringContaining('unknown key "threshold"') }]);
+    expect(e.message).toContain('reprise.yaml:8: gates[0].threshold: unknown key "threshold" (allowed: metric, op, value, agg)');
+  });
+
+  it('reads retention.failed as a duration', () => {
+    expect(parseProjectConfig(yaml(...MINIMAL_STAGES, 'retention: { failed: 7d }')).retention).toEqual({ failed: '7d' });
+    expect(parseProjectConfig(yaml(...MINIMAL_STAGES, 'retention:', '  failed: "0"')).retention).toEqual({ failed: '0' });
+  });
+
+  it('names a retention that is not a duration, and an unknown retention key', () => {
+    const bad = rejection(yaml(...MINIMAL_STAGES, 'retention: { failed: 7x }'));
+    expect(bad.code).toBe('REPRISE_ERR_CONFIG_INVALID');
+    expect(bad.details.problems).toEqual([{ key: 'retention.failed', line: 4, message: 'must be a duration like 7d, 12h or 0' }]);
+    expect(bad.message).toContain('reprise.yaml:4: retention.failed:');
+    const unknown = rejection(yaml(...MINIMAL_STAGES, 'retention:', '  failed: 7d', '  kept: 30d'));
+    expect(unknown.details.problems).toEqual([{ key: 'retention.kept', line: 6, message: 'unknown key "kept" (allowed: failed)' }]);
+  });
+});

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { parseDuration } from './duration.js';
 import { RepriseError } from './errors.js';
+import { gateSchema } from './gates.js';
 
 export const CONFIG_FILE = 'reprise.yaml';
 
@@ -57,7 +59,22 @@ const projectConfigObject = z.strictObject({
         ignore: z.array(z.string().min(1, 'must not be empty')).optional(),
       })
       .optional(),
+    gates: z.array(gateSchema).optional(),
+    retention: z
+      .strictObject({
+        failed: z.string().refine(isDuration, 'must be a duration like 7d, 12h or 0'),
+      })
+      .optional(),
 });
+
+function isDuration(text: string): boolean {
+  try {
+    parseDuration(text, 'retention.failed');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const projectConfigSchema = projectConfigObject.superRefine((cfg, ctx) => {
     const seen = new Map<string, number>();
@@ -183,6 +200,7 @@ function allowedKeys(path: (string | number)[]): string[] | undefined {
   };
   if (path.length === 0) return shape(projectConfigObject);
   if (path[0] === 'stages') return shape(stageSchema);
+  if (path[0] === 'gates') return shape(gateSchema);
   const child = (projectConfigObject.shape as Record<string, unknown>)[String(path[0])] as { unwrap?: () => unknown } | undefined;
   return shape(child?.unwrap?.());
 }

@@ -607,3 +607,31 @@ describe('formatFilter', () => {
     }
   });
 });
+
+describe('parseRunFilter: gate', () => {
+  it('reads a gate outcome, bare or as an attribute', () => {
+    expect(cmp("gate = 'passed'")).toEqual({ kind: 'cmp', field: attr('gate'), op: '=', value: 'passed' });
+    expect(cmp("attributes.gate != 'failed'")).toEqual({ kind: 'cmp', field: attr('gate'), op: '!=', value: 'failed' });
+    expect(cmp("gate in ('passed','none')")).toEqual({ kind: 'in', field: attr('gate'), values: ['passed', 'none'], negated: false });
+    expect(cmp("gate not in ('failed')")).toMatchObject({ kind: 'in', negated: true, values: ['failed'] });
+  });
+
+  it('refuses an unknown outcome, listing the known ones', () => {
+    const e = filterError("gate = 'maybe'", 7, "'maybe'");
+    expect(e.message).toContain('unknown gate outcome "maybe"');
+    expect(e.message).toContain('one of passed, failed, none');
+    expect(filterError("gate in ('passed', 'Passed')", 19, "'Passed'").message).toContain('passed, failed, none');
+    expect(filterError('gate = 1', 7, '1').message).toContain('passed, failed, none');
+  });
+
+  it('asks for quotes around a bare outcome, as it does for a status', () => {
+    expect(filterError('gate = passed', 7, 'passed').message).toContain("quote text, as in 'passed'");
+    expect(filterError('gate = maybe', 7, 'maybe').message).toContain("quote text, as in 'maybe'");
+  });
+
+  it('takes only the operators status takes', () => {
+    expect(filterError('gate < 1', 5, '<').message).toContain('< does not apply to gate at column 6; expected one of =, !=, in, not in');
+    filterError("gate like 'p%'", 5, 'like');
+    filterError("gate >= 'passed'", 5, '>=');
+  });
+});

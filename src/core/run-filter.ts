@@ -7,6 +7,7 @@
  * token at fault.
  */
 import { RepriseError } from './errors.js';
+import { GATE_STATUSES } from './gates.js';
 import { RUN_STATUSES } from './run-manifest.js';
 
 export const RUN_ATTRIBUTES = [
@@ -22,6 +23,7 @@ export const RUN_ATTRIBUTES = [
   'commit',
   'host',
   'env',
+  'gate',
 ] as const;
 export type RunAttribute = (typeof RUN_ATTRIBUTES)[number];
 export type MetricAggregate = 'last' | 'min' | 'max';
@@ -387,6 +389,12 @@ class Parser {
       }
       return value;
     }
+    if (name === 'gate') {
+      if (typeof value !== 'string' || !(GATE_STATUSES as readonly string[]).includes(value)) {
+        this.fail(t.pos, t.text, `unknown gate outcome ${typeof value === 'string' ? quote(value) : t.text}`, `one of ${GATE_STATUSES.join(', ')}`);
+      }
+      return value;
+    }
     if (name === 'dev') {
       if (typeof value !== 'boolean') this.fail(t.pos, t.text, `dev is true or false, not ${t.text}`, 'true or false');
       return value;
@@ -588,7 +596,7 @@ class Parser {
 function allowedOps(field: FilterField): readonly OpName[] {
   if (field.kind === 'metric') return NUMERIC_OPS;
   if (field.kind !== 'attr') return ALL_OPS;
-  if (field.name === 'status') return STATUS_OPS;
+  if (field.name === 'status' || field.name === 'gate') return STATUS_OPS;
   if (field.name === 'dev') return DEV_OPS;
   if (field.name === 'duration' || TIME_ATTRIBUTES.has(field.name)) return NUMERIC_OPS;
   return ALL_OPS;

@@ -5,6 +5,7 @@
  * as the run goes, so a run that dies still has what was known.
  */
 import { z } from 'zod';
+import { gateOutcomeSchema, gateSchema } from './gates.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -164,6 +165,10 @@ export const runManifestSchema = z.object({
     host: z.string(),
     /** `reproduce:` of reprise.yaml: how a reproduction of this run is judged. */
     reproduce: z.object({ tolerance: z.record(z.string(), z.number()), ignore: z.array(z.string()) }).optional(),
+    /** `gates:` of reprise.yaml, as the run's code declared them ([] for none); absent in runs older than gates. */
+    gates: z.array(gateSchema).optional(),
+    /** `retention:` of reprise.yaml: how long a failed run's artifacts stay before gc may take them. */
+    retention: z.object({ failed: z.string(), failedMs: z.number().int().nonnegative() }).optional(),
   }),
   execution: z.object({
     startedAt: z.number().nullable(),
@@ -179,6 +184,8 @@ export const runManifestSchema = z.object({
     }),
     artifacts: z.array(artifactSchema),
     model: z.object({ path: z.string(), name: z.string().nullable(), files: z.number().int(), bytes: z.number().int() }).nullable(),
+    /** The gates evaluated once the run succeeded (or later by `reprise gate`); absent otherwise. */
+    gate: gateOutcomeSchema.optional(),
   }),
   status: z.enum(RUN_STATUSES),
   failure: z

@@ -148,6 +148,38 @@ export function runBlobStoreContract(
       expect((await store.read(gone.sha256)).toString()).toBe('gone');
     });
 
+    it('touches a stored blob, and says undefined for one it does not hold', async () => {
+      const { sha256 } = await store.putBytes('touch me');
+      expect(await store.touch(sha256)).toEqual({ size: 8 });
+      expect(await store.touch(sha('absent'))).toBeUndefined();
+    });
+
+    it.skipIf(!opts.enumerable)('says whether a delete removed anything', async () => {
+      const { sha256 } = await store.putBytes('once');
+      expect(await store.delete(sha256)).toBe(true);
+      expect(await store.delete(sha256)).toBe(false);
+    });
+
+    it.skipIf(!opts.enumerable)('keeps a blob written or stored again since the time a guarded delete names', async () => {
+      const before = Date.now() - 1;
+      const a = await store.putBytes('written during gc');
+      expect(await store.delete(a.sha256, before)).toBe(false);
+      expect((await store.read(a.sha256)).toString()).toBe('written during gc');
+      // Old bytes stored again count as written now.
+      const b = await store.putBytes('stored again');
+      await new Promise((r) => setTimeout(r, 20));
+      const mark = Date.now();
+      await new Promise((r) => setTimeout(r, 20));
+      expect(await store.delete(b.sha256, mark), 'not touched since the mark').toBe(true);
+      await store.putBytes('stored again');
+      await new Promise((r) => setTimeout(r, 20));
+      const mark2 = Date.now();
+      await store.putFile(file(Buffer.from('stored again')));
+      expect(await store.delete(b.sha256, mark2), 'stored again by putFile after the mark').toBe(false);
+      expect(await store.touch(b.sha256)).toEqual({ size: 12 });
+      expect(await collect(store.list())).toEqual([a.sha256, b.sha256].sort());
+    });
+
     it.skipIf(!opts.enumerable)('lists every stored blob exactly once', async () => {
       expect(await collect(store.list())).toEqual([]);
       const shas = new Set<string>();

@@ -20,11 +20,21 @@ export interface BlobStoreCapabilities {
 export interface BlobStore {
   readonly capabilities: BlobStoreCapabilities;
 
-  /** Stores a file's bytes; idempotent. The file may change after the call returns. */
+  /**
+   * Stores a file's bytes; idempotent. The file may change after the call returns.
+   * Storing bytes already stored refreshes the blob's write time (see `touch`).
+   */
   putFile(path: string): Promise<BlobRef>;
 
-  /** Stores bytes held in memory; idempotent. */
+  /** Stores bytes held in memory; idempotent, refreshing the write time like putFile. */
   putBytes(data: Buffer | string): Promise<BlobRef>;
+
+  /**
+   * Marks a stored blob as written now and gives its size; undefined when absent. A writer
+   * that finds its bytes already stored touches them, so a gc running at that moment
+   * (`delete` with `unlessWrittenSince`) leaves them alone.
+   */
+  touch(sha256: string): Promise<{ size: number } | undefined>;
 
   /** The blob's bytes; REPRISE_ERR_BLOB_NOT_FOUND when absent. */
   read(sha256: string): Promise<Buffer>;
@@ -38,8 +48,12 @@ export interface BlobStore {
   /** Size in bytes, or undefined when absent. */
   stat(sha256: string): Promise<{ size: number } | undefined>;
 
-  /** Removes a blob; absent is not an error. Only where `capabilities.enumerable`. */
-  delete(sha256: string): Promise<void>;
+  /**
+   * Removes a blob and says whether it did; absent is not an error. With
+   * `unlessWrittenSince` (UTC ms), a blob written or touched at or after that time stays,
+   * even when the write races the delete. Only where `capabilities.enumerable`.
+   */
+  delete(sha256: string, unlessWrittenSince?: number): Promise<boolean>;
 
   /** Every stored sha256. Only where `capabilities.enumerable`. */
   list(): AsyncIterable<string>;

@@ -10,6 +10,8 @@ import type { RunPatch, RunRecord } from '../core/run.js';
 import type { FilterExpr, RunOrder } from '../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
+import type { ModelAuditEntry, ModelVersion, RegisteredModel, VersionRef } from '../core/model-store.js';
+import type { RetentionMark } from '../core/retention.js';
 
 /** A container image built for a project at a commit with an environment. */
 export interface ImageRecord {
@@ -93,6 +95,40 @@ export interface ImportedRun {
   readonly tags: Readonly<Record<string, string>>;
   readonly artifacts: readonly Artifact[];
   readonly metrics: readonly MetricBatch[];
+}
+
+/** A promotion as the store applies it: the run is checked, and files and lineage read from it, in the same transaction. */
+export interface NewModelVersion {
+  readonly model: string;
+  readonly runId: string;
+  /** Moved to the new version. */
+  readonly alias: string;
+  readonly note: string | null;
+  readonly by: string;
+  readonly at: number;
+}
+
+/** Where an alias pointed before and after a move. */
+export interface AliasMove {
+  readonly alias: string;
+  readonly from: number | null;
+  readonly to: number;
+}
+
+export interface AliasChange {
+  readonly model: string;
+  readonly alias: string;
+  readonly version: number;
+  readonly note: string | null;
+  readonly by: string;
+  readonly at: number;
+}
+
+/** A model version named from the run that made it. */
+export interface RunModelVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly aliases: string[];
 }
 
 export interface MetadataStoreCapabilities {
@@ -194,6 +230,43 @@ export interface MetadataStore {
 
   /** Per run, the checks it is part of (as original or reproduction), newest first; runs without any are left out. */
   verificationsOf(runIds: readonly string[]): Promise<Map<string, Verification[]>>;
+
+  /**
+   * Registers the run's model output as the next version of `model` (created on first
+   * use), moves the alias to it, pins the run and writes the audit entry: all or
+   * nothing. Refused (REPRISE_ERR_PROMOTION_REFUSED, REPRISE_ERR_MODEL_INVALID) unless
+   * core/model-store's promotionRefusal allows the run as it is at that moment, and
+   * when the run is already a version of that model.
+   */
+  createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }>;
+
+  /** Every registered model, by name. */
+  listModels(): Promise<RegisteredModel[]>;
+
+  /** A model's versions, newest first; undefined for an unknown model. */
+  modelVersions(model: string): Promise<{ model: RegisteredModel; versions: ModelVersion[] } | undefined>;
+
+  /** One version by number or alias; undefined when either is unknown. */
+  getModelVersion(model: string, ref: VersionRef): Promise<ModelVersion | undefined>;
+
+  /** Points an alias at an existing version, with an audit entry; REPRISE_ERR_MODEL_NOT_FOUND for an unknown model or version. */
+  moveAlias(change: AliasChange): Promise<AliasMove>;
+
+  /** Promotions and alias moves, newest first; one model's with `model`. */
+  modelAudit(query: { model?: string; limit?: number }): Promise<ModelAuditEntry[]>;
+
+  /** The versions made from each run; runs without any are left out. */
+  modelVersionsOfRuns(runIds: readonly string[]): Promise<Map<string, RunModelVersion[]>>;
+
+  /**
+   * Records a decided retention (kept, flagged, deleted, pinned), replacing an earlier one.
+   * A pinned run takes no other mark (REPRISE_ERR_RUN_PINNED); a deleted one only pinned
+   * is refused too (REPRISE_ERR_RETENTION_INVALID): what gc removed cannot be kept.
+   */
+  setRetention(runId: string, mark: RetentionMark): Promise<void>;
+
+  /** The decided retention of runs; runs without a mark (retention follows from how they ended) are left out. */
+  retentionMarks(runIds: readonly string[]): Promise<Map<string, RetentionMark>>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

@@ -7,9 +7,10 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RepriseError, isRepriseError } from '../core/errors.js';
-import { encodeNumber } from '../core/json-number.js';
+import { evaluateGates } from '../core/gates.js';
+import { manifestMetrics } from '../core/metric-summary.js';
 import type { RunRecord } from '../core/run.js';
-import type { BlobRef, ManifestMetric, MetricSummary, RunManifest, RunStatus, StageRecord } from '../core/run-manifest.js';
+import type { BlobRef, RunManifest, RunStatus, StageRecord } from '../core/run-manifest.js';
 import type { CapturedCode } from '../ports/code-source.js';
 import type { ProcessExit } from '../ports/executor.js';
 import type { PythonInterpreter } from '../ports/host-probe.js';
@@ -265,7 +266,7 @@ export class LiveRun {
     });
     await attempt('summarising metrics', async () => {
       const summaries = (await this.d.store.metricSummaries([this.record.id])).get(this.record.id) ?? {};
-      this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metrics: encodeSummaries(summaries) } };
+      this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metrics: manifestMetrics(summaries) } };
     });
 
     let finalStatus = status;
@@ -277,6 +278,11 @@ export class LiveRun {
       finalFailure = { ...failure, message: `${failure.message}; also ${problems.join('; ')}` };
     }
     const endedAt = Date.now();
+    if (finalStatus === 'succeeded') {
+      // Judged by the gates its own code declared, on the metrics as stored.
+      const gate = evaluateGates(this.#manifest.pipeline.gates ?? [], this.#manifest.outputs.metrics, endedAt);
+      this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, gate } };
+    }
     const stages = this.#manifest.execution.stages.map((s) => (s.status === 'pending' ? { ...s, status: 'skipped' as const } : s));
     this.#manifest = {
       ...this.#manifest,
@@ -289,14 +295,6 @@ export class LiveRun {
     if (!saved) throw new RepriseError('REPRISE_ERR_INTERNAL', `run ${this.record.id} vanished from the store while it ran. This is a bug in Reprise.`);
     return saved;
   }
-}
-
-function encodeSummaries(s: Record<string, MetricSummary>): Record<string, ManifestMetric> {
-  const out: Record<string, ManifestMetric> = {};
-  for (const [k, v] of Object.entries(s)) {
-    out[k] = { last: encodeNumber(v.last), lastStep: v.lastStep, min: encodeNumber(v.min), max: encodeNumber(v.max), count: v.count };
-  }
-  return out;
 }
 
 function describeFailure(stage: string, cmd: string, exit: ProcessExit): string {

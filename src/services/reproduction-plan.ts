@@ -6,7 +6,7 @@
  * not hold (stage variables, declared outputs, the model's name, the reproduce rules)
  * are read from the recorded code, which is the same code the original ran.
  */
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { environmentHash, type PipOptions } from '../core/environment-key.js';
 import { isRepriseError, RepriseError } from '../core/errors.js';
@@ -14,12 +14,11 @@ import { newRunId } from '../core/ids.js';
 import { CONFIG_FILE, parseProjectConfig, type ProjectConfig } from '../core/project-config.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive, type RunManifest } from '../core/run-manifest.js';
-import type { ReproduceRules } from '../core/verification.js';
 import type { HostFacts, PythonInterpreter } from '../ports/host-probe.js';
 import type { EnvironmentPlan } from './environment-plan.js';
 import type { RunPlan } from './live-run.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
-import { freshManifest, imageOf } from './run-manifest-draft.js';
+import { freshManifest, imageOf, pipelineRules } from './run-manifest-draft.js';
 import { layOutCode, removeWorkspace, runFolders } from './run-workspace.js';
 
 export interface ReproduceRequest {
@@ -33,10 +32,6 @@ export interface ReproduceRequest {
   readonly observer?: RunObserver;
 }
 
-/** The rules a project declares under `reproduce:`, with defaults. */
-export function rulesOf(config: Pick<ProjectConfig, 'reproduce'>): ReproduceRules & { tolerance: Record<string, number>; ignore: string[] } {
-  return { tolerance: { ...(config.reproduce?.tolerance ?? {}) }, ignore: [...(config.reproduce?.ignore ?? [])] };
-}
 
 export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest, name: string): Promise<RunPlan> {
   const original = req.original;
@@ -89,7 +84,7 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
         ...m.pipeline,
         executor: d.executor.name,
         host: facts.hostname,
-        ...(config.reproduce ? { reproduce: rulesOf(config) } : {}),
+        ...pipelineRules(config),
       },
     });
     return {
@@ -107,6 +102,25 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
   } catch (e) {
     await removeWorkspace(folders).catch(() => undefined);
     throw e;
+  }
+}
+
+/**
+ * The reprise.yaml of the code a run recorded, read from that code laid out in a scratch
+ * folder under `tmpDir`: for runs whose manifest predates a setting (their gates).
+ */
+export async function recordedConfig(d: Pick<RunServiceDeps, 'codeSources' | 'blobs'>, run: RunRecord, near: string, tmpDir: string): Promise<ProjectConfig> {
+  const m = run.manifest;
+  const source = m.code.kind === 'git' ? d.codeSources.git : d.codeSources.folder;
+  const captured = await source.restore(m.code, { near, blobs: d.blobs });
+  await mkdir(tmpDir, { recursive: true });
+  const scratch = await mkdtemp(join(tmpDir, 'code-'));
+  try {
+    const workspace = join(scratch, 'workspace');
+    await layOutCode(workspace, captured);
+    return await readRecordedConfig(m.code.subdir ? join(workspace, m.code.subdir) : workspace, run);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
   }
 }
 

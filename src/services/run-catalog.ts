@@ -10,11 +10,12 @@ import type { DownsampleMethod } from '../core/downsample.js';
 import { RepriseError } from '../core/errors.js';
 import type { MetricColumns } from '../core/metric-series.js';
 import type { ParamValue } from '../core/params.js';
+import { retentionOf, type Retention } from '../core/retention.js';
 import type { RunRecord } from '../core/run.js';
 import { parseRunFilter, parseRunOrder, type FilterExpr } from '../core/run-filter.js';
 import { isActive, type Artifact, type MetricSummary, type RunStatus } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MetadataStore, RunQuery } from '../ports/metadata-store.js';
+import type { MetadataStore, RunModelVersion, RunQuery } from '../ports/metadata-store.js';
 import type { LogFile, RunLogStore } from '../ports/run-log-store.js';
 import { reconcileLostRuns } from './liveness.js';
 
@@ -22,6 +23,8 @@ export interface RunListing {
   readonly run: RunRecord;
   readonly metrics: Record<string, MetricSummary>;
   readonly tags: Record<string, string>;
+  /** Whether its artifacts stay; null while it runs. */
+  readonly retention: Retention | null;
 }
 
 export interface RunSearch {
@@ -133,9 +136,9 @@ export class RunCatalog {
       ...(query.cursor ? { cursor: query.cursor } : {}),
     });
     const ids = page.runs.map((r) => r.id);
-    const [metrics, tags] = await Promise.all([this.#store.metricSummaries(ids), this.#store.tagsOf(ids)]);
+    const [metrics, tags, marks] = await Promise.all([this.#store.metricSummaries(ids), this.#store.tagsOf(ids), this.#store.retentionMarks(ids)]);
     return {
-      runs: page.runs.map((run) => ({ run, metrics: metrics.get(run.id) ?? {}, tags: tags.get(run.id) ?? {} })),
+      runs: page.runs.map((run) => ({ run, metrics: metrics.get(run.id) ?? {}, tags: tags.get(run.id) ?? {}, retention: retentionOf(run, marks.get(run.id)) })),
       nextCursor: page.nextCursor,
     };
   }
@@ -145,13 +148,23 @@ export class RunCatalog {
   }
 
   async detailsOf(run: RunRecord): Promise<RunDetails> {
-    const [metrics, artifacts, tags, params] = await Promise.all([
+    const [metrics, artifacts, tags, params, marks, models] = await Promise.all([
       this.#store.metricSummaries([run.id]),
       this.#store.listArtifacts(run.id),
       this.#store.tagsOf([run.id]),
       this.#store.runParams(run.id),
+      this.#store.retentionMarks([run.id]),
+      this.#store.modelVersionsOfRuns([run.id]),
     ]);
-    return { run, metrics: metrics.get(run.id) ?? {}, artifacts, tags: tags.get(run.id) ?? {}, params };
+    return {
+      run,
+      metrics: metrics.get(run.id) ?? {},
+      artifacts,
+      tags: tags.get(run.id) ?? {},
+      params,
+      retention: retentionOf(run, marks.get(run.id)),
+      models: models.get(run.id) ?? [],
+    };
   }
 
   /** One key's history, whole or downsampled (extremes kept); unknown keys are an error naming the known ones. */
@@ -236,4 +249,7 @@ export interface RunDetails {
   readonly tags: Record<string, string>;
   /** Every param under its dotted key. */
   readonly params: Record<string, ParamValue>;
+  readonly retention: Retention | null;
+  /** The model versions made from it. */
+  readonly models: RunModelVersion[];
 }

@@ -3,8 +3,27 @@
  * The manifest of a run about to be recorded, from what was resolved for it: its
  * execution and outputs start empty. Shared by a new run and a reproduction.
  */
+import { parseDuration } from '../core/duration.js';
+import type { ProjectConfig } from '../core/project-config.js';
+import { DEFAULT_FAILED_RETENTION } from '../core/retention.js';
 import { MANIFEST_SCHEMA_VERSION, type RunManifest } from '../core/run-manifest.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+
+/**
+ * What reprise.yaml says about judging a run, recorded in its manifest so the run is
+ * judged by its own code's rules later: how a reproduction compares, its gates, how long
+ * its artifacts stay if it fails.
+ */
+export function pipelineRules(config: Pick<ProjectConfig, 'reproduce' | 'gates' | 'retention'>): Pick<RunManifest['pipeline'], 'reproduce' | 'gates' | 'retention'> {
+  const failed = config.retention?.failed ?? DEFAULT_FAILED_RETENTION;
+  return {
+    ...(config.reproduce
+      ? { reproduce: { tolerance: { ...(config.reproduce.tolerance ?? {}) }, ignore: [...(config.reproduce.ignore ?? [])] } }
+      : {}),
+    gates: (config.gates ?? []).map((g) => ({ ...g })),
+    retention: { failed, failedMs: parseDuration(failed, 'retention.failed') },
+  };
+}
 
 export function freshManifest(resolved: Pick<RunManifest, 'run' | 'code' | 'params' | 'environment' | 'pipeline'>): RunManifest {
   return {

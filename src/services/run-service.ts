@@ -26,8 +26,8 @@ import { LiveRun, messageOf, type RunPlan } from './live-run.js';
 import type { MetricProblem } from './metrics-tailer.js';
 import { loadProject, readParamsFile } from './project-loader.js';
 import { prepareWorkspace, removeWorkspace, runFolders } from './run-workspace.js';
-import { planReproduction, rulesOf, type ReproduceRequest } from './reproduction-plan.js';
-import { freshManifest, imageOf } from './run-manifest-draft.js';
+import { planReproduction, type ReproduceRequest } from './reproduction-plan.js';
+import { freshManifest, imageOf, pipelineRules } from './run-manifest-draft.js';
 import type { StreamName } from './stage-logs.js';
 
 /** How often a running run says it is alive; other machines judge it lost without it. */
@@ -207,7 +207,7 @@ export class RunService {
         seedSource,
         executor: this.#d.executor.name,
         host: facts.hostname,
-        ...(project.config.reproduce ? { reproduce: rulesOf(project.config) } : {}),
+        ...pipelineRules(project.config),
       },
     });
     return {

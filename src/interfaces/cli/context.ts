@@ -4,6 +4,7 @@
  * and where to write. Keeping stdout for results and stderr for progress lets `--json`
  * output be piped while the terminal still shows what is happening.
  */
+import { userInfo } from 'node:os';
 import type { RepriseApp } from '../../app/assemble.js';
 import { openEmbedded } from '../../app/embedded.js';
 import { openRemote } from '../../app/remote.js';
@@ -26,6 +27,16 @@ export class CliContext {
       ? await openRemote({ server, env: this.io.env, say: (m) => this.err(`reprise: ${m}`) })
       : await openEmbedded({ env: this.io.env });
     return this.#app;
+  }
+
+  /** Who is acting, for audit logs: REPRISE_USER, else the OS account. */
+  actor(): string {
+    if (this.io.env.REPRISE_USER) return this.io.env.REPRISE_USER;
+    try {
+      return userInfo().username;
+    } catch {
+      return 'unknown';
+    }
   }
 
   out(text: string): void {

@@ -7,6 +7,8 @@
 import type { RunRecord } from '../../core/run.js';
 import { CANCEL_GRACE_MS } from '../../services/live-run.js';
 import type { RunObserver } from '../../services/run-service.js';
+import { failedGates } from '../../core/gates.js';
+import { DEFAULT_FAILED_RETENTION } from '../../core/retention.js';
 import type { CliContext } from './context.js';
 import { formatBytes, formatDuration, formatNumber } from './format.js';
 
@@ -86,6 +88,12 @@ export function sayFinished(ctx: CliContext, run: RunRecord): void {
   const duration = formatDuration(run.endedAt !== null && run.startedAt !== null ? run.endedAt - run.startedAt : null);
   if (run.status === 'succeeded') {
     say(ctx, `run ${run.name} succeeded in ${duration}${metrics ? ` · ${metrics}` : ''} · ${m.outputs.artifacts.length} artifact(s), ${formatBytes(artifactBytes)}`);
+    const gate = m.outputs.gate;
+    if (gate?.status === 'passed') say(ctx, `gates passed (${gate.results.length}); promote it: reprise promote ${run.name}${m.outputs.model?.name ? '' : ' --model NAME'}`);
+    if (gate?.status === 'failed') {
+      say(ctx, `gates FAILED: ${failedGates(gate).join('; ')}`);
+      say(ctx, `its artifacts are flagged for deletion after ${m.pipeline.retention?.failed ?? DEFAULT_FAILED_RETENTION} (reprise keep ${run.name} keeps them)`);
+    }
   } else {
     say(ctx, `run ${run.name} ${run.status}: ${m.failure?.message ?? ''}`);
   }

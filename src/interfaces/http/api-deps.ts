@@ -4,7 +4,10 @@
  */
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { GcOptions, GcReport } from '../../services/garbage-collector.js';
+import type { ModelService } from '../../services/model-service.js';
 import type { ProjectOverview } from '../../services/project-overview.js';
+import type { RetentionService } from '../../services/retention-service.js';
 import type { RunCatalog } from '../../services/run-catalog.js';
 import type { RunEventBus } from '../../services/run-events.js';
 import type { TrackingService } from '../../services/tracking-service.js';
@@ -17,4 +20,7 @@ export interface ApiDeps {
   readonly overview: ProjectOverview;
   readonly tracking: TrackingService;
   readonly events: RunEventBus;
+  readonly models: ModelService;
+  readonly retention: RetentionService;
+  collectGarbage(options: GcOptions): Promise<GcReport>;
 }

@@ -4,6 +4,7 @@
  * final metrics and tags; NaN and ±Infinity as strings.
  */
 import type { ParamValue } from '../../core/params.js';
+import type { Retention } from '../../core/retention.js';
 import type { RunRecord } from '../../core/run.js';
 import type { MetricSummary } from '../../core/run-manifest.js';
 import type { Verdict, Verification } from '../../core/verification.js';
@@ -32,7 +33,14 @@ export function rowRelatedIds(run: RunRecord, verifications: readonly Verificati
 }
 
 /** A run as one row of a table (`view=row`): no manifest, its params flattened, its place in a reproduction. */
-export function runRowJson(run: RunRecord, metrics: Record<string, MetricSummary>, tags: Record<string, string>, params: Record<string, ParamValue>, repro?: RowReproduction) {
+export function runRowJson(
+  run: RunRecord,
+  metrics: Record<string, MetricSummary>,
+  tags: Record<string, string>,
+  params: Record<string, ParamValue>,
+  retention: Retention | null,
+  repro?: RowReproduction,
+) {
   const code = run.manifest.code;
   const newest = repro?.verifications[0];
   const verification: { original: string; reproduction: string; verdict: Verdict } | null = newest
@@ -52,5 +60,7 @@ export function runRowJson(run: RunRecord, metrics: Record<string, MetricSummary
     reproduces: run.manifest.run.reproduces ?? null,
     verification,
     relatedNames,
+    gate: run.manifest.outputs.gate ?? null,
+    retention,
   };
 }

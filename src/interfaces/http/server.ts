@@ -19,7 +19,9 @@ import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
 import { metricRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
+import { modelRoutes } from './routes/models.js';
 import { reproducibilityRoutes } from './routes/reproducibility.js';
+import { retentionRoutes } from './routes/retention.js';
 import { runRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
 import type { z } from 'zod';
@@ -48,6 +50,8 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...blobRoutes(d, opts.uploadDir),
     ...eventRoutes(d),
     ...reproducibilityRoutes(d),
+    ...modelRoutes(d),
+    ...retentionRoutes(d),
   ];
 }
 

@@ -47,6 +47,10 @@ export interface RunRow extends RunHead {
   verification: Pick<Verification, 'original' | 'reproduction' | 'verdict'> | null;
   /** Names of the runs `reproduces` and `verification` point to, by id (those in the store). */
   relatedNames: Record<string, string>;
+  /** How the run's gates went; null while it goes or when it did not succeed (absent from servers before gates). */
+  gate?: GateOutcome | null;
+  /** Whether its artifacts are kept; null while it goes. */
+  retention?: Retention | null;
 }
 
 /** A run with everything known about it (GET /runs/:id). */
@@ -58,6 +62,114 @@ export interface RunDetails {
   };
   params: Record<string, ParamValue>;
   artifacts: Artifact[];
+  gate?: GateOutcome | null;
+  retention?: Retention | null;
+  /** The model versions made from this run. */
+  models?: RunModelVersion[];
+}
+
+export type GateOp = '>=' | '>' | '<=' | '<' | '==';
+export type GateAgg = 'last' | 'min' | 'max';
+
+/** One gate of reprise.yaml and how the run met it. */
+export interface GateResult {
+  metric: string;
+  op: GateOp;
+  value: number;
+  agg: GateAgg;
+  /** null: the metric was never logged. */
+  actual: JsonNumber | null;
+  passed: boolean;
+  /** Why it failed, in words; null when it passed. */
+  reason: string | null;
+}
+
+export interface GateOutcome {
+  status: 'passed' | 'failed' | 'none';
+  evaluatedAt: number;
+  results: GateResult[];
+}
+
+export type RetentionState = 'kept' | 'flagged' | 'deleted' | 'pinned';
+
+export interface Retention {
+  state: RetentionState;
+  /** flagged: when its artifacts may be deleted; deleted: when they were. */
+  until: number | null;
+  reason: string;
+  manual: boolean;
+  by: string | null;
+  at: number | null;
+}
+
+export interface RunModelVersion {
+  model: string;
+  version: number;
+  aliases: string[];
+}
+
+export interface ModelFile {
+  path: string;
+  size: number;
+  sha256: string;
+  /** Where it downloads from (given by GET /models/:name/versions/:ref). */
+  url?: string;
+}
+
+interface BlobInfo {
+  sha256: string;
+  size: number;
+}
+
+export interface ModelLineage {
+  run: { id: string; name: string; project: string; createdAt: number; endedAt: number | null };
+  code:
+    | { kind: 'git'; commit: string; branch: string | null; remoteUrl: string | null; dirty: boolean; patch: BlobInfo | null }
+    | { kind: 'folder'; snapshot: BlobInfo };
+  params: Record<string, unknown>;
+  paramsHash: string;
+  data: unknown[];
+  environment: { python: string | null; envHash: string | null; lock: BlobInfo | null; image: { ref: string; digest: string | null } | null };
+  metrics: Record<string, MetricSummary>;
+  gate: GateOutcome | null;
+}
+
+export interface ModelVersion {
+  model: string;
+  version: number;
+  runId: string;
+  runName: string;
+  project: string;
+  createdAt: number;
+  createdBy: string;
+  note: string | null;
+  files: ModelFile[];
+  bytes: number;
+  aliases: string[];
+  lineage: ModelLineage;
+}
+
+export interface RegisteredModel {
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  versions: number;
+  latestVersion: number;
+  aliases: Record<string, number>;
+}
+
+/** A promotion or an alias move. */
+export interface AuditEntry {
+  id: number;
+  at: number;
+  by: string;
+  action: 'promote' | 'alias';
+  model: string;
+  alias: string;
+  fromVersion: number | null;
+  toVersion: number;
+  runId: string | null;
+  note: string | null;
 }
 
 export interface BestValue {
@@ -148,6 +260,18 @@ export async function getJson<T>(path: string, query: Record<string, string | nu
   return (await res.json()) as T;
 }
 
+/** A write: the body as JSON, the answer as JSON; a refusal as ApiError in the server's words. */
+async function sendJson<T>(method: 'POST' | 'PUT', path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(apiUrl(path), {
+    method,
+    signal: signal ?? null,
+    headers: { accept: 'application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res);
+  return (await res.json()) as T;
+}
+
 /** Bytes of a URL under the API as text (logs, artifacts, blobs). */
 export async function getText(path: string, query: Record<string, string | number | boolean | undefined> = {}, signal?: AbortSignal): Promise<{ text: string; headers: Headers }> {
   const res = await fetch(apiUrl(path, query), { signal: signal ?? null });
@@ -191,4 +315,17 @@ export const api = {
   logUrl: (runId: string, stage: string, file: 'stdout' | 'stderr' | 'combined', offset = 0) =>
     apiUrl(`/runs/${encodeURIComponent(runId)}/logs/${encodeURIComponent(stage)}/${file}`, { offset }),
   eventsUrl: (runId?: string) => apiUrl('/events', { run: runId }),
+  models: (signal?: AbortSignal) => getJson<{ models: RegisteredModel[] }>('/models', {}, signal).then((r) => r.models),
+  /** A registered model and its versions, newest first. */
+  model: (name: string, signal?: AbortSignal) => getJson<{ model: RegisteredModel; versions: ModelVersion[] }>(`/models/${encodeURIComponent(name)}`, {}, signal),
+  /** One version by number or alias, its files with download addresses. */
+  modelVersion: (name: string, ref: string | number, signal?: AbortSignal) =>
+    getJson<{ version: ModelVersion }>(`/models/${encodeURIComponent(name)}/versions/${encodeURIComponent(String(ref))}`, {}, signal).then((r) => r.version),
+  /** Promotions and alias moves, newest first; of every model without `model`. */
+  modelAudit: (q: { model?: string; limit?: number }, signal?: AbortSignal) => getJson<{ entries: AuditEntry[] }>('/model-audit', q, signal).then((r) => r.entries),
+  /** Registers a run's model as the next version of `name`; refused (409) for a run that failed its gates. */
+  promote: (name: string, body: { runId: string; alias?: string; note?: string }) =>
+    sendJson<{ version: ModelVersion; aliasFrom: number | null }>('POST', `/models/${encodeURIComponent(name)}/versions`, body),
+  moveAlias: (name: string, alias: string, body: { version: number; note?: string }) =>
+    sendJson<{ alias: string; from: number | null; to: number }>('PUT', `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, body),
 };

@@ -7,6 +7,8 @@ import { CopyLink } from './components/copy-link.js';
 import { EmptyState } from './components/empty-state.js';
 import { ComparePage } from './pages/compare-page.js';
 import { DashboardPage } from './pages/dashboard-page.js';
+import { ModelPage } from './pages/model-page.js';
+import { ModelsPage } from './pages/models-page.js';
 import { ProjectsPage } from './pages/projects-page.js';
 import { RunPage } from './pages/run-page.js';
 import { RunsPage } from './pages/runs-page.js';
@@ -21,6 +23,9 @@ function Header() {
       </Link>
       <nav>
         <Link to="/">Projects</Link>
+        <Link to={paths.models()} data-testid="nav-models">
+          Models
+        </Link>
         {project ? (
           <>
             <span className="sep">/</span>
@@ -55,6 +60,8 @@ export function App() {
         <Route path="/projects/:project/dashboard" element={<Page><DashboardPage /></Page>} />
         <Route path="/runs/:id" element={<Page><RunPage /></Page>} />
         <Route path="/compare" element={<Page><ComparePage /></Page>} />
+        <Route path="/models" element={<Page><ModelsPage /></Page>} />
+        <Route path="/models/:name" element={<Page><ModelPage /></Page>} />
         <Route
           path="*"
           element={

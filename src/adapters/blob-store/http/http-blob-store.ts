@@ -42,7 +42,7 @@ export class HttpBlobStore implements BlobStore {
 
   async putFile(path: string): Promise<BlobRef> {
     const ref = await hashFile(path);
-    if (!(await this.stat(ref.sha256))) {
+    if (!(await this.touch(ref.sha256))) {
       await this.#api.request({ method: 'PUT', path: `/blobs/${ref.sha256}`, bytes: () => createReadStream(path), timeoutMs: 3_600_000 });
     }
     return ref;
@@ -51,7 +51,7 @@ export class HttpBlobStore implements BlobStore {
   async putBytes(data: Buffer | string): Promise<BlobRef> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (!(await this.stat(sha256))) await this.#api.request({ method: 'PUT', path: `/blobs/${sha256}`, bytes });
+    if (!(await this.touch(sha256))) await this.#api.request({ method: 'PUT', path: `/blobs/${sha256}`, bytes });
     return { sha256, size: bytes.length };
   }
 
@@ -87,7 +87,14 @@ export class HttpBlobStore implements BlobStore {
     return { size: Number(res.headers.get('content-length') ?? 0) };
   }
 
-  async delete(_sha256: string): Promise<void> {
+  async touch(sha256: string): Promise<{ size: number } | undefined> {
+    checked(sha256);
+    const res = await this.#api.request({ method: 'POST', path: `/blobs/${sha256}/touch`, accept: [404] });
+    if (res.status === 404) return undefined;
+    return { size: ((await res.json()) as { size: number }).size };
+  }
+
+  async delete(_sha256: string): Promise<boolean> {
     // Blobs on a server are removed by its garbage collection only, never by a client.
     throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'blobs on a server are removed by its garbage collection, not by a client');
   }

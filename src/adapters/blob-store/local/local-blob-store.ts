@@ -3,10 +3,16 @@
  * temporary file beside the store, hashed while it is written, fsynced, and renamed into
  * place: rename is atomic, so a reader never sees half a blob and two processes storing
  * the same bytes at once both succeed.
+ *
+ * A blob's mtime is its write time: storing bytes already there touches the file. A
+ * guarded delete first renames the blob into `trash/`, then reads the mtime the file had
+ * when it left: a writer that touched it before the rename is seen and the blob goes
+ * back; one that comes after finds no file and writes a fresh one. A delete interrupted
+ * between the two steps leaves a file in `trash/`, put back by the next delete.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, link, mkdir, open, readdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,10 +33,13 @@ export class LocalBlobStore implements BlobStore {
   readonly capabilities = { presignedUrls: false, enumerable: true } as const;
   readonly #root: string;
   readonly #tmp: string;
+  readonly #trash: string;
+  #trashRestored: Promise<void> | undefined;
 
   constructor(options: LocalBlobStoreOptions) {
     this.#root = join(options.root, 'sha256');
     this.#tmp = join(options.root, 'tmp');
+    this.#trash = join(options.root, 'trash');
   }
 
   #pathOf(sha256: string): string {
@@ -45,7 +54,7 @@ export class LocalBlobStore implements BlobStore {
 
   async #commit(tmp: string, sha256: string): Promise<void> {
     const dest = this.#pathOf(sha256);
-    if (await pathExists(dest)) {
+    if (await this.touch(sha256)) {
       await rm(tmp, { force: true });
       return;
     }
@@ -80,7 +89,7 @@ export class LocalBlobStore implements BlobStore {
   async putBytes(data: Buffer | string): Promise<BlobRef> {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     const sha256 = createHash('sha256').update(buf).digest('hex');
-    if (await pathExists(this.#pathOf(sha256))) return { sha256, size: buf.length };
+    if (await this.touch(sha256)) return { sha256, size: buf.length };
     const tmp = await this.#tempPath();
     try {
       const fh = await open(tmp, 'wx');
@@ -135,8 +144,67 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async delete(sha256: string): Promise<void> {
-    await rm(this.#pathOf(sha256), { force: true });
+  async touch(sha256: string): Promise<{ size: number } | undefined> {
+    const path = this.#pathOf(sha256);
+    try {
+      const now = new Date();
+      await utimes(path, now, now);
+      return { size: (await stat(path)).size };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  }
+
+  async delete(sha256: string, unlessWrittenSince?: number): Promise<boolean> {
+    const path = this.#pathOf(sha256);
+    if (unlessWrittenSince === undefined) {
+      const existed = await pathExists(path);
+      await rm(path, { force: true });
+      return existed;
+    }
+    await (this.#trashRestored ??= this.#restoreTrash());
+    await mkdir(this.#trash, { recursive: true });
+    const parked = join(this.#trash, `${sha256}.${process.pid}-${randomBytes(4).toString('hex')}`);
+    try {
+      await rename(path, parked);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    if ((await stat(parked)).mtimeMs >= unlessWrittenSince) {
+      await this.#putBack(parked, path);
+      return false;
+    }
+    await unlink(parked);
+    return true;
+  }
+
+  /** A parked blob back in its place; a writer may have stored it again meanwhile, which is the same bytes. */
+  async #putBack(parked: string, path: string): Promise<void> {
+    try {
+      await link(parked, path);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    await unlink(parked);
+  }
+
+  /** Blobs a delete left parked when it was killed: whether they were wanted is decided again. */
+  async #restoreTrash(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.#trash);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const sha256 = name.slice(0, 64);
+      if (!SHA256.test(sha256)) continue;
+      const path = this.#pathOf(sha256);
+      await mkdir(dirname(path), { recursive: true });
+      await this.#putBack(join(this.#trash, name), path);
+    }
   }
 
   async *list(): AsyncIterable<string> {

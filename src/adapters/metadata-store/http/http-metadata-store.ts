@@ -15,7 +15,24 @@ import { formatFilter, formatField } from '../../../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
 import { isRepriseError } from '../../../core/errors.js';
 import type { Verification } from '../../../core/verification.js';
-import type { HistorySample, ImageRecord, ImportedRun, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
+import type { ModelAuditEntry, ModelVersion, RegisteredModel, VersionRef } from '../../../core/model-store.js';
+import type { RetentionMark } from '../../../core/retention.js';
+import type {
+  AliasChange,
+  AliasMove,
+  HistorySample,
+  ImageRecord,
+  ImportedRun,
+  MetadataStore,
+  MetricWriter,
+  NewModelVersion,
+  ProjectSummary,
+  RunKeys,
+  RunModelVersion,
+  RunPage,
+  RunQuery,
+  TimelineEntry,
+} from '../../../ports/metadata-store.js';
 import type { ApiClient } from '../../api-client/api-client.js';
 import type { Outbox } from '../../api-client/outbox.js';
 
@@ -279,6 +296,71 @@ export class HttpMetadataStore implements MetadataStore {
     for (let i = 0; i < runIds.length; i += 10_000) {
       const res = await this.#api.json<{ verifications: Record<string, Verification[]> }>({ method: 'POST', path: '/run-verifications', json: { runIds: runIds.slice(i, i + 10_000) } });
       for (const [id, list] of Object.entries(res.verifications)) out.set(id, list);
+    }
+    return out;
+  }
+
+  async createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }> {
+    await this.#outbox.flush();
+    // The server stamps the time: the audit log has one clock.
+    const res = await this.#api.json<{ version: ModelVersion; aliasFrom: number | null }>({
+      method: 'POST',
+      path: `/models/${encodeURIComponent(v.model)}/versions`,
+      json: { runId: v.runId, alias: v.alias, ...(v.note !== null ? { note: v.note } : {}), by: v.by },
+    });
+    return { version: res.version, alias: { alias: v.alias, from: res.aliasFrom, to: res.version.version } };
+  }
+
+  async listModels(): Promise<RegisteredModel[]> {
+    return (await this.#api.json<{ models: RegisteredModel[] }>({ method: 'GET', path: '/models' })).models;
+  }
+
+  async modelVersions(model: string): Promise<{ model: RegisteredModel; versions: ModelVersion[] } | undefined> {
+    const res = await this.#api.request({ method: 'GET', path: `/models/${encodeURIComponent(model)}`, accept: [404] });
+    if (res.status === 404) return undefined;
+    return (await res.json()) as { model: RegisteredModel; versions: ModelVersion[] };
+  }
+
+  async getModelVersion(model: string, ref: VersionRef): Promise<ModelVersion | undefined> {
+    const key = 'version' in ref ? String(ref.version) : ref.alias;
+    const res = await this.#api.request({ method: 'GET', path: `/models/${encodeURIComponent(model)}/versions/${encodeURIComponent(key)}`, accept: [404] });
+    if (res.status === 404) return undefined;
+    return ((await res.json()) as { version: ModelVersion }).version;
+  }
+
+  async moveAlias(change: AliasChange): Promise<AliasMove> {
+    return this.#api.json<AliasMove>({
+      method: 'PUT',
+      path: `/models/${encodeURIComponent(change.model)}/aliases/${encodeURIComponent(change.alias)}`,
+      json: { version: change.version, ...(change.note !== null ? { note: change.note } : {}), by: change.by },
+    });
+  }
+
+  async modelAudit(query: { model?: string; limit?: number }): Promise<ModelAuditEntry[]> {
+    return (await this.#api.json<{ entries: ModelAuditEntry[] }>({ method: 'GET', path: `/model-audit${qs(query)}` })).entries;
+  }
+
+  async modelVersionsOfRuns(runIds: readonly string[]): Promise<Map<string, RunModelVersion[]>> {
+    const out = new Map<string, RunModelVersion[]>();
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const res = await this.#api.json<{ versions: Record<string, RunModelVersion[]> }>({ method: 'POST', path: '/run-model-versions', json: { runIds: runIds.slice(i, i + 10_000) } });
+      for (const [id, list] of Object.entries(res.versions)) out.set(id, list);
+    }
+    return out;
+  }
+
+  async setRetention(runId: string, mark: RetentionMark): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'PUT', path: `/runs/${runId}/retention`, json: mark });
+  }
+
+  async retentionMarks(runIds: readonly string[]): Promise<Map<string, RetentionMark>> {
+    const out = new Map<string, RetentionMark>();
+    if (runIds.length === 0) return out;
+    await this.#outbox.flush();
+    for (let i = 0; i < runIds.length; i += 10_000) {
+      const res = await this.#api.json<{ retention: Record<string, RetentionMark> }>({ method: 'POST', path: '/run-retention', json: { runIds: runIds.slice(i, i + 10_000) } });
+      for (const [id, m] of Object.entries(res.retention)) out.set(id, m);
     }
     return out;
   }

@@ -19,10 +19,27 @@ import { flattenParams, type ParamValue, type Params } from '../../../core/param
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
 import type { Verification } from '../../../core/verification.js';
-import type { HistorySample, ImageRecord, ImportedRun, MetadataStore, MetricWriter, ProjectSummary, RunKeys, RunPage, RunQuery, TimelineEntry } from '../../../ports/metadata-store.js';
+import { lineageOf, modelFilesOf, promotionRefusal, type ModelAuditEntry, type ModelFile, type ModelLineage, type ModelVersion, type RegisteredModel, type VersionRef } from '../../../core/model-store.js';
+import type { RetentionMark, RetentionState } from '../../../core/retention.js';
+import type {
+  AliasChange,
+  AliasMove,
+  HistorySample,
+  ImageRecord,
+  ImportedRun,
+  MetadataStore,
+  MetricWriter,
+  NewModelVersion,
+  ProjectSummary,
+  RunKeys,
+  RunModelVersion,
+  RunPage,
+  RunQuery,
+  TimelineEntry,
+} from '../../../ports/metadata-store.js';
 import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
-import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
+import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -144,7 +161,10 @@ export class SqliteMetadataStore implements MetadataStore {
     if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
     if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
     if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
-    if (patch.manifest !== undefined) set.manifest = JSON.stringify(patch.manifest);
+    if (patch.manifest !== undefined) {
+      set.manifest = JSON.stringify(patch.manifest);
+      set.gate = patch.manifest.outputs.gate?.status ?? null;
+    }
     if (Object.keys(set).length === 0) {
       let probe = this.#k.selectFrom('runs').select('id').where('id', '=', id);
       if (onlyIf) probe = probe.where('status', 'in', [...onlyIf]);
@@ -536,6 +556,218 @@ export class SqliteMetadataStore implements MetadataStore {
     return out;
   }
 
+  createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }> {
+    const k = this.#k;
+    return Promise.resolve(
+      this.#write(() => {
+        const row = this.#exec(k.selectFrom('runs').selectAll().where('id', '=', v.runId))[0];
+        if (!row) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${v.runId}`, { details: { run: v.runId } });
+        const run = fromRow(row);
+        const mark = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', v.runId))[0];
+        const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null);
+        if (refusal) throw refusal;
+        const already = this.#exec(k.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId))[0];
+        if (already) {
+          throw new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `run ${run.name} (${run.id}) is already version ${already.version} of ${v.model}`, {
+            hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias}`,
+            details: { run: run.id, model: v.model, version: already.version },
+          });
+        }
+        const artifacts = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
+        const files = modelFilesOf(artifacts.length > 0 ? artifacts : run.manifest.outputs.artifacts);
+        this.#exec(k.insertInto('models').values({ name: v.model, created_at: v.at, updated_at: v.at }).onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at })));
+        const last = this.#exec(k.selectFrom('model_versions').select((eb) => eb.fn.max<number | null>('version').as('v')).where('model', '=', v.model))[0]?.v ?? 0;
+        const version = last + 1;
+        const lineage = lineageOf(run);
+        this.#exec(
+          k.insertInto('model_versions').values({
+            model: v.model,
+            version,
+            run_id: run.id,
+            created_at: v.at,
+            created_by: v.by,
+            note: v.note,
+            files: JSON.stringify(files),
+            bytes: files.reduce((n, f) => n + f.size, 0),
+            lineage: JSON.stringify(lineage),
+          }),
+        );
+        const alias = this.#pointAlias(v.model, v.alias, version, v.at);
+        this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias, fromVersion: alias.from, toVersion: version, runId: run.id, note: v.note });
+        const pin: RetentionMark = { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at };
+        this.#exec(k.insertInto('run_retention').values(retentionRow(run.id, pin)).onConflict((oc) => oc.column('run_id').doUpdateSet(retentionRow(run.id, pin))));
+        const made = this.#versionsWhere({ model: v.model, version })[0];
+        if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
+        return { version: made, alias };
+      }),
+    );
+  }
+
+  /** Inside a write transaction: the alias now points at `version`; where it pointed before. */
+  #pointAlias(model: string, alias: string, version: number, at: number): AliasMove {
+    const k = this.#k;
+    const before = this.#exec(k.selectFrom('model_aliases').select('version').where('model', '=', model).where('alias', '=', alias))[0]?.version ?? null;
+    this.#exec(
+      k
+        .insertInto('model_aliases')
+        .values({ model, alias, version, updated_at: at })
+        .onConflict((oc) => oc.columns(['model', 'alias']).doUpdateSet({ version, updated_at: at })),
+    );
+    this.#exec(k.updateTable('models').set({ updated_at: at }).where('name', '=', model));
+    return { alias, from: before, to: version };
+  }
+
+  #audit(e: Omit<ModelAuditEntry, 'id'>): void {
+    this.#exec(
+      this.#k.insertInto('model_audit').values({
+        at: e.at,
+        by: e.by,
+        action: e.action,
+        model: e.model,
+        alias: e.alias,
+        from_version: e.fromVersion,
+        to_version: e.toVersion,
+        run_id: e.runId,
+        note: e.note,
+      }),
+    );
+  }
+
+  /** Versions with their run's name and project and their aliases, newest first. */
+  #versionsWhere(w: { model?: string; version?: number; runIds?: readonly string[] }): ModelVersion[] {
+    const k = this.#k;
+    let q = k
+      .selectFrom('model_versions')
+      .innerJoin('runs', 'runs.id', 'model_versions.run_id')
+      .selectAll('model_versions')
+      .select(['runs.name as run_name', 'runs.project as run_project'])
+      .orderBy('model_versions.model')
+      .orderBy('model_versions.version', 'desc');
+    if (w.model !== undefined) q = q.where('model_versions.model', '=', w.model);
+    if (w.version !== undefined) q = q.where('model_versions.version', '=', w.version);
+    if (w.runIds !== undefined) q = q.where('model_versions.run_id', 'in', [...w.runIds]);
+    const rows = this.#exec(q);
+    if (rows.length === 0) return [];
+    const models = [...new Set(rows.map((r) => r.model))];
+    const aliases = this.#exec(k.selectFrom('model_aliases').select(['model', 'alias', 'version']).where('model', 'in', models).orderBy('alias'));
+    return rows.map((r) => versionFromRow(r, aliases.filter((a) => a.model === r.model && a.version === r.version).map((a) => a.alias)));
+  }
+
+  async listModels(): Promise<RegisteredModel[]> {
+    return this.#models();
+  }
+
+  #models(name?: string): RegisteredModel[] {
+    const k = this.#k;
+    let q = k
+      .selectFrom('models')
+      .leftJoin('model_versions', 'model_versions.model', 'models.name')
+      .select(['models.name', 'models.created_at', 'models.updated_at'])
+      .select((eb) => [eb.fn.count<number>('model_versions.version').as('versions'), eb.fn.max<number | null>('model_versions.version').as('latest')])
+      .groupBy('models.name')
+      .orderBy('models.name');
+    if (name !== undefined) q = q.where('models.name', '=', name);
+    const rows = this.#exec(q);
+    if (rows.length === 0) return [];
+    const aliases = this.#exec(k.selectFrom('model_aliases').select(['model', 'alias', 'version']).where('model', 'in', rows.map((r) => r.name)).orderBy('alias'));
+    return rows.map((r) => ({
+      name: r.name,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      versions: Number(r.versions),
+      latestVersion: r.latest ?? 0,
+      aliases: Object.fromEntries(aliases.filter((a) => a.model === r.name).map((a) => [a.alias, a.version])),
+    }));
+  }
+
+  async modelVersions(model: string): Promise<{ model: RegisteredModel; versions: ModelVersion[] } | undefined> {
+    const found = this.#models(model)[0];
+    if (!found) return undefined;
+    return { model: found, versions: this.#versionsWhere({ model }) };
+  }
+
+  async getModelVersion(model: string, ref: VersionRef): Promise<ModelVersion | undefined> {
+    const version = 'version' in ref ? ref.version : this.#exec(this.#k.selectFrom('model_aliases').select('version').where('model', '=', model).where('alias', '=', ref.alias))[0]?.version;
+    if (version === undefined) return undefined;
+    return this.#versionsWhere({ model, version })[0];
+  }
+
+  async moveAlias(change: AliasChange): Promise<AliasMove> {
+    const k = this.#k;
+    return this.#write(() => {
+      const exists = this.#exec(k.selectFrom('model_versions').select('run_id').where('model', '=', change.model).where('version', '=', change.version))[0];
+      if (!exists) {
+        const known = this.#exec(k.selectFrom('models').select('name').where('name', '=', change.model))[0];
+        throw new RepriseError(
+          'REPRISE_ERR_MODEL_NOT_FOUND',
+          known ? `${change.model} has no version ${change.version}` : `no registered model ${JSON.stringify(change.model)}`,
+          { details: { model: change.model, version: change.version } },
+        );
+      }
+      const move = this.#pointAlias(change.model, change.alias, change.version, change.at);
+      this.#audit({ at: change.at, by: change.by, action: 'alias', model: change.model, alias: change.alias, fromVersion: move.from, toVersion: change.version, runId: exists.run_id, note: change.note });
+      return move;
+    });
+  }
+
+  async modelAudit(query: { model?: string; limit?: number }): Promise<ModelAuditEntry[]> {
+    let q = this.#k.selectFrom('model_audit').selectAll().orderBy('id', 'desc').limit(query.limit ?? 200);
+    if (query.model !== undefined) q = q.where('model', '=', query.model);
+    return this.#exec(q).map((r) => ({
+      id: r.id,
+      at: r.at,
+      by: r.by,
+      action: r.action as ModelAuditEntry['action'],
+      model: r.model,
+      alias: r.alias,
+      fromVersion: r.from_version,
+      toVersion: r.to_version,
+      runId: r.run_id,
+      note: r.note,
+    }));
+  }
+
+  async modelVersionsOfRuns(runIds: readonly string[]): Promise<Map<string, RunModelVersion[]>> {
+    const out = new Map<string, RunModelVersion[]>();
+    for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
+      const ids = runIds.slice(i, i + MAX_PARAMS);
+      for (const v of this.#versionsWhere({ runIds: ids })) {
+        const list = out.get(v.runId) ?? [];
+        list.push({ model: v.model, version: v.version, aliases: v.aliases });
+        out.set(v.runId, list);
+      }
+    }
+    return out;
+  }
+
+  async setRetention(runId: string, mark: RetentionMark): Promise<void> {
+    const k = this.#k;
+    this.#write(() => {
+      if (!this.#exec(k.selectFrom('runs').select('id').where('id', '=', runId))[0]) {
+        throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${runId}`, { details: { run: runId } });
+      }
+      const current = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', runId))[0];
+      if (current?.state === 'pinned' && mark.state !== 'pinned') {
+        throw new RepriseError('REPRISE_ERR_RUN_PINNED', `run ${runId} is pinned (${current.reason}): its artifacts are never collected`, { details: { run: runId } });
+      }
+      if (current?.state === 'deleted' && mark.state !== 'deleted') {
+        throw new RepriseError('REPRISE_ERR_RETENTION_INVALID', `the artifacts of run ${runId} were deleted by gc on ${new Date(current.at).toISOString()}`, { details: { run: runId } });
+      }
+      this.#exec(k.insertInto('run_retention').values(retentionRow(runId, mark)).onConflict((oc) => oc.column('run_id').doUpdateSet(retentionRow(runId, mark))));
+    });
+  }
+
+  async retentionMarks(runIds: readonly string[]): Promise<Map<string, RetentionMark>> {
+    const out = new Map<string, RetentionMark>();
+    for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
+      const rows = this.#exec(this.#k.selectFrom('run_retention').selectAll().where('run_id', 'in', runIds.slice(i, i + MAX_PARAMS)));
+      for (const r of rows) {
+        out.set(r.run_id, { state: r.state as RetentionState, until: r.until, reason: r.reason, manual: r.manual === 1, by: r.by, at: r.at });
+      }
+    }
+    return out;
+  }
+
   async countRunsByEnvironment(): Promise<Map<string, number>> {
     const rows = await this.#k
       .selectFrom('runs')
@@ -616,6 +848,7 @@ function toRow(run: RunRecord): RunsTable {
     heartbeat_at: run.heartbeatAt,
     env_hash: run.envHash,
     commit_sha: run.manifest.code.kind === 'git' ? run.manifest.code.commit : null,
+    gate: run.manifest.outputs.gate?.status ?? null,
     manifest: JSON.stringify(run.manifest),
   };
 }
@@ -637,6 +870,27 @@ function fromRow(row: RunsTable): RunRecord {
     heartbeatAt: row.heartbeat_at,
     envHash: row.env_hash,
     manifest,
+  };
+}
+
+function retentionRow(runId: string, m: RetentionMark): RunRetentionTable {
+  return { run_id: runId, state: m.state, until: m.until, reason: m.reason, manual: m.manual ? 1 : 0, by: m.by, at: m.at };
+}
+
+function versionFromRow(r: ModelVersionsTable & { run_name: string; run_project: string }, aliases: string[]): ModelVersion {
+  return {
+    model: r.model,
+    version: r.version,
+    runId: r.run_id,
+    runName: r.run_name,
+    project: r.run_project,
+    createdAt: r.created_at,
+    createdBy: r.created_by,
+    note: r.note,
+    files: JSON.parse(r.files) as ModelFile[],
+    bytes: r.bytes,
+    aliases,
+    lineage: JSON.parse(r.lineage) as ModelLineage,
   };
 }
 

@@ -23,6 +23,7 @@ const ATTRIBUTE_COLUMNS = {
   commit: sql`runs.commit_sha`,
   host: sql`runs.host`,
   env: sql`runs.env_hash`,
+  gate: sql`runs.gate`,
 } as const satisfies Record<string, Sql>;
 
 const OPS = { '=': sql`=`, '!=': sql`!=`, '<': sql`<`, '<=': sql`<=`, '>': sql`>`, '>=': sql`>=`, like: sql`like`, 'not like': sql`not like` } as const;
@@ -136,7 +137,7 @@ export interface Segment {
 
 const RUN_ID = sql`runs.id`;
 const KEYED_ID = sql`s.run_id`;
-const NULLABLE_ATTRIBUTES = new Set(['started', 'ended', 'duration', 'commit', 'env']);
+const NULLABLE_ATTRIBUTES = new Set(['started', 'ended', 'duration', 'commit', 'env', 'gate']);
 
 function lacking(f: Exclude<FilterField, { kind: 'attr' }>): Segment {
   const cond = f.kind === 'param' ? sql`json != 'null'` : f.kind === 'metric' ? sql`${metricColumn(f)} is not null` : sql`1`;

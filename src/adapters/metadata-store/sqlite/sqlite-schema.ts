@@ -4,6 +4,7 @@
  * migration is SQL, or a function where rows must be rewritten in code.
  */
 import type Database from 'better-sqlite3';
+import type { Generated } from 'kysely';
 import { flattenParams, type Params } from '../../../core/params.js';
 import { encodeChunk, paramColumns } from './sqlite-encoding.js';
 
@@ -183,6 +184,63 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX verifications_reproduction ON verifications(reproduction);
   `,
+  // Gates, retention and the model store. A run's gate outcome lives in its manifest; the
+  // column is its status, for search. Versions reference runs without cascading: a run
+  // that made a model version is never removed.
+  `
+  ALTER TABLE runs ADD COLUMN gate TEXT;
+  UPDATE runs SET gate = json_extract(manifest, '$.outputs.gate.status');
+  CREATE INDEX runs_gate ON runs(gate);
+
+  CREATE TABLE run_retention (
+    run_id TEXT PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    state TEXT NOT NULL,
+    until INTEGER,
+    reason TEXT NOT NULL,
+    manual INTEGER NOT NULL,
+    by TEXT,
+    at INTEGER NOT NULL
+  );
+
+  CREATE TABLE models (
+    name TEXT PRIMARY KEY,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE model_versions (
+    model TEXT NOT NULL REFERENCES models(name),
+    version INTEGER NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    note TEXT,
+    files TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    lineage TEXT NOT NULL,
+    PRIMARY KEY (model, version)
+  );
+  CREATE INDEX model_versions_run ON model_versions(run_id);
+  CREATE TABLE model_aliases (
+    model TEXT NOT NULL REFERENCES models(name),
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (model, alias)
+  );
+  CREATE TABLE model_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    action TEXT NOT NULL,
+    model TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    from_version INTEGER,
+    to_version INTEGER NOT NULL,
+    run_id TEXT,
+    note TEXT
+  );
+  CREATE INDEX model_audit_model ON model_audit(model, id);
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -203,6 +261,7 @@ export interface RunsTable {
   heartbeat_at: number;
   env_hash: string | null;
   commit_sha: string | null;
+  gate: string | null;
   manifest: string;
 }
 
@@ -283,6 +342,61 @@ export interface SqliteDatabaseSchema {
   run_tags: RunTagsTable;
   artifacts: ArtifactsTable;
   verifications: VerificationsTable;
+  run_retention: RunRetentionTable;
+  models: ModelsTable;
+  model_versions: ModelVersionsTable;
+  model_aliases: ModelAliasesTable;
+  model_audit: ModelAuditTable;
+}
+
+export interface RunRetentionTable {
+  run_id: string;
+  state: string;
+  until: number | null;
+  reason: string;
+  manual: number;
+  by: string | null;
+  at: number;
+}
+
+export interface ModelsTable {
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ModelVersionsTable {
+  model: string;
+  version: number;
+  run_id: string;
+  created_at: number;
+  created_by: string;
+  note: string | null;
+  /** JSON: ModelFile[]. */
+  files: string;
+  bytes: number;
+  /** JSON: ModelLineage. */
+  lineage: string;
+}
+
+export interface ModelAliasesTable {
+  model: string;
+  alias: string;
+  version: number;
+  updated_at: number;
+}
+
+export interface ModelAuditTable {
+  id: Generated<number>;
+  at: number;
+  by: string;
+  action: string;
+  model: string;
+  alias: string;
+  from_version: number | null;
+  to_version: number;
+  run_id: string | null;
+  note: string | null;
 }
 
 export interface VerificationsTable {

@@ -6,6 +6,7 @@ import { describeOverrides } from '../../../core/params.js';
 import type { Verdict } from '../../../core/verification.js';
 import type { LinkedVerification } from '../../../services/verification-service.js';
 import { latestCheckView, runListView } from '../../run-views.js';
+import { retentionCell } from '../gate-report.js';
 import type { CliContext } from '../context.js';
 import { clip, formatDuration, formatNumber, table } from '../format.js';
 
@@ -46,7 +47,15 @@ export function registerLs(program: Command, ctx: CliContext): void {
       const now = Date.now();
       const checks = await app.verifications.latestOf(listing.map((l) => l.run.id));
       if (opts.json) {
-        ctx.json(listing.map((l) => ({ ...runListView(l.run, l.metrics, now), reproduces: l.run.manifest.run.reproduces ?? null, check: latestCheckView(checks.get(l.run.id)) })));
+        ctx.json(
+          listing.map((l) => ({
+            ...runListView(l.run, l.metrics, now),
+            reproduces: l.run.manifest.run.reproduces ?? null,
+            check: latestCheckView(checks.get(l.run.id)),
+            gate: l.run.manifest.outputs.gate?.status ?? null,
+            retention: l.retention,
+          })),
+        );
         return;
       }
       if (listing.length === 0) {
@@ -59,11 +68,13 @@ export function registerLs(program: Command, ctx: CliContext): void {
       const withRepro = repro.some((r) => r !== '');
       ctx.out(
         table(
-          ['ID', 'NAME', 'STATUS', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS', ...(withRepro ? ['REPRODUCED'] : [])],
-          listing.map(({ run, metrics }, i) => [
+          ['ID', 'NAME', 'STATUS', 'GATE', 'KEEP', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS', ...(withRepro ? ['REPRODUCED'] : [])],
+          listing.map(({ run, metrics, retention }, i) => [
             run.id.slice(0, idLength),
             run.dev ? `${run.name} (dev)` : run.name,
             run.status,
+            run.manifest.outputs.gate?.status ?? '—',
+            retentionCell(retention),
             formatDuration(durationMs(run, now)),
             commitLabel(run),
             clip(describeOverrides(run.manifest.params.overrides), 40),

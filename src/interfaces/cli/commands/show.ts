@@ -5,7 +5,10 @@ import type { Artifact, MetricSummary } from '../../../core/run-manifest.js';
 import { VERDICT_LABELS } from '../../../core/verification.js';
 import type { LinkedVerification } from '../../../services/verification-service.js';
 import { reproducibilityView, runDetailView } from '../../run-views.js';
+import type { Retention } from '../../../core/retention.js';
+import type { RunModelVersion } from '../../../ports/metadata-store.js';
 import type { CliContext } from '../context.js';
+import { gateLine, gateTable, retentionLine } from '../gate-report.js';
 import { formatBytes, formatDuration, formatNumber, formatTime, table } from '../format.js';
 
 export function registerShow(program: Command, ctx: CliContext): void {
@@ -16,15 +19,37 @@ export function registerShow(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON (the whole manifest included)')
     .action(async (ref: string, opts: { json?: boolean }) => {
       const app = await ctx.app();
-      const { run, metrics, artifacts } = await app.catalog.details(ref);
+      const { run, metrics, artifacts, retention, models } = await app.catalog.details(ref);
       const checks = await app.verifications.of(run);
       if (opts.json) {
-        ctx.json({ ...runDetailView(run, metrics, artifacts), reproducibility: reproducibilityView(run, checks) });
+        ctx.json({
+          ...runDetailView(run, metrics, artifacts),
+          reproducibility: reproducibilityView(run, checks),
+          gate: run.manifest.outputs.gate ?? null,
+          retention,
+          models,
+        });
         return;
       }
       ctx.out(renderRun(run, metrics, artifacts));
       ctx.out(renderReproducibility(run, checks));
+      ctx.out(renderKeeping(run, retention, models));
     });
+}
+
+/** Gates, retention and the model versions made from the run. */
+function renderKeeping(run: RunRecord, retention: Retention | null, models: readonly RunModelVersion[]): string {
+  const out = ['gates'];
+  const gate = run.manifest.outputs.gate;
+  out.push(`  outcome   ${gateLine(gate)}`);
+  if (gate && gate.results.length > 0) out.push(indent(gateTable(gate), '    '));
+  out.push('retention');
+  out.push(`  ${retentionLine(retention)}`);
+  if (models.length > 0) {
+    out.push('models');
+    for (const m of models) out.push(`  ${m.model} v${m.version}${m.aliases.length ? ` (${m.aliases.join(', ')})` : ''}`);
+  }
+  return out.join('\n');
 }
 
 function indent(text: string, by = '  '): string {

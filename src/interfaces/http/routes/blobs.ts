@@ -51,6 +51,19 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
       },
     }),
     route({
+      method: 'POST',
+      path: '/blobs/:sha256/touch',
+      tag: 'blobs',
+      summary: 'Mark a stored blob as written now (what a writer does instead of uploading bytes the server has), so a gc running meanwhile keeps it',
+      params: sha256Params,
+      answers: { 200: { description: 'stored, and touched', schema: z.object({ size: z.number() }) }, 404: { description: 'not stored', schema: errorJson } },
+      async handler({ params }) {
+        const st = await d.blobs.touch(params.sha256);
+        if (!st) throw notFound(params.sha256);
+        return { size: st.size };
+      },
+    }),
+    route({
       method: 'PUT',
       path: '/blobs/:sha256',
       tag: 'blobs',
@@ -63,7 +76,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
       },
       async handler({ params, request }) {
         const stream = (request.body as Readable | undefined) ?? request.raw;
-        const known = await d.blobs.stat(params.sha256);
+        const known = await d.blobs.touch(params.sha256);
         if (known) {
           stream.resume();
           return { sha256: params.sha256, size: known.size };

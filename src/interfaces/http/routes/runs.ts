@@ -5,6 +5,8 @@
  */
 import { z } from 'zod';
 import { RepriseError } from '../../../core/errors.js';
+import { gateOutcomeSchema } from '../../../core/gates.js';
+import { retentionMarkSchema } from '../../../core/retention.js';
 import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/run.js';
 import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
 import { VERDICTS, type Verification } from '../../../core/verification.js';
@@ -48,6 +50,8 @@ const rowJson = z.object({
     .nullable()
     .describe('the newest check this run is part of, as original or as reproduction (GET /runs/{id}/verifications has them all)'),
   relatedNames: z.record(z.string(), z.string()).describe('names of the other runs reproduces and verification name, by id (a run not in this store left out)'),
+  gate: gateOutcomeSchema.nullable().describe("the gates' outcome; null until the run succeeded"),
+  retention: retentionMarkSchema.nullable().describe('whether its artifacts stay; null while it runs'),
 });
 const pageJson = z.object({ runs: z.array(z.union([runJsonSchema, rowJson])), nextCursor: z.string().nullable() });
 const updateBody = runPatchSchema.extend({
@@ -116,7 +120,7 @@ export function runRoutes(d: ApiDeps): Route[] {
           const names = await namesOf(d, page.runs.map((l) => l.run), checks);
           return {
             runs: page.runs.map((l) =>
-              runRowJson(l.run, l.metrics, l.tags, params.get(l.run.id) ?? {}, { verifications: checks.get(l.run.id) ?? [], names }),
+              runRowJson(l.run, l.metrics, l.tags, params.get(l.run.id) ?? {}, l.retention, { verifications: checks.get(l.run.id) ?? [], names }),
             ),
             nextCursor: page.nextCursor,
           };
@@ -160,13 +164,27 @@ export function runRoutes(d: ApiDeps): Route[] {
       answers: {
         200: {
           description: 'the run',
-          schema: z.object({ run: runJsonSchema, params: z.record(z.string(), paramValue), artifacts: z.array(artifactJson) }),
+          schema: z.object({
+            run: runJsonSchema,
+            params: z.record(z.string(), paramValue),
+            artifacts: z.array(artifactJson),
+            gate: gateOutcomeSchema.nullable().describe("the gates' outcome once the run succeeded (also manifest.outputs.gate)"),
+            retention: retentionMarkSchema.nullable().describe('whether its artifacts stay; null while it runs'),
+            models: z.array(z.object({ model: z.string(), version: z.number().int(), aliases: z.array(z.string()) })).describe('model versions made from it'),
+          }),
         },
         404: { description: 'no such run', schema: errorJson },
       },
       async handler({ params }) {
         const det = await d.catalog.detailsOf(await getRunOr404(d, params.id));
-        return { run: runJson(det.run, det.metrics, det.tags), params: det.params, artifacts: det.artifacts };
+        return {
+          run: runJson(det.run, det.metrics, det.tags),
+          params: det.params,
+          artifacts: det.artifacts,
+          gate: det.run.manifest.outputs.gate ?? null,
+          retention: det.retention,
+          models: det.models,
+        };
       },
     }),
     route({

@@ -3,6 +3,7 @@ import { memo, useMemo } from 'react';
 import { Link } from 'react-router-dom';
 import { isActiveStatus, type RunDetails, type RunManifest } from '../api.js';
 import { formatDate, formatNumber, formatParam } from '../format.js';
+import { RunGates } from './run-gates.js';
 import { LiveDuration } from './run-live.js';
 import { RunReproducibility } from './run-reproducibility.js';
 
@@ -176,6 +177,7 @@ export const RunOverview = memo(function RunOverview({ details }: { details: Run
         <h2>Stages</h2>
         <StagesTable details={details} />
       </section>
+      <RunGates details={details} />
       <RunReproducibility details={details} />
       <div className="overview-columns">
         <section>

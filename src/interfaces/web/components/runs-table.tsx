@@ -22,6 +22,7 @@ import {
   type DataColumn,
   type Ordering,
 } from '../runs-columns.js';
+import { GateBadge, RetentionMark } from './gate-badge.js';
 import { StatusBadge } from './status-badge.js';
 import { ReproductionMark } from './verdict-badge.js';
 
@@ -29,6 +30,11 @@ const ROW_HEIGHT = 36;
 const HEADER_HEIGHT = 40;
 /** Rows asked for beyond the last one in view, so scrolling rarely meets a placeholder. */
 const PREFETCH_ROWS = 100;
+/** What the headers that do not sort say on hover. */
+const STATIC_TITLES: Record<string, string> = {
+  gate: "How the run met its project's gates: passed, failed (the failing gates in the cell's title) or none declared",
+  retention: 'Whether the run keeps its artifacts: kept, flagged for deletion (and from when), deleted, or pinned by a promotion',
+};
 /** Relative times ("3 minutes ago") are redrawn this often. */
 const CLOCK_MS = 15_000;
 
@@ -174,9 +180,15 @@ export function RunsTable({ rows, count, columns, ordering, onSort, selected, on
               onChange={selectLoaded}
             />
           </div>
-          {FIXED_COLUMNS.map((c) => (
-            <HeaderCell key={c.id} id={c.id} label={c.label} title={`Sort by ${c.label.toLowerCase()}`} ordering={ordering} onSort={onSort} numeric={c.id === 'duration'} />
-          ))}
+          {FIXED_COLUMNS.map((c) =>
+            c.sortable ? (
+              <HeaderCell key={c.id} id={c.id} label={c.label} title={`Sort by ${c.label.toLowerCase()}`} ordering={ordering} onSort={onSort} numeric={c.id === 'duration'} />
+            ) : (
+              <div key={c.id} role="columnheader" data-testid="col-header" data-col={c.id} className="cell head-static" title={STATIC_TITLES[c.id]}>
+                {c.label}
+              </div>
+            ),
+          )}
           {columns.map((c) => (
             <HeaderCell key={c.id} id={c.id} label={c.key} title={`${KIND_WORDS[c.kind]} ${c.key}: click to sort`} ordering={ordering} onSort={onSort} numeric={c.kind === 'metrics'} kind={c.kind} />
           ))}
@@ -292,6 +304,12 @@ const RunRowView = memo(function RunRowView({ row, index, top, gridTemplate, col
       </div>
       <div role="gridcell" className="cell">
         <StatusBadge status={row.status} dev={row.dev} />
+      </div>
+      <div role="gridcell" className="cell" data-testid="gate-cell">
+        <GateBadge gate={row.gate} />
+      </div>
+      <div role="gridcell" className="cell" data-testid="retention-cell">
+        <RetentionMark retention={row.retention} />
       </div>
       <div role="gridcell" className="cell" title={new Date(row.createdAt).toLocaleString('en-GB')}>
         {formatAgo(row.createdAt)}

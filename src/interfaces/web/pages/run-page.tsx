@@ -17,6 +17,7 @@ import { FailureBox, RunHeader } from '../components/run-header.js';
 import { useRunEventHub, type SubscribeRunEvents } from '../components/run-live.js';
 import { RunLogs } from '../components/run-logs.js';
 import { RunOverview } from '../components/run-overview.js';
+import { RunPromotion } from '../components/run-promotion.js';
 import { useFetch } from '../use-fetch.js';
 import type { RunEvent } from '../use-run-events.js';
 import { useUrlState } from '../url-state.js';
@@ -113,6 +114,7 @@ export function RunPage() {
   return (
     <div className="run-page">
       <RunHeader details={details} />
+      <RunPromotion details={details} onChanged={reload} />
       {error ? <LoadError error={error} /> : null}
       <FailureBox details={details} logsHref={logsHref} />
       <div className="tabs" role="tablist">

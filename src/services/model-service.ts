@@ -1,0 +1,172 @@
+/**
+ * @module services/model-service
+ * The model store's use cases: promoting a run (its model output becomes the next
+ * version of a registered model, an alias moves to it, the run is pinned), reading
+ * models, versions and the audit log, moving aliases, and fetching a version's files
+ * checked against their hashes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { RepriseError } from '../core/errors.js';
+import {
+  checkAlias,
+  checkModelName,
+  DEFAULT_ALIAS,
+  describeRef,
+  promotionRefusal,
+  type ModelAuditEntry,
+  type ModelVersion,
+  type RegisteredModel,
+  type VersionRef,
+} from '../core/model-store.js';
+import type { RunRecord } from '../core/run.js';
+import type { BlobStore } from '../ports/blob-store.js';
+import type { AliasMove, MetadataStore } from '../ports/metadata-store.js';
+import type { GateService } from './gate-service.js';
+
+export interface PromoteRequest {
+  readonly run: RunRecord;
+  /** Default: `model.name` of the run's reprise.yaml. */
+  readonly model?: string;
+  readonly alias?: string;
+  readonly note?: string;
+  readonly by: string;
+  /** Where the run's repository may be, should its gates need reading from its code. */
+  readonly near: string;
+}
+
+export interface Promotion {
+  readonly version: ModelVersion;
+  readonly alias: AliasMove;
+}
+
+export interface FetchedModel {
+  readonly version: ModelVersion;
+  readonly dir: string;
+  readonly files: number;
+  readonly bytes: number;
+}
+
+export class ModelService {
+  constructor(private readonly d: { readonly store: MetadataStore; readonly blobs: BlobStore; readonly gates: GateService }) {}
+
+  async promote(req: PromoteRequest): Promise<Promotion> {
+    let run = req.run;
+    const name = checkModelName(req.model ?? run.manifest.outputs.model?.name ?? missingName(run), 'model name');
+    const alias = checkAlias(req.alias ?? DEFAULT_ALIAS);
+    // A run that succeeded before gates were recorded is judged now, by its own code's gates.
+    if (run.status === 'succeeded' && !run.manifest.outputs.gate) run = (await this.d.gates.evaluate(run, req.near)).run;
+    const mark = (await this.d.store.retentionMarks([run.id])).get(run.id);
+    const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null);
+    if (refusal) throw refusal;
+    return this.d.store.createModelVersion({ model: name, runId: run.id, alias, note: req.note ?? null, by: req.by, at: Date.now() });
+  }
+
+  list(): Promise<RegisteredModel[]> {
+    return this.d.store.listModels();
+  }
+
+  async show(name: string): Promise<{ model: RegisteredModel; versions: ModelVersion[]; audit: ModelAuditEntry[] }> {
+    checkModelName(name);
+    const found = await this.d.store.modelVersions(name);
+    if (!found) throw unknownModel(name);
+    return { ...found, audit: await this.d.store.modelAudit({ model: name }) };
+  }
+
+  async resolve(name: string, ref: VersionRef): Promise<ModelVersion> {
+    checkModelName(name);
+    const v = await this.d.store.getModelVersion(name, ref);
+    if (v) return v;
+    if (!(await this.d.store.modelVersions(name))) throw unknownModel(name);
+    throw new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `${describeRef(name, ref)} does not exist`, { details: { model: name, ...ref } });
+  }
+
+  async moveAlias(req: { model: string; version: number; alias: string; note?: string; by: string }): Promise<AliasMove> {
+    checkModelName(req.model);
+    checkAlias(req.alias);
+    return this.d.store.moveAlias({ model: req.model, alias: req.alias, version: req.version, note: req.note ?? null, by: req.by, at: Date.now() });
+  }
+
+  audit(model?: string, limit?: number): Promise<ModelAuditEntry[]> {
+    return this.d.store.modelAudit({ ...(model !== undefined ? { model } : {}), ...(limit !== undefined ? { limit } : {}) });
+  }
+
+  /**
+   * Writes a version's files into `dir` (absent or empty), each checked against its
+   * sha256 as it streams. Written into a sibling folder first and renamed into place, so a
+   * damaged blob leaves nothing behind.
+   */
+  async fetch(name: string, ref: VersionRef, dir: string, onFile?: (path: string, size: number) => void): Promise<FetchedModel> {
+    const version = await this.resolve(name, ref);
+    const existing = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return [];
+      if (e.code === 'ENOTDIR') throw new RepriseError('REPRISE_ERR_ARG_INVALID', `-o ${dir}: is a file, not a folder`, { details: { path: dir } });
+      throw e;
+    });
+    if (existing.length > 0) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `-o ${dir}: the folder is not empty`, { hint: 'name a new or empty folder', details: { path: dir } });
+    await mkdir(dirname(dir), { recursive: true });
+    const staging = join(dirname(dir), `.${basename(dir)}.reprise-${randomBytes(4).toString('hex')}`);
+    try {
+      for (const f of version.files) {
+        const rel = safeRelative(f.path);
+        const dest = join(staging, rel);
+        await mkdir(dirname(dest), { recursive: true });
+        await this.#copyChecked(f.sha256, f.size, dest, rel);
+        onFile?.(rel, f.size);
+      }
+      await mkdir(staging, { recursive: true });
+      await rmdir(dir).catch(() => undefined);
+      await rename(staging, dir);
+    } catch (e) {
+      await rm(staging, { recursive: true, force: true });
+      throw e;
+    }
+    return { version, dir, files: version.files.length, bytes: version.bytes };
+  }
+
+  async #copyChecked(sha256: string, size: number, dest: string, rel: string): Promise<void> {
+    const hash = createHash('sha256');
+    let seen = 0;
+    await pipeline(
+      await this.d.blobs.stream(sha256),
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          hash.update(chunk);
+          seen += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+      createWriteStream(dest, { flags: 'wx' }),
+    );
+    const got = hash.digest('hex');
+    if (got !== sha256 || seen !== size) {
+      throw new RepriseError('REPRISE_ERR_BLOB_CORRUPT', `model file ${rel}: the stored bytes are damaged (sha256 ${got}, ${seen} bytes; the version recorded ${sha256}, ${size} bytes)`, {
+        hint: 'nothing was written; restore the blob from a backup or a bundle of the run',
+        details: { path: rel, expected: sha256, actual: got },
+      });
+    }
+  }
+}
+
+function missingName(run: RunRecord): never {
+  throw new RepriseError('REPRISE_ERR_MODEL_INVALID', `run ${run.name} (${run.id}) names no model: pass --model NAME, or set model.name in reprise.yaml`, {
+    details: { field: 'model', run: run.id },
+  });
+}
+
+function unknownModel(name: string): RepriseError {
+  return new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `no registered model ${JSON.stringify(name)}`, { hint: 'reprise models ls lists them', details: { model: name } });
+}
+
+/** A recorded path that stays inside the folder it is written to. */
+function safeRelative(path: string): string {
+  const norm = posix.normalize(path);
+  if (!path || posix.isAbsolute(path) || norm === '..' || norm.startsWith('../') || path.includes('\0')) {
+    throw new RepriseError('REPRISE_ERR_PATH_UNSAFE', `model file ${JSON.stringify(path)} would be written outside the folder`, { details: { path } });
+  }
+  return norm;
+}
