@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on the embedded default (SQLite + blobs under REPRISE_HOME, no server):
-# the example pipeline four times in parallel with different params, one of them
-# reproduced from its id and verified, then the listing.
+# the example pipeline four times in parallel with different params (and a one-epoch
+# try that fails its gates), one of them
+# reproduced from its id and verified, the best run that passed its gates promoted into
+# the model store, then the listing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,6 +15,9 @@ for lr in 0.03 0.1 0.3 1.0; do
   node "$reprise" run -p optim.lr="$lr" -p epochs=30 &
   pids+=($!)
 done
+# A quick local try with one epoch: it succeeds but fails its gates, so its artifacts are flagged for deletion.
+node "$reprise" run -p optim.lr=0.001 -p epochs=1 --dev &
+pids+=($!)
 status=0
 for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 
@@ -22,7 +27,23 @@ run=$(node "$reprise" ls --project iris --filter "params.optim.lr = 0.1" -n 1 --
 node "$reprise" reproduce "$run" | grep -v '^\[' || status=1
 
 echo
+# Promote the best run that passed its gates: its model becomes the next version of iris-classifier.
+best=$(node "$reprise" ls --project iris --filter "gate = 'passed'" --order "metrics.val_accuracy desc" -n 1 --json 2>/dev/null | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8"))[0]; process.stdout.write(r ? r.id : "")')
+if [ -n "$best" ]; then
+  node "$reprise" promote "$best" --note "best val_accuracy of the demo" || status=1
+  node "$reprise" models ls
+else
+  echo "no run passed its gates, so none was promoted"
+  status=1
+fi
+
+echo
 node "$reprise" ls --project iris -n 8
+echo
+node "$reprise" show "$(node "$reprise" ls --project iris --filter "gate = 'failed'" -n 1 --json 2>/dev/null | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8"))[0]; process.stdout.write(r ? r.id : "")')" | sed -n '/^gates/,$p'
+echo
+# What gc would free: the artifacts of runs flagged for deletion (none is due yet: failed runs keep theirs for 7 days).
+node "$reprise" gc --dry-run
 echo
 echo "See them in the web UI: bin/reprise.js server, then open http://127.0.0.1:7878/projects/iris"
 exit $status

@@ -54,6 +54,13 @@ describe('evaluateGates: aggregates', () => {
     expect(one(gate('loss', '<=', 0.3, 'last'), m).passed).toBe(false);
   });
 
+  it('rounds the value in the reason to six digits, unless that would read as the threshold', () => {
+    expect(one(gate('acc', '>=', 0.9), summary({ last: 0.123456789 })).reason).toBe('acc is 0.123457, not >= 0.9');
+    expect(one(gate('acc', '>=', 0.9), summary({ last: 0.89999999 })).reason).toBe('acc is 0.89999999, not >= 0.9');
+    // The recorded value itself is never rounded.
+    expect(one(gate('acc', '>=', 0.9), summary({ last: 0.123456789 })).actual).toBe(0.123456789);
+  });
+
   it('names the aggregate in the reason unless it is last', () => {
     expect(one(gate('loss', '<=', 0.1, 'min'), summary()).reason).toBe('loss (min) is 0.2, not <= 0.1');
     expect(one(gate('loss', '<=', 0.1), summary()).reason).toBe('loss is 0.5, not <= 0.1');

@@ -75,6 +75,12 @@ function aggregate(m: MetricSummary | ManifestMetric, agg: GateAgg): number {
   return typeof v === 'number' ? v : decodeNumber(v);
 }
 
+/** Six significant digits, unless that would print the threshold itself for a value that missed it. */
+function readable(actual: number, threshold: number): string {
+  const short = String(Number(actual.toPrecision(6)));
+  return Number(short) === threshold && actual !== threshold ? String(actual) : short;
+}
+
 /** Every gate against the final metrics: `none` without gates, `passed` when all pass. */
 export function evaluateGates(gates: readonly Gate[], metrics: FinalMetrics, at: number): GateOutcome {
   const results = gates.map((g): GateResult => {
@@ -88,7 +94,7 @@ export function evaluateGates(gates: readonly Gate[], metrics: FinalMetrics, at:
       ...base,
       actual: encodeNumber(actual),
       passed,
-      reason: passed ? null : `${g.metric}${g.agg === 'last' ? '' : ` (${g.agg})`} is ${actual}, not ${g.op} ${g.value}`,
+      reason: passed ? null : `${g.metric}${g.agg === 'last' ? '' : ` (${g.agg})`} is ${readable(actual, g.value)}, not ${g.op} ${g.value}`,
     };
   });
   const status: GateStatus = results.length === 0 ? 'none' : results.every((r) => r.passed) ? 'passed' : 'failed';

@@ -20,7 +20,7 @@ export const DEFAULT_FAILED_RETENTION_MS = 7 * 86_400_000;
 /** What the store keeps when a run's retention was decided rather than derived. */
 export const retentionMarkSchema = z.object({
   state: z.enum(RETENTION_STATES),
-  /** flagged: from when gc may delete; deleted: when it did. */
+  /** flagged: from when gc may delete; deleted: when gc finished (null while under way). */
   until: z.number().nullable(),
   reason: z.string(),
   /** Set by a person (keep, flag), not by promotion or gc. */

@@ -13,10 +13,12 @@ import { foldPoint, type SummaryState } from '../core/metric-summary.js';
 import type { Params } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
 import { parseRunFilter, parseRunOrder } from '../core/run-filter.js';
+import type { GateOutcome } from '../core/gates.js';
+import type { RetentionMark } from '../core/retention.js';
 import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
-import type { ImageRecord, MetadataStore, MetricWriter, RunQuery } from './metadata-store.js';
-import { makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
+import type { ImageRecord, MetadataStore, MetricWriter, NewModelVersion, RunQuery } from './metadata-store.js';
+import { COMMIT, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
 
 export { FIXTURE_PARAMS, makeRunRecord, type RunRecordOptions } from './metadata-store.fixtures.js';
 
@@ -1187,6 +1189,333 @@ export function runMetadataStoreContract(
         expect((await store.verificationsOf([d!.id])).has(d!.id)).toBe(false);
         await store.saveVerification(check(a!.id, d!.id, 4000, 'diverged'));
         expect((await store.verificationsOf([d!.id])).get(d!.id)?.[0]?.differences[0]).toMatchObject({ name: 'loss', reproduction: 'NaN' });
+      });
+    });
+
+    describe('model store and retention', () => {
+      const ENDED = 1_700_000_100_000;
+      const passedGate: GateOutcome = { status: 'passed', evaluatedAt: ENDED, results: [] };
+      // Listed by path, as the store lists artifacts, so either list gives the same files.
+      const MODEL_OUTPUT: Artifact[] = [
+        { path: 'model/config/labels.json', size: 7, sha256: SHA_B },
+        { path: 'model/weights.pt', size: 100, sha256: SHA_A },
+        { path: 'out/report.txt', size: 3, sha256: SHA_A },
+      ];
+
+      /** A finished run with the gate outcome and artifacts given (by default one that may be promoted), stored. */
+      async function finishedRun(
+        opts: { status?: RunRecord['status']; gate?: GateOutcome | null; artifacts?: Artifact[]; params?: Params; createdAt?: number } = {},
+      ): Promise<RunRecord> {
+        const base = makeRunRecord({
+          status: opts.status ?? 'succeeded',
+          endedAt: ENDED,
+          ...(opts.params ? { params: opts.params } : {}),
+          ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+        });
+        const gate = opts.gate === undefined ? passedGate : opts.gate;
+        const artifacts = opts.artifacts ?? MODEL_OUTPUT;
+        const run: RunRecord = { ...base, manifest: { ...base.manifest, outputs: { ...base.manifest.outputs, artifacts, ...(gate ? { gate } : {}) } } };
+        await store.createRun(run);
+        await store.setArtifacts(run.id, artifacts);
+        return run;
+      }
+
+      /** Promotes `run`; async so that every refusal reaches the caller as a rejection (checked on its own below). */
+      async function promote(run: RunRecord | { id: string }, model = 'iris', over: Partial<NewModelVersion> = {}) {
+        return store.createModelVersion({ model, runId: run.id, alias: 'candidate', note: null, by: 'alice', at: Date.now(), ...over });
+      }
+
+      /** A mark as `reprise keep`, `reprise flag` or gc records it. */
+      const mark = (state: 'kept' | 'flagged' | 'deleted', until: number | null = null): RetentionMark => ({
+        state,
+        until,
+        reason: state === 'deleted' ? 'artifacts deleted by gc' : `${state} by bob`,
+        manual: state !== 'deleted',
+        by: 'bob',
+        at: Date.now(),
+      });
+
+      /** Nothing of a refused promotion may be left behind. */
+      async function expectNothingWritten(run: RunRecord): Promise<void> {
+        expect(await store.listModels()).toEqual([]);
+        expect(await store.modelAudit({})).toEqual([]);
+        expect((await store.modelVersionsOfRuns([run.id])).has(run.id)).toBe(false);
+        expect((await store.retentionMarks([run.id])).has(run.id)).toBe(false);
+      }
+
+      it('makes version 1 and the alias on a first promotion, version 2 and moves the alias on the next', async () => {
+        const first = await finishedRun({ params: { lr: 0.1 } });
+        const second = await finishedRun({ params: { lr: 0.2 } });
+        const before = Date.now();
+
+        const one = await promote(first, 'iris', { note: 'baseline' });
+        expect(one.alias).toEqual({ alias: 'candidate', from: null, to: 1 });
+        expect(one.version).toMatchObject({
+          model: 'iris',
+          version: 1,
+          runId: first.id,
+          runName: first.name,
+          project: first.project,
+          createdBy: 'alice',
+          note: 'baseline',
+          bytes: 107,
+          aliases: ['candidate'],
+        });
+        expect(one.version.createdAt).toBeGreaterThanOrEqual(before);
+
+        const two = await promote(second);
+        expect(two.alias).toEqual({ alias: 'candidate', from: 1, to: 2 });
+        expect(two.version).toMatchObject({ version: 2, runId: second.id, note: null, aliases: ['candidate'] });
+
+        const models = await store.listModels();
+        expect(models).toHaveLength(1);
+        expect(models[0]).toMatchObject({ name: 'iris', versions: 2, latestVersion: 2, aliases: { candidate: 2 } });
+        const shown = await store.modelVersions('iris');
+        expect(shown?.model).toEqual(models[0]);
+        expect(shown?.versions.map((v) => [v.version, v.aliases])).toEqual([
+          [2, ['candidate']],
+          [1, []],
+        ]);
+        expect(await store.modelVersions('nobody')).toBeUndefined();
+      });
+
+      it('records the model files relative to the model folder, and the lineage of the run', async () => {
+        const run = await finishedRun({ params: { lr: 0.1, optim: { name: 'sgd' } } });
+        const { version } = await promote(run);
+        expect(version.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 }))).toEqual([
+          { path: 'config/labels.json', size: 7, sha256: SHA_B },
+          { path: 'weights.pt', size: 100, sha256: SHA_A },
+        ]);
+        expect(version.lineage.run).toEqual({ id: run.id, name: run.name, project: run.project, createdAt: run.createdAt, endedAt: ENDED });
+        expect(version.lineage.code).toMatchObject({ kind: 'git', commit: COMMIT });
+        expect(version.lineage.params).toEqual({ lr: 0.1, optim: { name: 'sgd' } });
+        expect(version.lineage.paramsHash).toBe(run.manifest.params.hash);
+        expect(version.lineage.gate).toEqual(passedGate);
+        // NaN stays a string in the lineage's metrics, as in the manifest.
+        expect(version.lineage.metrics).toEqual(run.manifest.outputs.metrics);
+      });
+
+      it('answers a refusal with a rejected promise, never a throw', async () => {
+        // Callers chain on the promise (.catch, Promise.all): a throw would escape them.
+        const run = await finishedRun({ status: 'failed' });
+        let answer: Promise<unknown> | undefined;
+        expect(() => {
+          answer = store.createModelVersion({ model: 'iris', runId: run.id, alias: 'candidate', note: null, by: 'alice', at: Date.now() });
+        }).not.toThrow();
+        await expect(answer).rejects.toMatchObject({ code: 'REPRISE_ERR_PROMOTION_REFUSED' });
+      });
+
+      it('refuses the same run twice for one model, writing nothing more', async () => {
+        const run = await finishedRun();
+        await promote(run);
+        await expect(promote(run, 'iris', { alias: 'production' })).rejects.toMatchObject({ code: 'REPRISE_ERR_PROMOTION_REFUSED' });
+        expect(await store.listModels()).toEqual([expect.objectContaining({ versions: 1, aliases: { candidate: 1 } })]);
+        expect(await store.modelAudit({})).toHaveLength(1);
+      });
+
+      it('lets the same run become a version of another model', async () => {
+        const run = await finishedRun();
+        await promote(run, 'iris');
+        expect((await promote(run, 'iris-small')).version).toMatchObject({ model: 'iris-small', version: 1 });
+        expect((await store.listModels()).map((m) => m.name)).toEqual(['iris', 'iris-small']);
+      });
+
+      it('refuses a run that did not succeed and writes nothing', async () => {
+        const run = await finishedRun({ status: 'failed' });
+        await expect(promote(run)).rejects.toMatchObject({ code: 'REPRISE_ERR_PROMOTION_REFUSED' });
+        await expectNothingWritten(run);
+      });
+
+      it('refuses a run that failed its gates, listing them, and writes nothing', async () => {
+        const gate: GateOutcome = {
+          status: 'failed',
+          evaluatedAt: ENDED,
+          results: [
+            { metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null },
+            { metric: 'val_loss', op: '<=', value: 0.4, agg: 'min', actual: 0.6, passed: false, reason: 'val_loss (min) is 0.6, not <= 0.4' },
+          ],
+        };
+        const run = await finishedRun({ gate });
+        const e = await promote(run).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(e).toMatchObject({ code: 'REPRISE_ERR_PROMOTION_REFUSED' });
+        expect((e as Error).message).toContain('val_loss (min) is 0.6, not <= 0.4');
+        expect((e as Error).message).not.toContain('- acc');
+        await expectNothingWritten(run);
+      });
+
+      it('refuses a run without model files as an invalid model and writes nothing', async () => {
+        const run = await finishedRun({ artifacts: [{ path: 'out/report.txt', size: 3, sha256: SHA_A }] });
+        await expect(promote(run)).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_INVALID' });
+        await expectNothingWritten(run);
+      });
+
+      it('refuses an unknown run and writes nothing', async () => {
+        const [known] = await given(makeRunRecord());
+        await expect(promote({ id: newRunId() })).rejects.toMatchObject({ code: 'REPRISE_ERR_RUN_NOT_FOUND' });
+        await expectNothingWritten(known!);
+      });
+
+      it('leaves the model as it was when a later promotion is refused', async () => {
+        const good = await finishedRun();
+        await promote(good);
+        const failed = await finishedRun({ status: 'failed' });
+        const models = await store.listModels();
+        await expect(promote(failed)).rejects.toMatchObject({ code: 'REPRISE_ERR_PROMOTION_REFUSED' });
+        expect(await store.listModels()).toEqual(models);
+        expect((await store.getModelVersion('iris', { alias: 'candidate' }))?.runId).toBe(good.id);
+      });
+
+      it('finds a version by number or by alias, and nothing for an unknown one', async () => {
+        const [a, b] = [await finishedRun(), await finishedRun()];
+        await promote(a);
+        await promote(b);
+        expect(await store.getModelVersion('iris', { version: 1 })).toMatchObject({ version: 1, runId: a.id, aliases: [] });
+        expect(await store.getModelVersion('iris', { alias: 'candidate' })).toMatchObject({ version: 2, runId: b.id, aliases: ['candidate'] });
+        expect(await store.getModelVersion('iris', { version: 3 })).toBeUndefined();
+        expect(await store.getModelVersion('iris', { alias: 'production' })).toBeUndefined();
+        expect(await store.getModelVersion('nobody', { version: 1 })).toBeUndefined();
+      });
+
+      it('moves an alias to an existing version, with an audit entry, newest first', async () => {
+        const [a, b] = [await finishedRun(), await finishedRun()];
+        await promote(a);
+        await promote(b, 'iris', { by: 'carol', note: 'retrained' });
+        expect(await store.moveAlias({ model: 'iris', alias: 'production', version: 1, note: 'first to ship', by: 'bob', at: Date.now() })).toEqual({
+          alias: 'production',
+          from: null,
+          to: 1,
+        });
+        expect(await store.moveAlias({ model: 'iris', alias: 'candidate', version: 1, note: null, by: 'bob', at: Date.now() })).toEqual({ alias: 'candidate', from: 2, to: 1 });
+        expect((await store.getModelVersion('iris', { version: 1 }))?.aliases).toEqual(['candidate', 'production']);
+        expect((await store.getModelVersion('iris', { version: 2 }))?.aliases).toEqual([]);
+        expect((await store.listModels())[0]?.aliases).toEqual({ candidate: 1, production: 1 });
+
+        const audit = await store.modelAudit({ model: 'iris' });
+        expect(audit.map(({ action, by, alias, fromVersion, toVersion, runId, note }) => ({ action, by, alias, fromVersion, toVersion, runId, note }))).toEqual([
+          { action: 'alias', by: 'bob', alias: 'candidate', fromVersion: 2, toVersion: 1, runId: a.id, note: null },
+          { action: 'alias', by: 'bob', alias: 'production', fromVersion: null, toVersion: 1, runId: a.id, note: 'first to ship' },
+          { action: 'promote', by: 'carol', alias: 'candidate', fromVersion: 1, toVersion: 2, runId: b.id, note: 'retrained' },
+          { action: 'promote', by: 'alice', alias: 'candidate', fromVersion: null, toVersion: 1, runId: a.id, note: null },
+        ]);
+        expect(audit.every((e) => e.model === 'iris' && typeof e.at === 'number')).toBe(true);
+        expect(new Set(audit.map((e) => e.id)).size).toBe(4);
+        expect(await store.modelAudit({ model: 'iris', limit: 1 })).toEqual([audit[0]]);
+        expect(await store.modelAudit({ model: 'nobody' })).toEqual([]);
+      });
+
+      it('keeps the audit of each model apart, and lists every model without one', async () => {
+        const run = await finishedRun();
+        await promote(run, 'iris');
+        await promote(run, 'churn');
+        expect((await store.modelAudit({ model: 'churn' })).map((e) => e.model)).toEqual(['churn']);
+        expect((await store.modelAudit({})).map((e) => e.model)).toEqual(['churn', 'iris']);
+      });
+
+      it('refuses to move an alias to a missing version or model', async () => {
+        await promote(await finishedRun());
+        const audit = await store.modelAudit({});
+        await expect(store.moveAlias({ model: 'iris', alias: 'production', version: 2, note: null, by: 'bob', at: Date.now() })).rejects.toMatchObject({
+          code: 'REPRISE_ERR_MODEL_NOT_FOUND',
+        });
+        await expect(store.moveAlias({ model: 'nobody', alias: 'production', version: 1, note: null, by: 'bob', at: Date.now() })).rejects.toMatchObject({
+          code: 'REPRISE_ERR_MODEL_NOT_FOUND',
+        });
+        expect(await store.modelAudit({})).toEqual(audit);
+        expect((await store.listModels())[0]?.aliases).toEqual({ candidate: 1 });
+      });
+
+      it('gives the versions made from each run, with their aliases', async () => {
+        const [a, b, c] = [await finishedRun(), await finishedRun(), await finishedRun()];
+        await promote(a, 'iris');
+        await promote(b, 'iris');
+        await promote(a, 'churn', { alias: 'production' });
+        const found = await store.modelVersionsOfRuns([a.id, b.id, c.id, newRunId()]);
+        expect([...found.get(a.id)!].sort((x, y) => x.model.localeCompare(y.model))).toEqual([
+          { model: 'churn', version: 1, aliases: ['production'] },
+          { model: 'iris', version: 1, aliases: [] },
+        ]);
+        expect(found.get(b.id)).toEqual([{ model: 'iris', version: 2, aliases: ['candidate'] }]);
+        expect(found.has(c.id)).toBe(false);
+        expect(found.size).toBe(2);
+        expect((await store.modelVersionsOfRuns([])).size).toBe(0);
+      });
+
+      it('pins a promoted run, which then takes no other mark', async () => {
+        const run = await finishedRun();
+        await promote(run);
+        const pinned = (await store.retentionMarks([run.id])).get(run.id);
+        expect(pinned).toMatchObject({ state: 'pinned', until: null, manual: false });
+        expect(pinned?.reason).toContain('iris');
+        await expect(store.setRetention(run.id, mark('flagged', ENDED))).rejects.toMatchObject({ code: 'REPRISE_ERR_RUN_PINNED' });
+        await expect(store.setRetention(run.id, mark('kept'))).rejects.toMatchObject({ code: 'REPRISE_ERR_RUN_PINNED' });
+        expect((await store.retentionMarks([run.id])).get(run.id)).toEqual(pinned);
+      });
+
+      it('records a mark, replaces it with the next, and leaves out runs without one', async () => {
+        const [a, b] = [await finishedRun({ status: 'failed' }), await finishedRun()];
+        expect((await store.retentionMarks([a.id, b.id])).size).toBe(0);
+        const kept = mark('kept');
+        await store.setRetention(a.id, kept);
+        expect((await store.retentionMarks([a.id, b.id])).get(a.id)).toMatchObject({ state: 'kept', until: null, reason: kept.reason, manual: true, by: 'bob' });
+        const flagged = mark('flagged', ENDED + 5);
+        await store.setRetention(a.id, flagged);
+        const marks = await store.retentionMarks([a.id, b.id]);
+        expect(marks.get(a.id)).toMatchObject({ state: 'flagged', until: ENDED + 5, reason: flagged.reason, manual: true, by: 'bob' });
+        expect(typeof marks.get(a.id)?.at).toBe('number');
+        expect(marks.has(b.id)).toBe(false);
+        expect((await store.retentionMarks([])).size).toBe(0);
+      });
+
+      it('refuses a mark for an unknown run', async () => {
+        await expect(store.setRetention(newRunId(), mark('kept'))).rejects.toMatchObject({ code: 'REPRISE_ERR_RUN_NOT_FOUND' });
+      });
+
+      it('keeps a deleted run deleted, and never promotes it', async () => {
+        const run = await finishedRun();
+        await store.setRetention(run.id, mark('deleted', ENDED + 10));
+        await expect(store.setRetention(run.id, mark('kept'))).rejects.toMatchObject({ code: 'REPRISE_ERR_RETENTION_INVALID' });
+        await expect(store.setRetention(run.id, mark('flagged', ENDED))).rejects.toMatchObject({ code: 'REPRISE_ERR_RETENTION_INVALID' });
+        expect((await store.retentionMarks([run.id])).get(run.id)).toMatchObject({ state: 'deleted', reason: 'artifacts deleted by gc' });
+        await expect(promote(run)).rejects.toMatchObject({ code: 'REPRISE_ERR_PROMOTION_REFUSED' });
+        expect(await store.listModels()).toEqual([]);
+        expect((await store.retentionMarks([run.id])).get(run.id)?.state).toBe('deleted');
+      });
+
+      it('takes the mark gc records, which names no one', async () => {
+        const run = await finishedRun({ status: 'failed' });
+        const gc: RetentionMark = { state: 'deleted', until: ENDED + 10, reason: 'artifacts deleted by gc', manual: false, by: null, at: ENDED + 10 };
+        await store.setRetention(run.id, gc);
+        expect((await store.retentionMarks([run.id])).get(run.id)).toMatchObject({ state: 'deleted', reason: gc.reason, manual: false, by: null });
+      });
+
+      it("filters runs by their gate outcome, following changes to the manifest's gate", async () => {
+        const failedGate: GateOutcome = { status: 'failed', evaluatedAt: ENDED, results: [] };
+        const noneGate: GateOutcome = { status: 'none', evaluatedAt: ENDED, results: [] };
+        const passed = await finishedRun({ createdAt: 1_000 });
+        const failed = await finishedRun({ createdAt: 2_000, gate: failedGate });
+        const none = await finishedRun({ createdAt: 3_000, gate: noneGate });
+        const [running] = await given(makeRunRecord({ createdAt: 4_000, status: 'running' }));
+        const ids = async (text: string) => (await store.listRuns({ filter: filter(text) })).runs.map((r) => r.id);
+
+        expect(await ids("gate = 'passed'")).toEqual([passed.id]);
+        expect(await ids("gate = 'failed'")).toEqual([failed.id]);
+        expect(await ids("gate in ('passed', 'none')")).toEqual([none.id, passed.id]);
+        expect(await store.countRuns({ filter: filter("gate = 'passed'") })).toBe(1);
+
+        // A later `reprise gate` rewrites the outcome in the manifest.
+        const regated: RunManifest = { ...failed.manifest, outputs: { ...failed.manifest.outputs, gate: passedGate } };
+        expect(await store.updateRun(failed.id, { manifest: regated })).toBe(true);
+        expect(await ids("gate = 'passed'")).toEqual([failed.id, passed.id]);
+        expect(await ids("gate = 'failed'")).toEqual([]);
+        const demoted: RunManifest = { ...passed.manifest, outputs: { ...passed.manifest.outputs, gate: failedGate } };
+        expect(await store.updateRun(passed.id, { manifest: demoted })).toBe(true);
+        expect(await ids("gate = 'passed'")).toEqual([failed.id]);
+        expect(await ids("gate = 'failed'")).toEqual([passed.id]);
+        // A run still going has no outcome, so no outcome matches it.
+        expect(await ids("gate in ('passed', 'failed', 'none')")).not.toContain(running!.id);
       });
     });
   });

@@ -7,9 +7,10 @@
  * metrics, code patch and lock; only its artifacts go.
  *
  * Order makes it safe to interrupt and to run beside writers:
- *  1. the due runs are marked `deleted` first; from then on nothing can keep or promote
- *     them, and a later gc treats them as due again, so a gc killed anywhere is finished
- *     by the next one;
+ *  1. the due runs are marked `deleted` first (with no date: under way); from then on
+ *     nothing can keep or promote them, and a later gc takes up any still under way, so a
+ *     gc killed anywhere is finished by the next one; the date is set once all their
+ *     blobs were dealt with, and later gcs pass them by;
  *  2. only then are the references of every other run read;
  *  3. a blob is deleted only if no write or touch reached it since the oldest run then in
  *     flight started, nor within a grace period before the gc (the blob store checks this
@@ -60,9 +61,9 @@ export interface GcReport {
 
 interface Scan {
   readonly runs: number;
-  /** Collected runs (due now, or marked deleted by an earlier gc). */
+  /** Runs to collect: due now, or marked by an earlier gc that did not finish. */
   readonly collected: RunRecord[];
-  /** Those an earlier gc marked and may not have finished. */
+  /** Those an earlier gc marked and did not finish. */
   readonly deletedBefore: Set<string>;
   readonly oldestActive: number | null;
 }
@@ -82,7 +83,7 @@ export class GarbageCollector {
         collected.push(run);
         continue;
       }
-      const mark: RetentionMark = { state: 'deleted', until: Date.now(), reason: 'artifacts deleted by gc', manual: false, by: null, at: Date.now() };
+      const mark: RetentionMark = { state: 'deleted', until: null, reason: 'artifacts being deleted by gc', manual: false, by: null, at: Date.now() };
       try {
         await this.d.store.setRetention(run.id, mark);
         collected.push(run);
@@ -101,10 +102,12 @@ export class GarbageCollector {
       const artifacts = await Promise.all(runs.map((r) => this.d.store.listArtifacts(r.id)));
       runs.forEach((run, i) => {
         if (isActive(run.status)) oldestActive = Math.min(oldestActive ?? run.createdAt, run.createdAt);
-        const gone = ids.has(run.id) || (marks.get(run.id)?.state === 'deleted' && !dryRun);
+        // A run collected earlier references artifacts that are gone or that a run which stays keeps.
+        const collectedBefore = !ids.has(run.id) && marks.get(run.id)?.state === 'deleted';
         for (const use of blobsOfRun(run.manifest, artifacts[i] as Artifact[])) {
-          if (gone && use.what.startsWith('artifact ')) candidates.set(use.sha256, use.size);
-          else keep.add(use.sha256);
+          const artifact = use.what.startsWith('artifact ');
+          if (artifact && ids.has(run.id)) candidates.set(use.sha256, use.size);
+          else if (!(artifact && collectedBefore)) keep.add(use.sha256);
         }
       });
       checked += runs.length;
@@ -134,6 +137,12 @@ export class GarbageCollector {
       }
       if ((i + 1) % 100 === 0 || i + 1 === doomed.length) progress({ phase: 'deleting', done: i + 1, total: doomed.length });
     }
+    if (!dryRun) {
+      for (const run of collected) {
+        const done: RetentionMark = { state: 'deleted', until: Date.now(), reason: 'artifacts deleted by gc', manual: false, by: null, at: Date.now() };
+        await this.d.store.setRetention(run.id, done);
+      }
+    }
     return {
       dryRun,
       runsChecked: checked,
@@ -146,7 +155,7 @@ export class GarbageCollector {
     };
   }
 
-  /** The runs to collect: flagged and due, or marked deleted by a gc that may not have finished. */
+  /** The runs to collect: flagged and due, or marked by a gc that did not finish. */
   async #scan(now: number, progress: (p: GcProgress) => void): Promise<Scan> {
     const collected: RunRecord[] = [];
     const deletedBefore = new Set<string>();
@@ -156,8 +165,9 @@ export class GarbageCollector {
       for (const run of page) {
         if (isActive(run.status)) oldestActive = Math.min(oldestActive ?? run.createdAt, run.createdAt);
         const r = retentionOf(run, marks.get(run.id));
-        if (r?.state === 'deleted') deletedBefore.add(run.id);
-        if (r?.state === 'deleted' || isDue(r, now)) collected.push(run);
+        const unfinished = r?.state === 'deleted' && r.until === null;
+        if (unfinished) deletedBefore.add(run.id);
+        if (unfinished || isDue(r, now)) collected.push(run);
       }
       runs += page.length;
       progress({ phase: 'scanning', done: runs, total: 0 });

@@ -20,6 +20,9 @@ const PATH_VALUES: Record<string, string> = {
   key: 'x',
   path: 'outputs/a.txt',
   project: 'no-such-project',
+  name: 'no-such-model',
+  ref: 'production',
+  alias: 'production',
 };
 
 interface Operation {

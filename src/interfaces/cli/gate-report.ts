@@ -17,7 +17,7 @@ export function gateLine(outcome: GateOutcome | null | undefined): string {
 export function gateTable(outcome: GateOutcome): string {
   return table(
     ['GATE', 'ACTUAL', 'OUTCOME'],
-    outcome.results.map((r) => [describeGate(r), r.actual === null ? '—' : String(r.actual), r.passed ? 'passed' : `FAILED: ${r.reason ?? ''}`]),
+    outcome.results.map((r) => [describeGate(r), r.actual === null ? '—' : typeof r.actual === 'number' ? String(Number(r.actual.toPrecision(6))) : r.actual, r.passed ? 'passed' : `FAILED: ${r.reason ?? ''}`]),
   );
 }
 
@@ -28,7 +28,7 @@ export function retentionLine(r: Retention | null): string {
     case 'flagged':
       return `flagged: artifacts deleted by gc from ${formatTime(r.until)} (${r.reason})`;
     case 'deleted':
-      return `deleted: artifacts removed by gc on ${formatTime(r.until ?? r.at)}`;
+      return r.until === null ? 'deleted: gc is deleting its artifacts (the next gc finishes if this one stopped)' : `deleted: artifacts removed by gc on ${formatTime(r.until)}`;
     case 'pinned':
       return `pinned: ${r.reason}`;
     case 'kept':

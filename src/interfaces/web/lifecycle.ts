@@ -52,7 +52,7 @@ export function retentionText(r: Retention, models: readonly RunModelVersion[] =
     case 'flagged':
       return r.until === null ? 'flagged: its artifacts may be deleted' : `flagged: artifacts deleted after ${formatDay(r.until)}`;
     case 'deleted':
-      return r.until === null ? 'deleted: its artifacts were deleted' : `deleted: artifacts deleted on ${formatDay(r.until)}`;
+      return r.until === null ? 'deleted: gc is deleting its artifacts' : `deleted: artifacts deleted on ${formatDay(r.until)}`;
     case 'pinned':
       return models.length > 0 ? `pinned: promoted as ${versionList(models)}` : `pinned: ${r.reason}`;
     case 'kept':

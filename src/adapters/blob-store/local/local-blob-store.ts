@@ -61,6 +61,10 @@ export class LocalBlobStore implements BlobStore {
     await mkdir(dirname(dest), { recursive: true });
     // Blobs never change once stored; read-only keeps a stray writer from corrupting one.
     await chmod(tmp, 0o444);
+    // The write time gc's guard compares with its clock: set from that clock, since the
+    // file system's own stamp can run a few milliseconds behind it.
+    const now = new Date();
+    await utimes(tmp, now, now);
     await rename(tmp, dest);
   }
 
@@ -163,8 +167,7 @@ export class LocalBlobStore implements BlobStore {
       await rm(path, { force: true });
       return existed;
     }
-    await (this.#trashRestored ??= this.#restoreTrash());
-    await mkdir(this.#trash, { recursive: true });
+    await (this.#trashRestored ??= this.#restoreTrash().then(() => mkdir(this.#trash, { recursive: true })).then(() => undefined));
     const parked = join(this.#trash, `${sha256}.${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
       await rename(path, parked);

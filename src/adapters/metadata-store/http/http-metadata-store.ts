@@ -351,7 +351,9 @@ export class HttpMetadataStore implements MetadataStore {
 
   async setRetention(runId: string, mark: RetentionMark): Promise<void> {
     await this.#outbox.flush();
-    await this.#api.request({ method: 'PUT', path: `/runs/${runId}/retention`, json: mark });
+    // The server stamps the time and decides `manual` from the state.
+    const { state, until, reason, by } = mark;
+    await this.#api.request({ method: 'PUT', path: `/runs/${runId}/retention`, json: { state, until, reason, ...(by !== null ? { by } : {}) } });
   }
 
   async retentionMarks(runIds: readonly string[]): Promise<Map<string, RetentionMark>> {

@@ -556,51 +556,49 @@ export class SqliteMetadataStore implements MetadataStore {
     return out;
   }
 
-  createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }> {
+  async createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }> {
     const k = this.#k;
-    return Promise.resolve(
-      this.#write(() => {
-        const row = this.#exec(k.selectFrom('runs').selectAll().where('id', '=', v.runId))[0];
-        if (!row) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${v.runId}`, { details: { run: v.runId } });
-        const run = fromRow(row);
-        const mark = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', v.runId))[0];
-        const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null);
-        if (refusal) throw refusal;
-        const already = this.#exec(k.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId))[0];
-        if (already) {
-          throw new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `run ${run.name} (${run.id}) is already version ${already.version} of ${v.model}`, {
-            hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias}`,
-            details: { run: run.id, model: v.model, version: already.version },
-          });
-        }
-        const artifacts = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
-        const files = modelFilesOf(artifacts.length > 0 ? artifacts : run.manifest.outputs.artifacts);
-        this.#exec(k.insertInto('models').values({ name: v.model, created_at: v.at, updated_at: v.at }).onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at })));
-        const last = this.#exec(k.selectFrom('model_versions').select((eb) => eb.fn.max<number | null>('version').as('v')).where('model', '=', v.model))[0]?.v ?? 0;
-        const version = last + 1;
-        const lineage = lineageOf(run);
-        this.#exec(
-          k.insertInto('model_versions').values({
-            model: v.model,
-            version,
-            run_id: run.id,
-            created_at: v.at,
-            created_by: v.by,
-            note: v.note,
-            files: JSON.stringify(files),
-            bytes: files.reduce((n, f) => n + f.size, 0),
-            lineage: JSON.stringify(lineage),
-          }),
-        );
-        const alias = this.#pointAlias(v.model, v.alias, version, v.at);
-        this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias, fromVersion: alias.from, toVersion: version, runId: run.id, note: v.note });
-        const pin: RetentionMark = { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at };
-        this.#exec(k.insertInto('run_retention').values(retentionRow(run.id, pin)).onConflict((oc) => oc.column('run_id').doUpdateSet(retentionRow(run.id, pin))));
-        const made = this.#versionsWhere({ model: v.model, version })[0];
-        if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
-        return { version: made, alias };
-      }),
-    );
+    return this.#write(() => {
+      const row = this.#exec(k.selectFrom('runs').selectAll().where('id', '=', v.runId))[0];
+      if (!row) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${v.runId}`, { details: { run: v.runId } });
+      const run = fromRow(row);
+      const mark = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', v.runId))[0];
+      const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null);
+      if (refusal) throw refusal;
+      const already = this.#exec(k.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId))[0];
+      if (already) {
+        throw new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `run ${run.name} (${run.id}) is already version ${already.version} of ${v.model}`, {
+          hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias}`,
+          details: { run: run.id, model: v.model, version: already.version },
+        });
+      }
+      const artifacts = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
+      const files = modelFilesOf(artifacts.length > 0 ? artifacts : run.manifest.outputs.artifacts);
+      this.#exec(k.insertInto('models').values({ name: v.model, created_at: v.at, updated_at: v.at }).onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at })));
+      const last = this.#exec(k.selectFrom('model_versions').select((eb) => eb.fn.max<number | null>('version').as('v')).where('model', '=', v.model))[0]?.v ?? 0;
+      const version = last + 1;
+      const lineage = lineageOf(run);
+      this.#exec(
+        k.insertInto('model_versions').values({
+          model: v.model,
+          version,
+          run_id: run.id,
+          created_at: v.at,
+          created_by: v.by,
+          note: v.note,
+          files: JSON.stringify(files),
+          bytes: files.reduce((n, f) => n + f.size, 0),
+          lineage: JSON.stringify(lineage),
+        }),
+      );
+      const alias = this.#pointAlias(v.model, v.alias, version, v.at);
+      this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias, fromVersion: alias.from, toVersion: version, runId: run.id, note: v.note });
+      const pin: RetentionMark = { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at };
+      this.#exec(k.insertInto('run_retention').values(retentionRow(run.id, pin)).onConflict((oc) => oc.column('run_id').doUpdateSet(retentionRow(run.id, pin))));
+      const made = this.#versionsWhere({ model: v.model, version })[0];
+      if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
+      return { version: made, alias };
+    });
   }
 
   /** Inside a write transaction: the alias now points at `version`; where it pointed before. */
