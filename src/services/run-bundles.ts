@@ -42,6 +42,7 @@ import {
 import { RepriseError, bug } from '../core/errors.js';
 import { batchesToJson, decodeMetricsBody } from '../core/metric-wire.js';
 import type { MetricBatch } from '../core/metric-series.js';
+import { failedGraceMs, retentionOf } from '../core/retention.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
@@ -369,6 +370,7 @@ export class RunBundles {
       for (const r of checked.runs) {
         const metrics = decodeMetricsBody(JSON.parse(await readFile(staged.get(runFilePath(r.run.id, 'metrics.json'))!.file, 'utf8')), Date.now());
         const done = await this.#store.importRun({ run: r.run, params: r.params, tags: r.tags, artifacts: r.artifacts, metrics });
+        if (done) await this.#graceFromArrival(r.run);
         (done ? imported : skipped).push(headOf(r.run));
         opts.onProgress?.({ phase: 'run', run: headOf(r.run), imported: done });
       }
@@ -377,6 +379,17 @@ export class RunBundles {
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * A failed run brought in on purpose gets its grace period from now, not from when it
+   * ended elsewhere (which could let gc take its artifacts the moment they arrive).
+   */
+  async #graceFromArrival(run: RunRecord): Promise<void> {
+    const r = retentionOf(run, undefined);
+    if (r?.state !== 'flagged') return;
+    const at = Date.now();
+    await this.#store.setRetention(run.id, { state: 'flagged', until: at + failedGraceMs(run), reason: `${r.reason}; imported`, manual: false, by: null, at });
   }
 }
 

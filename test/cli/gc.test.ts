@@ -41,6 +41,20 @@ describe('retention and gc', () => {
     const own = [...artifactsOf(loser)].filter(([, sha]) => ![...kept.values()].includes(sha)).map(([, sha]) => sha);
     expect(own).toEqual([artifactsOf(loser).get('model/weights.txt')]);
 
+    // Carried to another store, the run's grace period starts over from its arrival.
+    const bundle = join(sb.root, 'loser.tar.gz');
+    expect((await reprise(sb, dir, ['export', 'loser', '-o', bundle])).code).toBe(0);
+    const other = await sandbox();
+    try {
+      const before = Date.now();
+      await repriseJson(other, other.root, ['import', bundle]);
+      const arrived = (await repriseJson(other, other.root, ['show', loser.id])).retention;
+      expect(arrived).toMatchObject({ state: 'flagged', reason: 'failed its gates: acc >= 0.8; imported' });
+      expect(arrived.until).toBeGreaterThanOrEqual(before + 7 * 86_400_000);
+    } finally {
+      await other.cleanup();
+    }
+
     // Not due yet: gc leaves everything.
     const early = await repriseJson(sb, dir, ['gc', '--grace', '0']);
     expect(early).toMatchObject({ runsCollected: [], blobsFreed: 0 });

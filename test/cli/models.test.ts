@@ -5,6 +5,7 @@
  * against its hash and failing loudly on a damaged blob. Through a server the same
  * commands go over the API, and a downstream system resolves NAME@ALIAS there.
  */
+import Database from 'better-sqlite3';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -45,7 +46,8 @@ describe('gates, promotion and the model store', () => {
     expect(flagged.until - bad.endedAt).toBe(7 * 86_400_000);
     const table = await reprise(sb, dir, ['ls']);
     expect(table.stdout).toMatch(/GATE\s+KEEP/);
-    expect(table.stdout).toMatch(/bad\s+succeeded\s+failed\s+flagged \d{4}-\d\d-\d\d/);
+    expect(table.stdout).toMatch(/bad\s+succeeded\s+failed \(acc\)\s+flagged \d{4}-\d\d-\d\d/);
+    expect(listed.find((r) => r.name === 'bad').failedGates).toEqual(['acc >= 0.8: acc is 0.5, not >= 0.8']);
     const shown = await reprise(sb, dir, ['show', 'bad']);
     expect(shown.stdout).toContain('outcome   failed (1 of 1)');
     expect(shown.stdout).toContain('FAILED: acc is 0.5, not >= 0.8');
@@ -162,5 +164,33 @@ describe('gates, promotion and the model store', () => {
     expect(fresh.stderr).toContain('gates FAILED: acc >= 0.99: acc is 0.95, not >= 0.99');
     const promote = await reprise(sb, dir, ['promote', 'strict']);
     expect(promote.code).toBe(2);
+  });
+
+  // Embedded only: the test edits the store file the way an older Reprise left it.
+  it.skipIf(SERVER_MODE)('reads the gates of a run recorded before gates existed from its recorded code, and judges it before promoting it', async () => {
+    // Recorded at the commit whose gate is acc >= 0.99; the checkout then goes back to 0.8.
+    const res = await reprise(sb, dir, ['run', '--name', 'old', '-p', 'acc=0.9']);
+    expect(res.code, res.stderr).toBe(0);
+    writeFileSync(join(dir, 'reprise.yaml'), GATED_YAML);
+    git(dir, 'commit', '-qam', 'gate back to 0.8');
+    const id = (await repriseJson(sb, dir, ['show', 'old'])).id;
+    const db = new Database(join(sb.storeHome, 'reprise.db'));
+    const row = db.prepare('SELECT manifest FROM runs WHERE id = ?').get(id) as { manifest: string };
+    const m = JSON.parse(row.manifest);
+    delete m.pipeline.gates;
+    delete m.outputs.gate;
+    db.prepare('UPDATE runs SET manifest = ?, gate = NULL WHERE id = ?').run(JSON.stringify(m), id);
+    db.close();
+    expect((await repriseJson(sb, dir, ['show', 'old'])).gate).toBeNull();
+
+    const promote = await reprise(sb, dir, ['promote', 'old']);
+    expect(promote.code).toBe(2);
+    expect(promote.stderr).toContain('acc is 0.9, not >= 0.99');
+    const judged = await repriseJson(sb, dir, ['show', 'old']);
+    expect(judged.gate).toMatchObject({ status: 'failed' });
+    expect(judged.manifest.pipeline.gates).toEqual([{ metric: 'acc', op: '>=', value: 0.99, agg: 'last' }]);
+    const again = await reprise(sb, dir, ['gate', 'old', '--json']);
+    expect(again.code).toBe(1);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'failed', source: 'manifest' });
   });
 });

@@ -21,6 +21,13 @@ export function gateTable(outcome: GateOutcome): string {
   );
 }
 
+/** The short form a table column has room for: `passed`, `failed (val_loss, acc)`, `none`. */
+export function gateCell(outcome: GateOutcome | null | undefined): string {
+  if (!outcome) return '—';
+  if (outcome.status !== 'failed') return outcome.status;
+  return `failed (${[...new Set(outcome.results.filter((r) => !r.passed).map((r) => r.metric))].join(', ')})`;
+}
+
 /** `kept`, `flagged until 2026-12-03 10:00`, `pinned (promoted as churn v2)`. */
 export function retentionLine(r: Retention | null): string {
   if (!r) return '— (decided when the run ends)';

@@ -6,7 +6,8 @@ import { describeOverrides } from '../../../core/params.js';
 import type { Verdict } from '../../../core/verification.js';
 import type { LinkedVerification } from '../../../services/verification-service.js';
 import { latestCheckView, runListView } from '../../run-views.js';
-import { retentionCell } from '../gate-report.js';
+import { gateCell, retentionCell } from '../gate-report.js';
+import { failedGates } from '../../../core/gates.js';
 import type { CliContext } from '../context.js';
 import { clip, formatDuration, formatNumber, table } from '../format.js';
 
@@ -53,6 +54,7 @@ export function registerLs(program: Command, ctx: CliContext): void {
             reproduces: l.run.manifest.run.reproduces ?? null,
             check: latestCheckView(checks.get(l.run.id)),
             gate: l.run.manifest.outputs.gate?.status ?? null,
+            failedGates: l.run.manifest.outputs.gate ? failedGates(l.run.manifest.outputs.gate) : [],
             retention: l.retention,
           })),
         );
@@ -73,7 +75,7 @@ export function registerLs(program: Command, ctx: CliContext): void {
             run.id.slice(0, idLength),
             run.dev ? `${run.name} (dev)` : run.name,
             run.status,
-            run.manifest.outputs.gate?.status ?? '—',
+            clip(gateCell(run.manifest.outputs.gate), 28),
             retentionCell(retention),
             formatDuration(durationMs(run, now)),
             commitLabel(run),
