@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../../test/helpers/errors.js';
-import { COMMIT, makeRunRecord, SHA_A, SHA_B } from '../ports/metadata-store.fixtures.js';
+import { COMMIT, gateOutcomes, makeRunRecord, SHA_A, SHA_B } from '../ports/metadata-store.fixtures.js';
 import type { GateOutcome } from './gates.js';
 import {
   checkAlias,
@@ -16,7 +16,8 @@ import type { RunRecord } from './run.js';
 import type { Artifact, RunStatus } from './run-manifest.js';
 
 const ENDED = 1_700_000_100_000;
-const PASSED: GateOutcome = { status: 'passed', evaluatedAt: ENDED, results: [{ metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null }] };
+const GATES = gateOutcomes(ENDED);
+const PASSED = GATES.passed;
 const MODEL_ARTIFACTS: Artifact[] = [
   { path: 'model/weights.pt', size: 100, sha256: SHA_A },
   { path: 'model/config/labels.json', size: 7, sha256: SHA_B },
@@ -198,7 +199,7 @@ describe('lineageOf', () => {
 describe('promotionRefusal', () => {
   it('allows a run that succeeded, passed its gates and has model files', () => {
     expect(promotionRefusal(finished(), null)).toBeNull();
-    expect(promotionRefusal(finished({ gate: { status: 'none', evaluatedAt: ENDED, results: [] } }), null)).toBeNull();
+    expect(promotionRefusal(finished({ gate: GATES.none }), null)).toBeNull();
   });
 
   it.each(['failed', 'canceled', 'lost', 'running', 'queued'] as const)('refuses a run that is %s', (status) => {
@@ -217,15 +218,7 @@ describe('promotionRefusal', () => {
   });
 
   it('refuses a run that failed its gates, listing each failed gate', () => {
-    const gate: GateOutcome = {
-      status: 'failed',
-      evaluatedAt: ENDED,
-      results: [
-        { metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null },
-        { metric: 'val_loss', op: '<=', value: 0.4, agg: 'min', actual: 0.6, passed: false, reason: 'val_loss (min) is 0.6, not <= 0.4' },
-        { metric: 'f1', op: '>', value: 0.5, agg: 'last', actual: null, passed: false, reason: 'no metric "f1" was logged' },
-      ],
-    };
+    const gate = GATES.failed;
     const run = finished({ gate });
     const e = promotionRefusal(run, null);
     expect(e?.code).toBe('REPRISE_ERR_PROMOTION_REFUSED');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { makeRunRecord } from '../ports/metadata-store.fixtures.js';
+import { gateOutcomes, makeRunRecord } from '../ports/metadata-store.fixtures.js';
 import type { GateOutcome } from './gates.js';
 import { DEFAULT_FAILED_RETENTION_MS, failedGraceMs, isDue, retentionOf, type RetentionMark } from './retention.js';
 import type { RunRecord } from './run.js';
@@ -8,17 +8,7 @@ import type { RunStatus } from './run-manifest.js';
 const ENDED = 1_700_000_100_000;
 const DAY = 86_400_000;
 
-const PASSED: GateOutcome = { status: 'passed', evaluatedAt: ENDED, results: [{ metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null }] };
-const NONE: GateOutcome = { status: 'none', evaluatedAt: ENDED, results: [] };
-const FAILED: GateOutcome = {
-  status: 'failed',
-  evaluatedAt: ENDED,
-  results: [
-    { metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null },
-    { metric: 'val_loss', op: '<=', value: 0.4, agg: 'min', actual: 0.6, passed: false, reason: 'val_loss (min) is 0.6, not <= 0.4' },
-    { metric: 'f1', op: '>', value: 0.5, agg: 'last', actual: null, passed: false, reason: 'no metric "f1" was logged' },
-  ],
-};
+const { passed: PASSED, none: NONE, failed: FAILED } = gateOutcomes(ENDED);
 
 /** A finished run as the store holds it, with the gate outcome and grace period its manifest recorded. */
 function finished(status: RunStatus, opts: { gate?: GateOutcome; failedMs?: number } = {}): RunRecord {

@@ -18,7 +18,7 @@ import type { RetentionMark } from '../core/retention.js';
 import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
 import type { ImageRecord, MetadataStore, MetricWriter, NewModelVersion, RunQuery } from './metadata-store.js';
-import { COMMIT, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
+import { COMMIT, gateOutcomes, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
 
 export { FIXTURE_PARAMS, makeRunRecord, type RunRecordOptions } from './metadata-store.fixtures.js';
 
@@ -1327,14 +1327,7 @@ export function runMetadataStoreContract(
       });
 
       it('refuses a run that failed its gates, listing them, and writes nothing', async () => {
-        const gate: GateOutcome = {
-          status: 'failed',
-          evaluatedAt: ENDED,
-          results: [
-            { metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null },
-            { metric: 'val_loss', op: '<=', value: 0.4, agg: 'min', actual: 0.6, passed: false, reason: 'val_loss (min) is 0.6, not <= 0.4' },
-          ],
-        };
+        const gate = gateOutcomes(ENDED).failed;
         const run = await finishedRun({ gate });
         const e = await promote(run).then(
           () => undefined,

@@ -8,9 +8,28 @@ import type { Params } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive, runManifestSchema, type ManifestMetric, type RunManifest } from '../core/run-manifest.js';
 
+import type { GateOutcome } from '../core/gates.js';
+
 export const SHA_A = 'a'.repeat(64);
 export const SHA_B = 'b'.repeat(64);
 export const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+
+/** Gate outcomes as a run records them; `failed` has a gate that held, one that failed on its min, one whose metric was never logged. */
+export function gateOutcomes(evaluatedAt: number): Record<'passed' | 'none' | 'failed', GateOutcome> {
+  return {
+    passed: { status: 'passed', evaluatedAt, results: [{ metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null }] },
+    none: { status: 'none', evaluatedAt, results: [] },
+    failed: {
+      status: 'failed',
+      evaluatedAt,
+      results: [
+        { metric: 'acc', op: '>=', value: 0.9, agg: 'last', actual: 0.95, passed: true, reason: null },
+        { metric: 'val_loss', op: '<=', value: 0.4, agg: 'min', actual: 0.6, passed: false, reason: 'val_loss (min) is 0.6, not <= 0.4' },
+        { metric: 'f1', op: '>', value: 0.5, agg: 'last', actual: null, passed: false, reason: 'no metric "f1" was logged' },
+      ],
+    },
+  };
+}
 
 /** The resolved params of a fixture run unless it is given others. */
 export const FIXTURE_PARAMS: Params = { epochs: 2, optim: { lr: 0.01, name: 'adam' }, layers: [64, 32] };
