@@ -79,6 +79,13 @@ export interface ModelAuditEntry {
   readonly note: string | null;
 }
 
+/** A model version named from the run that made it. */
+export interface RunModelVersion {
+  readonly model: string;
+  readonly version: number;
+  readonly aliases: string[];
+}
+
 /** A version named by number or by alias. */
 export type VersionRef = { readonly version: number } | { readonly alias: string };
 

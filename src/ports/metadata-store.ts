@@ -10,7 +10,9 @@ import type { RunPatch, RunRecord } from '../core/run.js';
 import type { FilterExpr, RunOrder } from '../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
-import type { ModelAuditEntry, ModelVersion, RegisteredModel, VersionRef } from '../core/model-store.js';
+import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../core/model-store.js';
+
+export type { RunModelVersion };
 import type { RetentionMark } from '../core/retention.js';
 
 /** A container image built for a project at a commit with an environment. */
@@ -122,13 +124,6 @@ export interface AliasChange {
   readonly note: string | null;
   readonly by: string;
   readonly at: number;
-}
-
-/** A model version named from the run that made it. */
-export interface RunModelVersion {
-  readonly model: string;
-  readonly version: number;
-  readonly aliases: string[];
 }
 
 export interface MetadataStoreCapabilities {

@@ -4,9 +4,20 @@
  */
 import type { Artifact, RunManifest, RunStatus } from '../../core/run-manifest.js';
 import type { Verdict, Verification } from '../../core/verification.js';
+import type { GateAgg, GateOp, GateOutcome, GateResult } from '../../core/gates.js';
+import type {
+  ModelAuditEntry as AuditEntry,
+  ModelFile as CoreModelFile,
+  ModelLineage,
+  ModelVersion as CoreModelVersion,
+  RegisteredModel,
+  RunModelVersion,
+} from '../../core/model-store.js';
+import type { Retention, RetentionState } from '../../core/retention.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
+export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -68,108 +79,13 @@ export interface RunDetails {
   models?: RunModelVersion[];
 }
 
-export type GateOp = '>=' | '>' | '<=' | '<' | '==';
-export type GateAgg = 'last' | 'min' | 'max';
-
-/** One gate of reprise.yaml and how the run met it. */
-export interface GateResult {
-  metric: string;
-  op: GateOp;
-  value: number;
-  agg: GateAgg;
-  /** null: the metric was never logged. */
-  actual: JsonNumber | null;
-  passed: boolean;
-  /** Why it failed, in words; null when it passed. */
-  reason: string | null;
-}
-
-export interface GateOutcome {
-  status: 'passed' | 'failed' | 'none';
-  evaluatedAt: number;
-  results: GateResult[];
-}
-
-export type RetentionState = 'kept' | 'flagged' | 'deleted' | 'pinned';
-
-export interface Retention {
-  state: RetentionState;
-  /** flagged: when its artifacts may be deleted; deleted: when they were. */
-  until: number | null;
-  reason: string;
-  manual: boolean;
-  by: string | null;
-  at: number | null;
-}
-
-export interface RunModelVersion {
-  model: string;
-  version: number;
-  aliases: string[];
-}
-
-export interface ModelFile {
-  path: string;
-  size: number;
-  sha256: string;
-  /** Where it downloads from (given by GET /models/:name/versions/:ref). */
+/** A file of a model version; with where it downloads from when read through GET /models/:name/versions/:ref. */
+export interface ModelFile extends CoreModelFile {
   url?: string;
 }
 
-interface BlobInfo {
-  sha256: string;
-  size: number;
-}
-
-export interface ModelLineage {
-  run: { id: string; name: string; project: string; createdAt: number; endedAt: number | null };
-  code:
-    | { kind: 'git'; commit: string; branch: string | null; remoteUrl: string | null; dirty: boolean; patch: BlobInfo | null }
-    | { kind: 'folder'; snapshot: BlobInfo };
-  params: Record<string, unknown>;
-  paramsHash: string;
-  data: unknown[];
-  environment: { python: string | null; envHash: string | null; lock: BlobInfo | null; image: { ref: string; digest: string | null } | null };
-  metrics: Record<string, MetricSummary>;
-  gate: GateOutcome | null;
-}
-
-export interface ModelVersion {
-  model: string;
-  version: number;
-  runId: string;
-  runName: string;
-  project: string;
-  createdAt: number;
-  createdBy: string;
-  note: string | null;
+export interface ModelVersion extends Omit<CoreModelVersion, 'files'> {
   files: ModelFile[];
-  bytes: number;
-  aliases: string[];
-  lineage: ModelLineage;
-}
-
-export interface RegisteredModel {
-  name: string;
-  createdAt: number;
-  updatedAt: number;
-  versions: number;
-  latestVersion: number;
-  aliases: Record<string, number>;
-}
-
-/** A promotion or an alias move. */
-export interface AuditEntry {
-  id: number;
-  at: number;
-  by: string;
-  action: 'promote' | 'alias';
-  model: string;
-  alias: string;
-  fromVersion: number | null;
-  toVersion: number;
-  runId: string | null;
-  note: string | null;
 }
 
 export interface BestValue {

@@ -3,7 +3,7 @@ import type { GateOutcome, Retention, RunDetails } from './api.js';
 import { defaultModelName, gateTitle, promotability, retentionShort, retentionText } from './lifecycle.js';
 
 const DAY = Date.UTC(2026, 11, 3, 12);
-const retention = (over: Partial<Retention>): Retention => ({ state: 'kept', until: null, reason: 'the run succeeded', manual: false, by: null, at: null, ...over });
+const retention = (over: Partial<Retention>): Retention => ({ state: 'kept', until: null, reason: 'the run succeeded', manual: false, by: null, at: DAY, ...over });
 const outcome = (status: GateOutcome['status'], results: GateOutcome['results'] = []): GateOutcome => ({ status, evaluatedAt: DAY, results });
 
 describe('a run after it ends, in words', () => {
