@@ -9,8 +9,8 @@
  * Order makes it safe to interrupt and to run beside writers:
  *  1. the due runs are marked `deleted` first (with no date: under way); from then on
  *     nothing can keep or promote them, and a later gc takes up any still under way, so a
- *     gc killed anywhere is finished by the next one; the date is set once all their
- *     blobs were dealt with, and later gcs pass them by;
+ *     gc killed anywhere is finished by the next one; the date is set once none of their
+ *     blobs is left but those something that stays uses, and later gcs pass them by;
  *  2. only then are the references of every other run read;
  *  3. a blob is deleted only if no write or touch reached it since the oldest run then in
  *     flight started, nor within a grace period before the gc (the blob store checks this
@@ -18,6 +18,7 @@
  *     recording them are never taken.
  */
 import { blobsOfRun } from '../core/bundle-format.js';
+import { isRepriseError } from '../core/errors.js';
 import { isDue, retentionOf, type RetentionMark } from '../core/retention.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive, type Artifact } from '../core/run-manifest.js';
@@ -48,7 +49,7 @@ export interface GcProgress {
 export interface GcReport {
   readonly dryRun: boolean;
   readonly runsChecked: number;
-  /** Runs whose artifacts this gc deleted (or would delete); runs an earlier gc collected are only finished. */
+  /** Runs whose artifacts this gc deleted (or would delete), with those an earlier gc left under way. */
   readonly runsCollected: { id: string; name: string; project: string }[];
   readonly blobsFreed: number;
   readonly bytesFreed: number;
@@ -87,8 +88,9 @@ export class GarbageCollector {
       try {
         await this.d.store.setRetention(run.id, mark);
         collected.push(run);
-      } catch {
+      } catch (e) {
         // Pinned by a promotion since the scan: it stays.
+        if (!isRepriseError(e) || e.code !== 'REPRISE_ERR_RUN_PINNED') throw e;
       }
     }
     const ids = new Set(collected.map((r) => r.id));
@@ -96,6 +98,8 @@ export class GarbageCollector {
     // References read after the marks: a run not collected now keeps all it uses.
     const keep = new Set<string>();
     const candidates = new Map<string, number>();
+    /** The artifact blobs of each run being collected. */
+    const artifactsOf = new Map<string, string[]>();
     let oldestActive = first.oldestActive;
     let checked = 0;
     await this.#eachRun(async (runs, marks) => {
@@ -106,8 +110,10 @@ export class GarbageCollector {
         const collectedBefore = !ids.has(run.id) && marks.get(run.id)?.state === 'deleted';
         for (const use of blobsOfRun(run.manifest, artifacts[i] as Artifact[])) {
           const artifact = use.what.startsWith('artifact ');
-          if (artifact && ids.has(run.id)) candidates.set(use.sha256, use.size);
-          else if (!(artifact && collectedBefore)) keep.add(use.sha256);
+          if (artifact && ids.has(run.id)) {
+            candidates.set(use.sha256, use.size);
+            artifactsOf.set(run.id, [...(artifactsOf.get(run.id) ?? []), use.sha256]);
+          } else if (!(artifact && collectedBefore)) keep.add(use.sha256);
         }
       });
       checked += runs.length;
@@ -122,7 +128,7 @@ export class GarbageCollector {
     const writtenSince = Math.min(started, oldestActive ?? started) - (options.graceMs ?? DEFAULT_GC_GRACE_MS);
     let freed = 0;
     let bytes = 0;
-    let inUse = 0;
+    const inUse = new Set<string>();
     for (const [i, [sha, size]] of doomed.entries()) {
       if (dryRun) {
         if (await this.d.blobs.stat(sha)) {
@@ -133,12 +139,13 @@ export class GarbageCollector {
         freed++;
         bytes += size;
       } else if (await this.d.blobs.stat(sha)) {
-        inUse++;
+        inUse.add(sha);
       }
       if ((i + 1) % 100 === 0 || i + 1 === doomed.length) progress({ phase: 'deleting', done: i + 1, total: doomed.length });
     }
     if (!dryRun) {
-      for (const run of collected) {
+      // A run one of whose blobs the time guard kept stays under way: the next gc tries again.
+      for (const run of collected.filter((r) => !(artifactsOf.get(r.id) ?? []).some((sha) => inUse.has(sha)))) {
         const done: RetentionMark = { state: 'deleted', until: Date.now(), reason: 'artifacts deleted by gc', manual: false, by: null, at: Date.now() };
         await this.d.store.setRetention(run.id, done);
       }
@@ -146,11 +153,11 @@ export class GarbageCollector {
     return {
       dryRun,
       runsChecked: checked,
-      runsCollected: collected.filter((r) => !first.deletedBefore.has(r.id)).map((r) => ({ id: r.id, name: r.name, project: r.project })),
+      runsCollected: collected.map((r) => ({ id: r.id, name: r.name, project: r.project })),
       blobsFreed: freed,
       bytesFreed: bytes,
       blobsShared: shared,
-      blobsInUse: inUse,
+      blobsInUse: inUse.size,
       ms: Date.now() - started,
     };
   }

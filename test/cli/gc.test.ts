@@ -68,6 +68,12 @@ describe('retention and gc', () => {
     expect(dry).toMatchObject({ dryRun: true, runsCollected: [{ id: loser.id, name: 'loser' }], blobsFreed: 1, blobsShared: 11 });
     expect(existsSync(blobPath(sb, own[0]!))).toBe(true);
 
+    // Its own blob was written less than the grace period ago: kept, and the run left under way.
+    const guarded = await repriseJson(sb, dir, ['gc']);
+    expect(guarded).toMatchObject({ runsCollected: [{ id: loser.id }], blobsFreed: 0, blobsInUse: 1 });
+    expect(existsSync(blobPath(sb, own[0]!))).toBe(true);
+    expect((await repriseJson(sb, dir, ['show', 'loser'])).retention).toMatchObject({ state: 'deleted', until: null });
+
     const gc = await reprise(sb, dir, ['gc', '--grace', '0']);
     expect(gc.code, gc.stderr).toBe(0);
     expect(gc.stdout).toContain('freed 1 blob');
@@ -76,7 +82,7 @@ describe('retention and gc', () => {
     for (const sha of kept.values()) expect(existsSync(blobPath(sb, sha)), sha).toBe(true);
     // The collected run keeps its record, logs, lock and metrics; its state says what happened.
     const after = await repriseJson(sb, dir, ['show', 'loser']);
-    expect(after.retention).toMatchObject({ state: 'deleted' });
+    expect(after.retention).toMatchObject({ state: 'deleted', until: expect.any(Number) });
     expect(after.metrics.acc.last).toBe(0.1);
     const logs = await reprise(sb, dir, ['logs', 'loser']);
     expect(logs.code, logs.stderr).toBe(0);
