@@ -26,7 +26,7 @@ echo "== search over 100,000 runs, filtered and sorted (target: under 100 ms) ==
 node bench/search.mjs || status=1
 echo "== reproduction: reprise reproduce and verify; export and import of a large run =="
 node bench/reproduce.mjs || status=1
-echo "== garbage collection over 10,000 runs (100,000 blobs): dry run, gc, and gc again =="
+echo "== garbage collection over 10,000 runs (90,000 blobs): dry run, gc, and gc again =="
 node bench/gc.mjs || status=1
 echo "== the web UI: a runs page of 10,000 runs and a metrics tab of 20 x 100,000 points in Chromium (target: median under 1000 ms each) =="
 node bench/ui.mjs || status=1
