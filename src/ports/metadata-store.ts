@@ -12,7 +12,6 @@ import type { Artifact, MetricSummary, RunStatus } from '../core/run-manifest.js
 import type { Verification } from '../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../core/model-store.js';
 
-export type { RunModelVersion };
 import type { RetentionMark } from '../core/retention.js';
 
 /** A container image built for a project at a commit with an environment. */

@@ -15,7 +15,8 @@ import type { RunRecord } from '../core/run.js';
 import { parseRunFilter, parseRunOrder, type FilterExpr } from '../core/run-filter.js';
 import { isActive, type Artifact, type MetricSummary, type RunStatus } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { MetadataStore, RunModelVersion, RunQuery } from '../ports/metadata-store.js';
+import type { RunModelVersion } from '../core/model-store.js';
+import type { MetadataStore, RunQuery } from '../ports/metadata-store.js';
 import type { LogFile, RunLogStore } from '../ports/run-log-store.js';
 import { reconcileLostRuns } from './liveness.js';
 

@@ -15,7 +15,7 @@ import { formatFilter, formatField } from '../../../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
 import { isRepriseError } from '../../../core/errors.js';
 import type { Verification } from '../../../core/verification.js';
-import type { ModelAuditEntry, ModelVersion, RegisteredModel, VersionRef } from '../../../core/model-store.js';
+import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../../../core/model-store.js';
 import type { RetentionMark } from '../../../core/retention.js';
 import type {
   AliasChange,
@@ -28,7 +28,6 @@ import type {
   NewModelVersion,
   ProjectSummary,
   RunKeys,
-  RunModelVersion,
   RunPage,
   RunQuery,
   TimelineEntry,

@@ -19,7 +19,18 @@ import { flattenParams, type ParamValue, type Params } from '../../../core/param
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
 import type { Verification } from '../../../core/verification.js';
-import { lineageOf, modelFilesOf, promotionRefusal, type ModelAuditEntry, type ModelFile, type ModelLineage, type ModelVersion, type RegisteredModel, type VersionRef } from '../../../core/model-store.js';
+import {
+  lineageOf,
+  modelFilesOf,
+  promotionRefusal,
+  type ModelAuditEntry,
+  type ModelFile,
+  type ModelLineage,
+  type ModelVersion,
+  type RegisteredModel,
+  type RunModelVersion,
+  type VersionRef,
+} from '../../../core/model-store.js';
 import type { RetentionMark, RetentionState } from '../../../core/retention.js';
 import type {
   AliasChange,
@@ -32,7 +43,6 @@ import type {
   NewModelVersion,
   ProjectSummary,
   RunKeys,
-  RunModelVersion,
   RunPage,
   RunQuery,
   TimelineEntry,

@@ -6,7 +6,7 @@ import { VERDICT_LABELS } from '../../../core/verification.js';
 import type { LinkedVerification } from '../../../services/verification-service.js';
 import { reproducibilityView, runDetailView } from '../../run-views.js';
 import type { Retention } from '../../../core/retention.js';
-import type { RunModelVersion } from '../../../ports/metadata-store.js';
+import type { RunModelVersion } from '../../../core/model-store.js';
 import type { CliContext } from '../context.js';
 import { gateLine, gateTable, retentionLine } from '../gate-report.js';
 import { formatBytes, formatDuration, formatNumber, formatTime, table } from '../format.js';
