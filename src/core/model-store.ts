@@ -7,8 +7,7 @@
  */
 import { RepriseError } from './errors.js';
 import type { GateOutcome } from './gates.js';
-import type { BlobRef, ManifestMetric, RunManifest } from './run-manifest.js';
-import type { Artifact } from './run-manifest.js';
+import type { Artifact, BlobRef, ManifestMetric, RunManifest } from './run-manifest.js';
 import type { RunRecord } from './run.js';
 
 /** Where a run's model files sit among its artifacts. */

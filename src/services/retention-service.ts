@@ -14,16 +14,17 @@ export class RetentionService {
 
   /** Keeps the run's artifacts whatever its outcome, until someone flags it. */
   async keep(run: RunRecord, by: string): Promise<Retention> {
-    return this.#decide(run, { state: 'kept', until: null, reason: `kept by ${by}`, manual: true, by, at: Date.now() });
+    return this.decide(run, { state: 'kept', until: null, reason: `kept by ${by}`, manual: true, by, at: Date.now() });
   }
 
   /** Flags the run's artifacts for deletion once `afterMs` has passed (0: by the next gc). */
   async flag(run: RunRecord, afterMs: number, by: string): Promise<Retention> {
     const at = Date.now();
-    return this.#decide(run, { state: 'flagged', until: at + afterMs, reason: `flagged by ${by}`, manual: true, by, at });
+    return this.decide(run, { state: 'flagged', until: at + afterMs, reason: `flagged by ${by}`, manual: true, by, at });
   }
 
-  async #decide(run: RunRecord, mark: RetentionMark): Promise<Retention> {
+  /** Records a decided retention for a finished run (what keep and flag make; the API's PUT takes any). */
+  async decide(run: RunRecord, mark: RetentionMark): Promise<Retention> {
     if (isActive(run.status)) {
       throw new RepriseError('REPRISE_ERR_RUN_NOT_FINISHED', `run ${run.name} (${run.id}) is ${run.status}; its retention is decided once it ends`, {
         details: { run: run.id, status: run.status },

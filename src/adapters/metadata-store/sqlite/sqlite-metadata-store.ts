@@ -604,7 +604,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const alias = this.#pointAlias(v.model, v.alias, version, v.at);
       this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias, fromVersion: alias.from, toVersion: version, runId: run.id, note: v.note });
       const pin: RetentionMark = { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at };
-      this.#exec(k.insertInto('run_retention').values(retentionRow(run.id, pin)).onConflict((oc) => oc.column('run_id').doUpdateSet(retentionRow(run.id, pin))));
+      this.#putRetention(run.id, pin);
       const made = this.#versionsWhere({ model: v.model, version })[0];
       if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
       return { version: made, alias };
@@ -761,8 +761,14 @@ export class SqliteMetadataStore implements MetadataStore {
       if (current?.state === 'deleted' && mark.state !== 'deleted') {
         throw new RepriseError('REPRISE_ERR_RETENTION_INVALID', `the artifacts of run ${runId} were deleted by gc on ${new Date(current.at).toISOString()}`, { details: { run: runId } });
       }
-      this.#exec(k.insertInto('run_retention').values(retentionRow(runId, mark)).onConflict((oc) => oc.column('run_id').doUpdateSet(retentionRow(runId, mark))));
+      this.#putRetention(runId, mark);
     });
+  }
+
+  /** Inside a write transaction: the run's mark, replacing any earlier one. */
+  #putRetention(runId: string, mark: RetentionMark): void {
+    const row = retentionRow(runId, mark);
+    this.#exec(this.#k.insertInto('run_retention').values(row).onConflict((oc) => oc.column('run_id').doUpdateSet(row)));
   }
 
   async retentionMarks(runIds: readonly string[]): Promise<Map<string, RetentionMark>> {

@@ -5,9 +5,7 @@
  * the blobs are.
  */
 import { z } from 'zod';
-import { RepriseError } from '../../../core/errors.js';
 import { retentionMarkSchema, type RetentionMark } from '../../../core/retention.js';
-import { isActive } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
 import { errorJson, runIdParams } from '../schemas.js';
@@ -36,23 +34,18 @@ export function retentionRoutes(d: ApiDeps): Route[] {
       },
       async handler({ params, body }) {
         const run = await getRunOr404(d, params.id);
-        if (isActive(run.status)) {
-          throw new RepriseError('REPRISE_ERR_RUN_NOT_FINISHED', `run ${run.name} (${run.id}) is ${run.status}; its retention is decided once it ends`, {
-            details: { run: run.id, status: run.status },
-          });
-        }
         const at = Date.now();
         const by = body.by ?? null;
         const mark: RetentionMark = {
           state: body.state,
-          until: body.state === 'kept' ? null : (body.until ?? at),
+          // deleted without a date: under way (what gc marks first).
+          until: body.state === 'kept' ? null : body.state === 'deleted' && body.until !== undefined ? body.until : (body.until ?? at),
           reason: body.reason ?? (body.state === 'kept' ? `kept by ${by ?? 'api'}` : body.state === 'flagged' ? `flagged by ${by ?? 'api'}` : 'artifacts deleted by gc'),
           manual: body.state !== 'deleted',
           by,
           at,
         };
-        await d.store.setRetention(run.id, mark);
-        return { retention: mark };
+        return { retention: await d.retention.decide(run, mark) };
       },
     }),
     route({

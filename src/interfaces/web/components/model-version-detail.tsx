@@ -4,6 +4,7 @@
  * the command that fetches it.
  */
 import { Link } from 'react-router-dom';
+import { flattenParams, type Params } from '../../../core/params.js';
 import { shellQuote } from '../../../core/shell-quote.js';
 import { api, type ModelLineage, type ModelVersion } from '../api.js';
 import { formatBytes, formatDate, formatParam, plural } from '../format.js';
@@ -12,20 +13,6 @@ import { useFetch } from '../use-fetch.js';
 import { CopyCommand } from './copy-link.js';
 import { LoadError } from './empty-state.js';
 import { GateBadge } from './gate-badge.js';
-
-/** Nested params as dotted keys (`optim.lr`), as the run page shows them. */
-function flatParams(params: Record<string, unknown>, prefix = '', out: [string, unknown][] = []): [string, unknown][] {
-  for (const [k, v] of Object.entries(params)) {
-    const key = prefix ? `${prefix}.${k}` : k;
-    if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatParams(v as Record<string, unknown>, key, out);
-    else out.push([key, v]);
-  }
-  return out.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function paramText(v: unknown): string {
-  return v === null || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? formatParam(v) : JSON.stringify(v);
-}
 
 const fileName = (path: string) => path.slice(path.lastIndexOf('/') + 1);
 
@@ -75,7 +62,8 @@ function CodeFact({ code }: { code: ModelLineage['code'] }) {
 
 function Lineage({ version }: { version: ModelVersion }) {
   const l = version.lineage;
-  const params = flatParams(l.params);
+  // Dotted keys, as the run page shows params; lists as their JSON text.
+  const params = Object.entries(flattenParams(l.params as Params)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const env = l.environment;
   return (
     <>
@@ -128,7 +116,7 @@ function Lineage({ version }: { version: ModelVersion }) {
             {params.map(([k, v]) => (
               <tr key={k}>
                 <td className="mono">{k}</td>
-                <td className="mono">{paramText(v)}</td>
+                <td className="mono">{formatParam(v)}</td>
               </tr>
             ))}
           </tbody>

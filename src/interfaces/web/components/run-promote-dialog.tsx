@@ -4,11 +4,11 @@
  * (failed gates, a bad name) stays in the dialog in the server's words.
  */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { DEFAULT_ALIAS } from '../../../core/model-store.js';
 import { api, ApiError, type ModelVersion, type RunDetails } from '../api.js';
 import { formatBytes, plural } from '../format.js';
 import { defaultModelName } from '../lifecycle.js';
 
-export const DEFAULT_ALIAS = 'candidate';
 
 export interface Promoted {
   version: ModelVersion;
