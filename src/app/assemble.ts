@@ -13,6 +13,7 @@ import { GitCodeSource } from '../adapters/code-source/git/git-code-source.js';
 import { LocalProcessExecutor } from '../adapters/executor/local-process/local-process-executor.js';
 import { VenvEnvironmentProvider } from '../adapters/environment/venv/venv-environment-provider.js';
 import { LocalHostProbe } from '../adapters/host/local-host-probe.js';
+import { LocalSystemMonitor } from '../adapters/host/local-system-monitor.js';
 import { bug } from '../core/errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -21,6 +22,7 @@ import { EnvironmentService } from '../services/environment-service.js';
 import type { GcOptions, GcReport } from '../services/garbage-collector.js';
 import { GateService } from '../services/gate-service.js';
 import { ModelService } from '../services/model-service.js';
+import { QueueService } from '../services/queue-service.js';
 import { RetentionService } from '../services/retention-service.js';
 import { ImageService } from '../services/image-service.js';
 import { RunBundles } from '../services/run-bundles.js';
@@ -69,6 +71,8 @@ export interface RepriseApp {
   readonly models: ModelService;
   /** `reprise keep` and `reprise flag`, and each run's retention as shown. */
   readonly retention: RetentionService;
+  /** `reprise cancel`, the queue view, sweeps. */
+  readonly queue: QueueService;
   /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
   collectGarbage(options: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -89,7 +93,7 @@ export interface Backends {
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
 export function assembleServices(
   b: Backends,
-): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention'> {
+): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue'> {
   const { home, env, store, blobs, logs } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
@@ -106,6 +110,7 @@ export function assembleServices(
     repriseVersion: REPRISE_VERSION,
     sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
     env,
+    systemMonitor: new LocalSystemMonitor({ env }),
     ...(b.logMirror ? { logMirror: b.logMirror } : {}),
   });
   const catalog = new RunCatalog({ store, blobs, logs, ...(b.waitForActivity ? { waitForActivity: b.waitForActivity } : {}) });
@@ -124,5 +129,6 @@ export function assembleServices(
   const gates = new GateService({ store, blobs, codeSources, tmpDir: join(home, 'tmp') });
   const models = new ModelService({ store, blobs, gates });
   const retention = new RetentionService({ store });
-  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention };
+  const queue = new QueueService({ store });
+  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue };
 }

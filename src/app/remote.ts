@@ -13,18 +13,25 @@ import { HttpBlobStore } from '../adapters/blob-store/http/http-blob-store.js';
 import { HttpMetadataStore } from '../adapters/metadata-store/http/http-metadata-store.js';
 import { HttpRunLogStore } from '../adapters/run-log-store/http/http-run-log-store.js';
 import { parseDuration } from '../core/duration.js';
+import { WORKER_HEADER } from '../core/queue.js';
 import type { GcReport } from '../services/garbage-collector.js';
 import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
 
 /** How long a process that reached the server waits for it to come back. */
 export const DEFAULT_PATIENCE_MS = 15 * 60_000;
 
-export async function openRemote(options: { server: string; env?: NodeJS.ProcessEnv; say?: (message: string) => void }): Promise<RepriseApp> {
+export async function openRemote(options: {
+  server: string;
+  env?: NodeJS.ProcessEnv;
+  say?: (message: string) => void;
+  /** An agent's worker id: sent with every request, so reports on runs it no longer holds are refused. */
+  worker?: string;
+}): Promise<RepriseApp> {
   const env = options.env ?? process.env;
   const home = repriseHome(env);
   const say = options.say ?? (() => undefined);
   const patienceMs = env.REPRISE_SERVER_PATIENCE ? parseDuration(env.REPRISE_SERVER_PATIENCE, 'REPRISE_SERVER_PATIENCE') : DEFAULT_PATIENCE_MS;
-  const api = new ApiClient({ url: options.server, patienceMs, onWaiting: say });
+  const api = new ApiClient({ url: options.server, patienceMs, onWaiting: say, ...(options.worker ? { headers: { [WORKER_HEADER]: options.worker } } : {}) });
   const outbox = new Outbox({ client: api, dir: join(home, 'outbox'), onDropped: (m) => say(`warning: ${m}`) });
   const store = new HttpMetadataStore({ api, outbox });
   await store.init();

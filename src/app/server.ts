@@ -5,11 +5,13 @@
  * runs that write the store directly watched for live views).
  */
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../interfaces/http/server.js';
 import { checkListenHost, listen } from '../interfaces/http/listen.js';
 import { ProjectOverview } from '../services/project-overview.js';
 import { HEARTBEAT_MS } from '../services/run-service.js';
+import { QueueWorker, type QueueWorkerOptions } from '../services/queue-worker.js';
 import { StoreWatcher } from '../services/store-watcher.js';
 import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
 import { openEmbedded, type EmbeddedApp } from './embedded.js';
@@ -20,6 +22,14 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   readonly logRequests?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Run queued runs here too (`--workers N`): N at a time, from these queues, with these GPUs. */
+  readonly workers?: {
+    readonly slots: number;
+    readonly queues: readonly string[];
+    readonly gpus: readonly string[];
+    readonly say?: (message: string) => void;
+    readonly observer?: QueueWorkerOptions['observer'];
+  };
 }
 
 export interface RunningServer {
@@ -28,6 +38,8 @@ export interface RunningServer {
   readonly app: EmbeddedApp;
   /** Whether the built web UI was found and is served at /. */
   readonly webUi: boolean;
+  /** The server's own worker, with --workers. */
+  readonly worker: QueueWorker | null;
   close(): Promise<void>;
 }
 
@@ -50,6 +62,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         events: app.events,
         models: app.models,
         retention: app.retention,
+        queue: app.queue,
         collectGarbage: (o) => app.collectGarbage(o),
       },
       { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },
@@ -60,12 +73,33 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Runs started here without REPRISE_SERVER write the store directly: watched for live views.
     const watcher = new StoreWatcher({ store: app.store, logs: app.logs, events: app.events, reportedElsewhere: (id) => app.tracking.reports(id) });
     watcher.start();
+    // The server's own worker runs queued runs on this machine, through the store directly.
+    const w = opts.workers;
+    const worker = w
+      ? new QueueWorker({
+          store: app.store,
+          runs: app.runs,
+          kind: 'server',
+          name: `${hostname()} (server)`,
+          queues: w.queues,
+          slots: w.slots,
+          gpus: w.gpus,
+          version: REPRISE_VERSION,
+          near: process.cwd(),
+          ...(w.say ? { say: w.say } : {}),
+          ...(w.observer ? { observer: w.observer } : {}),
+        })
+      : null;
+    const working = worker?.run().catch((e: unknown) => w?.say?.(`the worker stopped: ${e instanceof Error ? e.message : String(e)}`));
     return {
       url,
       home: app.home,
       app,
       webUi: existsSync(join(webRoot, 'index.html')),
+      worker,
       close: async () => {
+        worker?.stop(true, 'the server was stopped');
+        await working;
         clearInterval(sweep);
         watcher.stop();
         await server.close();

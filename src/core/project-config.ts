@@ -65,6 +65,15 @@ const projectConfigObject = z.strictObject({
         failed: z.string().refine(isDuration, 'must be a duration like 7d, 12h or 0'),
       })
       .optional(),
+    /** Where `reprise submit` queues the run and what it needs from a worker. */
+    resources: z
+      .strictObject({
+        queue: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"').optional(),
+        gpus: z.number().int('must be a whole number').min(0).max(64).optional(),
+        priority: z.number().int('must be a whole number').min(-1000).max(1000).optional(),
+        retries: z.number().int('must be a whole number').min(0).max(100).optional(),
+      })
+      .optional(),
 });
 
 function isDuration(text: string): boolean {

@@ -24,6 +24,8 @@ export const RUN_ATTRIBUTES = [
   'host',
   'env',
   'gate',
+  'queue',
+  'sweep',
 ] as const;
 export type RunAttribute = (typeof RUN_ATTRIBUTES)[number];
 export type MetricAggregate = 'last' | 'min' | 'max';

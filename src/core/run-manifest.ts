@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { gateOutcomeSchema, gateSchema } from './gates.js';
+import { executedBySchema, submissionSchema } from './queue.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -147,6 +148,8 @@ export const runManifestSchema = z.object({
     /** The run this one reproduces (`reprise reproduce`), absent otherwise. */
     reproduces: z.string().optional(),
   }),
+  /** How the run was queued (`reprise submit`, `reprise sweep`, a retry); absent for a run started in the foreground. */
+  submission: submissionSchema.optional(),
   code: codeSchema,
   params: z.object({
     /** The params file, relative to the project; null when the project declares none. */
@@ -171,6 +174,8 @@ export const runManifestSchema = z.object({
     retention: z.object({ failed: z.string(), failedMs: z.number().int().nonnegative() }).optional(),
   }),
   execution: z.object({
+    /** The worker that claimed it from the queue; absent for a run started in the foreground. */
+    worker: executedBySchema.optional(),
     startedAt: z.number().nullable(),
     endedAt: z.number().nullable(),
     stages: z.array(stageRecord),

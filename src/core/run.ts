@@ -33,6 +33,8 @@ export interface RunPatch {
   readonly startedAt?: number | null;
   readonly endedAt?: number | null;
   readonly heartbeatAt?: number;
+  /** Set by the worker that runs a queued run, once it knows the environment. */
+  readonly envHash?: string | null;
   readonly manifest?: RunManifest;
 }
 
@@ -68,5 +70,6 @@ export const runPatchSchema = z.strictObject({
   startedAt: z.number().nullable().optional(),
   endedAt: z.number().nullable().optional(),
   heartbeatAt: z.number().optional(),
+  envHash: z.string().nullable().optional(),
   manifest: runManifestSchema.optional(),
 });

@@ -39,11 +39,31 @@ export function runHeadView(run: RunRecord) {
   };
 }
 
+/** How a queued run was submitted and where it ran: null for a run started in the foreground. */
+export function submissionView(run: RunRecord) {
+  const s = run.manifest.submission;
+  if (!s) return null;
+  const w = run.manifest.execution.worker;
+  return {
+    via: s.via,
+    by: s.by,
+    queue: s.queue,
+    priority: s.priority,
+    attempt: s.attempt,
+    retries: s.retries,
+    retryOf: s.retryOf,
+    retriedAs: s.retriedAs ?? null,
+    sweep: s.sweep,
+    worker: w ? { id: w.worker, name: w.name, host: w.host, gpus: w.gpus } : null,
+  };
+}
+
 /** One line of a listing. */
 export function runListView(run: RunRecord, metrics: Record<string, MetricSummary>, now: number = Date.now()) {
   const code = run.manifest.code;
   return {
     ...runHeadView(run),
+    submission: submissionView(run),
     durationMs: durationMs(run, now),
     commit: code.kind === 'git' ? code.commit : null,
     dirty: code.kind === 'git' ? code.dirty : null,

@@ -27,9 +27,11 @@ export interface CodeSource {
   readonly kind: CodeVersion['kind'];
   /**
    * Captures the code around `projectDir` without writing to the user's files; blobs
-   * (the patch, the snapshot) go to `blobs`.
+   * (the patch, the snapshot) go to `blobs`. With `portable`, the version can be laid
+   * out on a machine without this checkout: a commit no remote branch holds yet travels
+   * as an archive of its files (a queued run).
    */
-  capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode>;
+  capture(projectDir: string, blobs: BlobStore, options?: { readonly portable?: boolean }): Promise<CapturedCode>;
 
   /**
    * The code a run recorded, found again, never from the checkout as it is now: for git,

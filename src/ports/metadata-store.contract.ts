@@ -18,7 +18,8 @@ import type { RetentionMark } from '../core/retention.js';
 import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
 import type { ImageRecord, MetadataStore, MetricWriter, NewModelVersion, RunQuery } from './metadata-store.js';
-import { COMMIT, gateOutcomes, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
+import { COMMIT, gateOutcomes, makeQueuedRun, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
+import type { QueueClaim, WorkerRegistration } from '../core/queue.js';
 
 export { FIXTURE_PARAMS, makeRunRecord, type RunRecordOptions } from './metadata-store.fixtures.js';
 
@@ -1509,6 +1510,171 @@ export function runMetadataStoreContract(
         expect(await ids("gate = 'failed'")).toEqual([passed.id]);
         // A run still going has no outcome, so no outcome matches it.
         expect(await ids("gate in ('passed', 'failed', 'none')")).not.toContain(running!.id);
+      });
+    });
+    describe('the queue', () => {
+      const claimFor = (worker: string, over: Partial<QueueClaim> = {}): QueueClaim => ({
+        worker,
+        queues: ['default'],
+        freeGpus: 0,
+        hasGpus: false,
+        host: 'agent-host',
+        pid: 777,
+        pidStart: 'Tue Jan  2 00:00:00 2024',
+        now: 5_000,
+        ...over,
+      });
+      const workerNamed = (id: string, over: Partial<WorkerRegistration> = {}): WorkerRegistration => ({
+        id,
+        name: `agent ${id.slice(-4)}`,
+        kind: 'agent',
+        host: 'agent-host',
+        pid: 777,
+        queues: ['default'],
+        slots: 2,
+        gpus: ['0', '1'],
+        version: '0.1.0',
+        startedAt: 4_000,
+        ...over,
+      });
+
+      it('hands out queued runs by priority, then oldest first, each to one worker, marked preparing and held', async () => {
+        const old = makeQueuedRun({ createdAt: 1_000, id: newRunId(1_000) });
+        const urgent = makeQueuedRun({ createdAt: 3_000, id: newRunId(3_000), priority: 5 });
+        const young = makeQueuedRun({ createdAt: 2_000, id: newRunId(2_000) });
+        const elsewhere = makeQueuedRun({ createdAt: 500, id: newRunId(500), queue: 'gpu' });
+        await store.submitRuns([old, urgent, young, elsewhere]);
+        const w = newRunId();
+        await store.registerWorker(workerNamed(w));
+
+        const first = await store.claimRun(claimFor(w));
+        expect(first?.id).toBe(urgent.id);
+        expect(first).toMatchObject({ status: 'preparing', host: 'agent-host', pid: 777 });
+        expect(first!.heartbeatAt).toBeGreaterThanOrEqual(5_000);
+        expect(first?.manifest.status).toBe('preparing');
+        expect((await store.claimRun(claimFor(w)))?.id).toBe(old.id);
+        expect((await store.claimRun(claimFor(w)))?.id).toBe(young.id);
+        expect(await store.claimRun(claimFor(w))).toBeUndefined();
+        expect((await store.claimRun(claimFor(w, { queues: ['gpu', 'default'] })))?.id).toBe(elsewhere.id);
+        expect(await store.runHolder(urgent.id)).toEqual({ status: 'preparing', worker: w });
+        expect(await store.runHolder(newRunId())).toBeUndefined();
+        const held = (await store.listWorkers(0)).find((x) => x.id === w);
+        expect([...(held?.runs ?? [])].sort()).toEqual([urgent.id, old.id, young.id, elsewhere.id].sort());
+      });
+
+      it('never gives one run to two claims at once', async () => {
+        const runs = Array.from({ length: 12 }, (_, i) => makeQueuedRun({ createdAt: 1_000 + i, id: newRunId(1_000 + i) }));
+        await store.submitRuns(runs);
+        const claims = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claimRun(claimFor(`w${i % 4}`))));
+        const got = claims.filter((c) => c !== undefined).map((c) => c.id);
+        expect(got.sort()).toEqual(runs.map((r) => r.id).sort());
+      });
+
+      it("gives a run only to a worker with the GPUs it needs, and one GPU each where the worker has GPUs", async () => {
+        const two = makeQueuedRun({ createdAt: 1_000, id: newRunId(1_000), gpus: 2 });
+        const unsaid = makeQueuedRun({ createdAt: 2_000, id: newRunId(2_000), gpus: null });
+        const none = makeQueuedRun({ createdAt: 3_000, id: newRunId(3_000), gpus: 0 });
+        await store.submitRuns([two, unsaid, none]);
+        // A machine without GPUs: only the runs that need none (the unsaid one needs none there).
+        expect((await store.claimRun(claimFor('cpu')))?.id).toBe(unsaid.id);
+        expect((await store.claimRun(claimFor('cpu')))?.id).toBe(none.id);
+        expect(await store.claimRun(claimFor('cpu'))).toBeUndefined();
+        // One free GPU is not enough for two.
+        expect(await store.claimRun(claimFor('gpu', { hasGpus: true, freeGpus: 1 }))).toBeUndefined();
+        expect((await store.claimRun(claimFor('gpu', { hasGpus: true, freeGpus: 2 })))?.id).toBe(two.id);
+      });
+
+      it('waits for a run when asked to, and takes one queued while it waits', async () => {
+        const t0 = Date.now();
+        expect(await store.claimRun(claimFor('w', { waitMs: 300 }))).toBeUndefined();
+        expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+        const late = makeQueuedRun({ id: newRunId() });
+        const waiting = store.claimRun(claimFor('w', { waitMs: 5_000 }));
+        await new Promise((r) => setTimeout(r, 250));
+        await store.submitRuns([late]);
+        expect((await waiting)?.id).toBe(late.id);
+      });
+
+      it("renews only the runs a worker holds, says which were canceled or are gone, and marks the worker seen", async () => {
+        const [a, b, c] = [1, 2, 3].map((i) => makeQueuedRun({ createdAt: 1_000 + i, id: newRunId(1_000 + i) }));
+        await store.submitRuns([a!, b!, c!]);
+        await store.registerWorker(workerNamed('w1'));
+        await store.registerWorker(workerNamed('w2'));
+        await store.claimRun(claimFor('w1'));
+        await store.claimRun(claimFor('w1'));
+        await store.claimRun(claimFor('w2'));
+        expect(await store.requestCancel(b!.id, { by: 'bob', at: 6_000 })).toBe(true);
+        const before = await store.getRun(c!.id);
+        const beat = await store.heartbeat({ at: 9_000, runIds: [a!.id, b!.id, c!.id, 'nonexistent'], worker: 'w1' });
+        expect(beat).toEqual({ [a!.id]: 'running', [b!.id]: 'cancel', [c!.id]: 'gone', nonexistent: 'gone' });
+        expect((await store.getRun(a!.id))?.heartbeatAt).toBeGreaterThanOrEqual(9_000);
+        expect((await store.getRun(c!.id))?.heartbeatAt).toBe(before?.heartbeatAt);
+        expect((await store.listWorkers(8_000)).map((w) => w.id)).toEqual(['w1']);
+        await expect(store.heartbeat({ at: 9_000, runIds: [], worker: 'never-registered' })).rejects.toMatchObject({ code: 'REPRISE_ERR_WORKER_NOT_FOUND' });
+        // A run that ended is gone for everyone; a foreground run beats without a worker.
+        const [fg] = await given(makeRunRecord({ status: 'running' }));
+        expect(await store.heartbeat({ at: 9_500, runIds: [fg!.id] })).toEqual({ [fg!.id]: 'running' });
+        expect(await store.requestCancel(fg!.id, { by: 'bob', at: 9_600 })).toBe(true);
+        expect(await store.heartbeat({ at: 9_700, runIds: [fg!.id] })).toEqual({ [fg!.id]: 'cancel' });
+        expect(await store.updateRun(fg!.id, { status: 'canceled', endedAt: 9_800 })).toBe(true);
+        expect(await store.heartbeat({ at: 9_900, runIds: [fg!.id] })).toEqual({ [fg!.id]: 'gone' });
+        expect(await store.requestCancel(fg!.id, { by: 'bob', at: 9_950 })).toBe(false);
+      });
+
+      it('settles a lost run and queues its retry in one step, once', async () => {
+        const q = makeQueuedRun({ id: newRunId(1_000), createdAt: 1_000 });
+        await store.submitRuns([q]);
+        const claimed = (await store.claimRun(claimFor('w1')))!;
+        const retry = makeQueuedRun({ id: newRunId(2_000), createdAt: 2_000, attempt: 2 });
+        const lost = { ...claimed.manifest, status: 'lost' as const };
+        expect(await store.settleLostRun(claimed.id, { status: 'lost', endedAt: 1_500, manifest: lost }, retry)).toBe(true);
+        expect((await store.getRun(claimed.id))?.status).toBe('lost');
+        expect((await store.getRun(retry.id))?.status).toBe('queued');
+        // Settled already: nothing applies, no second retry.
+        const again = makeQueuedRun({ id: newRunId(3_000), createdAt: 3_000, attempt: 2 });
+        expect(await store.settleLostRun(claimed.id, { status: 'lost', endedAt: 1_500, manifest: lost }, again)).toBe(false);
+        expect(await store.getRun(again.id)).toBeUndefined();
+        expect((await store.claimRun(claimFor('w2')))?.id).toBe(retry.id);
+      });
+
+      it('queues a sweep with its runs all or nothing, and counts its runs by status', async () => {
+        const sweepId = newRunId(1_000);
+        const sweep = { id: sweepId, name: 'grid-a', project: 'mnist', createdAt: 1_000, createdBy: 'alice', spec: { kind: 'grid', axes: [{ key: 'lr', values: [0.1, 0.2] }] }, description: 'grid lr (2 runs)', runs: 2 };
+        const runs = [0, 1].map((index) => makeQueuedRun({ id: newRunId(1_000 + index), createdAt: 1_000 + index, sweep: { id: sweepId, name: 'grid-a', index } }));
+        // A duplicate id fails the whole submission: neither the sweep nor any run is left.
+        await expect(store.submitRuns([runs[0]!, runs[0]!], sweep)).rejects.toThrow();
+        expect(await store.listSweeps({})).toEqual([]);
+        expect(await store.getRun(runs[0]!.id)).toBeUndefined();
+
+        await store.submitRuns(runs, sweep);
+        await store.claimRun(claimFor('w'));
+        const [listed] = await store.listSweeps({ project: 'mnist' });
+        expect(listed).toMatchObject({ id: sweepId, name: 'grid-a', runs: 2, createdBy: 'alice', byStatus: { preparing: 1, queued: 1 } });
+        expect(listed?.spec).toEqual(sweep.spec);
+        expect(await store.listSweeps({ project: 'other' })).toEqual([]);
+        expect((await store.findSweeps('grid-a', 5)).map((s) => s.id)).toEqual([sweepId]);
+        expect((await store.findSweeps(sweepId.slice(0, 8).toUpperCase(), 5)).map((s) => s.id)).toEqual([sweepId]);
+        const inSweep = await store.listRuns({ filter: filter(`sweep = '${sweepId}'`), order: parseRunOrder('created asc') });
+        expect(inSweep.runs.map((r) => r.id)).toEqual(runs.map((r) => r.id));
+        expect(await store.countRuns({ filter: filter("queue = 'default' and status = 'queued'") })).toBe(1);
+      });
+
+      it('lists workers seen since a time with the active runs they hold, and those that stopped', async () => {
+        await store.registerWorker(workerNamed('w1', { startedAt: 1_000 }));
+        await store.registerWorker(workerNamed('w2', { startedAt: 2_000, gpus: [], kind: 'server', queues: ['a', 'b'] }));
+        await store.submitRuns([makeQueuedRun({ id: newRunId() })]);
+        const run = (await store.claimRun(claimFor('w2')))!;
+        await store.stopWorker('w1', 3_000);
+        const listed = await store.listWorkers(0);
+        expect(listed.map((w) => w.id)).toEqual(['w2', 'w1']);
+        expect(listed[0]).toMatchObject({ kind: 'server', queues: ['a', 'b'], gpus: [], slots: 2, stoppedAt: null, runs: [run.id] });
+        expect(listed[1]).toMatchObject({ gpus: ['0', '1'], runs: [] });
+        expect(listed[1]!.stoppedAt).toBeGreaterThanOrEqual(3_000);
+        expect(listed[1]!.seenAt).toBe(listed[1]!.stoppedAt);
+        expect((await store.listWorkers(2_500)).map((w) => w.id)).toEqual(['w1']);
+        // Ended runs are no longer held.
+        await store.updateRun(run.id, { status: 'succeeded', endedAt: 4_000 });
+        expect((await store.listWorkers(0))[0]?.runs).toEqual([]);
       });
     });
   });

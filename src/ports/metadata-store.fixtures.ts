@@ -140,3 +140,25 @@ export function makeRunRecord(over: RunRecordOptions = {}): RunRecord {
   return { ...base, manifest: check ? runManifestSchema.parse(manifest) : (manifest as RunManifest) };
 }
 
+
+export interface QueuedRunOptions extends RunRecordOptions {
+  readonly queue?: string;
+  readonly priority?: number;
+  /** `resources.gpus`; null: the worker's default. */
+  readonly gpus?: number | null;
+  readonly retries?: number;
+  readonly attempt?: number;
+  readonly sweep?: { readonly id: string; readonly name: string; readonly index: number } | null;
+}
+
+/** A run as `reprise submit` queues it: status queued, with its submission. */
+export function makeQueuedRun(over: QueuedRunOptions = {}): RunRecord {
+  const { queue = 'default', priority = 0, gpus = null, retries = 1, attempt = 1, sweep = null, ...rest } = over;
+  const base = makeRunRecord({ startedAt: null, ...rest, status: 'queued' });
+  const manifest = runManifestSchema.parse({
+    ...base.manifest,
+    execution: { ...base.manifest.execution, startedAt: null, stages: base.manifest.execution.stages.map((st) => ({ ...st, status: 'pending', startedAt: null })) },
+    submission: { via: sweep ? 'sweep' : 'submit', by: 'alice', at: base.createdAt, queue, priority, retries, attempt, retryOf: null, gpus, systemEnv: false, sweep },
+  });
+  return { ...base, manifest };
+}

@@ -13,6 +13,7 @@ import type { Verification } from '../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../core/model-store.js';
 
 import type { RetentionMark } from '../core/retention.js';
+import type { CancelRequest, QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerRegistration, WorkerRecord } from '../core/queue.js';
 
 /** A container image built for a project at a commit with an environment. */
 export interface ImageRecord {
@@ -261,6 +262,58 @@ export interface MetadataStore {
 
   /** The decided retention of runs; runs without a mark (retention follows from how they ended) are left out. */
   retentionMarks(runIds: readonly string[]): Promise<Map<string, RetentionMark>>;
+
+  // The queue. An adapter behind a server dates claims, heartbeats and worker stops by
+  // the server's clock, so workers on machines whose clocks differ are judged alike.
+
+  /**
+   * Inserts queued runs, and the sweep they make up when given, all or nothing. A run's
+   * queue, priority and GPUs come from its manifest's submission.
+   */
+  submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord): Promise<void>;
+
+  /**
+   * Takes the next queued run of the claim's queues that fits its free GPUs (highest
+   * priority first, then the oldest) and marks it `preparing`, held by the claiming
+   * worker and process. Two claims never get the same run. Undefined when none waits.
+   */
+  claimRun(claim: QueueClaim): Promise<RunRecord | undefined>;
+
+  /**
+   * Keeps runs alive: each named run that is still active gets `heartbeatAt = at`. With
+   * `worker`, only runs that worker holds, and the worker counts as seen. Says of each
+   * run whether it goes on, is asked to stop (`cancel`), or is `gone`: ended (lost,
+   * canceled) or held by another worker.
+   */
+  heartbeat(beat: { readonly at: number; readonly runIds: readonly string[]; readonly worker?: string }): Promise<Record<string, RunBeat>>;
+
+  /** Asks an active run to stop, whoever drives it; false when it is not active. */
+  requestCancel(runId: string, request: CancelRequest): Promise<boolean>;
+
+  /** A run's status and the worker holding it (null: not claimed from the queue). */
+  runHolder(runId: string): Promise<{ readonly status: RunStatus; readonly worker: string | null } | undefined>;
+
+  /**
+   * Settles a run whose driver is gone: applies `patch` only while the run is active and,
+   * in the same transaction, inserts its retry (a new queued run) when given. Says
+   * whether it applied.
+   */
+  settleLostRun(id: string, patch: RunPatch, retry: RunRecord | null): Promise<boolean>;
+
+  /** Records a worker as it starts (or starts again with the same id). */
+  registerWorker(worker: WorkerRegistration): Promise<void>;
+
+  /** Records that a worker stopped on purpose. */
+  stopWorker(id: string, at: number): Promise<void>;
+
+  /** Workers seen since `since`, or stopped since then, newest first, each with the active runs it holds. */
+  listWorkers(since: number): Promise<WorkerRecord[]>;
+
+  /** Sweeps with their runs counted by status, newest first; one project's with `project`. */
+  listSweeps(query: { readonly project?: string; readonly limit?: number }): Promise<SweepSummary[]>;
+
+  /** Sweeps whose id starts with `ref` (case-insensitive) or whose name is `ref`; at most `limit`. */
+  findSweeps(ref: string, limit: number): Promise<SweepSummary[]>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

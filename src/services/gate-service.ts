@@ -12,7 +12,7 @@ import type { RunRecord } from '../core/run.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import { recordedConfig } from './reproduction-plan.js';
+import { recordedConfig } from './recorded-code.js';
 
 export interface GateServiceDeps {
   readonly store: MetadataStore;

@@ -10,7 +10,7 @@ import { RepriseError, isRepriseError } from '../core/errors.js';
 import { evaluateGates } from '../core/gates.js';
 import { manifestMetrics } from '../core/metric-summary.js';
 import type { RunRecord } from '../core/run.js';
-import type { BlobRef, RunManifest, RunStatus, StageRecord } from '../core/run-manifest.js';
+import { ACTIVE_STATUSES, type BlobRef, type RunManifest, type RunStatus, type StageRecord } from '../core/run-manifest.js';
 import type { CapturedCode } from '../ports/code-source.js';
 import type { ProcessExit } from '../ports/executor.js';
 import type { PythonInterpreter } from '../ports/host-probe.js';
@@ -20,6 +20,7 @@ import { collectOutputs, outputSourcesFor } from './output-collector.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { stageEnvironment, type RunFolders } from './run-workspace.js';
 import { StageLogs } from './stage-logs.js';
+import { SystemMetrics, systemMetricsInterval } from './system-metrics.js';
 
 /** How long a stage gets to stop after SIGTERM on cancel before SIGKILL. */
 export const CANCEL_GRACE_MS = 5_000;
@@ -36,6 +37,8 @@ export interface RunPlan {
   readonly declaredOutputs: readonly string[];
   readonly modelName: string | null;
   readonly stageEnv: ReadonlyMap<string, Record<string, string> | undefined>;
+  /** Set for every stage over what reprise.yaml sets: the GPUs a worker gave the run. */
+  readonly workerEnv?: Readonly<Record<string, string>>;
   readonly observer: RunObserver;
 }
 
@@ -48,6 +51,9 @@ export class LiveRun {
   readonly observer: RunObserver;
   /** The venv stages run in, once prepared; null for the system interpreter. */
   #venv: string | null = null;
+  /** The process group of the stage running now (the executor starts each in its own). */
+  #stagePid: number | null = null;
+  #system: SystemMetrics | undefined;
 
   constructor(
     private readonly d: RunServiceDeps,
@@ -67,6 +73,20 @@ export class LiveRun {
 
   async #save(patch: { status?: RunStatus; startedAt?: number; endedAt?: number } = {}): Promise<void> {
     await this.d.store.updateRun(this.record.id, { ...patch, manifest: this.#manifest });
+  }
+
+  /**
+   * The last save, only while the run is still active: a run settled meanwhile by
+   * someone else (marked lost because its worker went quiet) keeps that ending, so a
+   * run is never completed twice. False when it did not apply.
+   */
+  async #saveFinal(patch: { status: RunStatus; endedAt: number }): Promise<boolean> {
+    try {
+      return await this.d.store.updateRun(this.record.id, { ...patch, manifest: this.#manifest }, ACTIVE_STATUSES);
+    } catch (e) {
+      if (isRepriseError(e) && e.code === 'REPRISE_ERR_LEASE_LOST') return false;
+      throw e;
+    }
   }
 
   #setStage(index: number, change: Partial<StageRecord>): StageRecord {
@@ -129,11 +149,12 @@ export class LiveRun {
     this.#manifest = { ...this.#manifest, status: 'running', execution: { ...this.#manifest.execution, startedAt } };
     await this.#save({ status: 'running', startedAt });
     this.#tailer.start();
+    this.#startSystemMetrics();
 
     const stages = this.#manifest.pipeline.stages;
     for (let i = 0; i < stages.length; i++) {
       const stage = stages[i]!;
-      if (signal?.aborted) return this.finish('canceled', { stage: stage.name, exitCode: null, message: 'canceled before this stage started', stderrTail: [] });
+      if (signal?.aborted) return this.finish('canceled', { stage: stage.name, exitCode: null, message: `canceled before this stage started${why(signal)}`, stderrTail: [] });
       this.#setStage(i, { status: 'running', startedAt: Date.now() });
       await this.#save();
       this.observer.stageStarted?.(stage.name, i, stages.length);
@@ -143,7 +164,7 @@ export class LiveRun {
       const rec = this.#setStage(i, { status, endedAt: Date.now(), exitCode: exit.exitCode, signal: exit.signal });
       this.observer.stageEnded?.(rec);
       if (canceled) {
-        return this.finish('canceled', { stage: stage.name, exitCode: exit.exitCode, message: `canceled during stage ${stage.name}`, stderrTail: tail });
+        return this.finish('canceled', { stage: stage.name, exitCode: exit.exitCode, message: `canceled during stage ${stage.name}${why(signal)}`, stderrTail: tail });
       }
       if (status === 'failed') {
         return this.finish('failed', {
@@ -156,6 +177,24 @@ export class LiveRun {
       await this.#save();
     }
     return this.finish('succeeded', null);
+  }
+
+  /** CPU, memory, disk, network and GPU samples as `system/*` metrics while the stages run. */
+  #startSystemMetrics(): void {
+    if (!this.d.systemMonitor) return;
+    const intervalMs = systemMetricsInterval(this.d.env ?? process.env);
+    const visible = this.plan.workerEnv?.CUDA_VISIBLE_DEVICES;
+    // The GPUs a worker gave the run; all of the machine's for a run started here.
+    const gpus = visible === undefined ? null : visible.split(',').filter((g) => g !== '');
+    this.#system = new SystemMetrics({
+      probe: this.d.systemMonitor.probe(),
+      store: this.d.store,
+      runId: this.record.id,
+      intervalMs,
+      scope: () => ({ processGroups: this.#stagePid !== null ? [this.#stagePid] : [], gpus }),
+      onProblem: (m) => this.observer.warning?.(`system metrics: ${m}`),
+    });
+    this.#system.start();
   }
 
   async #runStage(name: string, cmd: string, signal: AbortSignal | undefined) {
@@ -181,12 +220,13 @@ export class LiveRun {
       folders: this.folders,
       sdkPythonPath: this.d.sdkPythonPath,
       venv: this.#venv,
-      extra: this.plan.stageEnv.get(name),
+      extra: { ...(this.plan.stageEnv.get(name) ?? {}), ...(this.plan.workerEnv ?? {}) },
     });
     let canceled = false;
     let exit: ProcessExit;
     let spawnError: string | undefined;
     const proc = this.d.executor.start({ command: cmd, cwd: this.folders.project, env });
+    this.#stagePid = proc.pid;
     logs.attach(proc.stdout, 'stdout');
     logs.attach(proc.stderr, 'stderr');
     const onAbort = (): void => {
@@ -202,6 +242,7 @@ export class LiveRun {
       exit = { exitCode: null, signal: null };
     } finally {
       signal?.removeEventListener('abort', onAbort);
+      this.#stagePid = null;
     }
     await logs.close();
     return { exit, canceled, tail: logs.stderrTail, spawnError };
@@ -218,6 +259,9 @@ export class LiveRun {
       }
     };
 
+    await attempt('sampling system metrics', async () => {
+      await this.#system?.stop();
+    });
     await attempt('reading metrics', async () => {
       const p = await this.#tailer.stop();
       this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metricProblems: p } };
@@ -290,11 +334,18 @@ export class LiveRun {
       failure: finalFailure,
       execution: { ...this.#manifest.execution, endedAt, stages },
     };
-    await this.#save({ status: finalStatus, endedAt });
+    if (!(await this.#saveFinal({ status: finalStatus, endedAt }))) {
+      this.observer.warning?.(`the run was settled elsewhere while it ended (its lease was lost); its ${finalStatus} ending was not recorded`);
+    }
     const saved = await this.d.store.getRun(this.record.id);
     if (!saved) throw new RepriseError('REPRISE_ERR_INTERNAL', `run ${this.record.id} vanished from the store while it ran. This is a bug in Reprise.`);
     return saved;
   }
+}
+
+/** Who or what canceled the run, when the abort said (`reprise cancel`, a stopped agent). */
+function why(signal: AbortSignal | undefined): string {
+  return typeof signal?.reason === 'string' ? ` (${signal.reason})` : '';
 }
 
 function describeFailure(stage: string, cmd: string, exit: ProcessExit): string {

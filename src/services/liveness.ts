@@ -2,39 +2,77 @@
  * @module services/liveness
  * A run whose driving process is gone becomes `lost`, never `running` forever. On the
  * machine that drove it, the process is checked directly (pid and start time); from
- * elsewhere, a heartbeat older than LOST_AFTER_MS decides.
+ * elsewhere, a heartbeat older than LOST_AFTER_MS decides: a worker's lease is its
+ * heartbeat, so a run whose worker died is settled here too, and retried if it may be.
  */
 import { hostname } from 'node:os';
-import { ACTIVE_STATUSES } from '../core/run-manifest.js';
+import { newRunId } from '../core/ids.js';
+import { ACTIVE_STATUSES, type RunManifest } from '../core/run-manifest.js';
 import type { RunRecord } from '../core/run.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { isProcessAlive } from '../platform/process-identity.js';
+import { freshManifest } from './run-manifest-draft.js';
 import { HEARTBEAT_MS } from './run-service.js';
 
 /** Six missed heartbeats. */
 export const LOST_AFTER_MS = HEARTBEAT_MS * 6;
 
 export function isRunOrphaned(run: RunRecord, now: number, thisHost: string = hostname()): boolean {
-  if (!ACTIVE_STATUSES.includes(run.status)) return false;
+  // A queued run waits for a worker; nothing drives it yet.
+  if (!ACTIVE_STATUSES.includes(run.status) || run.status === 'queued') return false;
   if (run.host === thisHost) return !isProcessAlive(run.pid, run.pidStart);
   return now - run.heartbeatAt > LOST_AFTER_MS;
 }
 
-/** Marks every orphaned active run lost, with the reason in its manifest; returns how many. */
+/**
+ * Marks every orphaned active run lost, with the reason in its manifest; a queued run
+ * with retries left is queued again as a new run in the same step. Returns how many
+ * were marked.
+ */
 export async function reconcileLostRuns(store: MetadataStore, now: number = Date.now()): Promise<number> {
   const { runs: active } = await store.listRuns({ statuses: ACTIVE_STATUSES, limit: 10_000 });
   let marked = 0;
   for (const run of active) {
     if (!isRunOrphaned(run, now)) continue;
-    const message = `the reprise process that drove this run (pid ${run.pid} on ${run.host}) ended without finishing it; last heartbeat ${new Date(run.heartbeatAt).toISOString()}`;
+    const worker = run.manifest.execution.worker;
+    const driver = worker ? `the worker ${worker.name} that ran it (pid ${run.pid} on ${run.host})` : `the reprise process that drove this run (pid ${run.pid} on ${run.host})`;
+    const retry = retryOf(run, now);
+    const retried = retry ? `; queued again as ${retry.name} (${retry.id})` : '';
+    const message = `${driver} ended without finishing it; last heartbeat ${new Date(run.heartbeatAt).toISOString()}${retried}`;
     const running = run.manifest.execution.stages.find((s) => s.status === 'running');
     const manifest = {
       ...run.manifest,
       status: 'lost' as const,
       failure: { stage: running?.name ?? null, exitCode: null, message, stderrTail: [] },
       execution: { ...run.manifest.execution, endedAt: run.heartbeatAt },
+      ...(run.manifest.submission && retry ? { submission: { ...run.manifest.submission, retriedAs: retry.id } } : {}),
     };
-    if (await store.updateRun(run.id, { status: 'lost', endedAt: run.heartbeatAt, manifest }, ACTIVE_STATUSES)) marked++;
+    if (await store.settleLostRun(run.id, { status: 'lost', endedAt: run.heartbeatAt, manifest }, retry)) marked++;
   }
   return marked;
+}
+
+/**
+ * The run that retries a lost queued run, while it has retries left: the same code,
+ * params, seed and stages as submitted, queued afresh with the next attempt number.
+ */
+export function retryOf(run: RunRecord, now: number): RunRecord | null {
+  const sub = run.manifest.submission;
+  if (!sub || sub.attempt > sub.retries) return null;
+  const id = newRunId(now);
+  const base = run.manifest.submission?.retryOf ? run.name.replace(/-retry\d+$/, '') : run.name;
+  const name = `${base}-retry${sub.attempt}`;
+  const m = run.manifest;
+  const manifest: RunManifest = {
+    ...freshManifest({
+      run: { ...m.run, id, name, createdAt: now },
+      code: m.code,
+      params: m.params,
+      environment: { ...m.environment, python: null, requirements: [], image: null, resolved: null },
+      pipeline: m.pipeline,
+    }),
+    status: 'queued',
+    submission: { ...sub, via: 'retry', at: now, attempt: sub.attempt + 1, retryOf: run.id, retriedAs: null },
+  };
+  return { ...run, id, name, status: 'queued', createdAt: now, startedAt: null, endedAt: null, heartbeatAt: now, envHash: null, manifest };
 }

@@ -6,12 +6,11 @@
  * not hold (stage variables, declared outputs, the model's name, the reproduce rules)
  * are read from the recorded code, which is the same code the original ran.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { environmentHash, type PipOptions } from '../core/environment-key.js';
 import { isRepriseError, RepriseError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
-import { CONFIG_FILE, parseProjectConfig, type ProjectConfig } from '../core/project-config.js';
+import type { ProjectConfig } from '../core/project-config.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive, type RunManifest } from '../core/run-manifest.js';
 import type { HostFacts, PythonInterpreter } from '../ports/host-probe.js';
@@ -19,7 +18,8 @@ import type { EnvironmentPlan } from './environment-plan.js';
 import type { RunPlan } from './live-run.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { freshManifest, imageOf, pipelineRules } from './run-manifest-draft.js';
-import { layOutCode, removeWorkspace, runFolders } from './run-workspace.js';
+import { layOutRecordedCode, restoreRecordedCode } from './recorded-code.js';
+import { removeWorkspace, runFolders } from './run-workspace.js';
 
 export interface ReproduceRequest {
   /** The finished run to reproduce. */
@@ -48,8 +48,7 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
       details: { run: original.id },
     });
   }
-  const source = m.code.kind === 'git' ? d.codeSources.git : d.codeSources.folder;
-  const [captured, facts] = await Promise.all([source.restore(m.code, { near: req.cwd, blobs: d.blobs }), d.host.facts()]);
+  const [captured, facts] = await Promise.all([restoreRecordedCode(d, original, req.cwd), d.host.facts()]);
 
   const createdAt = Date.now();
   const id = newRunId(createdAt);
@@ -57,9 +56,7 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
   const workspace = join(d.runsDir, id, 'workspace');
   let config: ProjectConfig;
   try {
-    await layOutCode(workspace, captured);
-    const projectDir = m.code.subdir ? join(workspace, m.code.subdir) : workspace;
-    config = await readRecordedConfig(projectDir, original);
+    config = (await layOutRecordedCode(captured, original, workspace)).config;
   } catch (e) {
     await removeWorkspace({ root: join(d.runsDir, id) }).catch(() => undefined);
     throw e;
@@ -103,36 +100,6 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
     await removeWorkspace(folders).catch(() => undefined);
     throw e;
   }
-}
-
-/**
- * The reprise.yaml of the code a run recorded, read from that code laid out in a scratch
- * folder under `tmpDir`: for runs whose manifest predates a setting (their gates).
- */
-export async function recordedConfig(d: Pick<RunServiceDeps, 'codeSources' | 'blobs'>, run: RunRecord, near: string, tmpDir: string): Promise<ProjectConfig> {
-  const m = run.manifest;
-  const source = m.code.kind === 'git' ? d.codeSources.git : d.codeSources.folder;
-  const captured = await source.restore(m.code, { near, blobs: d.blobs });
-  await mkdir(tmpDir, { recursive: true });
-  const scratch = await mkdtemp(join(tmpDir, 'code-'));
-  try {
-    const workspace = join(scratch, 'workspace');
-    await layOutCode(workspace, captured);
-    return await readRecordedConfig(m.code.subdir ? join(workspace, m.code.subdir) : workspace, run);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-async function readRecordedConfig(projectDir: string, original: RunRecord): Promise<ProjectConfig> {
-  const path = join(projectDir, CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch {
-    throw new RepriseError('REPRISE_ERR_CONFIG_NOT_FOUND', `the code run ${original.name} recorded has no ${CONFIG_FILE} in its project folder`, { details: { run: original.id } });
-  }
-  return parseProjectConfig(text, `${CONFIG_FILE} of run ${original.name}`);
 }
 
 /**

@@ -10,9 +10,11 @@ import { hostname } from 'node:os';
 import { contentHash } from '../core/canonical-json.js';
 import { RepriseError, isRepriseError } from '../core/errors.js';
 import { newRunId, newRunName } from '../core/ids.js';
-import { applyOverrides, parseOverride, type Params } from '../core/params.js';
+import { applyOverrides, parseOverride, type ParamOverride, type Params } from '../core/params.js';
+import { checkQueueName, DEFAULT_QUEUE, type ExecutedBy, type SweepRecord } from '../core/queue.js';
+import { describeSweep, expandSweep, type SweepSpec } from '../core/sweep.js';
 import type { RunRecord } from '../core/run.js';
-import type { StageRecord } from '../core/run-manifest.js';
+import { ACTIVE_STATUSES, type RunManifest, type StageRecord } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
@@ -20,11 +22,13 @@ import type { Executor } from '../ports/executor.js';
 import type { HostProbe } from '../ports/host-probe.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
+import type { SystemMonitor } from '../ports/system-monitor.js';
 import { processStartTime } from '../platform/process-identity.js';
-import { planEnvironment } from './environment-plan.js';
+import { planEnvironment, readRequirementFiles } from './environment-plan.js';
 import { LiveRun, messageOf, type RunPlan } from './live-run.js';
 import type { MetricProblem } from './metrics-tailer.js';
 import { loadProject, readParamsFile } from './project-loader.js';
+import { planQueuedRun } from './queued-run-plan.js';
 import { prepareWorkspace, removeWorkspace, runFolders } from './run-workspace.js';
 import { planReproduction, type ReproduceRequest } from './reproduction-plan.js';
 import { freshManifest, imageOf, pipelineRules } from './run-manifest-draft.js';
@@ -70,6 +74,46 @@ export interface StartRunRequest {
   readonly observer?: RunObserver;
 }
 
+/** How many times a lost queued run is queued again, unless told otherwise. */
+export const DEFAULT_RETRIES = 1;
+
+export interface SubmitRequest {
+  readonly cwd: string;
+  readonly overrides?: readonly string[];
+  readonly dev?: boolean;
+  /** The run's name; a sweep's runs are named after the sweep. */
+  readonly name?: string;
+  readonly seed?: number;
+  readonly noGit?: boolean;
+  readonly systemEnv?: boolean;
+  /** Default: `resources.queue` of reprise.yaml, else `default`. */
+  readonly queue?: string;
+  readonly priority?: number;
+  readonly retries?: number;
+  /** Who submits, as audit logs name people. */
+  readonly by: string;
+  /** Many runs, one per point of the spec (core/sweep). */
+  readonly sweep?: { readonly spec: SweepSpec; readonly name?: string };
+}
+
+export interface Submitted {
+  readonly runs: RunRecord[];
+  readonly sweep: SweepRecord | null;
+}
+
+export interface ExecuteRequest {
+  /** A run the worker has claimed (preparing, held by it). */
+  readonly run: RunRecord;
+  readonly executedBy: ExecutedBy;
+  /** Where a repository with the run's commit may be, looked in before fetching. */
+  readonly near: string;
+  /** Set for every stage: the GPUs the worker gave the run. */
+  readonly workerEnv?: Readonly<Record<string, string>>;
+  readonly keepWorkspace?: boolean;
+  readonly signal?: AbortSignal;
+  readonly observer?: RunObserver;
+}
+
 export interface RunServiceDeps {
   readonly store: MetadataStore;
   readonly blobs: BlobStore;
@@ -86,6 +130,8 @@ export interface RunServiceDeps {
    * machine's run folder: the server, for a run started with REPRISE_SERVER.
    */
   readonly logMirror?: RunLogStore;
+  /** Samples the machine while stages run (`system/*` metrics); none: not sampled. */
+  readonly systemMonitor?: SystemMonitor;
 }
 
 export class RunService {
@@ -111,7 +157,7 @@ export class RunService {
 
   /** Records a resolved run, then prepares it and runs its stages to a final status. */
   async #launch(plan: RunPlan, req: { readonly keepWorkspace?: boolean; readonly signal?: AbortSignal }): Promise<RunRecord> {
-    const { manifest, captured, folders, python, observer } = plan;
+    const { manifest, observer } = plan;
     const now = Date.now();
     const record: RunRecord = {
       id: manifest.run.id,
@@ -131,12 +177,68 @@ export class RunService {
     };
     await this.#d.store.createRun(record);
     observer.created?.(record);
+    return this.#drive(record, plan, { ...req, heartbeat: true });
+  }
 
+  /**
+   * Runs a queued run this process's worker has claimed: its plan is read from the
+   * manifest fixed at submit (see queued-run-plan), then it goes like any run. The worker
+   * keeps it alive (one heartbeat for all its runs) and aborts `signal` when it is canceled.
+   */
+  async execute(req: ExecuteRequest): Promise<RunRecord> {
+    const { run } = req;
+    const observer = req.observer ?? {};
+    let plan: RunPlan;
+    try {
+      plan = await planQueuedRun(this.#d, run, { near: req.near, executedBy: req.executedBy, workerEnv: req.workerEnv ?? {}, observer });
+    } catch (e) {
+      // The run exists: it ends with the reason, like a run whose environment failed.
+      const endedAt = Date.now();
+      const manifest: RunManifest = {
+        ...run.manifest,
+        status: 'failed',
+        failure: { stage: null, exitCode: null, message: `preparing the run on ${req.executedBy.name} failed: ${messageOf(e)}`, stderrTail: [] },
+        execution: { ...run.manifest.execution, worker: req.executedBy, endedAt },
+      };
+      await this.#d.store.updateRun(run.id, { status: 'failed', endedAt, manifest }, ACTIVE_STATUSES).catch(() => false);
+      return (await this.#d.store.getRun(run.id)) ?? run;
+    }
+    const record: RunRecord = { ...run, status: 'preparing', envHash: plan.env?.hash ?? null, manifest: plan.manifest };
+    await this.#d.store.updateRun(run.id, { envHash: record.envHash, manifest: plan.manifest });
+    observer.created?.(record);
+    return this.#drive(record, plan, { ...req, heartbeat: false });
+  }
+
+  /** A recorded run through its workspace, environment and stages to its final status. */
+  async #drive(
+    record: RunRecord,
+    plan: RunPlan,
+    req: { readonly keepWorkspace?: boolean; readonly signal?: AbortSignal; readonly heartbeat: boolean },
+  ): Promise<RunRecord> {
+    const { manifest, captured, folders, python } = plan;
     const live = new LiveRun(this.#d, record, plan);
-    const heartbeat = setInterval(() => {
-      this.#d.store.updateRun(record.id, { heartbeatAt: Date.now() }).catch(() => undefined);
-    }, HEARTBEAT_MS);
-    heartbeat.unref();
+    // Aborted by the caller (Ctrl-C, a worker's cancel) or by a cancel request seen at a heartbeat.
+    const stop = new AbortController();
+    const onAbort = (): void => stop.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onAbort, { once: true });
+    if (req.signal?.aborted) onAbort();
+    let beating = false;
+    const heartbeat = req.heartbeat
+      ? setInterval(() => {
+          if (beating) return;
+          beating = true;
+          this.#d.store
+            .heartbeat({ at: Date.now(), runIds: [record.id] })
+            .then((beat) => {
+              if (beat[record.id] === 'cancel' && !stop.signal.aborted) stop.abort('canceled on request: reprise cancel');
+            })
+            .catch(() => undefined)
+            .finally(() => {
+              beating = false;
+            });
+        }, HEARTBEAT_MS)
+      : undefined;
+    heartbeat?.unref();
     try {
       try {
         await prepareWorkspace(folders, captured, manifest.params.values as Params, python, plan.codeLaidOut ?? false);
@@ -150,23 +252,126 @@ export class RunService {
         return await live.finish('failed', { stage: null, exitCode: null, message: `building the environment failed: ${messageOf(e)}`, stderrTail: pipOutput ?? [] });
       }
       try {
-        return await live.execute(req.signal);
+        return await live.execute(stop.signal);
       } catch (e) {
         // A fault of Reprise's own (the store, the disk) still ends the run with its reason.
         return await live.finish('failed', { stage: null, exitCode: null, message: `Reprise failed while running the stages: ${messageOf(e)}`, stderrTail: [] });
       }
     } finally {
-      clearInterval(heartbeat);
+      if (heartbeat) clearInterval(heartbeat);
+      req.signal?.removeEventListener('abort', onAbort);
       if (!req.keepWorkspace) await removeWorkspace(folders).catch(() => undefined);
     }
+  }
+
+  /**
+   * Queues the project's pipeline instead of running it here: the code version (commit +
+   * patch, with the commit's files when no remote has it), params and seed are fixed now,
+   * so editing or committing in the checkout afterwards changes nothing queued. With a
+   * sweep, one run per point of it, all or nothing.
+   */
+  async submit(req: SubmitRequest): Promise<Submitted> {
+    const overrides = (req.overrides ?? []).map(parseOverride);
+    if (req.name !== undefined) checkName(req.name);
+    checkSeed(req.seed);
+    const project = await loadProject(req.cwd);
+    const resources = project.config.resources ?? {};
+    const queue = checkQueueName(req.queue ?? resources.queue ?? DEFAULT_QUEUE);
+    const priority = req.priority ?? resources.priority ?? 0;
+    const retries = req.retries ?? resources.retries ?? DEFAULT_RETRIES;
+    const base = applyOverrides(await readParamsFile(project), overrides);
+    const env = project.config.env;
+    // Missing requirements are bad input: refused now, not when a worker gets the run.
+    await readRequirementFiles(project.dir, env?.requirements === undefined ? [] : Array.isArray(env.requirements) ? env.requirements : [env.requirements]);
+    const source = req.noGit ? this.#d.codeSources.folder : this.#d.codeSources.git;
+    const [captured, facts] = await Promise.all([source.capture(project.dir, this.#d.blobs, { portable: true }), this.#d.host.facts()]);
+
+    const at = Date.now();
+    const points = req.sweep ? expandSweep(req.sweep.spec) : [{}];
+    const sweep: SweepRecord | null = req.sweep
+      ? {
+          id: newRunId(at),
+          name: req.sweep.name ?? (await this.#freshName()),
+          project: project.name,
+          createdAt: at,
+          createdBy: req.by,
+          spec: req.sweep.spec,
+          description: describeSweep(req.sweep.spec),
+          runs: points.length,
+        }
+      : null;
+    if (sweep) checkName(sweep.name, '--name');
+    const runs: RunRecord[] = [];
+    for (const [index, point] of points.entries()) {
+      const createdAt = at + index;
+      const id = newRunId(createdAt);
+      const pointOverrides: ParamOverride[] = Object.entries(point).map(([key, value]) => ({ raw: `${key}=${JSON.stringify(value)}`, path: key.split('.'), value }));
+      const params = applyOverrides(base, pointOverrides);
+      const name = sweep ? `${sweep.name}-${index + 1}` : (req.name ?? (await this.#freshName()));
+      const seedSource = req.seed !== undefined ? 'flag' : project.config.seed !== undefined ? 'config' : 'generated';
+      const seed = req.seed ?? project.config.seed ?? randomInt(0, 2 ** 31 - 1);
+      const manifest: RunManifest = {
+        ...freshManifest({
+          run: { id, name, project: project.name, dev: req.dev ?? false, createdAt },
+          code: captured.version,
+          params: {
+            file: project.config.params ?? null,
+            values: params,
+            overrides: [...overrides, ...pointOverrides].map((o) => ({ key: o.path.join('.'), value: o.value })),
+            hash: contentHash(params),
+          },
+          // The submitting machine's facts until a worker records its own.
+          environment: { ...facts, python: null, repriseVersion: this.#d.repriseVersion, requirements: [], image: null, resolved: null },
+          pipeline: {
+            configFile: 'reprise.yaml',
+            stages: project.config.stages.map((s) => ({ name: s.name, cmd: s.cmd })),
+            seed,
+            seedSource,
+            executor: 'queue',
+            host: facts.hostname,
+            ...pipelineRules(project.config),
+          },
+        }),
+        status: 'queued',
+        submission: {
+          via: sweep ? 'sweep' : 'submit',
+          by: req.by,
+          at,
+          queue,
+          priority,
+          retries,
+          attempt: 1,
+          retryOf: null,
+          gpus: resources.gpus ?? null,
+          systemEnv: req.systemEnv ?? false,
+          sweep: sweep ? { id: sweep.id, name: sweep.name, index } : null,
+        },
+      };
+      runs.push({
+        id,
+        name,
+        project: project.name,
+        status: 'queued',
+        dev: req.dev ?? false,
+        createdAt,
+        startedAt: null,
+        endedAt: null,
+        host: hostname(),
+        pid: process.pid,
+        pidStart: processStartTime(process.pid),
+        heartbeatAt: createdAt,
+        envHash: null,
+        manifest,
+      });
+    }
+    await this.#d.store.submitRuns(runs, sweep ?? undefined);
+    return { runs, sweep };
   }
 
   async #resolve(req: StartRunRequest): Promise<RunPlan> {
     const overrides = (req.overrides ?? []).map(parseOverride);
     if (req.name !== undefined) checkName(req.name);
-    if (req.seed !== undefined && !(Number.isSafeInteger(req.seed) && req.seed >= 0 && req.seed < 2 ** 31)) {
-      throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--seed ${req.seed}: expected a whole number from 0 to ${2 ** 31 - 1}`);
-    }
+    checkSeed(req.seed);
     const project = await loadProject(req.cwd);
     const params = applyOverrides(await readParamsFile(project), overrides);
     const source = req.noGit ? this.#d.codeSources.folder : this.#d.codeSources.git;
@@ -240,8 +445,14 @@ export class RunService {
   }
 }
 
-function checkName(name: string): void {
+function checkName(name: string, flag = '--name'): void {
   if (!/^[^\s\u0000-\u001f][^\u0000-\u001f]{0,99}$/.test(name)) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--name ${JSON.stringify(name)}: a run name is 1 to 100 characters, without control characters or a leading space`);
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `${flag} ${JSON.stringify(name)}: a run name is 1 to 100 characters, without control characters or a leading space`);
+  }
+}
+
+function checkSeed(seed: number | undefined): void {
+  if (seed !== undefined && !(Number.isSafeInteger(seed) && seed >= 0 && seed < 2 ** 31)) {
+    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--seed ${seed}: expected a whole number from 0 to ${2 ** 31 - 1}`);
   }
 }

@@ -30,6 +30,27 @@ export class TrackingService {
     this.#events = deps.events;
   }
 
+  /**
+   * A report from a worker (an agent) is accepted only while that worker holds the run:
+   * once its lease expired and the run was settled (lost, perhaps retried elsewhere),
+   * what it still sends is refused, so a run is never completed twice.
+   */
+  async #mustHold(runId: string, worker: string | undefined): Promise<void> {
+    if (worker === undefined) return this.#mustExist(runId);
+    this.#noteReporting(runId);
+    const holder = await this.#store.runHolder(runId);
+    if (!holder) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run has the id ${JSON.stringify(runId)}`, { details: { ref: runId } });
+    if (holder.worker !== worker || !isActive(holder.status)) {
+      throw new RepriseError(
+        'REPRISE_ERR_LEASE_LOST',
+        holder.worker !== worker
+          ? `run ${runId} is not held by worker ${worker}${holder.worker ? ` but by ${holder.worker}` : ''}`
+          : `run ${runId} is ${holder.status}: worker ${worker} no longer holds it (its lease expired)`,
+        { details: { run: runId, worker, status: holder.status } },
+      );
+    }
+  }
+
   async #mustExist(runId: string): Promise<void> {
     this.#noteReporting(runId);
     if (this.#known.has(runId)) return;
@@ -57,8 +78,8 @@ export class TrackingService {
   }
 
   /** Applies the patch; with `onlyIf`, only while the run has one of those statuses. Says whether it applied. */
-  async updateRun(runId: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
-    await this.#mustExist(runId);
+  async updateRun(runId: string, patch: RunPatch, onlyIf?: readonly RunStatus[], worker?: string): Promise<boolean> {
+    await this.#mustHold(runId, worker);
     const done = await this.#store.updateRun(runId, patch, onlyIf);
     if (done && patch.status !== undefined) {
       const run = await this.#store.getRun(runId);
@@ -73,8 +94,8 @@ export class TrackingService {
   }
 
   /** Stores the points; false when `writer` had already delivered this append. */
-  async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter): Promise<boolean> {
-    await this.#mustExist(runId);
+  async appendMetrics(runId: string, batches: readonly MetricBatch[], writer?: MetricWriter, worker?: string): Promise<boolean> {
+    await this.#mustHold(runId, worker);
     const applied = await this.#store.appendMetrics(runId, batches, writer);
     if (applied && this.#events.listeners > 0) {
       const keys: Record<string, { count: number; step: number; value: number }> = {};
@@ -87,8 +108,8 @@ export class TrackingService {
     return applied;
   }
 
-  async appendLog(runId: string, stage: string, file: LogFile, offset: number, data: Buffer): Promise<LogAppend> {
-    await this.#mustExist(runId);
+  async appendLog(runId: string, stage: string, file: LogFile, offset: number, data: Buffer, worker?: string): Promise<LogAppend> {
+    await this.#mustHold(runId, worker);
     const res = await this.#logs.append(runId, stage, file, offset, data);
     if (res.appended > 0 && this.#events.listeners > 0) {
       const fresh = data.subarray(data.length - res.appended);
@@ -97,8 +118,8 @@ export class TrackingService {
     return res;
   }
 
-  async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
-    await this.#mustExist(runId);
+  async logParams(runId: string, params: Readonly<Record<string, ParamValue>>, worker?: string): Promise<void> {
+    await this.#mustHold(runId, worker);
     await this.#store.logParams(runId, params);
   }
 
@@ -112,8 +133,8 @@ export class TrackingService {
     return this.#store.deleteTag(runId, key);
   }
 
-  async setArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void> {
-    await this.#mustExist(runId);
+  async setArtifacts(runId: string, artifacts: readonly Artifact[], worker?: string): Promise<void> {
+    await this.#mustHold(runId, worker);
     await this.#store.setArtifacts(runId, artifacts);
   }
 

@@ -47,12 +47,15 @@ export class ApiClient {
   readonly url: string;
   readonly #patienceMs: number;
   readonly #onWaiting: ((message: string) => void) | undefined;
+  /** Sent with every request: an agent names itself (x-reprise-worker) so reports on runs it no longer holds are refused. */
+  readonly #headers: Readonly<Record<string, string>>;
   #reached = false;
 
-  constructor(opts: { url: string; patienceMs: number; onWaiting?: (message: string) => void }) {
+  constructor(opts: { url: string; patienceMs: number; onWaiting?: (message: string) => void; headers?: Readonly<Record<string, string>> }) {
     this.url = serverUrl(opts.url);
     this.#patienceMs = opts.patienceMs;
     this.#onWaiting = opts.onWaiting;
+    this.#headers = opts.headers ?? {};
   }
 
   /** The answer to a request; error answers are thrown as RepriseErrors. */
@@ -66,7 +69,7 @@ export class ApiClient {
       try {
         res = await fetch(this.url + API_PREFIX + req.path, {
           method: req.method,
-          headers: req.json !== undefined ? { 'content-type': 'application/json' } : req.bytes ? { 'content-type': 'application/octet-stream' } : {},
+          headers: { ...this.#headers, ...(req.json !== undefined ? { 'content-type': 'application/json' } : req.bytes ? { 'content-type': 'application/octet-stream' } : {}) },
           body: req.json !== undefined ? JSON.stringify(req.json) : req.bytes ? (Buffer.isBuffer(req.bytes) ? req.bytes : (req.bytes() as unknown as ReadableStream)) : null,
           signal: AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS),
           ...(req.bytes && !Buffer.isBuffer(req.bytes) ? { duplex: 'half' } : {}),

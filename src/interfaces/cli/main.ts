@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { isRepriseError } from '../../core/errors.js';
 import { REPRISE_VERSION } from '../../app/assemble.js';
 import { CliContext, type CliIO } from './context.js';
+import { registerAgent } from './commands/agent.js';
+import { registerCancel } from './commands/cancel.js';
 import { registerEnv } from './commands/env.js';
 import { registerExport } from './commands/export.js';
 import { registerGate } from './commands/gate.js';
@@ -18,11 +20,14 @@ import { registerLs } from './commands/ls.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerModels } from './commands/models.js';
 import { registerPromote } from './commands/promote.js';
+import { registerQueue } from './commands/queue.js';
 import { registerReproduce } from './commands/reproduce.js';
 import { registerRetention } from './commands/retention.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
+import { registerSubmit } from './commands/submit.js';
+import { registerSweep } from './commands/sweep.js';
 import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -37,6 +42,10 @@ export function buildProgram(ctx: CliContext): Command {
     });
   registerInit(program, ctx);
   registerRun(program, ctx);
+  registerSubmit(program, ctx);
+  registerSweep(program, ctx);
+  registerCancel(program, ctx);
+  registerQueue(program, ctx);
   registerLs(program, ctx);
   registerShow(program, ctx);
   registerLogs(program, ctx);
@@ -52,6 +61,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerEnv(program, ctx);
   registerImage(program, ctx);
   registerServer(program, ctx);
+  registerAgent(program, ctx);
   return program;
 }
 

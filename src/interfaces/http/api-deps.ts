@@ -7,6 +7,7 @@ import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { GcOptions, GcReport } from '../../services/garbage-collector.js';
 import type { ModelService } from '../../services/model-service.js';
 import type { ProjectOverview } from '../../services/project-overview.js';
+import type { QueueService } from '../../services/queue-service.js';
 import type { RetentionService } from '../../services/retention-service.js';
 import type { RunCatalog } from '../../services/run-catalog.js';
 import type { RunEventBus } from '../../services/run-events.js';
@@ -22,5 +23,6 @@ export interface ApiDeps {
   readonly events: RunEventBus;
   readonly models: ModelService;
   readonly retention: RetentionService;
+  readonly queue: QueueService;
   collectGarbage(options: GcOptions): Promise<GcReport>;
 }

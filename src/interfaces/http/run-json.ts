@@ -8,7 +8,7 @@ import type { Retention } from '../../core/retention.js';
 import type { RunRecord } from '../../core/run.js';
 import type { MetricSummary } from '../../core/run-manifest.js';
 import type { Verdict, Verification } from '../../core/verification.js';
-import { metricsView, runHeadView } from '../run-views.js';
+import { metricsView, runHeadView, submissionView } from '../run-views.js';
 
 export function runJson(run: RunRecord, metrics: Record<string, MetricSummary>, tags: Record<string, string>) {
   return { ...run, metrics: metricsView(metrics), tags };
@@ -62,5 +62,6 @@ export function runRowJson(
     relatedNames,
     gate: run.manifest.outputs.gate ?? null,
     retention,
+    submission: submissionView(run),
   };
 }

@@ -21,6 +21,7 @@ import { metricRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
 import { modelRoutes } from './routes/models.js';
 import { reproducibilityRoutes } from './routes/reproducibility.js';
+import { queueRoutes } from './routes/queue.js';
 import { retentionRoutes } from './routes/retention.js';
 import { runRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
@@ -52,6 +53,7 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...reproducibilityRoutes(d),
     ...modelRoutes(d),
     ...retentionRoutes(d),
+    ...queueRoutes(d),
   ];
 }
 

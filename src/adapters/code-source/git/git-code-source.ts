@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import { bug, isRepriseError } from '../../../core/errors.js';
-import type { CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
+import type { BlobRef, CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
 import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, RestoreContext } from '../../../ports/code-source.js';
 import { runCommand } from '../../../platform/run-command.js';
@@ -47,14 +47,15 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     this.#mirrorsDir = options.mirrorsDir;
   }
 
-  async capture(projectDir: string, blobs: BlobStore): Promise<CapturedCode> {
+  async capture(projectDir: string, blobs: BlobStore, options: { readonly portable?: boolean } = {}): Promise<CapturedCode> {
     const { root, subdir } = await this.#locate(projectDir);
     const commit = await this.#commitOf(root, 'HEAD');
 
-    const [branch, remoteUrl, patch] = await Promise.all([
+    const [branch, remoteUrl, patch, archive] = await Promise.all([
       git(['symbolic-ref', '--short', '-q', 'HEAD'], root).then((r) => (r.ok ? r.stdout.toString('utf8').trim() : null)),
       this.#remoteUrl(root),
       this.#uncommittedPatch(root),
+      options.portable ? this.#archiveUnlessPushed(root, commit, blobs) : Promise.resolve(null),
     ]);
     const patchRef = patch.diff.length > 0 ? await blobs.putBytes(patch.diff) : null;
     const version: GitCodeVersion = {
@@ -66,6 +67,7 @@ export class GitCodeSource implements CodeSource, CommitExporter {
       dirty: patchRef !== null,
       patch: patchRef,
       changedFiles: patch.files,
+      ...(archive ? { archive } : {}),
     };
     return {
       version,
@@ -80,9 +82,10 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     const archive = version.archive;
     let repo: string;
     try {
-      repo = await this.#repositoryWith(version, ctx.near);
+      // A version carrying its commit's files (a bundle, a commit queued before it was
+      // pushed) is read from them unless the local repository has the commit: no fetch.
+      repo = await this.#repositoryWith(version, ctx.near, { fetch: !archive });
     } catch (e) {
-      // A run from a bundle may carry its commit's files: used only where no repository has the commit.
       if (!archive || !isRepriseError(e) || e.code !== 'REPRISE_ERR_CODE_COMMIT_NOT_FOUND') throw e;
       return {
         version,
@@ -110,8 +113,25 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     return true;
   }
 
+  /**
+   * The commit's files as a stored tar, unless a remote branch already holds the commit
+   * (a worker elsewhere fetches it from there): a commit never pushed still reaches it.
+   */
+  async #archiveUnlessPushed(root: string, commit: string, blobs: BlobStore): Promise<BlobRef | null> {
+    const pushed = await git(['branch', '-r', '--contains', commit], root);
+    if (pushed.ok && pushed.stdout.toString('utf8').trim() !== '') return null;
+    const scratch = await mkdtemp(join(tmpdir(), 'reprise-archive-'));
+    try {
+      const tar = join(scratch, 'code.tar');
+      await gitOrFail(['archive', '--format=tar', '-o', tar, commit], root);
+      return await blobs.putFile(tar);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
   /** A repository holding the recorded commit: the one around `near`, else a mirror of the recorded remote. */
-  async #repositoryWith(version: GitCodeVersion, near: string): Promise<string> {
+  async #repositoryWith(version: GitCodeVersion, near: string, options: { fetch: boolean } = { fetch: true }): Promise<string> {
     const tried: string[] = [];
     const top = await git(['rev-parse', '--show-toplevel'], near);
     if (top.ok) {
@@ -121,7 +141,9 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     } else {
       tried.push(`${near} is not inside a git repository`);
     }
-    if (version.remoteUrl) {
+    if (!options.fetch) {
+      tried.push('the recorded remote was not asked, as the run carries its files');
+    } else if (version.remoteUrl) {
       const mirror = join(this.#mirrorsDir, `${createHash('sha256').update(version.remoteUrl).digest('hex').slice(0, 16)}.git`);
       const fetched = await this.#fetchInto(mirror, version.remoteUrl, version.commit);
       if (fetched === true) return mirror;

@@ -17,6 +17,7 @@ import { isRepriseError } from '../../../core/errors.js';
 import type { Verification } from '../../../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../../../core/model-store.js';
 import type { RetentionMark } from '../../../core/retention.js';
+import type { CancelRequest, QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerRegistration, WorkerRecord } from '../../../core/queue.js';
 import type {
   AliasChange,
   AliasMove,
@@ -372,6 +373,73 @@ export class HttpMetadataStore implements MetadataStore {
 
   async listImages(project?: string): Promise<ImageRecord[]> {
     return (await this.#api.json<{ images: ImageRecord[] }>({ method: 'GET', path: `/images${qs({ project })}` })).images;
+  }
+
+  async submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: '/queue/runs', json: { runs, ...(sweep ? { sweep } : {}) }, timeoutMs: 600_000 });
+  }
+
+  async claimRun(claim: QueueClaim): Promise<RunRecord | undefined> {
+    // The server dates the claim; a long poll gets time beyond its wait to answer.
+    const { now: _now, ...body } = claim;
+    const res = await this.#api.json<{ run: RunRecord | null }>({ method: 'POST', path: '/queue/claim', json: body, timeoutMs: (claim.waitMs ?? 0) + 60_000 });
+    if (!res.run) return undefined;
+    // Its reports are this process's own from now on: queued, not awaited.
+    this.#own.add(res.run.id);
+    return recordOf(res.run);
+  }
+
+  async heartbeat(beat: { readonly at: number; readonly runIds: readonly string[]; readonly worker?: string }): Promise<Record<string, RunBeat>> {
+    // Not behind the outbox: a backlog of log pieces must not make a live run look dead.
+    const res = await this.#api.json<{ runs: Record<string, RunBeat> }>({
+      method: 'POST',
+      path: '/heartbeats',
+      json: { runIds: beat.runIds, ...(beat.worker !== undefined ? { worker: beat.worker } : {}) },
+      timeoutMs: 30_000,
+    });
+    return res.runs;
+  }
+
+  async requestCancel(runId: string, request: CancelRequest): Promise<boolean> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ requested: boolean }>({ method: 'POST', path: `/runs/${runId}/cancel-request`, json: request });
+    return (await this.#orIfUnknown(req, { requested: false })).requested;
+  }
+
+  async runHolder(runId: string): Promise<{ readonly status: RunStatus; readonly worker: string | null } | undefined> {
+    await this.#outbox.flush();
+    return this.#orIfUnknown(this.#api.json<{ status: RunStatus; worker: string | null }>({ method: 'GET', path: `/runs/${runId}/holder` }), undefined);
+  }
+
+  async settleLostRun(id: string, patch: RunPatch, retry: RunRecord | null): Promise<boolean> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ settled: boolean }>({ method: 'POST', path: `/runs/${id}/settle-lost`, json: { patch, retry } });
+    return (await this.#orIfUnknown(req, { settled: false })).settled;
+  }
+
+  async registerWorker(worker: WorkerRegistration): Promise<void> {
+    await this.#api.request({ method: 'POST', path: '/workers', json: worker });
+  }
+
+  async stopWorker(id: string, _at: number): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: `/workers/${id}/stop`, json: {} });
+  }
+
+  async listWorkers(since: number): Promise<WorkerRecord[]> {
+    const res = await this.#api.json<{ workers: (WorkerRecord & { state?: string })[] }>({ method: 'GET', path: `/workers${qs({ since })}` });
+    return res.workers.map(({ state: _s, ...w }) => w);
+  }
+
+  async listSweeps(query: { readonly project?: string; readonly limit?: number }): Promise<SweepSummary[]> {
+    await this.#outbox.flush();
+    return (await this.#api.json<{ sweeps: SweepSummary[] }>({ method: 'GET', path: `/sweeps${qs({ project: query.project, limit: query.limit })}` })).sweeps;
+  }
+
+  async findSweeps(ref: string, limit: number): Promise<SweepSummary[]> {
+    await this.#outbox.flush();
+    return (await this.#api.json<{ sweeps: SweepSummary[] }>({ method: 'GET', path: `/sweeps${qs({ ref, limit })}` })).sweeps;
   }
 
   async countRunsByEnvironment(): Promise<Map<string, number>> {

@@ -10,6 +10,7 @@
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Compilable, type RawBuilder } from 'kysely';
 import { mkdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname } from 'node:path';
 import { RepriseError, bug } from '../../../core/errors.js';
 import { downsample, MinMaxSampler } from '../../../core/downsample.js';
@@ -32,6 +33,19 @@ import {
   type VersionRef,
 } from '../../../core/model-store.js';
 import type { RetentionMark, RetentionState } from '../../../core/retention.js';
+import {
+  CLAIM_POLL_MS,
+  MAX_CLAIM_WAIT_MS,
+  type CancelRequest,
+  type QueueClaim,
+  type RunBeat,
+  type SweepRecord,
+  type SweepSummary,
+  type WorkerKind,
+  type WorkerRegistration,
+  type WorkerRecord,
+} from '../../../core/queue.js';
+import { ACTIVE_STATUSES } from '../../../core/run-manifest.js';
 import type {
   AliasChange,
   AliasMove,
@@ -49,7 +63,7 @@ import type {
 } from '../../../ports/metadata-store.js';
 import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
-import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema } from './sqlite-schema.js';
+import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable, type WorkersTable } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -155,26 +169,21 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async createRun(run: RunRecord): Promise<void> {
+    this.#write(() => this.#insertRun(run));
+  }
+
+  /** Inside a write transaction: the run and the params of its manifest. */
+  #insertRun(run: RunRecord): void {
     const k = this.#k;
     const params = Object.entries(flattenParams(run.manifest.params.values as Params));
-    this.#write(() => {
-      this.#exec(k.insertInto('runs').values(toRow(run)));
-      for (let i = 0; i < params.length; i += MAX_PARAMS / 5) {
-        this.#exec(k.insertInto('run_params').values(params.slice(i, i + MAX_PARAMS / 5).map(([key, v]) => ({ run_id: run.id, key, ...paramColumns(v) }))));
-      }
-    });
+    this.#exec(k.insertInto('runs').values(toRow(run)));
+    for (let i = 0; i < params.length; i += MAX_PARAMS / 5) {
+      this.#exec(k.insertInto('run_params').values(params.slice(i, i + MAX_PARAMS / 5).map(([key, v]) => ({ run_id: run.id, key, ...paramColumns(v) }))));
+    }
   }
 
   async updateRun(id: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
-    const set: Partial<RunsTable> = {};
-    if (patch.status !== undefined) set.status = patch.status;
-    if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
-    if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
-    if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
-    if (patch.manifest !== undefined) {
-      set.manifest = JSON.stringify(patch.manifest);
-      set.gate = patch.manifest.outputs.gate?.status ?? null;
-    }
+    const set = patchColumns(patch);
     if (Object.keys(set).length === 0) {
       let probe = this.#k.selectFrom('runs').select('id').where('id', '=', id);
       if (onlyIf) probe = probe.where('status', 'in', [...onlyIf]);
@@ -782,6 +791,189 @@ export class SqliteMetadataStore implements MetadataStore {
     return out;
   }
 
+  async submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord): Promise<void> {
+    this.#write(() => {
+      if (sweep) this.#exec(this.#k.insertInto('sweeps').values(sweepRow(sweep)));
+      for (const run of runs) this.#insertRun(run);
+    });
+  }
+
+  async claimRun(claim: QueueClaim): Promise<RunRecord | undefined> {
+    if (claim.queues.length === 0) return undefined;
+    const t0 = Date.now();
+    const deadline = t0 + Math.min(claim.waitMs ?? 0, MAX_CLAIM_WAIT_MS);
+    for (;;) {
+      const now = Date.now();
+      // A claim that waited is dated when it took the run.
+      const run = this.#claimNow({ ...claim, now: claim.now + (now - t0) });
+      if (run || now >= deadline || !this.#raw) return run;
+      await sleep(Math.min(CLAIM_POLL_MS, deadline - now));
+    }
+  }
+
+  #claimNow(claim: QueueClaim): RunRecord | undefined {
+    // One statement: the pick and the take cannot be split by another claim.
+    const rows = this.#write(() =>
+      this.#execRaw<RunsTable>(sql`
+        update runs set status = 'preparing', worker = ${claim.worker}, host = ${claim.host}, pid = ${claim.pid},
+          pid_start = ${claim.pidStart}, heartbeat_at = ${claim.now}, manifest = json_set(manifest, '$.status', 'preparing')
+        where id = (
+          select id from runs
+          where status = 'queued' and queue in (${sql.join([...claim.queues])})
+            and coalesce(gpus, ${claim.hasGpus ? 1 : 0}) <= ${claim.freeGpus}
+          order by priority desc, id
+          limit 1
+        ) and status = 'queued'
+        returning *`),
+    );
+    return rows[0] ? fromRow(rows[0]) : undefined;
+  }
+
+  async heartbeat(beat: { readonly at: number; readonly runIds: readonly string[]; readonly worker?: string }): Promise<Record<string, RunBeat>> {
+    const k = this.#k;
+    return this.#write(() => {
+      if (beat.worker !== undefined) {
+        const seen = this.#exec(k.updateTable('workers').set({ seen_at: beat.at }).where('id', '=', beat.worker).returning('id'));
+        if (seen.length === 0) {
+          throw new RepriseError('REPRISE_ERR_WORKER_NOT_FOUND', `no worker ${JSON.stringify(beat.worker)} is registered here`, { details: { worker: beat.worker } });
+        }
+      }
+      const out: Record<string, RunBeat> = {};
+      for (const id of beat.runIds) {
+        const row = this.#exec(k.selectFrom('runs').select(['status', 'worker', 'cancel_at']).where('id', '=', id))[0];
+        if (!row || !ACTIVE_STATUSES.includes(row.status as RunStatus) || row.status === 'queued' || (beat.worker !== undefined && row.worker !== beat.worker)) {
+          out[id] = 'gone';
+          continue;
+        }
+        this.#exec(k.updateTable('runs').set({ heartbeat_at: beat.at }).where('id', '=', id));
+        out[id] = row.cancel_at !== null ? 'cancel' : 'running';
+      }
+      return out;
+    });
+  }
+
+  async requestCancel(runId: string, request: CancelRequest): Promise<boolean> {
+    const res = this.#write(() =>
+      this.#exec(
+        this.#k
+          .updateTable('runs')
+          .set({ cancel_by: request.by, cancel_at: request.at })
+          .where('id', '=', runId)
+          .where('status', 'in', [...ACTIVE_STATUSES])
+          .returning('id'),
+      ),
+    );
+    return res.length > 0;
+  }
+
+  async runHolder(runId: string): Promise<{ readonly status: RunStatus; readonly worker: string | null } | undefined> {
+    const row = this.#statements().runHolder.get(runId) as { status: string; worker: string | null } | undefined;
+    return row ? { status: row.status as RunStatus, worker: row.worker } : undefined;
+  }
+
+  async settleLostRun(id: string, patch: RunPatch, retry: RunRecord | null): Promise<boolean> {
+    return this.#write(() => {
+      const set = patchColumns(patch);
+      const done = this.#exec(this.#k.updateTable('runs').set(set).where('id', '=', id).where('status', 'in', [...ACTIVE_STATUSES]).returning('id'));
+      if (done.length === 0) return false;
+      if (retry) this.#insertRun(retry);
+      return true;
+    });
+  }
+
+  async registerWorker(w: WorkerRegistration): Promise<void> {
+    const row: WorkersTable = {
+      id: w.id,
+      name: w.name,
+      kind: w.kind,
+      host: w.host,
+      pid: w.pid,
+      queues: JSON.stringify(w.queues),
+      slots: w.slots,
+      gpus: JSON.stringify(w.gpus),
+      version: w.version,
+      started_at: w.startedAt,
+      seen_at: w.startedAt,
+      stopped_at: null,
+    };
+    this.#write(() => this.#exec(this.#k.insertInto('workers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(row))));
+  }
+
+  async stopWorker(id: string, at: number): Promise<void> {
+    this.#write(() => this.#exec(this.#k.updateTable('workers').set({ stopped_at: at, seen_at: at }).where('id', '=', id)));
+  }
+
+  async listWorkers(since: number): Promise<WorkerRecord[]> {
+    const k = this.#k;
+    const rows = this.#exec(k.selectFrom('workers').selectAll().where('seen_at', '>=', since).orderBy('started_at', 'desc').limit(1000));
+    const held = new Map<string, string[]>();
+    if (rows.length > 0) {
+      const active = this.#exec(
+        k.selectFrom('runs').select(['id', 'worker']).where('worker', 'in', rows.map((r) => r.id)).where('status', 'in', [...ACTIVE_STATUSES]).orderBy('id'),
+      );
+      for (const r of active) held.set(r.worker!, [...(held.get(r.worker!) ?? []), r.id]);
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      kind: r.kind as WorkerKind,
+      host: r.host,
+      pid: r.pid,
+      queues: JSON.parse(r.queues) as string[],
+      slots: r.slots,
+      gpus: JSON.parse(r.gpus) as string[],
+      version: r.version,
+      startedAt: r.started_at,
+      seenAt: r.seen_at,
+      stoppedAt: r.stopped_at,
+      runs: held.get(r.id) ?? [],
+    }));
+  }
+
+  async listSweeps(query: { readonly project?: string; readonly limit?: number }): Promise<SweepSummary[]> {
+    let q = this.#k.selectFrom('sweeps').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 100);
+    if (query.project !== undefined) q = q.where('project', '=', query.project);
+    return this.#summariseSweeps(this.#exec(q));
+  }
+
+  async findSweeps(ref: string, limit: number): Promise<SweepSummary[]> {
+    const prefix = ref.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`);
+    const rows = this.#exec(
+      this.#k
+        .selectFrom('sweeps')
+        .selectAll()
+        .where((eb) => eb.or([eb('name', '=', ref), sql<boolean>`id like ${`${prefix}%`} escape '\\'`]))
+        .orderBy('created_at', 'desc')
+        .limit(limit),
+    );
+    return this.#summariseSweeps(rows);
+  }
+
+  #summariseSweeps(rows: SweepsTable[]): SweepSummary[] {
+    const counts = new Map<string, Record<string, number>>();
+    if (rows.length > 0) {
+      const tallies = this.#exec(
+        this.#k
+          .selectFrom('runs')
+          .select(['sweep_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
+          .where('sweep_id', 'in', rows.map((r) => r.id))
+          .groupBy(['sweep_id', 'status']),
+      );
+      for (const t of tallies) counts.set(t.sweep_id!, { ...(counts.get(t.sweep_id!) ?? {}), [t.status]: Number(t.n) });
+    }
+    return rows.map((r) => ({
+      id: r.id,
+      name: r.name,
+      project: r.project,
+      createdAt: r.created_at,
+      createdBy: r.created_by,
+      spec: JSON.parse(r.spec) as unknown,
+      description: r.description,
+      runs: r.runs,
+      byStatus: counts.get(r.id) ?? {},
+    }));
+  }
+
   async countRunsByEnvironment(): Promise<Map<string, number>> {
     const rows = await this.#k
       .selectFrom('runs')
@@ -846,7 +1038,36 @@ function migrate(raw: Database.Database, path: string): void {
   }
 }
 
+/** The columns a patch changes. */
+function patchColumns(patch: RunPatch): Partial<RunsTable> {
+  const set: Partial<RunsTable> = {};
+  if (patch.status !== undefined) set.status = patch.status;
+  if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
+  if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
+  if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
+  if (patch.envHash !== undefined) set.env_hash = patch.envHash;
+  if (patch.manifest !== undefined) {
+    set.manifest = JSON.stringify(patch.manifest);
+    set.gate = patch.manifest.outputs.gate?.status ?? null;
+  }
+  return set;
+}
+
+function sweepRow(s: SweepRecord): SweepsTable {
+  return {
+    id: s.id,
+    name: s.name,
+    project: s.project,
+    created_at: s.createdAt,
+    created_by: s.createdBy,
+    spec: JSON.stringify(s.spec),
+    description: s.description,
+    runs: s.runs,
+  };
+}
+
 function toRow(run: RunRecord): RunsTable {
+  const sub = run.manifest.submission;
   return {
     id: run.id,
     name: run.name,
@@ -863,6 +1084,13 @@ function toRow(run: RunRecord): RunsTable {
     env_hash: run.envHash,
     commit_sha: run.manifest.code.kind === 'git' ? run.manifest.code.commit : null,
     gate: run.manifest.outputs.gate?.status ?? null,
+    queue: sub?.queue ?? null,
+    priority: sub?.priority ?? null,
+    gpus: sub?.gpus ?? null,
+    sweep_id: sub?.sweep?.id ?? null,
+    worker: null,
+    cancel_by: null,
+    cancel_at: null,
     manifest: JSON.stringify(run.manifest),
   };
 }
@@ -928,6 +1156,7 @@ function prepareStatements(db: Database.Database) {
     ),
     paramGet: db.prepare('SELECT json FROM run_params WHERE run_id = ? AND key = ?'),
     runExists: db.prepare('SELECT 1 FROM runs WHERE id = ?'),
+    runHolder: db.prepare('SELECT status, worker FROM runs WHERE id = ?'),
     paramInsert: db.prepare('INSERT INTO run_params (run_id, key, num, text, json) VALUES (?, ?, ?, ?, ?)'),
     paramsOf: db.prepare('SELECT key, json FROM run_params WHERE run_id = ? ORDER BY key'),
     tagUpsert: db.prepare('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value'),

@@ -24,6 +24,8 @@ const ATTRIBUTE_COLUMNS = {
   host: sql`runs.host`,
   env: sql`runs.env_hash`,
   gate: sql`runs.gate`,
+  queue: sql`runs.queue`,
+  sweep: sql`runs.sweep_id`,
 } as const satisfies Record<string, Sql>;
 
 const OPS = { '=': sql`=`, '!=': sql`!=`, '<': sql`<`, '<=': sql`<=`, '>': sql`>`, '>=': sql`>=`, like: sql`like`, 'not like': sql`not like` } as const;
@@ -137,7 +139,7 @@ export interface Segment {
 
 const RUN_ID = sql`runs.id`;
 const KEYED_ID = sql`s.run_id`;
-const NULLABLE_ATTRIBUTES = new Set(['started', 'ended', 'duration', 'commit', 'env', 'gate']);
+const NULLABLE_ATTRIBUTES = new Set(['started', 'ended', 'duration', 'commit', 'env', 'gate', 'queue', 'sweep']);
 
 function lacking(f: Exclude<FilterField, { kind: 'attr' }>): Segment {
   const cond = f.kind === 'param' ? sql`json != 'null'` : f.kind === 'metric' ? sql`${metricColumn(f)} is not null` : sql`1`;

@@ -241,6 +241,50 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX model_audit_model ON model_audit(model, id);
   `,
+  // The queue. A queued run's placement (queue, priority, GPUs, sweep) is copied from its
+  // manifest's submission into columns; claims walk the partial index in claim order.
+  // \`worker\` holds the worker that claimed the run, so late reports from another are refused.
+  `
+  ALTER TABLE runs ADD COLUMN queue TEXT;
+  ALTER TABLE runs ADD COLUMN priority INTEGER;
+  ALTER TABLE runs ADD COLUMN gpus INTEGER;
+  ALTER TABLE runs ADD COLUMN sweep_id TEXT;
+  ALTER TABLE runs ADD COLUMN worker TEXT;
+  ALTER TABLE runs ADD COLUMN cancel_by TEXT;
+  ALTER TABLE runs ADD COLUMN cancel_at INTEGER;
+  CREATE INDEX runs_claim ON runs(queue, priority DESC, id) WHERE status = 'queued';
+  CREATE INDEX runs_sweep ON runs(sweep_id, id) WHERE sweep_id IS NOT NULL;
+  CREATE INDEX runs_worker ON runs(worker) WHERE worker IS NOT NULL;
+  CREATE INDEX runs_queue ON runs(queue) WHERE queue IS NOT NULL;
+
+  CREATE TABLE sweeps (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    project TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    description TEXT NOT NULL,
+    runs INTEGER NOT NULL
+  );
+  CREATE INDEX sweeps_name ON sweeps(name);
+  CREATE INDEX sweeps_project ON sweeps(project, created_at);
+
+  CREATE TABLE workers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    queues TEXT NOT NULL,
+    slots INTEGER NOT NULL,
+    gpus TEXT NOT NULL,
+    version TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    seen_at INTEGER NOT NULL,
+    stopped_at INTEGER
+  );
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -262,7 +306,40 @@ export interface RunsTable {
   env_hash: string | null;
   commit_sha: string | null;
   gate: string | null;
+  queue: string | null;
+  priority: number | null;
+  gpus: number | null;
+  sweep_id: string | null;
+  worker: string | null;
+  cancel_by: string | null;
+  cancel_at: number | null;
   manifest: string;
+}
+
+export interface SweepsTable {
+  id: string;
+  name: string;
+  project: string;
+  created_at: number;
+  created_by: string;
+  spec: string;
+  description: string;
+  runs: number;
+}
+
+export interface WorkersTable {
+  id: string;
+  name: string;
+  kind: string;
+  host: string;
+  pid: number;
+  queues: string;
+  slots: number;
+  gpus: string;
+  version: string;
+  started_at: number;
+  seen_at: number;
+  stopped_at: number | null;
 }
 
 export interface MetricSeriesTable {
@@ -334,6 +411,8 @@ export interface ImagesTable {
 export interface SqliteDatabaseSchema {
   images: ImagesTable;
   runs: RunsTable;
+  sweeps: SweepsTable;
+  workers: WorkersTable;
   metric_series: MetricSeriesTable;
   metric_chunks: MetricChunksTable;
   metric_writers: MetricWritersTable;

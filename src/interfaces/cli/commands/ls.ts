@@ -20,11 +20,12 @@ export function registerLs(program: Command, ctx: CliContext): void {
     .option('--dev', 'only dev runs')
     .option('--no-dev', 'leave dev runs out')
     .option('--filter <expr>', "only runs matching, e.g. \"params.lr < 0.01 and metrics.acc >= 0.9 and status = 'succeeded'\" (see docs/search.md)")
+    .option('--sweep <sweep>', 'only the runs of this sweep (its name, id or id prefix), in the order they were queued')
     .option('--order <field>', 'sort by one field, e.g. "metrics.acc desc" (default "created desc")')
     .option('-n, --limit <n>', 'at most this many runs', '50')
     .option('--cursor <cursor>', 'the next page (printed after a full page)')
     .option('--json', 'print JSON')
-    .action(async (opts: { project?: string; status?: string; dev?: boolean; filter?: string; order?: string; limit: string; cursor?: string; json?: boolean }) => {
+    .action(async (opts: { project?: string; status?: string; dev?: boolean; filter?: string; sweep?: string; order?: string; limit: string; cursor?: string; json?: boolean }) => {
       const limit = Number(opts.limit);
       if (!Number.isSafeInteger(limit) || limit < 1) {
         throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--limit ${JSON.stringify(opts.limit)}: expected a whole number of at least 1`);
@@ -33,12 +34,15 @@ export function registerLs(program: Command, ctx: CliContext): void {
       const bad = statuses?.find((s) => !RUN_STATUSES.includes(s));
       if (bad) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--status ${JSON.stringify(bad)}: expected one of ${RUN_STATUSES.join(', ')}`);
       const app = await ctx.app();
+      const sweep = opts.sweep !== undefined ? await app.queue.resolveSweep(opts.sweep) : undefined;
+      const filter = [opts.filter !== undefined ? `(${opts.filter})` : '', sweep ? `sweep = '${sweep.id}'` : ''].filter(Boolean).join(' and ');
+      const order = opts.order ?? (sweep ? 'created asc' : undefined);
       const page = await app.catalog.list({
         ...(opts.project !== undefined ? { project: opts.project } : {}),
         ...(statuses ? { statuses } : {}),
         ...(opts.dev !== undefined ? { dev: opts.dev } : {}),
-        ...(opts.filter !== undefined ? { filter: opts.filter } : {}),
-        ...(opts.order !== undefined ? { order: opts.order } : {}),
+        ...(filter !== '' ? { filter } : {}),
+        ...(order !== undefined ? { order } : {}),
         ...(opts.cursor !== undefined ? { cursor: opts.cursor } : {}),
         limit,
       });
@@ -68,13 +72,17 @@ export function registerLs(program: Command, ctx: CliContext): void {
       const repro = listing.map(({ run }) => reproLabel(run, checks.get(run.id)));
       // The column shows only when some listed run has been reproduced or is a reproduction.
       const withRepro = repro.some((r) => r !== '');
+      // Queued work shows where it waits or ran; a sweep's runs show their sweep.
+      const queued = listing.map(({ run }) => queueLabel(run));
+      const withQueue = queued.some((q) => q !== '');
       ctx.out(
         table(
-          ['ID', 'NAME', 'STATUS', 'GATE', 'KEEP', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS', ...(withRepro ? ['REPRODUCED'] : [])],
+          ['ID', 'NAME', 'STATUS', ...(withQueue ? ['QUEUE'] : []), 'GATE', 'KEEP', 'DURATION', 'COMMIT', 'PARAMS', 'METRICS', ...(withRepro ? ['REPRODUCED'] : [])],
           listing.map(({ run, metrics, retention }, i) => [
             run.id.slice(0, idLength),
             run.dev ? `${run.name} (dev)` : run.name,
             run.status,
+            ...(withQueue ? [clip(queued[i]!, 36)] : []),
             clip(gateCell(run.manifest.outputs.gate), 28),
             retentionCell(retention),
             formatDuration(durationMs(run, now)),
@@ -97,6 +105,14 @@ function reproLabel(run: RunRecord, check: LinkedVerification | undefined): stri
   if (reproduces) return `reproduces ${reproduces.slice(0, 12)}: not compared`;
   if (check) return `by ${check.other.name ?? check.other.id.slice(0, 12)}: ${SHORT_VERDICTS[check.verification.verdict]}`;
   return '';
+}
+
+/** `default · sweep brave-otter · on gpu-box`: where a submitted run waited, its sweep, its worker. */
+function queueLabel(run: RunRecord): string {
+  const s = run.manifest.submission;
+  if (!s) return '';
+  const w = run.manifest.execution.worker;
+  return [s.queue, s.sweep ? `sweep ${s.sweep.name}` : '', s.attempt > 1 ? `try ${s.attempt}` : '', w ? `on ${w.name}` : ''].filter(Boolean).join(' · ');
 }
 
 function commitLabel(run: RunRecord): string {

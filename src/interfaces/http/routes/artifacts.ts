@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { RepriseError } from '../../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { workerOf } from './queue.js';
 import { artifactJson, errorJson, runIdParams } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
 
@@ -59,9 +60,9 @@ export function artifactRoutes(d: ApiDeps): Route[] {
       params: runIdParams,
       body: z.object({ artifacts: z.array(artifactJson).max(1_000_000) }),
       answers: { 200: { description: 'recorded', schema: z.object({ artifacts: z.number() }) }, 400: { description: 'an unsafe path', schema: errorJson } },
-      async handler({ params, body }) {
+      async handler({ params, body , request }) {
         for (const a of body.artifacts) checkArtifactPath(a.path);
-        await d.tracking.setArtifacts(params.id.toLowerCase(), body.artifacts);
+        await d.tracking.setArtifacts(params.id.toLowerCase(), body.artifacts, workerOf(request));
         return { artifacts: body.artifacts.length };
       },
     }),

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.js';
 import { readBody } from '../read-body.js';
 import { route, type Route } from '../route.js';
+import { workerOf } from './queue.js';
 import { errorJson, logParams, queryBoolean, queryInt } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
 
@@ -29,7 +30,7 @@ export function logRoutes(d: ApiDeps): Route[] {
       },
       async handler({ params, query, request }) {
         const data = await readBody(request, LOG_PIECE_LIMIT);
-        return d.tracking.appendLog(params.id.toLowerCase(), params.stage, params.file, query.offset, data);
+        return d.tracking.appendLog(params.id.toLowerCase(), params.stage, params.file, query.offset, data, workerOf(request));
       },
     }),
     route({

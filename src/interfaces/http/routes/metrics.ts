@@ -8,6 +8,7 @@ import { RepriseError } from '../../../core/errors.js';
 import { columnsToJson, decodeMetricsBody } from '../../../core/metric-wire.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { workerOf } from './queue.js';
 import { errorJson, jsonNumber, metricSummaryJson, queryBoolean, queryInt, runIdParams } from '../schemas.js';
 import { metricsView } from '../../run-views.js';
 import { getRunOr404 } from './runs.js';
@@ -71,7 +72,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
           if (!w.success) throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', 'writer: expected {"id": text, "seq": a whole number}', { details: { field: 'writer' } });
           writer = w.data;
         }
-        const applied = await d.tracking.appendMetrics(params.id.toLowerCase(), batches, writer);
+        const applied = await d.tracking.appendMetrics(params.id.toLowerCase(), batches, writer, workerOf(request));
         return { accepted: applied ? batches.reduce((n, b) => n + b.steps.length, 0) : 0, duplicate: !applied };
       },
     }),

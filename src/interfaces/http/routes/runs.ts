@@ -12,6 +12,7 @@ import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
 import { VERDICTS, type Verification } from '../../../core/verification.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { workerOf } from './queue.js';
 import type { RunSearch } from '../../../services/run-catalog.js';
 import { rowRelatedIds, runJson, runRowJson } from '../run-json.js';
 import { artifactJson, errorJson, metricSummaryJson, paramValue, queryBoolean, queryInt, runIdParams, runJson as runJsonSchema } from '../schemas.js';
@@ -52,6 +53,21 @@ const rowJson = z.object({
   relatedNames: z.record(z.string(), z.string()).describe('names of the other runs reproduces and verification name, by id (a run not in this store left out)'),
   gate: gateOutcomeSchema.nullable().describe("the gates' outcome; null until the run succeeded"),
   retention: retentionMarkSchema.nullable().describe('whether its artifacts stay; null while it runs'),
+  submission: z
+    .object({
+      via: z.enum(['submit', 'sweep', 'retry']),
+      by: z.string(),
+      queue: z.string(),
+      priority: z.number().int(),
+      attempt: z.number().int(),
+      retries: z.number().int(),
+      retryOf: z.string().nullable(),
+      retriedAs: z.string().nullable(),
+      sweep: z.object({ id: z.string(), name: z.string(), index: z.number().int() }).nullable(),
+      worker: z.object({ id: z.string(), name: z.string(), host: z.string(), gpus: z.array(z.string()) }).nullable(),
+    })
+    .nullable()
+    .describe('how a queued run was submitted (queue, priority, attempt, sweep) and the worker that ran it; null for a run started in the foreground'),
 });
 const pageJson = z.object({ runs: z.array(z.union([runJsonSchema, rowJson])), nextCursor: z.string().nullable() });
 const updateBody = runPatchSchema.extend({
@@ -198,9 +214,9 @@ export function runRoutes(d: ApiDeps): Route[] {
         200: { description: 'whether it applied (false: the run had none of ifStatus)', schema: z.object({ updated: z.boolean() }) },
         404: { description: 'no such run', schema: errorJson },
       },
-      async handler({ params, body }) {
+      async handler({ params, body , request }) {
         const { ifStatus, ...patch } = body;
-        const updated = await d.tracking.updateRun(params.id.toLowerCase(), patch as never, ifStatus);
+        const updated = await d.tracking.updateRun(params.id.toLowerCase(), patch as never, ifStatus, workerOf(request));
         return { updated };
       },
     }),
@@ -224,8 +240,8 @@ export function runRoutes(d: ApiDeps): Route[] {
       params: runIdParams,
       body: z.object({ params: z.record(z.string().min(1).max(250), paramValue) }),
       answers: { 200: { description: 'logged', schema: z.object({ params: z.number() }) }, 409: { description: 'a param would change', schema: errorJson } },
-      async handler({ params, body }) {
-        await d.tracking.logParams(params.id.toLowerCase(), body.params);
+      async handler({ params, body , request }) {
+        await d.tracking.logParams(params.id.toLowerCase(), body.params, workerOf(request));
         return { params: Object.keys(body.params).length };
       },
     }),

@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { hostname } from 'node:os';
+import { REPRISE_VERSION } from '../../../app/assemble.js';
+import { openRemote } from '../../../app/remote.js';
+import { RepriseError } from '../../../core/errors.js';
+import { newRunId } from '../../../core/ids.js';
+import { parseGpuList, parseQueueList, parseWholeNumber } from '../../../core/queue.js';
+import { QueueWorker } from '../../../services/queue-worker.js';
+import type { CliContext } from '../context.js';
+import { workerObserver } from '../worker-progress.js';
+
+interface AgentOptions {
+  server?: string;
+  queue: string[];
+  slots?: string;
+  gpus?: string;
+  name?: string;
+  quiet?: boolean;
+}
+
+export function registerAgent(program: Command, ctx: CliContext): void {
+  program
+    .command('agent')
+    .description('run queued runs of a server on this machine: claim them, build or reuse their environments, run them, report everything to the server')
+    .option('--server <url>', 'the Reprise server (default: REPRISE_SERVER)')
+    .option('--queue <names>', 'the queues to take runs from, comma-separated or repeated (default: "default")', collect, [])
+    .option('--slots <n>', 'runs at a time (default: the number of --gpus, else 1)')
+    .option('--gpus <list>', 'GPU indices to hand out, e.g. 0,1: each run gets its own as CUDA_VISIBLE_DEVICES')
+    .option('--name <name>', 'how the agent is shown (default: this machine\'s name)')
+    .option('--quiet', 'do not copy the runs\' output here')
+    .action(async (opts: AgentOptions) => {
+      const server = opts.server ?? ctx.io.env.REPRISE_SERVER;
+      if (!server) {
+        throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'an agent needs a server: pass --server URL (or set REPRISE_SERVER)', { hint: 'start one with `reprise server` and give its URL' });
+      }
+      const queues = parseQueueList(opts.queue);
+      const gpus = opts.gpus !== undefined ? parseGpuList(opts.gpus) : [];
+      const slots = opts.slots !== undefined ? parseWholeNumber(opts.slots, '--slots', 1, 1024) : Math.max(1, gpus.length);
+      const id = newRunId();
+      const say = (m: string): void => ctx.err(`reprise agent: ${m}`);
+      // Every request names the worker, so the server refuses reports on runs it no longer holds.
+      const app = await openRemote({ server, env: ctx.io.env, say, worker: id });
+      const worker = new QueueWorker({
+        id,
+        store: app.store,
+        runs: app.runs,
+        kind: 'agent',
+        name: opts.name ?? hostname(),
+        queues,
+        slots,
+        gpus,
+        version: REPRISE_VERSION,
+        near: ctx.io.cwd,
+        say,
+        ...(opts.quiet ? {} : { observer: (run) => workerObserver(ctx, run) }),
+      });
+      const onSignal = (sig: NodeJS.Signals): void => {
+        say(`${sig}: stopping; runs in progress are canceled`);
+        worker.stop(true, `agent ${worker.name} was stopped (${sig})`);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      say(`${worker.name} (${id}) takes queue(s) ${queues.join(', ')} from ${app.server} · ${slots} slot(s)${gpus.length ? ` · GPUs ${gpus.join(',')}` : ''}`);
+      try {
+        await worker.run();
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+      say('stopped');
+    });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

@@ -1,0 +1,61 @@
+/**
+ * @module services/recorded-code
+ * The code a run recorded, found again and laid out, and the reprise.yaml it held: what
+ * a reproduction, a queued run on a worker and a late gate check read a run's settings
+ * from, never the checkout as it is now.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RepriseError } from '../core/errors.js';
+import { CONFIG_FILE, parseProjectConfig, type ProjectConfig } from '../core/project-config.js';
+import type { RunRecord } from '../core/run.js';
+import type { CapturedCode } from '../ports/code-source.js';
+import type { RunServiceDeps } from './run-service.js';
+import { layOutCode } from './run-workspace.js';
+
+type CodeDeps = Pick<RunServiceDeps, 'codeSources' | 'blobs'>;
+
+/** The recorded version, found again (see CodeSource.restore). */
+export async function restoreRecordedCode(d: CodeDeps, run: RunRecord, near: string): Promise<CapturedCode> {
+  const m = run.manifest;
+  const source = m.code.kind === 'git' ? d.codeSources.git : d.codeSources.folder;
+  return source.restore(m.code, { near, blobs: d.blobs });
+}
+
+/** Lays the recorded code out in `workspace` and reads its reprise.yaml; the project folder inside it too. */
+export async function layOutRecordedCode(
+  captured: CapturedCode,
+  run: RunRecord,
+  workspace: string,
+): Promise<{ config: ProjectConfig; projectDir: string }> {
+  await layOutCode(workspace, captured);
+  const subdir = run.manifest.code.subdir;
+  const projectDir = subdir ? join(workspace, subdir) : workspace;
+  return { config: await readRecordedConfig(projectDir, run), projectDir };
+}
+
+/**
+ * The reprise.yaml of the code a run recorded, read from that code laid out in a scratch
+ * folder under `tmpDir`: for runs whose manifest predates a setting (their gates).
+ */
+export async function recordedConfig(d: CodeDeps, run: RunRecord, near: string, tmpDir: string): Promise<ProjectConfig> {
+  const captured = await restoreRecordedCode(d, run, near);
+  await mkdir(tmpDir, { recursive: true });
+  const scratch = await mkdtemp(join(tmpDir, 'code-'));
+  try {
+    return (await layOutRecordedCode(captured, run, join(scratch, 'workspace'))).config;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function readRecordedConfig(projectDir: string, run: RunRecord): Promise<ProjectConfig> {
+  const path = join(projectDir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RepriseError('REPRISE_ERR_CONFIG_NOT_FOUND', `the code run ${run.name} recorded has no ${CONFIG_FILE} in its project folder`, { details: { run: run.id } });
+  }
+  return parseProjectConfig(text, `${CONFIG_FILE} of run ${run.name}`);
+}
