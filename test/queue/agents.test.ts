@@ -213,7 +213,7 @@ describe('the queue with agents on two machines', () => {
       body: JSON.stringify({ status: 'succeeded', endedAt: Date.now() }),
     });
     expect(late.status).toBe(409);
-    expect((await late.json()).error.code).toBe('REPRISE_ERR_LEASE_LOST');
+    expect(((await late.json()) as any).error.code).toBe('REPRISE_ERR_LEASE_LOST');
     const lateMetrics = await fetch(`${server.url}/api/v1/runs/${id}/metrics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-reprise-worker': workerId },

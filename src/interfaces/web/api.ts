@@ -14,10 +14,11 @@ import type {
   RunModelVersion,
 } from '../../core/model-store.js';
 import type { Retention, RetentionState } from '../../core/retention.js';
+import type { SweepSpec } from '../../core/sweep.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
-export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion };
+export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion, SweepSpec };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -62,7 +63,79 @@ export interface RunRow extends RunHead {
   gate?: GateOutcome | null;
   /** Whether its artifacts are kept; null while it goes. */
   retention?: Retention | null;
+  /** How a queued run was submitted and where it ran; null for a run started in the foreground (absent from servers before the queue). */
+  submission?: Submission | null;
 }
+
+/** How a queued run was submitted (queue, priority, attempt, sweep) and the worker that took it. */
+export interface Submission {
+  via: 'submit' | 'sweep' | 'retry';
+  by: string;
+  queue: string;
+  priority: number;
+  attempt: number;
+  retries: number;
+  retryOf: string | null;
+  retriedAs: string | null;
+  sweep: { id: string; name: string; index: number } | null;
+  worker: { id: string; name: string; host: string; gpus: string[] } | null;
+}
+
+/** A run as the queue lists it: waiting, or held by a worker. */
+export interface QueuedRun {
+  id: string;
+  name: string;
+  project: string;
+  status: RunStatus;
+  dev: boolean;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  submission: Submission | null;
+  durationMs: number | null;
+  params: Record<string, ParamValue>;
+}
+
+/** A process that claims queued runs: an agent on some machine, or one of the server's own workers. */
+export interface Worker {
+  id: string;
+  name: string;
+  kind: 'agent' | 'server';
+  host: string;
+  pid: number;
+  queues: string[];
+  slots: number;
+  gpus: string[];
+  version: string;
+  startedAt: number;
+  seenAt: number;
+  stoppedAt: number | null;
+  /** Ids of the active runs it holds. */
+  runs: string[];
+  state: 'online' | 'offline' | 'stopped';
+}
+
+/** GET /queue: each queue's counts, its runs in claim order (waiting first), the workers. */
+export interface QueueView {
+  queues: { name: string; queued: number; active: number }[];
+  runs: QueuedRun[];
+  workers: Worker[];
+}
+
+export interface Sweep {
+  id: string;
+  name: string;
+  project: string;
+  createdAt: number;
+  createdBy: string;
+  spec: SweepSpec;
+  /** e.g. "grid lr × layers (4 runs)" */
+  description: string;
+  runs: number;
+  byStatus: Partial<Record<RunStatus, number>>;
+}
+
+export type CancelOutcome = 'canceled' | 'stopping' | 'finished';
 
 /** A run with everything known about it (GET /runs/:id). */
 export interface RunDetails {
@@ -202,6 +275,11 @@ async function getBytes(url: string, signal?: AbortSignal): Promise<ArrayBuffer>
   return res.arrayBuffer();
 }
 
+/** Who a cancel from the UI is recorded as ("canceled by the web UI"): the UI knows no user, only where the click came from. */
+const CANCELED_BY = 'the web UI';
+/** Runs per request when reading a sweep's runs (a sweep may hold up to 10,000). */
+const SWEEP_PAGE = 1000;
+
 export const api = {
   projects: (signal?: AbortSignal) => getJson<{ projects: Project[] }>('/projects', {}, signal).then((r) => r.projects),
   keys: (project: string, signal?: AbortSignal) => getJson<RunKeys>('/run-keys', { project }, signal),
@@ -242,6 +320,28 @@ export const api = {
   /** Registers a run's model as the next version of `name`; refused (409) for a run that failed its gates. */
   promote: (name: string, body: { runId: string; alias?: string; note?: string }) =>
     sendJson<{ version: ModelVersion; aliasFrom: number | null }>('POST', `/models/${encodeURIComponent(name)}/versions`, body),
+  queue: (signal?: AbortSignal) => getJson<QueueView>('/queue', {}, signal),
+  /** Cancels a run: a queued one at once, an active one by asking its worker to stop. */
+  cancelRun: (id: string) => sendJson<{ outcome: CancelOutcome }>('POST', `/runs/${encodeURIComponent(id)}/cancel`, { by: CANCELED_BY }),
+  sweeps: (project: string, signal?: AbortSignal) => getJson<{ sweeps: Sweep[] }>('/sweeps', { project }, signal).then((r) => r.sweeps),
+  sweep: (id: string, signal?: AbortSignal) => getJson<{ sweep: Sweep }>(`/sweeps/${encodeURIComponent(id)}`, {}, signal).then((r) => r.sweep),
+  /** Every run of a sweep as table rows, in the order they were queued. */
+  async sweepRuns(id: string, signal?: AbortSignal): Promise<RunRow[]> {
+    const rows: RunRow[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await getJson<{ runs: RunRow[]; nextCursor: string | null }>(
+        '/runs',
+        { filter: `sweep = '${id}'`, view: 'row', limit: SWEEP_PAGE, order: 'created asc', cursor },
+        signal,
+      );
+      rows.push(...page.runs);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor !== undefined);
+    return rows;
+  },
+  /** Cancels every run of a sweep that has not ended. */
+  cancelSweep: (id: string) => sendJson<{ canceled: number; stopping: number; finished: number }>('POST', `/sweeps/${encodeURIComponent(id)}/cancel`, { by: CANCELED_BY }),
   moveAlias: (name: string, alias: string, body: { version: number; note?: string }) =>
     sendJson<{ alias: string; from: number | null; to: number }>('PUT', `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, body),
 };

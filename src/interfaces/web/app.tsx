@@ -10,8 +10,11 @@ import { DashboardPage } from './pages/dashboard-page.js';
 import { ModelPage } from './pages/model-page.js';
 import { ModelsPage } from './pages/models-page.js';
 import { ProjectsPage } from './pages/projects-page.js';
+import { QueuePage } from './pages/queue-page.js';
 import { RunPage } from './pages/run-page.js';
 import { RunsPage } from './pages/runs-page.js';
+import { SweepPage } from './pages/sweep-page.js';
+import { SweepsPage } from './pages/sweeps-page.js';
 import { paths } from './paths.js';
 
 function Header() {
@@ -26,11 +29,17 @@ function Header() {
         <Link to={paths.models()} data-testid="nav-models">
           Models
         </Link>
+        <Link to={paths.queue()} data-testid="nav-queue">
+          Queue
+        </Link>
         {project ? (
           <>
             <span className="sep">/</span>
             <Link to={paths.runs(project)}>{project}</Link>
             <Link to={paths.dashboard(project)}>Dashboard</Link>
+            <Link to={paths.sweeps(project)} data-testid="nav-sweeps">
+              Sweeps
+            </Link>
           </>
         ) : null}
       </nav>
@@ -58,10 +67,13 @@ export function App() {
         <Route path="/" element={<Page><ProjectsPage /></Page>} />
         <Route path="/projects/:project" element={<Page><RunsPage /></Page>} />
         <Route path="/projects/:project/dashboard" element={<Page><DashboardPage /></Page>} />
+        <Route path="/projects/:project/sweeps" element={<Page><SweepsPage /></Page>} />
+        <Route path="/projects/:project/sweeps/:id" element={<Page><SweepPage /></Page>} />
         <Route path="/runs/:id" element={<Page><RunPage /></Page>} />
         <Route path="/compare" element={<Page><ComparePage /></Page>} />
         <Route path="/models" element={<Page><ModelsPage /></Page>} />
         <Route path="/models/:name" element={<Page><ModelPage /></Page>} />
+        <Route path="/queue" element={<Page><QueuePage /></Page>} />
         <Route
           path="*"
           element={

@@ -7,5 +7,9 @@ export const paths = {
   models: () => '/models',
   /** A registered model's page; with a version, that version's files and lineage open. */
   model: (name: string, version?: number) => `/models/${encodeURIComponent(name)}${version === undefined ? '' : `?version=${version}`}`,
+  /** Runs waiting in the queue or held by workers, and the workers. */
+  queue: () => '/queue',
+  sweeps: (project: string) => `/projects/${encodeURIComponent(project)}/sweeps`,
+  sweep: (project: string, id: string) => `/projects/${encodeURIComponent(project)}/sweeps/${encodeURIComponent(id)}`,
   compare: (ids: readonly string[]) => `/compare?runs=${ids.map(encodeURIComponent).join(',')}`,
 };

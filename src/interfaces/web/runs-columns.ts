@@ -4,6 +4,7 @@
  * the name the server's order grammar gives it (see docs/search.md).
  */
 import { headlineMetrics } from '../../core/metric-goal.js';
+import { isSystemMetric } from './sweep-data.js';
 import type { RunKeys, RunRow } from './api.js';
 import { formatNumber, formatParam } from './format.js';
 
@@ -66,7 +67,9 @@ export function defaultColumns(keys: RunKeys, rows: readonly RunRow[] = []): str
   const varies = (k: string) => new Set(sample.map((r) => JSON.stringify(r.params[k] ?? null))).size > 1;
   const params = [...keys.params.filter(varies), ...keys.params.filter((k) => !varies(k))].slice(0, 3);
   // Metrics first: on a laptop screen they are what must show without scrolling sideways.
-  return [...headlineMetrics(keys.metrics).map((k) => columnId('metrics', k)), ...params.map((k) => columnId('params', k))];
+  // The machine's samples (system/) say nothing of how good a run is; the column picker still offers them.
+  const judged = keys.metrics.filter((k) => !isSystemMetric(k));
+  return [...headlineMetrics(judged).map((k) => columnId('metrics', k)), ...params.map((k) => columnId('params', k))];
 }
 
 /**

@@ -33,6 +33,13 @@ export interface MetricChartProps {
   readonly syncKey?: string;
 }
 
+/** A series of one point draws no line: its point is shown instead (a short run's system samples). */
+function lonePoint(u: uPlot, seriesIdx: number): boolean {
+  let n = 0;
+  for (const v of u.data[seriesIdx] ?? []) if (v !== null && v !== undefined && ++n > 1) return false;
+  return n === 1;
+}
+
 function aligned(series: readonly ChartSeries[], xTime: boolean, logY: boolean, smoothing: number): uPlot.AlignedData {
   const shown = (y: ArrayLike<number>) => (logY ? forLogAxis(y) : finiteOrGap(y));
   const tables: uPlot.AlignedData[] = series.map((s) => {
@@ -81,7 +88,7 @@ export function MetricChart(props: MetricChartProps) {
         lines.push({ label: `${s.label} (raw)`, stroke: `${color}44`, width: 1, spanGaps: true, points: { show: false } });
         lines.push({ label: s.label, stroke: color, width: 2, spanGaps: true, points: { show: false } });
       } else {
-        lines.push({ label: s.label, stroke: color, width: 1.5, spanGaps: true, points: { show: false } });
+        lines.push({ label: s.label, stroke: color, width: 1.5, spanGaps: true, points: { show: lonePoint, size: 7, fill: color } });
       }
     });
     let draws = 0;

@@ -174,6 +174,9 @@ function useMetricKeys(details: RunDetails, subscribe: SubscribeRunEvents, activ
   return useMemo(() => [...new Set([...Object.keys(recorded), ...seen])].sort(), [recorded, seen]);
 }
 
+/** Metrics Reprise samples itself (CPU, memory, disk, network, GPUs) while a run goes. */
+const SYSTEM_PREFIX = 'system/';
+
 function KeyPicker({ all, chosen, onChange }: { all: string[]; chosen: ReadonlySet<string>; onChange: (keys: string[]) => void }) {
   return (
     <details className="key-picker" data-testid="key-picker">
@@ -217,12 +220,14 @@ export function RunCharts({ details, subscribe }: { details: RunDetails; subscri
   const match = url.get('match');
   const chosenRaw = url.get('keys');
 
-  // Chosen keys: all by default; `keys=` names them; `keys=-` is an explicit empty choice.
+  // Chosen keys: the run's own metrics by default (system/* samples are picked when
+  // wanted); `keys=` names them; `keys=-` is an explicit empty choice.
+  const byDefault = useMemo(() => allKeys.filter((k) => !k.startsWith(SYSTEM_PREFIX)), [allKeys]);
   const chosen = useMemo<ReadonlySet<string>>(() => {
-    if (chosenRaw === '') return new Set(allKeys);
+    if (chosenRaw === '') return new Set(byDefault);
     if (chosenRaw === '-') return new Set();
     return new Set(chosenRaw.split(','));
-  }, [chosenRaw, allKeys]);
+  }, [chosenRaw, byDefault]);
   const shown = useMemo(() => {
     const needle = match.trim().toLowerCase();
     return allKeys.filter((k) => chosen.has(k) && (needle === '' || k.toLowerCase().includes(needle)));
@@ -261,10 +266,14 @@ export function RunCharts({ details, subscribe }: { details: RunDetails; subscri
 
   const set = url.set;
   const settings = useMemo<KeyChartSettings>(() => ({ ...chartSettings, syncKey: `run-${runId}` }), [chartSettings, runId]);
-  const colorOf = useMemo(() => new Map(allKeys.map((k, i) => [k, PALETTE[i % PALETTE.length]!])), [allKeys]);
+  // The run's own metrics take the palette first, so samples of the machine never change their colours.
+  const colorOf = useMemo(
+    () => new Map([...byDefault, ...allKeys.filter((k) => !byDefault.includes(k))].map((k, i) => [k, PALETTE[i % PALETTE.length]!])),
+    [allKeys, byDefault],
+  );
 
   const choose = (keys: string[]) => {
-    const all = keys.length === allKeys.length && allKeys.every((k) => keys.includes(k));
+    const all = keys.length === byDefault.length && byDefault.every((k) => keys.includes(k));
     set({ keys: all ? null : keys.length === 0 ? '-' : keys });
   };
 

@@ -1,19 +1,26 @@
 /** The top of a run's page: what the run is, how it is doing, and why it failed if it did. */
 import { Link } from 'react-router-dom';
-import { isActiveStatus, type RunDetails, type RunStatus } from '../api.js';
+import { api, isActiveStatus, type RunDetails, type RunStatus } from '../api.js';
 import { paths } from '../paths.js';
 import { formatAgo, formatDate } from '../format.js';
+import { CancelButton } from './cancel-button.js';
 import { LiveDuration } from './run-live.js';
 import { StatusBadge } from './status-badge.js';
 
-export function RunHeader({ details }: { details: RunDetails }) {
+/** `onChanged` loads the run again, after a cancel. */
+export function RunHeader({ details, onChanged }: { details: RunDetails; onChanged?: () => void }) {
   const run = details.run;
   const going = isActiveStatus(run.status);
+  const submission = run.manifest.submission;
   return (
     <div className="run-header" data-testid="run-header">
       <div className="run-title">
         <h1 data-testid="run-name">{run.name}</h1>
         <StatusBadge status={run.status} dev={run.dev} />
+        {/* Only a queued run can be stopped from here: its worker listens for the request; a foreground run belongs to its terminal. */}
+        {going && submission ? (
+          <CancelButton question="Cancel run?" testId="cancel-run" title={`Cancel ${run.name}`} onConfirm={() => api.cancelRun(run.id)} onDone={() => onChanged?.()} />
+        ) : null}
       </div>
       <dl className="run-facts">
         <div>
@@ -48,7 +55,79 @@ export function RunHeader({ details }: { details: RunDetails }) {
           </dd>
         </div>
       </dl>
+      <SubmissionLine details={details} />
     </div>
+  );
+}
+
+/** How a queued run got here: its queue and submitter, its sweep, its attempt, the worker that took it. */
+function SubmissionLine({ details }: { details: RunDetails }) {
+  const run = details.run;
+  const s = run.manifest.submission;
+  if (!s) return null;
+  const worker = run.manifest.execution.worker;
+  const going = isActiveStatus(run.status);
+  const parts: React.ReactNode[] = [
+    <span key="queue" data-testid="run-queue">
+      queued on <strong>{s.queue}</strong> by {s.by}
+      {s.priority !== 0 ? <span className="muted"> (priority {s.priority})</span> : null}
+    </span>,
+  ];
+  if (s.sweep) {
+    parts.push(
+      <span key="sweep" data-testid="run-sweep">
+        sweep{' '}
+        <Link to={paths.sweep(run.project, s.sweep.id)}>
+          {s.sweep.name} #{s.sweep.index + 1}
+        </Link>
+      </span>,
+    );
+  }
+  if (s.attempt > 1) {
+    parts.push(
+      <span key="attempt" data-testid="run-attempt">
+        attempt {s.attempt}
+        {s.retryOf ? (
+          <>
+            {' '}
+            (retry of{' '}
+            <Link to={paths.run(s.retryOf)} className="mono">
+              {s.retryOf.slice(0, 10)}
+            </Link>
+            )
+          </>
+        ) : null}
+      </span>,
+    );
+  }
+  if (s.retriedAs) {
+    parts.push(
+      <span key="retried" data-testid="run-retried-as">
+        retried as{' '}
+        <Link to={paths.run(s.retriedAs)} className="mono">
+          {s.retriedAs.slice(0, 10)}
+        </Link>
+      </span>,
+    );
+  }
+  if (worker) {
+    parts.push(
+      <span key="worker" data-testid="run-worker" title={`${worker.host} · worker ${worker.worker}`}>
+        {going ? 'running on' : 'ran on'} <strong>{worker.name}</strong>
+        {worker.gpus.length > 0 ? ` (GPU ${worker.gpus.join(', ')})` : ''}
+      </span>,
+    );
+  } else if (run.status === 'queued') {
+    parts.push(
+      <span key="waiting" className="muted">
+        waiting for a worker (<Link to={paths.queue()}>see the queue</Link>)
+      </span>,
+    );
+  }
+  return (
+    <p className="run-submission" data-testid="run-submission">
+      {parts.flatMap((p, i) => (i === 0 ? [p] : [<span key={`sep-${i}`} className="sep"> · </span>, p]))}
+    </p>
   );
 }
 

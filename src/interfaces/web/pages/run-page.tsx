@@ -113,7 +113,7 @@ export function RunPage() {
   if (!details) return <p className="muted">Loading run…</p>;
   return (
     <div className="run-page">
-      <RunHeader details={details} />
+      <RunHeader details={details} onChanged={reload} />
       <RunPromotion details={details} onChanged={reload} />
       {error ? <LoadError error={error} /> : null}
       <FailureBox details={details} logsHref={logsHref} />
