@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { headlineMetrics, isBetter, metricGoal } from './metric-goal.js';
+import { headlineMetrics, isBetter, isSystemMetric, metricGoal } from './metric-goal.js';
 
 describe('metricGoal', () => {
   it('calls losses, errors and times better low', () => {
@@ -26,5 +26,10 @@ describe('headlineMetrics', () => {
   });
   it('gives nothing for a project without metrics', () => {
     expect(headlineMetrics([])).toEqual([]);
+  });
+  it("never headlines the machine's system/ samples", () => {
+    expect(headlineMetrics(['system/cpu_percent', 'reward', 'system/gpu0/utilization_percent'])).toEqual(['reward']);
+    expect(isSystemMetric('system/memory_percent')).toBe(true);
+    expect(isSystemMetric('systematic_error')).toBe(false);
   });
 });

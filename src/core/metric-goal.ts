@@ -7,6 +7,11 @@
 
 export type MetricGoal = 'max' | 'min';
 
+/** Samples of the machine a run ran on (CPU, memory, GPUs): they never say how good a run is. */
+export function isSystemMetric(key: string): boolean {
+  return key.startsWith('system/');
+}
+
 const LOWER_IS_BETTER = /(^|[_./-])(loss|err|error|errors|mse|rmse|mae|mape|wer|cer|perplexity|ppl|latency|time|duration|seconds|ms|nll|fpr|fnr)($|[_./-])|loss|error/i;
 
 export function metricGoal(key: string): MetricGoal {
@@ -25,7 +30,8 @@ const QUALITY = /(acc|accuracy|f1|auc|score|precision|recall|map|iou|bleu|rouge|
 
 /**
  * The metric that best says how good a run is: a held-out quality metric first
- * (val_acc), then any quality metric, then a held-out loss, then the first by name.
+ * (val_acc), then any quality metric, then a held-out loss, then the first by name;
+ * never a sample of the machine.
  */
 export function headlineMetrics(keys: readonly string[], howMany = 3): string[] {
   const rank = (k: string): number => {
@@ -36,5 +42,8 @@ export function headlineMetrics(keys: readonly string[], howMany = 3): string[] 
     if (heldOut) return 2;
     return metricGoal(k) === 'min' ? 3 : 4;
   };
-  return [...keys].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b)).slice(0, howMany);
+  return keys
+    .filter((k) => !isSystemMetric(k))
+    .sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+    .slice(0, howMany);
 }

@@ -56,6 +56,14 @@ describe('compareRuns', () => {
     expect(v.differences.find((d) => d.name === 'acc')).toMatchObject({ original: 0.9, reproduction: null, delta: null });
   });
 
+  it("never compares the machine's system/ samples, which differ on every run", () => {
+    const a = run('a', { metrics: { loss: m(0.5), 'system/cpu_percent': m(97), 'system/gpu0/memory_used_mib': m(1200) } });
+    const b = run('b', { metrics: { loss: m(0.5), 'system/cpu_percent': m(12), 'system/net_rx_bytes_per_s': m(5) } });
+    expect(compareRuns(a, b, NO_RULES, 0)).toMatchObject({ verdict: 'exact', compared: { metrics: 1 }, differences: [], ignored: [] });
+    const c = run('c', { metrics: { loss: m(0.6), 'system/cpu_percent': m(12) } });
+    expect(compareRuns(a, c, NO_RULES, 0).differences.map((d) => d.name)).toEqual(['loss']);
+  });
+
   it('leaves out ignored metrics and artifact paths, globs included', () => {
     const b = run('b', { metrics: { loss: m(0.5), acc: m(0.9), duration: m(3) }, artifacts: [...run('b').artifacts, { path: 'outputs/logs/run.txt', size: 1, sha256: 'd'.repeat(64) }] });
     const v = compareRuns(run('a'), b, { tolerance: {}, ignore: ['duration', 'outputs/**'] }, 0);

@@ -1,11 +1,12 @@
 /**
  * @module core/verification
- * Whether two runs came out the same: every final metric compared exactly or within a
- * declared tolerance, every artifact by its hash, the statuses; plus the differences of
+ * Whether two runs came out the same: every final metric (but the machine's `system/`
+ * samples) compared exactly or within a declared tolerance, every artifact by its hash, the statuses; plus the differences of
  * environment that may explain a divergence. Pure: the caller reads the runs.
  */
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { isSystemMetric } from './metric-goal.js';
 import type { Artifact, EnvironmentFacts, MetricSummary, RunStatus } from './run-manifest.js';
 
 export const VERDICTS = ['exact', 'within_tolerance', 'diverged'] as const;
@@ -122,6 +123,8 @@ export function compareRuns(original: ComparedRun, reproduction: ComparedRun, ru
 
   let metrics = 0;
   for (const key of union(Object.keys(original.metrics), Object.keys(reproduction.metrics))) {
+    // Samples of the machine (CPU, memory, GPUs) are no result of the run: never compared.
+    if (isSystemMetric(key)) continue;
     if (ignoredBy(key)) {
       ignored.push(key);
       continue;

@@ -255,6 +255,30 @@ describe('the queue with agents on two machines', () => {
     await agent.stop();
   });
 
+  it('cancel also stops a run started in the foreground with reprise run, and show tells how a queued run went', { timeout: TIMEOUT }, async () => {
+    const release = join(root, 'release-foreground');
+    const child = spawn(process.execPath, [REPRISE_BIN, 'run', '--name', 'in-a-terminal', '-p', 'x=2', '-p', 'hold=true', '-p', `release=${JSON.stringify(release)}`], {
+      cwd: dir,
+      env: env(join(root, 'user-home')),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr!.on('data', (c: Buffer) => (err += c.toString('utf8')));
+    const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+    await waitFor('the foreground run to run', async () => (await cli(['show', 'in-a-terminal', '--json'])).code === 0 && (await run('in-a-terminal')).status === 'running', 60_000);
+    expect((await cliJson(['cancel', 'in-a-terminal'])).runs[0].outcome).toBe('stopping');
+    // Its heartbeat (every 5 s) brings the request; the command ends as a canceled run does.
+    expect(await exited, err).toBe(130);
+    const ended = await run('in-a-terminal');
+    expect(ended.status).toBe('canceled');
+    expect(ended.failure.message).toMatch(/canceled on request/);
+    writeFileSync(release, '');
+
+    // The text of show says where a queued run waited and ran.
+    const shown = await cli(['show', 'grid20-3']);
+    expect(shown.stdout).toMatch(/queue\n  submitted .* by tester \(sweep\) to queue default, priority 0\n  sweep     grid20 \(\w{26}\), run 3\n  attempt   1 of up to 2\n  worker    machine-[ab] on /);
+  });
+
   it('gives parallel runs on an agent with GPUs a GPU each', { timeout: TIMEOUT }, async () => {
     const release = join(root, 'release-gpus');
     const agent = startAgent('gpu-box', ['--gpus', '0,1', '--queue', 'gpus']);

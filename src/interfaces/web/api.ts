@@ -82,15 +82,7 @@ export interface Submission {
 }
 
 /** A run as the queue lists it: waiting, or held by a worker. */
-export interface QueuedRun {
-  id: string;
-  name: string;
-  project: string;
-  status: RunStatus;
-  dev: boolean;
-  createdAt: number;
-  startedAt: number | null;
-  endedAt: number | null;
+export interface QueuedRun extends Omit<RunHead, 'metrics' | 'tags'> {
   submission: Submission | null;
   durationMs: number | null;
   params: Record<string, ParamValue>;

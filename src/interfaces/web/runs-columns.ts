@@ -4,7 +4,7 @@
  * the name the server's order grammar gives it (see docs/search.md).
  */
 import { headlineMetrics } from '../../core/metric-goal.js';
-import { isSystemMetric } from './sweep-data.js';
+import { isSystemMetric } from '../../core/metric-goal.js';
 import type { RunKeys, RunRow } from './api.js';
 import { formatNumber, formatParam } from './format.js';
 

@@ -3,16 +3,12 @@
  * varies, an axis per param (numeric ones scaled min..max, the rest as evenly spaced
  * categories), each run's value of the chosen metric, the best run first.
  */
-import { metricGoal, type MetricGoal } from '../../core/metric-goal.js';
+import { isSystemMetric, metricGoal, type MetricGoal } from '../../core/metric-goal.js';
 import { num, type ParamValue, type RunRow, type SweepSpec } from './api.js';
 
 /** Which of a metric's summaries judges a run. */
 export type Agg = 'last' | 'min' | 'max';
 export const AGGS: readonly Agg[] = ['last', 'min', 'max'];
-
-/** Metrics the runner samples about the machine: not a measure of how good a run is. */
-export const SYSTEM_PREFIX = 'system/';
-export const isSystemMetric = (key: string): boolean => key.startsWith(SYSTEM_PREFIX);
 
 /**
  * The params a sweep varies, in the order its spec gives them: a grid's axes, a random

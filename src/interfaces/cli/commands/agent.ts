@@ -66,6 +66,8 @@ export function registerAgent(program: Command, ctx: CliContext): void {
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        // What the runs reported last is delivered before the agent goes.
+        await app.close();
       }
       say('stopped');
     });

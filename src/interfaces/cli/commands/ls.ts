@@ -8,6 +8,7 @@ import type { LinkedVerification } from '../../../services/verification-service.
 import { latestCheckView, runListView } from '../../run-views.js';
 import { gateCell, retentionCell } from '../gate-report.js';
 import { failedGates } from '../../../core/gates.js';
+import { isSystemMetric } from '../../../core/metric-goal.js';
 import type { CliContext } from '../context.js';
 import { clip, formatDuration, formatNumber, table } from '../format.js';
 
@@ -123,6 +124,7 @@ function commitLabel(run: RunRecord): string {
 
 function metricsLabel(metrics: Record<string, MetricSummary>): string {
   return Object.entries(metrics)
+    .filter(([k]) => !isSystemMetric(k))
     .map(([k, s]) => `${k}=${formatNumber(s.last)}`)
     .join(' ');
 }

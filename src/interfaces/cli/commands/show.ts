@@ -32,9 +32,24 @@ export function registerShow(program: Command, ctx: CliContext): void {
         return;
       }
       ctx.out(renderRun(run, metrics, artifacts));
+      const queued = renderQueued(run);
+      if (queued) ctx.out(queued);
       ctx.out(renderReproducibility(run, checks));
       ctx.out(renderKeeping(run, retention, models));
     });
+}
+
+/** How a queued run was submitted, its sweep and retries, and the worker that ran it; '' for a run started in the foreground. */
+function renderQueued(run: RunRecord): string {
+  const s = run.manifest.submission;
+  if (!s) return '';
+  const w = run.manifest.execution.worker;
+  const out = ['queue'];
+  out.push(`  submitted ${formatTime(s.at)} by ${s.by} (${s.via}) to queue ${s.queue}, priority ${s.priority}`);
+  if (s.sweep) out.push(`  sweep     ${s.sweep.name} (${s.sweep.id}), run ${s.sweep.index + 1}`);
+  out.push(`  attempt   ${s.attempt} of up to ${s.retries + 1}${s.retryOf ? `, retrying ${s.retryOf}` : ''}${s.retriedAs ? `; retried as ${s.retriedAs}` : ''}`);
+  out.push(`  worker    ${w ? `${w.name} on ${w.host}, claimed ${formatTime(w.claimedAt)}${w.gpus.length ? `, GPU ${w.gpus.join(',')}` : ''}` : 'none yet'}`);
+  return out.join('\n');
 }
 
 /** Gates, retention and the model versions made from the run. */

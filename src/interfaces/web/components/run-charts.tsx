@@ -5,6 +5,7 @@
  * Each chart reads its own key from a small store, so new data redraws only that chart.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { isSystemMetric } from '../../../core/metric-goal.js';
 import { api, isActiveStatus, type History, type RunDetails } from '../api.js';
 import { useUrlState } from '../url-state.js';
 import { EmptyState } from './empty-state.js';
@@ -174,9 +175,6 @@ function useMetricKeys(details: RunDetails, subscribe: SubscribeRunEvents, activ
   return useMemo(() => [...new Set([...Object.keys(recorded), ...seen])].sort(), [recorded, seen]);
 }
 
-/** Metrics Reprise samples itself (CPU, memory, disk, network, GPUs) while a run goes. */
-const SYSTEM_PREFIX = 'system/';
-
 function KeyPicker({ all, chosen, onChange }: { all: string[]; chosen: ReadonlySet<string>; onChange: (keys: string[]) => void }) {
   return (
     <details className="key-picker" data-testid="key-picker">
@@ -222,7 +220,7 @@ export function RunCharts({ details, subscribe }: { details: RunDetails; subscri
 
   // Chosen keys: the run's own metrics by default (system/* samples are picked when
   // wanted); `keys=` names them; `keys=-` is an explicit empty choice.
-  const byDefault = useMemo(() => allKeys.filter((k) => !k.startsWith(SYSTEM_PREFIX)), [allKeys]);
+  const byDefault = useMemo(() => allKeys.filter((k) => !isSystemMetric(k)), [allKeys]);
   const chosen = useMemo<ReadonlySet<string>>(() => {
     if (chosenRaw === '') return new Set(byDefault);
     if (chosenRaw === '-') return new Set();

@@ -6,6 +6,7 @@
  */
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
+import { isSystemMetric } from '../../../core/metric-goal.js';
 import { ApiError, api, isActiveStatus, type RunRow, type Sweep } from '../api.js';
 import { CancelButton } from '../components/cancel-button.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
@@ -18,7 +19,6 @@ import {
   AGGS,
   defaultMetric,
   goalOf,
-  isSystemMetric,
   metricKeys,
   metricValue,
   numericAxis,
