@@ -48,8 +48,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   checkListenHost(opts.host);
   const app = await openEmbedded(opts.env ? { env: opts.env } : {});
   try {
-    // Runs whose process died while no server ran are settled before anyone asks.
-    await app.catalog.reconcile();
+    // Runs whose process died while no server ran are settled before anyone asks. Runs
+    // on other machines could not report while it was down: their silence counts from now.
+    const listeningSince = Date.now();
+    await app.catalog.reconcile(listeningSince);
     const webRoot = join(INSTALL_DIR, 'dist', 'web');
     const server = buildServer(
       {
@@ -69,7 +71,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     );
     const url = await listen(server, opts.host, opts.port);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
-    const sweep = setInterval(() => void app.catalog.reconcile().catch(() => undefined), HEARTBEAT_MS);
+    const sweep = setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
     // Runs started here without REPRISE_SERVER write the store directly: watched for live views.
     const watcher = new StoreWatcher({ store: app.store, logs: app.logs, events: app.events, reportedElsewhere: (id) => app.tracking.reports(id) });
     watcher.start();

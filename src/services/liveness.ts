@@ -17,11 +17,15 @@ import { HEARTBEAT_MS } from './run-service.js';
 /** Six missed heartbeats. */
 export const LOST_AFTER_MS = HEARTBEAT_MS * 6;
 
-export function isRunOrphaned(run: RunRecord, now: number, thisHost: string = hostname()): boolean {
+/**
+ * `listeningSince`: when the judge could first hear heartbeats (a server that was down
+ * heard none meanwhile, so silence before it started counts for nothing).
+ */
+export function isRunOrphaned(run: RunRecord, now: number, thisHost: string = hostname(), listeningSince = 0): boolean {
   // A queued run waits for a worker; nothing drives it yet.
   if (!ACTIVE_STATUSES.includes(run.status) || run.status === 'queued') return false;
   if (run.host === thisHost) return !isProcessAlive(run.pid, run.pidStart);
-  return now - run.heartbeatAt > LOST_AFTER_MS;
+  return now - Math.max(run.heartbeatAt, listeningSince) > LOST_AFTER_MS;
 }
 
 /**
@@ -29,11 +33,11 @@ export function isRunOrphaned(run: RunRecord, now: number, thisHost: string = ho
  * with retries left is queued again as a new run in the same step. Returns how many
  * were marked.
  */
-export async function reconcileLostRuns(store: MetadataStore, now: number = Date.now()): Promise<number> {
+export async function reconcileLostRuns(store: MetadataStore, now: number = Date.now(), listeningSince = 0): Promise<number> {
   const { runs: active } = await store.listRuns({ statuses: ACTIVE_STATUSES, limit: 10_000 });
   let marked = 0;
   for (const run of active) {
-    if (!isRunOrphaned(run, now)) continue;
+    if (!isRunOrphaned(run, now, hostname(), listeningSince)) continue;
     const worker = run.manifest.execution.worker;
     const driver = worker ? `the worker ${worker.name} that ran it (pid ${run.pid} on ${run.host})` : `the reprise process that drove this run (pid ${run.pid} on ${run.host})`;
     const retry = retryOf(run, now);

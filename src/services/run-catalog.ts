@@ -82,8 +82,9 @@ export class RunCatalog {
     this.#waitForActivity = deps.waitForActivity ?? ((_runId, ms) => sleep(ms));
   }
 
-  async reconcile(): Promise<void> {
-    await reconcileLostRuns(this.#store);
+  /** Settles runs whose driver is gone; `listeningSince`: see liveness.isRunOrphaned (a server passes its start). */
+  async reconcile(listeningSince = 0): Promise<void> {
+    await reconcileLostRuns(this.#store, Date.now(), listeningSince);
   }
 
   /** The run named by a full id, a unique id prefix, or a name. */

@@ -305,6 +305,37 @@ describe('the queue with agents on two machines', () => {
     await agent.stop();
   });
 
+  it('a pushed commit is fetched by the agent from the remote; only a commit no remote holds travels with the run', { timeout: TIMEOUT }, async () => {
+    const origin = join(root, 'origin.git');
+    git(root, 'init', '-q', '--bare', origin);
+    git(dir, 'remote', 'add', 'origin', origin);
+    git(dir, 'stash', '-q');
+    git(dir, 'push', '-q', 'origin', 'HEAD:refs/heads/main');
+    git(dir, 'fetch', '-q', 'origin');
+    try {
+      const agent = startAgent('fetcher', ['--queue', 'fetch']);
+      const pushed = (await cliJson(['submit', '--queue', 'fetch', '--name', 'from-remote', '-p', 'x=4'])).runs[0];
+      writeFileSync(join(dir, 'later.txt'), 'a commit only this clone has\n');
+      git(dir, 'add', 'later.txt');
+      git(dir, 'commit', '-qm', 'not pushed');
+      const local = (await cliJson(['submit', '--queue', 'fetch', '--name', 'from-archive', '-p', 'x=5'])).runs[0];
+      for (const [id, score] of [[pushed.id, 12], [local.id, 15]] as const) {
+        const r = await waitFor(`run ${id} to succeed`, async () => {
+          const shown = await run(id);
+          return shown.status === 'succeeded' ? shown : ['failed', 'lost'].includes(shown.status) ? shown : undefined;
+        }, 90_000);
+        expect(r.status, JSON.stringify(r.failure)).toBe('succeeded');
+        // factor 3 committed in the first test, pushed here.
+        expect(r.metrics.score.last).toBe(score);
+      }
+      expect((await run(pushed.id)).manifest.code.archive).toBeUndefined();
+      expect((await run(local.id)).manifest.code.archive).toMatchObject({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      await agent.stop();
+    } finally {
+      git(dir, 'stash', 'pop', '-q');
+    }
+  });
+
   it('refuses bad queue input with the flag named, and queues nothing', { timeout: TIMEOUT }, async () => {
     const before = (await cliJson(['ls', '-n', '1000'])).length;
     const cases: [string[], RegExp][] = [
