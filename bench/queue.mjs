@@ -15,7 +15,16 @@ function start(args, home, cwd) {
   let err = '';
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (err = (err + c).slice(-20_000)));
-  return { child, out: () => out, err: () => err };
+  const closed = new Promise((r) => child.once('close', r));
+  return { child, closed, out: () => out, err: () => err };
+}
+
+/** SIGTERM, then SIGKILL if it has not ended within `ms`. */
+async function stop(p, ms) {
+  p.child.kill('SIGTERM');
+  const t = setTimeout(() => p.child.kill('SIGKILL'), ms);
+  await p.closed;
+  clearTimeout(t);
 }
 
 async function waitFor(what, probe, ms) {
@@ -73,9 +82,8 @@ try {
   console.log(`queue: claim to first stage start: median ${median(overheads).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms, max ${overheads.at(-1).toFixed(0)} ms (target: under 500 ms)`);
   if (median(overheads) >= 500) process.exitCode = 1;
 } finally {
-  for (const a of agents) a.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 1000));
-  server.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 500));
+  // The agents first: they say goodbye to the server before it goes.
+  await Promise.all(agents.map((a) => stop(a, 20_000)));
+  await stop(server, 20_000);
   s.cleanup();
 }

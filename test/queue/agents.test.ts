@@ -11,8 +11,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { git, gitProject, REPRISE_BIN, waitFor, yamlFor } from '../helpers/cli.js';
-import { api, startServer, tempHome, removeHome, type Api, type RunningServer } from '../helpers/server.js';
+import { git, gitProject, REPRISE_BIN, sandbox, waitFor, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
 
 const TIMEOUT = 240_000;
 
@@ -21,7 +21,9 @@ const TRAIN_PY = `import json, os, time
 p = json.load(open(os.environ["REPRISE_PARAMS"]))
 factor = 2
 if p.get("hold"):
-    while not os.path.exists(p["release"]):
+    # Never left waiting for good: a test that failed before releasing it ends it here.
+    deadline = time.time() + 180
+    while not os.path.exists(p["release"]) and time.time() < deadline:
         time.sleep(0.1)
 with open(os.environ["REPRISE_METRICS"], "a") as f:
     f.write(json.dumps({"step": 0, "score": p["x"] * factor, "k": p.get("k", 0)}) + "\\n")
@@ -31,6 +33,12 @@ if gpus is not None:
         f.write(gpus)
 print("done", p["x"])
 `;
+
+const PROJECT_FILES = {
+  'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python3 train.py' }], 'env: { system: true }\n'),
+  'input.json': '{"x": 0}\n',
+  'train.py': TRAIN_PY,
+};
 
 interface Agent {
   readonly name: string;
@@ -100,21 +108,20 @@ describe('the queue with agents on two machines', () => {
     return cliJson(['ls', '--sweep', name, '-n', '1000']);
   }
 
+  let sb: Sandbox;
+
   beforeAll(async () => {
-    root = tempHome();
+    sb = await sandbox();
+    root = sb.root;
     server = await startServer();
     client = api(server.url);
-    dir = gitProject(
-      { root, home: root, mode: 'embedded', storeHome: root, env: process.env, server: null, cleanup: async () => undefined },
-      { 'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python3 train.py' }], 'env: { system: true }\n'), 'input.json': '{"x": 0}\n', 'train.py': TRAIN_PY },
-      'queued-proj',
-    );
+    dir = gitProject(sb, PROJECT_FILES, 'queued-proj');
   });
 
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
     await server?.stop();
-    removeHome(root);
+    await sb.cleanup();
   });
 
   it('runs a 20-run sweep on two agents, each run exactly once with its own params, none touched by later edits to the checkout', { timeout: TIMEOUT }, async () => {
@@ -359,15 +366,11 @@ describe('the queue with agents on two machines', () => {
 
 describe('the server as a worker (reprise server --workers)', () => {
   it('runs queued runs on the server\'s machine, N at a time', { timeout: TIMEOUT }, async () => {
-    const home = tempHome();
-    const server = await startServer({ home, args: ['--workers', '2'], env: { REPRISE_SYSTEM_METRICS_INTERVAL: '0' } });
+    const sb = await sandbox();
+    const server = await startServer({ args: ['--workers', '2'], env: { REPRISE_SYSTEM_METRICS_INTERVAL: '0' } });
     try {
-      const dir = gitProject(
-        { root: home, home, mode: 'embedded', storeHome: home, env: process.env, server: null, cleanup: async () => undefined },
-        { 'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python3 train.py' }], 'env: { system: true }\n'), 'input.json': '{"x": 0}\n', 'train.py': TRAIN_PY },
-        'served-proj',
-      );
-      const userEnv = { ...process.env, REPRISE_HOME: join(home, 'user'), REPRISE_SERVER: server.url };
+      const dir = gitProject(sb, PROJECT_FILES, 'served-proj');
+      const userEnv = { ...sb.env, REPRISE_SERVER: server.url };
       const child = spawn(process.execPath, [REPRISE_BIN, 'sweep', '--grid', 'x=1,2,3', '--name', 'served', '--json'], { cwd: dir, env: userEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -386,6 +389,7 @@ describe('the server as a worker (reprise server --workers)', () => {
       expect(workers).toEqual([expect.objectContaining({ kind: 'server', slots: 2, state: 'online', queues: ['default'] })]);
     } finally {
       await server.stop();
+      await sb.cleanup();
     }
   });
 });
