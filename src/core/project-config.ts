@@ -8,6 +8,7 @@ import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseDuration } from './duration.js';
 import { RepriseError } from './errors.js';
 import { gateSchema } from './gates.js';
+import { QUEUE_NAME } from './queue.js';
 
 export const CONFIG_FILE = 'reprise.yaml';
 
@@ -68,7 +69,7 @@ const projectConfigObject = z.strictObject({
     /** Where `reprise submit` queues the run and what it needs from a worker. */
     resources: z
       .strictObject({
-        queue: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"').optional(),
+        queue: z.string().regex(QUEUE_NAME, 'must be 1 to 64 letters, digits, ".", "_" or "-"').optional(),
         gpus: z.number().int('must be a whole number').min(0).max(64).optional(),
         priority: z.number().int('must be a whole number').min(-1000).max(1000).optional(),
         retries: z.number().int('must be a whole number').min(0).max(100).optional(),

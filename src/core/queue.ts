@@ -23,7 +23,11 @@ export const LEASE_RENEW_MS = 2_000;
 /** A worker not heard from for this long shows as offline. */
 export const WORKER_OFFLINE_AFTER_MS = 15_000;
 
-const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** Workers are listed while seen within this long. */
+export const WORKERS_LISTED_FOR_MS = 24 * 3600_000;
+
+/** What a queue may be called, wherever it is named (a flag, reprise.yaml, the API). */
+export const QUEUE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export function checkQueueName(name: string, what = '--queue'): string {
   if (!QUEUE_NAME.test(name)) {

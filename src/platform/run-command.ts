@@ -16,15 +16,36 @@ export interface CommandOptions {
   readonly input?: Buffer | string;
 }
 
-export function runCommand(file: string, args: readonly string[], options: CommandOptions = {}): Promise<CommandResult> {
+/**
+ * Runs a program to its end and collects its output. With `timeoutMs`, a program that
+ * runs longer (a hung nvidia-smi over a wedged driver) is killed and the promise
+ * rejects; its pipes are dropped too, so a child it left holding them cannot hold the
+ * answer either.
+ */
+export function runCommand(file: string, args: readonly string[], options: CommandOptions & { readonly timeoutMs?: number } = {}): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGKILL');
+            child.stdout.destroy();
+            child.stderr.destroy();
+            reject(new Error(`${file} ${args.join(' ')} ran over ${options.timeoutMs} ms and was stopped`));
+          }, options.timeoutMs);
     child.stdout.on('data', (c: Buffer) => out.push(c));
     child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') }));
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') });
+    });
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.input);
   });

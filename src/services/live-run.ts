@@ -9,6 +9,7 @@ import { basename, join } from 'node:path';
 import { RepriseError, isRepriseError } from '../core/errors.js';
 import { evaluateGates } from '../core/gates.js';
 import { manifestMetrics } from '../core/metric-summary.js';
+import type { ProjectConfig } from '../core/project-config.js';
 import type { RunRecord } from '../core/run.js';
 import { ACTIVE_STATUSES, type BlobRef, type RunManifest, type RunStatus, type StageRecord } from '../core/run-manifest.js';
 import type { CapturedCode } from '../ports/code-source.js';
@@ -40,6 +41,15 @@ export interface RunPlan {
   /** Set for every stage over what reprise.yaml sets: the GPUs a worker gave the run. */
   readonly workerEnv?: Readonly<Record<string, string>>;
   readonly observer: RunObserver;
+}
+
+/** What a plan takes from the reprise.yaml of the code it runs: stage variables, declared outputs, the model's name. */
+export function settingsOf(config: ProjectConfig): Pick<RunPlan, 'declaredOutputs' | 'modelName' | 'stageEnv'> {
+  return {
+    declaredOutputs: config.outputs ?? [],
+    modelName: config.model?.name ?? null,
+    stageEnv: new Map(config.stages.map((s) => [s.name, s.env])),
+  };
 }
 
 /** One run from its first stage to its final status. */

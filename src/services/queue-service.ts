@@ -5,7 +5,7 @@
  * runs, and sweeps found by id, prefix or name.
  */
 import { RepriseError } from '../core/errors.js';
-import { workerState, type SweepSummary, type WorkerRecord, type WorkerState } from '../core/queue.js';
+import { WORKERS_LISTED_FOR_MS, workerState, type SweepSummary, type WorkerRecord, type WorkerState } from '../core/queue.js';
 import type { RunRecord } from '../core/run.js';
 import { ACTIVE_STATUSES, isActive } from '../core/run-manifest.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -26,8 +26,6 @@ export interface QueueOverview {
   readonly workers: (WorkerRecord & { readonly state: WorkerState })[];
 }
 
-/** Workers are listed while seen within this long. */
-const WORKERS_SHOWN_FOR_MS = 24 * 3600_000;
 const OVERVIEW_LIMIT = 5_000;
 
 export class QueueService {
@@ -108,7 +106,7 @@ export class QueueService {
   /** Queues with their counts, the runs waiting or going, and the workers seen lately. */
   async overview(now: number = Date.now()): Promise<QueueOverview> {
     const { runs } = await this.#store.listRuns({ statuses: ACTIVE_STATUSES, limit: OVERVIEW_LIMIT, order: { field: { kind: 'attr', name: 'created' }, direction: 'asc' } });
-    const workers = (await this.#store.listWorkers(now - WORKERS_SHOWN_FOR_MS)).map((w) => ({ ...w, state: workerState(w, now) }));
+    const workers = (await this.#store.listWorkers(now - WORKERS_LISTED_FOR_MS)).map((w) => ({ ...w, state: workerState(w, now) }));
     const queues = new Map<string, { queued: number; active: number }>();
     for (const w of workers) {
       if (w.state === 'stopped') continue;

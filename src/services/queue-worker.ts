@@ -69,11 +69,6 @@ export class QueueWorker {
     return this.#o.name ?? hostname();
   }
 
-  /** Runs now held, by id. */
-  get running(): readonly string[] {
-    return [...this.#held.keys()];
-  }
-
   /** Registers, then claims and runs until `stop()`; resolves once its runs have ended. */
   async run(): Promise<void> {
     const o = this.#o;

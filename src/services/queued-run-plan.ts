@@ -11,7 +11,7 @@ import type { ExecutedBy } from '../core/queue.js';
 import type { RunRecord } from '../core/run.js';
 import type { RunManifest } from '../core/run-manifest.js';
 import { planEnvironment } from './environment-plan.js';
-import type { RunPlan } from './live-run.js';
+import { settingsOf, type RunPlan } from './live-run.js';
 import { layOutRecordedCode, restoreRecordedCode } from './recorded-code.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { imageOf } from './run-manifest-draft.js';
@@ -56,9 +56,7 @@ export async function planQueuedRun(d: RunServiceDeps, run: RunRecord, ctx: Queu
       python,
       env,
       folders: runFolders(d.runsDir, run.id, m.code.subdir, config),
-      declaredOutputs: config.outputs ?? [],
-      modelName: config.model?.name ?? null,
-      stageEnv: new Map(config.stages.map((s) => [s.name, s.env])),
+      ...settingsOf(config),
       workerEnv: ctx.workerEnv,
       observer: ctx.observer,
     };

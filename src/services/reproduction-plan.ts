@@ -15,7 +15,7 @@ import type { RunRecord } from '../core/run.js';
 import { isActive, type RunManifest } from '../core/run-manifest.js';
 import type { HostFacts, PythonInterpreter } from '../ports/host-probe.js';
 import type { EnvironmentPlan } from './environment-plan.js';
-import type { RunPlan } from './live-run.js';
+import { settingsOf, type RunPlan } from './live-run.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { freshManifest, imageOf, pipelineRules } from './run-manifest-draft.js';
 import { layOutRecordedCode, restoreRecordedCode } from './recorded-code.js';
@@ -91,9 +91,7 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
       python,
       env,
       folders,
-      declaredOutputs: config.outputs ?? [],
-      modelName: config.model?.name ?? null,
-      stageEnv: new Map(config.stages.map((s) => [s.name, s.env])),
+      ...settingsOf(config),
       observer: req.observer ?? {},
     };
   } catch (e) {

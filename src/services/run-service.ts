@@ -25,7 +25,7 @@ import type { RunLogStore } from '../ports/run-log-store.js';
 import type { SystemMonitor } from '../ports/system-monitor.js';
 import { processStartTime } from '../platform/process-identity.js';
 import { planEnvironment, readRequirementFiles } from './environment-plan.js';
-import { LiveRun, messageOf, type RunPlan } from './live-run.js';
+import { LiveRun, messageOf, settingsOf, type RunPlan } from './live-run.js';
 import type { MetricProblem } from './metrics-tailer.js';
 import { loadProject, readParamsFile } from './project-loader.js';
 import { planQueuedRun } from './queued-run-plan.js';
@@ -421,9 +421,7 @@ export class RunService {
       python,
       env,
       folders,
-      declaredOutputs: project.config.outputs ?? [],
-      modelName: project.config.model?.name ?? null,
-      stageEnv: new Map(project.config.stages.map((s) => [s.name, s.env])),
+      ...settingsOf(project.config),
       observer: req.observer ?? {},
     };
   }

@@ -59,7 +59,7 @@ export class LocalHostProbe implements HostProbe {
   async #gpus(): Promise<HostFacts['gpus']> {
     const smi = await this.#which('nvidia-smi');
     if (!smi) return [];
-    const res = await runCommand(smi, ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader,nounits']).catch(() => undefined);
+    const res = await runCommand(smi, ['--query-gpu=name,memory.total,driver_version', '--format=csv,noheader,nounits'], { timeoutMs: 10_000 }).catch(() => undefined);
     if (!res || res.code !== 0) return [];
     return res.stdout
       .toString('utf8')

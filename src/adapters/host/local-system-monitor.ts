@@ -30,12 +30,12 @@
  * GPU keys are left out without `nvidia-smi` on PATH, when it fails or takes over 3 s,
  * and for good after 3 failures in a row (a broken driver would cost 3 s every sample).
  */
-import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { SampleScope, SystemMonitor, SystemProbe } from '../../ports/system-monitor.js';
 import { findOnPath } from '../../platform/find-on-path.js';
+import { runCommand } from '../../platform/run-command.js';
 
 const NVIDIA_SMI_ARGS = [
   '--query-gpu=index,utilization.gpu,memory.used,memory.total,temperature.gpu,power.draw',
@@ -334,30 +334,9 @@ async function guard(read: () => Promise<Part>): Promise<Part> {
   }
 }
 
-/**
- * A program's stdout, or a rejection when it fails or runs past `timeoutMs`. Not
- * platform/run-command: that cannot end a program that hangs, and a hung nvidia-smi (a
- * wedged driver) must not hold a sample. On timeout the output pipe is dropped too, so
- * a child it left behind holding the pipe cannot hold the answer either.
- */
-function outputOf(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    const chunks: Buffer[] = [];
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      child.stdout.destroy();
-      reject(new Error(`${file} took over ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(Buffer.concat(chunks).toString('utf8'));
-      else reject(new Error(`${file} exited with ${code}`));
-    });
-  });
+/** A program's stdout, or a rejection when it fails or runs past `timeoutMs`: a hung nvidia-smi never holds a sample. */
+async function outputOf(file: string, args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  const res = await runCommand(file, args, { env, timeoutMs });
+  if (res.code !== 0) throw new Error(`${file} exited with ${res.code}`);
+  return res.stdout.toString('utf8');
 }

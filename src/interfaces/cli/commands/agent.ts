@@ -7,6 +7,7 @@ import { newRunId } from '../../../core/ids.js';
 import { parseGpuList, parseQueueList, parseWholeNumber } from '../../../core/queue.js';
 import { QueueWorker } from '../../../services/queue-worker.js';
 import type { CliContext } from '../context.js';
+import { repeated } from '../repeated-option.js';
 import { workerObserver } from '../worker-progress.js';
 
 interface AgentOptions {
@@ -23,7 +24,7 @@ export function registerAgent(program: Command, ctx: CliContext): void {
     .command('agent')
     .description('run queued runs of a server on this machine: claim them, build or reuse their environments, run them, report everything to the server')
     .option('--server <url>', 'the Reprise server (default: REPRISE_SERVER)')
-    .option('--queue <names>', 'the queues to take runs from, comma-separated or repeated (default: "default")', collect, [])
+    .option('--queue <names>', 'the queues to take runs from, comma-separated or repeated (default: "default")', repeated, [])
     .option('--slots <n>', 'runs at a time (default: the number of --gpus, else 1)')
     .option('--gpus <list>', 'GPU indices to hand out, e.g. 0,1: each run gets its own as CUDA_VISIBLE_DEVICES')
     .option('--name <name>', 'how the agent is shown (default: this machine\'s name)')
@@ -71,8 +72,4 @@ export function registerAgent(program: Command, ctx: CliContext): void {
       }
       say('stopped');
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

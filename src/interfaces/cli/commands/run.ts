@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import { runDetailView } from '../../run-views.js';
 import type { CliContext } from '../context.js';
+import { repeated } from '../repeated-option.js';
 import { cancelOnSignals, exitCodeOf, runObserver, say, sayFinished } from '../run-progress.js';
 
 interface RunOptions {
@@ -21,7 +22,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
   program
     .command('run')
     .description('run the project\'s pipeline in an isolated workspace and record everything about it')
-    .option('-p, --param <key=value>', 'override a param; repeatable; values parse as JSON where they can; dotted keys reach into objects', collect, [])
+    .option('-p, --param <key=value>', 'override a param; repeatable; values parse as JSON where they can; dotted keys reach into objects', repeated, [])
     .option('--dev', 'mark the run as a dev run (a quick local try)')
     .option('--name <name>', 'the run\'s name (default: a generated one)')
     .option('--seed <n>', 'the run\'s seed (default: seed: in reprise.yaml, else a random one)')
@@ -62,8 +63,4 @@ export function registerRun(program: Command, ctx: CliContext): void {
       }
       process.exitCode = exitCodeOf(run);
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

@@ -7,6 +7,7 @@ import { parseGpuList, parseQueueList, parseWholeNumber } from '../../../core/qu
 import type { RunRecord } from '../../../core/run.js';
 import { workerObserver } from '../worker-progress.js';
 import type { CliContext } from '../context.js';
+import { repeated } from '../repeated-option.js';
 
 export function registerServer(program: Command, ctx: CliContext): void {
   program
@@ -17,7 +18,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .option('--body-limit <bytes>', 'largest JSON body accepted', String(DEFAULT_BODY_LIMIT))
     .option('--log-requests', 'log every request (JSON lines on stdout)')
     .option('--workers <n>', 'also run queued runs on this machine, this many at a time')
-    .option('--queue <names>', 'with --workers: the queues they take runs from, comma-separated (default: "default")', collect, [])
+    .option('--queue <names>', 'with --workers: the queues they take runs from, comma-separated (default: "default")', repeated, [])
     .option('--gpus <list>', 'with --workers: GPU indices to hand out, each run its own as CUDA_VISIBLE_DEVICES')
     .action(async (opts: { host: string; port: string; bodyLimit: string; logRequests?: boolean; workers?: string; queue: string[]; gpus?: string }) => {
       const port = Number(opts.port);
@@ -53,8 +54,4 @@ export function registerServer(program: Command, ctx: CliContext): void {
       });
       await server.close();
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

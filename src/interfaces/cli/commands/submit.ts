@@ -5,6 +5,7 @@ import type { RepriseApp } from '../../../app/assemble.js';
 import type { Submitted } from '../../../services/run-service.js';
 import { runListView } from '../../run-views.js';
 import type { CliContext } from '../context.js';
+import { repeated } from '../repeated-option.js';
 import { say } from '../run-progress.js';
 
 /** What `submit` and `sweep` share: how a queued run is fixed and where it waits. */
@@ -22,7 +23,7 @@ export interface QueueOptions {
 
 export function addQueueOptions(cmd: Command): Command {
   return cmd
-    .option('-p, --param <key=value>', 'override a param; repeatable; values parse as JSON where they can', collect, [])
+    .option('-p, --param <key=value>', 'override a param; repeatable; values parse as JSON where they can', repeated, [])
     .option('--queue <name>', 'the queue to wait in (default: resources.queue of reprise.yaml, else "default")')
     .option('--priority <n>', 'higher runs first (default: resources.priority, else 0)')
     .option('--retries <n>', 'times a run lost with its worker is queued again (default: resources.retries, else 1)')
@@ -73,10 +74,6 @@ export async function reportQueued(ctx: CliContext, app: RepriseApp, done: Submi
 
 function describeParams(overrides: readonly { key: string; value: unknown }[]): string {
   return overrides.length === 0 ? 'params as in the params file' : overrides.map((o) => `${o.key}=${JSON.stringify(o.value)}`).join(' ');
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 export function registerSubmit(program: Command, ctx: CliContext): void {

@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { parseWholeNumber } from '../../../core/queue.js';
 import { parseParamFlag, sweepSpec } from '../../../core/sweep.js';
 import type { CliContext } from '../context.js';
+import { repeated } from '../repeated-option.js';
 import { formatTime, table } from '../format.js';
 import { addQueueOptions, queueRequest, reportQueued, type QueueOptions } from './submit.js';
 
@@ -19,7 +20,7 @@ export function registerSweep(program: Command, ctx: CliContext): void {
     program
       .command('sweep')
       .description('queue many runs: a grid (every combination) or a random search, grouped as one sweep')
-      .option('--grid <key=v1,v2,...>', 'a grid axis; repeatable; the sweep is every combination, e.g. --grid lr=0.1,0.01 --grid layers=[32],[64]', collect, [])
+      .option('--grid <key=v1,v2,...>', 'a grid axis; repeatable; the sweep is every combination, e.g. --grid lr=0.1,0.01 --grid layers=[32],[64]', repeated, [])
       .option('--random <n>', 'draw this many runs at random: each -p/--param given as uniform(a,b), loguniform(a,b), int(a,b), normal(mean,sd) or choice(v1,v2,...) is drawn per run')
       .option('--sweep-seed <n>', 'the seed random draws come from (default: a random one, recorded)')
       .option('--name <name>', 'the sweep\'s name; its runs are NAME-1, NAME-2, … (default: a generated one)'),
@@ -74,8 +75,4 @@ export function registerSweep(program: Command, ctx: CliContext): void {
       );
       ctx.err('reprise: a sweep\'s runs: reprise ls --sweep NAME');
     });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }

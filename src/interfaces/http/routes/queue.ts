@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RepriseError } from '../../../core/errors.js';
-import { MAX_CLAIM_WAIT_MS, WORKER_HEADER, WORKER_KINDS, workerState, type SweepRecord } from '../../../core/queue.js';
+import { MAX_CLAIM_WAIT_MS, QUEUE_NAME, WORKER_HEADER, WORKER_KINDS, WORKERS_LISTED_FOR_MS, workerState, type SweepRecord } from '../../../core/queue.js';
 import { runPatchSchema, runRecordSchema, type RunPatch, type RunRecord } from '../../../core/run.js';
 import { RUN_STATUSES } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
@@ -24,7 +24,7 @@ export function workerOf(request: FastifyRequest): string | undefined {
 
 const name = z.string().min(1).max(200);
 const workerId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, 'must be a worker id: letters, digits, ".", "_", ":" or "-"');
-const queueName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'must be a queue name');
+const queueName = z.string().regex(QUEUE_NAME, 'must be a queue name');
 const sweepIdParams = z.object({ id: z.string().regex(/^[0-9a-hjkmnp-tv-z]{26}$/i, 'must be a sweep id') });
 
 const sweepJson = z.object({
@@ -225,7 +225,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
       answers: { 200: { description: 'workers', schema: z.object({ workers: z.array(workerJson) }) } },
       async handler({ query }) {
         const now = Date.now();
-        const workers = await d.store.listWorkers(query.since ?? now - 24 * 3600_000);
+        const workers = await d.store.listWorkers(query.since ?? now - WORKERS_LISTED_FOR_MS);
         return { workers: workers.map((w) => ({ ...w, state: workerState(w, now) })) };
       },
     }),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { RepriseError } from '../../../core/errors.js';
 import { gateOutcomeSchema } from '../../../core/gates.js';
+import { SUBMISSION_VIA } from '../../../core/queue.js';
 import { retentionMarkSchema } from '../../../core/retention.js';
 import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/run.js';
 import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
@@ -55,7 +56,7 @@ const rowJson = z.object({
   retention: retentionMarkSchema.nullable().describe('whether its artifacts stay; null while it runs'),
   submission: z
     .object({
-      via: z.enum(['submit', 'sweep', 'retry']),
+      via: z.enum(SUBMISSION_VIA),
       by: z.string(),
       queue: z.string(),
       priority: z.number().int(),
