@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { git, gitProject, REPRISE_BIN, sandbox, waitFor, yamlFor, type Sandbox } from '../helpers/cli.js';
 import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
 
@@ -118,6 +118,11 @@ describe('the queue with agents on two machines', () => {
     dir = gitProject(sb, PROJECT_FILES, 'queued-proj');
   });
 
+  // Each test starts with no agent left from another, which would take its runs.
+  afterEach(async () => {
+    await Promise.all(agents.splice(0).map((a) => a.stop()));
+  });
+
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop('SIGKILL')));
     await server?.stop();
@@ -140,13 +145,15 @@ describe('the queue with agents on two machines', () => {
       'the sweep to finish',
       async () => {
         const runs = await runsOfSweep('grid20');
-        return runs.length === 20 && runs.every((r) => r.status === 'succeeded') ? runs : undefined;
+        return runs.length === 20 && runs.every((r) => !['queued', 'preparing', 'running'].includes(r.status)) ? runs : undefined;
       },
       180_000,
     ).catch((e: Error) => {
       throw new Error(`${e.message}\nagent a:\n${a.output().slice(-3000)}\nagent b:\n${b.output().slice(-3000)}`);
     });
 
+    const unhappy = await Promise.all(done.filter((r) => r.status !== 'succeeded').map((r) => run(r.id)));
+    expect(unhappy.map((r) => `${r.name}: ${r.status}: ${r.failure?.message}`)).toEqual([]);
     // Exactly the 20 submitted runs, each with its own (x, k), none retried.
     expect(new Set(done.map((r) => r.id))).toEqual(new Set(queued.runs.map((r: any) => r.id)));
     const combos = done.map((r) => `${r.params.x}/${r.params.k}`);

@@ -8,13 +8,14 @@
  * on PATH, the version-manager variables, the nearest .python-version), and trusted only
  * while the real interpreter file is unchanged.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { RepriseError } from '../../core/errors.js';
 import type { HostFacts, HostProbe, PythonInterpreter } from '../../ports/host-probe.js';
 import { fileStamp } from '../../platform/file-stamp.js';
 import { findOnPath } from '../../platform/find-on-path.js';
+import { replaceFile } from '../../platform/replace-file.js';
 import { runCommand } from '../../platform/run-command.js';
 
 // sys.executable as the interpreter reports it: a venv's python must stay a venv path.
@@ -141,9 +142,7 @@ export class LocalHostProbe implements HostProbe {
     if (!this.#cacheFile) return;
     try {
       await mkdir(dirname(this.#cacheFile), { recursive: true });
-      const tmp = `${this.#cacheFile}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(entries));
-      await rename(tmp, this.#cacheFile);
+      await replaceFile(this.#cacheFile, JSON.stringify(entries));
     } catch {
       // A cache that cannot be written only costs time.
     }

@@ -19,6 +19,7 @@ import { RepriseError } from '../../../core/errors.js';
 import type { EnvironmentInfo, EnvironmentProvider, EnvironmentRequest, PreparedEnvironment } from '../../../ports/environment-provider.js';
 import type { PythonInterpreter } from '../../../ports/host-probe.js';
 import { fileStamp } from '../../../platform/file-stamp.js';
+import { replaceFile } from '../../../platform/replace-file.js';
 import { runCommand, streamCommand } from '../../../platform/run-command.js';
 import { walkFiles } from '../../../platform/walk-files.js';
 
@@ -129,9 +130,7 @@ export class VenvEnvironmentProvider implements EnvironmentProvider {
     const entry: SystemFreeze = { python: python.path, vars, stamp, dirs: dirs.map((d) => [d, mtimeOf(d)] as const), freeze };
     const next = [entry, ...cached.filter((e) => !(e.python === python.path && e.vars === vars))].slice(0, 16);
     await mkdir(this.#root, { recursive: true });
-    const tmp = `${cacheFile}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify(next));
-    await rename(tmp, cacheFile);
+    await replaceFile(cacheFile, JSON.stringify(next));
     return freeze;
   }
 
