@@ -9,8 +9,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // A native addon: loaded from node_modules as it is.
-  external: ['better-sqlite3'],
+  // Native addons (and pg, whose optional native half is one): loaded from node_modules as they are.
+  external: ['better-sqlite3', '@duckdb/node-api', '@duckdb/node-bindings', 'pg'],
   // Bundled CommonJS dependencies call require(); ES modules have none of their own.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   // Smaller source parses faster: every command pays for it at start.

@@ -7,7 +7,9 @@ import { z } from 'zod';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { parseDuration } from './duration.js';
 import { RepriseError } from './errors.js';
+import { AS_OF_SUBMIT, DATA_NAME, dataQueryConfigSchema, dataSourceConfigSchema, LAKE_SOURCE, SOURCE_NAME } from './data-query.js';
 import { gateSchema } from './gates.js';
+import { parseIsoTime } from './iso-time.js';
 import { QUEUE_NAME } from './queue.js';
 
 export const CONFIG_FILE = 'reprise.yaml';
@@ -66,6 +68,10 @@ const projectConfigObject = z.strictObject({
         failed: z.string().refine(isDuration, 'must be a duration like 7d, 12h or 0'),
       })
       .optional(),
+    /** Databases queries may read besides the lake, by name. */
+    sources: z.record(z.string().regex(SOURCE_NAME, 'a source name is letters, digits, "-" or "_", starting with a letter'), dataSourceConfigSchema).optional(),
+    /** Data queries pinned to a time, materialized for the stages. */
+    data: z.record(z.string().regex(DATA_NAME, 'a data name is letters, digits or "_", starting with a letter'), dataQueryConfigSchema).optional(),
     /** Where `reprise submit` queues the run and what it needs from a worker. */
     resources: z
       .strictObject({
@@ -96,6 +102,22 @@ export const projectConfigSchema = projectConfigObject.superRefine((cfg, ctx) =>
         seen.set(s.name, i);
       }
     });
+    const dataNames = new Map<string, string>();
+    for (const [name, q] of Object.entries(cfg.data ?? {})) {
+      const other = dataNames.get(name.toUpperCase());
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['data', name], message: `differs from "${other}" only in case; both would be REPRISE_DATA_${name.toUpperCase()}` });
+      }
+      dataNames.set(name.toUpperCase(), name);
+      const source = q.source ?? LAKE_SOURCE;
+      if (source !== LAKE_SOURCE && !(cfg.sources && Object.hasOwn(cfg.sources, source))) {
+        const declared = Object.keys(cfg.sources ?? {});
+        ctx.addIssue({ code: 'custom', path: ['data', name, 'source'], message: `unknown source "${source}" (known: ${[LAKE_SOURCE, ...declared].join(', ')})` });
+      }
+      if (q.as_of !== undefined && q.as_of !== AS_OF_SUBMIT && parseIsoTime(q.as_of.trim()) === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['data', name, 'as_of'], message: `must be "${AS_OF_SUBMIT}" or an ISO 8601 time such as 2026-11-20T14:00:00Z, got ${JSON.stringify(q.as_of)}` });
+      }
+    }
     if (cfg.env?.system) {
       for (const key of PIP_OPTION_KEYS) {
         if (cfg.env[key] !== undefined) {

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { RepriseError } from './errors.js';
+import { parseIsoTime } from './iso-time.js';
 import { RUN_STATUSES } from './run-manifest.js';
 import {
   formatField,
   MAX_FILTER_DEPTH,
   MAX_FILTER_LENGTH,
-  parseIsoTime,
   parseRunFilter,
   parseRunOrder,
   RUN_ATTRIBUTES,

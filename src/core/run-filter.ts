@@ -7,6 +7,8 @@
  * token at fault.
  */
 import { RepriseError } from './errors.js';
+import { excerpt } from './excerpt.js';
+import { parseIsoTime } from './iso-time.js';
 import { GATE_STATUSES } from './gates.js';
 import { RUN_STATUSES } from './run-manifest.js';
 
@@ -607,62 +609,4 @@ function allowedOps(field: FilterField): readonly OpName[] {
 /** JSON quoting, shortened: a message should name the token, not repeat a page of it. */
 function quote(s: string): string {
   return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
-}
-
-const EXCERPT_WIDTH = 100;
-
-/** The line holding `pos`, at most EXCERPT_WIDTH characters of it, with carets under the token. */
-function excerpt(text: string, pos: number, length: number): string {
-  const lineStart = pos === 0 ? 0 : text.lastIndexOf('\n', pos - 1) + 1;
-  const nl = text.indexOf('\n', pos);
-  const line = text.slice(lineStart, nl < 0 ? text.length : nl);
-  const col = pos - lineStart;
-  let from = 0;
-  let to = line.length;
-  if (line.length > EXCERPT_WIDTH) {
-    from = Math.max(0, Math.min(col - 40, line.length - EXCERPT_WIDTH));
-    to = from + EXCERPT_WIDTH;
-  }
-  const lead = from > 0 ? '...' : '';
-  const tail = to < line.length ? '...' : '';
-  // Control characters (tabs included) would shift the caret; show them as spaces.
-  const shown = line.slice(from, to).replace(/[\u0000-\u001f\u007f]/g, ' ');
-  const carets = Math.max(1, Math.min(length, to - col));
-  return `  ${lead}${shown}${tail}\n  ${' '.repeat(lead.length + col - from)}${'^'.repeat(carets)}`;
-}
-
-const ISO_TIME =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?)?$/;
-
-/**
- * UTC milliseconds for an ISO date or date-time, or undefined. A time without an offset
- * is read as UTC, so a filter means the same on every machine; out-of-range parts
- * (month 13, February 30) are refused rather than rolled over.
- */
-export function parseIsoTime(text: string): number | undefined {
-  const m = ISO_TIME.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, sec, frac, , sign, oh, om] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h ?? 0);
-  const minute = Number(mi ?? 0);
-  const second = Number(sec ?? 0);
-  const ms = frac === undefined ? 0 : Number(frac.slice(0, 3).padEnd(3, '0'));
-  const offHours = Number(oh ?? 0);
-  const offMinutes = Number(om ?? 0);
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
-  if (hour > 23 || minute > 59 || second > 59 || offHours > 23 || offMinutes > 59) return undefined;
-  // setUTCFullYear, unlike Date.UTC, does not map years 0-99 onto the 1900s.
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, ms);
-  const offset = (sign === '-' ? -1 : 1) * (offHours * 60 + offMinutes) * 60_000;
-  return date.getTime() - offset;
-}
-
-function daysInMonth(year: number, month: number): number {
-  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
-  return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { gateOutcomeSchema, gateSchema } from './gates.js';
+import { DATA_FORMATS, dataColumnSchema } from './lake.js';
 import { executedBySchema, submissionSchema } from './queue.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
@@ -137,6 +138,48 @@ export type ManifestMetric = z.infer<typeof manifestMetricSchema>;
 export const artifactSchema = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string() });
 export type Artifact = z.infer<typeof artifactSchema>;
 
+/**
+ * One data query of the run, pinned when the run was started or queued and filled in
+ * once materialized: what was asked of which source as of which time, and what came back.
+ */
+export const dataInputSchema = z.object({
+  /** Its key under `data:`; stages find the file in REPRISE_DATA_<NAME>. */
+  name: z.string(),
+  source: z.object({
+    name: z.string(),
+    kind: z.enum(['lake', 'postgres']),
+    /** A PostgreSQL source's connection string without its password; null for the lake. */
+    url: z.string().nullable(),
+    timeColumn: z.string().nullable(),
+  }),
+  query: z.string(),
+  /** UTC ms: the rows committed at or before it are read. */
+  asOf: z.number().int(),
+  /** `submit`, or the time as reprise.yaml gave it. */
+  pinnedAs: z.string(),
+  format: z.enum(DATA_FORMATS),
+  /** The tables the query reads. */
+  tables: z.array(z.string()),
+  /** Null until materialized. */
+  snapshot: z
+    .object({
+      rows: z.number().int().nonnegative(),
+      schema: z.array(dataColumnSchema),
+      /** sha256 over the schema and the rows as a multiset: the same rows give the same hash whatever their order or file format. */
+      contentHash: z.string(),
+      /** The materialized file, stored once for every run that read the same bytes. */
+      blob: blobRef,
+      materializedAt: z.number().int(),
+      ms: z.number().nonnegative(),
+      /** `query`: run against the source; `recorded`: a reproduction's copy of the original's file. */
+      from: z.enum(['query', 'recorded']),
+      /** A reproduction's check of the source against the original's hash. */
+      check: z.enum(['matched', 'source-unavailable']).nullable(),
+    })
+    .nullable(),
+});
+export type DataInput = z.infer<typeof dataInputSchema>;
+
 export const runManifestSchema = z.object({
   schemaVersion: z.literal(MANIFEST_SCHEMA_VERSION),
   run: z.object({
@@ -151,6 +194,8 @@ export const runManifestSchema = z.object({
   /** How the run was queued (`reprise submit`, `reprise sweep`, a retry); absent for a run started in the foreground. */
   submission: submissionSchema.optional(),
   code: codeSchema,
+  /** The data queries of `data:`, pinned; absent for a project that declares none. */
+  data: z.array(dataInputSchema).optional(),
   params: z.object({
     /** The params file, relative to the project; null when the project declares none. */
     file: z.string().nullable(),
