@@ -14,10 +14,13 @@ import { LocalProcessExecutor } from '../adapters/executor/local-process/local-p
 import { VenvEnvironmentProvider } from '../adapters/environment/venv/venv-environment-provider.js';
 import { LocalHostProbe } from '../adapters/host/local-host-probe.js';
 import { LocalSystemMonitor } from '../adapters/host/local-system-monitor.js';
+import { PostgresSource } from '../adapters/data-source/postgres/postgres-source.js';
 import { bug } from '../core/errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
+import type { Lake } from '../ports/data-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
+import { DataService } from '../services/data-service.js';
 import { EnvironmentService } from '../services/environment-service.js';
 import type { GcOptions, GcReport } from '../services/garbage-collector.js';
 import { GateService } from '../services/gate-service.js';
@@ -50,6 +53,11 @@ export function repriseHome(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.REPRISE_HOME || join(homedir(), '.reprise'));
 }
 
+/** Where the embedded lake lives: REPRISE_LAKE, else `lake/` under the home. */
+export function lakeDir(home: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env.REPRISE_LAKE || join(home, 'lake'));
+}
+
 /** What the interfaces use, whichever mode built it: the same services over other adapters. */
 export interface RepriseApp {
   /** `embedded`: SQLite and blobs under `home`; `remote`: the server at `server`, `home` holding this machine's caches and run folders. */
@@ -73,6 +81,8 @@ export interface RepriseApp {
   readonly retention: RetentionService;
   /** `reprise cancel`, the queue view, sweeps. */
   readonly queue: QueueService;
+  /** `reprise data`: the lake (here, or the server's). */
+  readonly data: DataService;
   /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
   collectGarbage(options: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -84,6 +94,8 @@ export interface Backends {
   readonly store: MetadataStore;
   readonly blobs: BlobStore;
   readonly logs: RunLogStore;
+  /** The lake `data:` queries read and `reprise data` works on. */
+  readonly lake: Lake;
   /** Remote mode: where runs copy their live output. */
   readonly logMirror?: RunLogStore;
   /** Remote mode: live updates instead of polling. */
@@ -93,8 +105,8 @@ export interface Backends {
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
 export function assembleServices(
   b: Backends,
-): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue'> {
-  const { home, env, store, blobs, logs } = b;
+): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data'> {
+  const { home, env, store, blobs, logs, lake } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
   const host = new LocalHostProbe({ env, cacheFile: join(home, 'cache', 'python-interpreters.json') });
@@ -111,6 +123,7 @@ export function assembleServices(
     sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
     env,
     systemMonitor: new LocalSystemMonitor({ env }),
+    data: { lake, postgres: (o) => new PostgresSource(o) },
     ...(b.logMirror ? { logMirror: b.logMirror } : {}),
   });
   const catalog = new RunCatalog({ store, blobs, logs, ...(b.waitForActivity ? { waitForActivity: b.waitForActivity } : {}) });
@@ -130,5 +143,6 @@ export function assembleServices(
   const models = new ModelService({ store, blobs, gates });
   const retention = new RetentionService({ store });
   const queue = new QueueService({ store });
-  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue };
+  const data = new DataService({ lake, store });
+  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data };
 }

@@ -6,13 +6,14 @@
  */
 import { join } from 'node:path';
 import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
+import { DuckdbLake } from '../adapters/data-source/duckdb-lake/duckdb-lake.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { RunFolderLogStore } from '../adapters/run-log-store/run-folder/run-folder-log-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import { GarbageCollector } from '../services/garbage-collector.js';
 import { RunEventBus } from '../services/run-events.js';
 import { TrackingService } from '../services/tracking-service.js';
-import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
+import { assembleServices, lakeDir, repriseHome, type RepriseApp } from './assemble.js';
 
 export interface EmbeddedApp extends RepriseApp {
   readonly mode: 'embedded';
@@ -32,17 +33,21 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const events = new RunEventBus();
   const tracking = new TrackingService({ store, logs, events });
   const collector = new GarbageCollector({ store, blobs });
+  const lake = new DuckdbLake(lakeDir(home, env));
   return {
     mode: 'embedded',
     home,
     server: null,
     store,
     blobs,
-    ...assembleServices({ home, env, store, blobs, logs }),
+    ...assembleServices({ home, env, store, blobs, logs, lake }),
     collectGarbage: (o) => collector.collect(o),
     tracking,
     events,
     logs,
-    close: () => store.close(),
+    close: async () => {
+      await lake.close();
+      await store.close();
+    },
   };
 }

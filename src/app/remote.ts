@@ -10,6 +10,7 @@ import { ApiClient } from '../adapters/api-client/api-client.js';
 import { RunEventWatcher } from '../adapters/api-client/event-stream.js';
 import { Outbox } from '../adapters/api-client/outbox.js';
 import { HttpBlobStore } from '../adapters/blob-store/http/http-blob-store.js';
+import { HttpLake } from '../adapters/data-source/http/http-lake.js';
 import { HttpMetadataStore } from '../adapters/metadata-store/http/http-metadata-store.js';
 import { HttpRunLogStore } from '../adapters/run-log-store/http/http-run-log-store.js';
 import { parseDuration } from '../core/duration.js';
@@ -46,7 +47,7 @@ export async function openRemote(options: {
     server: api.url,
     store,
     blobs,
-    ...assembleServices({ home, env, store, blobs, logs, logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms) }),
+    ...assembleServices({ home, env, store, blobs, logs, lake: new HttpLake({ api, blobs }), logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms) }),
     // The blobs are the server's: its own gc deletes them.
     collectGarbage: (o) => api.json<GcReport>({ method: 'POST', path: '/gc', json: { dryRun: o.dryRun ?? false, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) }, timeoutMs: 3_600_000 }),
     close: async () => {

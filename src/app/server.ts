@@ -65,6 +65,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         models: app.models,
         retention: app.retention,
         queue: app.queue,
+        data: app.data,
         collectGarbage: (o) => app.collectGarbage(o),
       },
       { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },

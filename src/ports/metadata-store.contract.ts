@@ -177,6 +177,54 @@ export function runMetadataStoreContract(
       });
     });
 
+    describe('listDataReads', () => {
+      const pinned = (asOf: number, tables: string[], snapshot: { rows: number; contentHash: string } | null): NonNullable<RunManifest['data']>[number] => ({
+        name: 'train',
+        source: { name: 'lake', kind: 'lake', url: null, timeColumn: null },
+        query: `SELECT * FROM ${tables.join(' JOIN ')}`,
+        asOf,
+        pinnedAs: 'submit',
+        format: 'parquet',
+        tables,
+        snapshot: snapshot && {
+          ...snapshot,
+          schema: [{ name: 'id', type: 'BIGINT' }],
+          blob: { sha256: 'a'.repeat(64), size: 10 },
+          materializedAt: asOf + 5,
+          ms: 3,
+          from: 'query',
+          check: null,
+        },
+      });
+
+      it('lists the runs that read a table, as of when, with what they got once materialized', async () => {
+        const a = makeRunRecord({ name: 'reads-a', createdAt: 1_000 });
+        const b = makeRunRecord({ name: 'reads-b', createdAt: 2_000 });
+        const c = makeRunRecord({ name: 'no-data', createdAt: 3_000 });
+        await given(
+          { ...a, manifest: { ...a.manifest, data: [pinned(900, ['sales', 'regions'], null)] } },
+          { ...b, manifest: { ...b.manifest, data: [pinned(1_900, ['sales'], null)] } },
+          c,
+        );
+        const reads = await store.listDataReads({ source: 'lake', table: 'sales' });
+        expect(reads.map((r) => [r.runName, r.name, r.asOf, r.rows, r.contentHash])).toEqual([
+          ['reads-b', 'train', 1_900, null, null],
+          ['reads-a', 'train', 900, null, null],
+        ]);
+        expect(reads[0]).toMatchObject({ runId: b.id, project: b.project, status: b.status, createdAt: 2_000 });
+        expect((await store.listDataReads({ source: 'lake', table: 'regions' })).map((r) => r.runId)).toEqual([a.id]);
+        expect(await store.listDataReads({ source: 'warehouse', table: 'sales' })).toEqual([]);
+
+        const materialized = { ...a.manifest, data: [pinned(900, ['sales', 'regions'], { rows: 42, contentHash: 'f'.repeat(64) })] };
+        expect(await store.updateRun(a.id, { manifest: materialized })).toBe(true);
+        const after = await store.listDataReads({ source: 'lake', table: 'sales' });
+        expect(after.find((r) => r.runId === a.id)).toMatchObject({ rows: 42, contentHash: 'f'.repeat(64) });
+        // A guarded update that does not apply changes the reads neither.
+        expect(await store.updateRun(b.id, { manifest: { ...b.manifest, data: [pinned(1_900, ['other'], null)] } }, ['queued'])).toBe(false);
+        expect((await store.listDataReads({ source: 'lake', table: 'sales' })).map((r) => r.runId)).toContain(b.id);
+      });
+    });
+
     describe('findRuns', () => {
       it('finds every run with exactly that name, newest first', async () => {
         const [older, other, newer] = await given(

@@ -131,6 +131,21 @@ export interface MetadataStoreCapabilities {
   readonly concurrentWriters: boolean;
 }
 
+/** A run's read of a data table (see `listDataReads`). */
+export interface DataRead {
+  readonly runId: string;
+  readonly runName: string;
+  readonly project: string;
+  readonly status: RunStatus;
+  readonly createdAt: number;
+  /** The query's name under `data:`. */
+  readonly name: string;
+  readonly asOf: number;
+  /** Null until the run materialized it. */
+  readonly rows: number | null;
+  readonly contentHash: string | null;
+}
+
 export interface MetadataStore {
   readonly capabilities: MetadataStoreCapabilities;
 
@@ -314,6 +329,12 @@ export interface MetadataStore {
 
   /** Sweeps whose id starts with `ref` (case-insensitive) or whose name is `ref`; at most `limit`. */
   findSweeps(ref: string, limit: number): Promise<SweepSummary[]>;
+
+  /**
+   * The runs that read a table of a data source (`lake`, or a source's name), newest
+   * first: which query of each, as of which time, and what it got once materialized.
+   */
+  listDataReads(query: { readonly source: string; readonly table: string; readonly limit?: number }): Promise<DataRead[]>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

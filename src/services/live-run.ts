@@ -11,10 +11,12 @@ import { evaluateGates } from '../core/gates.js';
 import { manifestMetrics } from '../core/metric-summary.js';
 import type { ProjectConfig } from '../core/project-config.js';
 import type { RunRecord } from '../core/run.js';
-import { ACTIVE_STATUSES, type BlobRef, type RunManifest, type RunStatus, type StageRecord } from '../core/run-manifest.js';
+import { ACTIVE_STATUSES, type BlobRef, type DataInput, type RunManifest, type RunStatus, type StageRecord } from '../core/run-manifest.js';
 import type { CapturedCode } from '../ports/code-source.js';
 import type { ProcessExit } from '../ports/executor.js';
 import type { PythonInterpreter } from '../ports/host-probe.js';
+import type { DataSourceConfig } from '../core/data-query.js';
+import { dataVariables, materializeDataInput } from './data-inputs.js';
 import { installArgs, type EnvironmentPlan } from './environment-plan.js';
 import { MetricsTailer } from './metrics-tailer.js';
 import { collectOutputs, outputSourcesFor } from './output-collector.js';
@@ -38,17 +40,22 @@ export interface RunPlan {
   readonly declaredOutputs: readonly string[];
   readonly modelName: string | null;
   readonly stageEnv: ReadonlyMap<string, Record<string, string> | undefined>;
+  /** `sources:` of the run's reprise.yaml: where its data queries other than the lake's connect. */
+  readonly dataSources: Readonly<Record<string, DataSourceConfig>>;
+  /** A reproduction: the original's data files by query name, used instead of querying again. */
+  readonly recordedData?: ReadonlyMap<string, NonNullable<DataInput['snapshot']>>;
   /** Set for every stage over what reprise.yaml sets: the GPUs a worker gave the run. */
   readonly workerEnv?: Readonly<Record<string, string>>;
   readonly observer: RunObserver;
 }
 
 /** What a plan takes from the reprise.yaml of the code it runs: stage variables, declared outputs, the model's name. */
-export function settingsOf(config: ProjectConfig): Pick<RunPlan, 'declaredOutputs' | 'modelName' | 'stageEnv'> {
+export function settingsOf(config: ProjectConfig): Pick<RunPlan, 'declaredOutputs' | 'modelName' | 'stageEnv' | 'dataSources'> {
   return {
     declaredOutputs: config.outputs ?? [],
     modelName: config.model?.name ?? null,
     stageEnv: new Map(config.stages.map((s) => [s.name, s.env])),
+    dataSources: config.sources ?? {},
   };
 }
 
@@ -154,6 +161,25 @@ export class LiveRun {
     this.observer.envReady?.(env);
   }
 
+  /**
+   * Materializes the run's data queries into its data folder, each recorded in the
+   * manifest as it is done (see data-inputs).
+   */
+  async prepareData(): Promise<void> {
+    const inputs = this.#manifest.data ?? [];
+    for (const [i, input] of inputs.entries()) {
+      const snapshot = await materializeDataInput(
+        { data: this.d.data, blobs: this.d.blobs, declared: this.plan.dataSources, dataDir: this.folders.data, ...(this.d.env ? { env: this.d.env } : {}) },
+        input,
+        this.plan.recordedData?.get(input.name),
+      );
+      const data = (this.#manifest.data ?? []).map((x, j) => (j === i ? { ...x, snapshot } : x));
+      this.#manifest = { ...this.#manifest, data };
+      await this.#save();
+      this.observer.dataReady?.(data[i]!);
+    }
+  }
+
   async execute(signal: AbortSignal | undefined): Promise<RunRecord> {
     const startedAt = Date.now();
     this.#manifest = { ...this.#manifest, status: 'running', execution: { ...this.#manifest.execution, startedAt } };
@@ -230,6 +256,7 @@ export class LiveRun {
       folders: this.folders,
       sdkPythonPath: this.d.sdkPythonPath,
       venv: this.#venv,
+      data: dataVariables(this.folders.data, this.#manifest.data),
       extra: { ...(this.plan.stageEnv.get(name) ?? {}), ...(this.plan.workerEnv ?? {}) },
     });
     let canceled = false;

@@ -84,8 +84,12 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
         ...pipelineRules(config),
       },
     });
+    // The same queries as of the same times; the original's files stand in for new ones.
+    const data = m.data?.map((x) => ({ ...x, snapshot: null }));
+    const recordedData = new Map((m.data ?? []).flatMap((x) => (x.snapshot ? [[x.name, x.snapshot] as const] : [])));
     return {
-      manifest,
+      manifest: data ? { ...manifest, data } : manifest,
+      recordedData,
       captured,
       codeLaidOut: true,
       python,

@@ -14,7 +14,7 @@ import { applyOverrides, parseOverride, type ParamOverride, type Params } from '
 import { checkQueueName, DEFAULT_QUEUE, type ExecutedBy, type SweepRecord } from '../core/queue.js';
 import { describeSweep, expandSweep, type SweepSpec } from '../core/sweep.js';
 import type { RunRecord } from '../core/run.js';
-import { ACTIVE_STATUSES, type RunManifest, type StageRecord } from '../core/run-manifest.js';
+import { ACTIVE_STATUSES, type DataInput, type RunManifest, type StageRecord } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
@@ -24,6 +24,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import type { SystemMonitor } from '../ports/system-monitor.js';
 import { processStartTime } from '../platform/process-identity.js';
+import { pinDataInputs, type DataSources } from './data-inputs.js';
 import { planEnvironment, readRequirementFiles } from './environment-plan.js';
 import { LiveRun, messageOf, settingsOf, type RunPlan } from './live-run.js';
 import type { MetricProblem } from './metrics-tailer.js';
@@ -44,6 +45,8 @@ export interface RunObserver {
   envProgress?(line: string): void;
   /** The environment is ready (built or reused). */
   envReady?(env: PreparedEnvironment): void;
+  /** A data query is materialized (its snapshot recorded). */
+  dataReady?(input: DataInput): void;
   stageStarted?(stage: string, index: number, total: number): void;
   output?(stage: string, stream: StreamName, line: string): void;
   stageEnded?(stage: StageRecord): void;
@@ -132,6 +135,8 @@ export interface RunServiceDeps {
   readonly logMirror?: RunLogStore;
   /** Samples the machine while stages run (`system/*` metrics); none: not sampled. */
   readonly systemMonitor?: SystemMonitor;
+  /** Where `data:` queries are answered: the lake, and databases reprise.yaml declares. */
+  readonly data: DataSources;
 }
 
 export class RunService {
@@ -252,6 +257,11 @@ export class RunService {
         return await live.finish('failed', { stage: null, exitCode: null, message: `building the environment failed: ${messageOf(e)}`, stderrTail: pipOutput ?? [] });
       }
       try {
+        await live.prepareData();
+      } catch (e) {
+        return await live.finish('failed', { stage: null, exitCode: null, message: `materializing the data failed: ${messageOf(e)}`, stderrTail: [] });
+      }
+      try {
         return await live.execute(stop.signal);
       } catch (e) {
         // A fault of Reprise's own (the store, the disk) still ends the run with its reason.
@@ -287,6 +297,8 @@ export class RunService {
     const [captured, facts] = await Promise.all([source.capture(project.dir, this.#d.blobs, { portable: true }), this.#d.host.facts()]);
 
     const at = Date.now();
+    // Pinned once for all the runs: every run of a sweep reads the same rows.
+    const data = await pinDataInputs(this.#d, project.config, at);
     const points = req.sweep ? expandSweep(req.sweep.spec) : [{}];
     const sweep: SweepRecord | null = req.sweep
       ? {
@@ -332,6 +344,7 @@ export class RunService {
             ...pipelineRules(project.config),
           },
         }),
+        ...(data ? { data } : {}),
         status: 'queued',
         submission: {
           via: sweep ? 'sweep' : 'submit',
@@ -383,6 +396,7 @@ export class RunService {
     const env = await planEnvironment(project, python, facts, req.lockFile, req.systemEnv ?? false);
 
     const createdAt = Date.now();
+    const data = await pinDataInputs(this.#d, project.config, createdAt);
     const id = newRunId(createdAt);
     const name = req.name ?? (await this.#freshName());
     const seedSource = req.seed !== undefined ? 'flag' : project.config.seed !== undefined ? 'config' : 'generated';
@@ -416,7 +430,7 @@ export class RunService {
       },
     });
     return {
-      manifest,
+      manifest: data ? { ...manifest, data } : manifest,
       captured,
       python,
       env,

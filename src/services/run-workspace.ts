@@ -24,6 +24,8 @@ export interface RunFolders {
   readonly model: string;
   readonly tb: string;
   readonly logs: string;
+  /** The materialized data queries: REPRISE_DATA_<NAME> points into it. */
+  readonly data: string;
   /** Put first on PATH: `python` and `python3` point at the run's interpreter. */
   readonly bin: string;
 }
@@ -42,6 +44,7 @@ export function runFolders(runsDir: string, runId: string, subdir: string, confi
     model: config.model?.path ? join(project, config.model.path) : join(root, 'model'),
     tb: join(root, 'tb'),
     logs: join(root, 'logs'),
+    data: join(root, 'data'),
     bin: join(root, 'bin'),
   };
 }
@@ -67,7 +70,7 @@ export async function prepareWorkspace(
   await mkdir(dirname(folders.params), { recursive: true });
   await writeFile(folders.params, `${JSON.stringify(params, null, 2)}\n`);
   await writeFile(folders.metrics, '');
-  for (const dir of [folders.outputs, folders.model, folders.tb, folders.logs, folders.bin]) {
+  for (const dir of [folders.outputs, folders.model, folders.tb, folders.logs, folders.data, folders.bin]) {
     await mkdir(dir, { recursive: true });
   }
   if (python) {
@@ -92,6 +95,8 @@ export interface StageEnvironment {
   readonly sdkPythonPath: string;
   /** The virtualenv the stage runs in, or null for the system interpreter. */
   readonly venv: string | null;
+  /** REPRISE_DATA_<NAME> of each materialized data query. */
+  readonly data?: Readonly<Record<string, string>>;
   readonly extra: Readonly<Record<string, string>> | undefined;
 }
 
@@ -119,5 +124,6 @@ export function stageEnvironment(base: NodeJS.ProcessEnv, s: StageEnvironment): 
   env.REPRISE_MODEL_DIR = f.model;
   env.REPRISE_TB_DIR = f.tb;
   env.REPRISE_SEED = String(s.seed);
+  Object.assign(env, s.data ?? {});
   return { ...env, ...(s.extra ?? {}) };
 }

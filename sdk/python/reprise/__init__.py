@@ -1,4 +1,4 @@
-"""Reprise SDK for pipeline stages: params, metrics, output folders and seed.
+"""Reprise SDK for pipeline stages: params, metrics, data, output folders and seed.
 
 Inside a Reprise run everything comes from the REPRISE_* environment variables the
 runner sets. Outside one the same calls work locally: params from ./input.json,
@@ -6,7 +6,9 @@ metrics to ./reprise-metrics.jsonl, folders under the current directory.
 """
 
 from ._context import (
+    DataError,
     ParamsError,
+    data,
     in_run,
     model_dir,
     output_dir,
@@ -22,7 +24,9 @@ from ._metrics import RepriseWarning, flush, log, metrics_path
 __version__ = "0.1.0"
 
 __all__ = [
+    "DataError",
     "ParamsError",
+    "data",
     "RepriseWarning",
     "flush",
     "in_run",

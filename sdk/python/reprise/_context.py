@@ -106,3 +106,29 @@ def tb_dir():
     # type: () -> str
     """Folder for TensorBoard event files (./tb outside a run)."""
     return _folder("REPRISE_TB_DIR", "tb")
+
+
+class DataError(LookupError):
+    """A data query the run does not have."""
+
+
+def data(name):
+    # type: (str) -> str
+    """Path of the file holding the rows of the query `name` under `data:` in reprise.yaml.
+
+    Reprise runs each query as of its pinned time before the first stage and sets
+    REPRISE_DATA_<NAME>; outside a run, set that variable to a file to stand in for it.
+    """
+    var = "REPRISE_DATA_" + str(name).upper()
+    path = _env(var)
+    if path:
+        return path
+    known = sorted(k[len("REPRISE_DATA_"):].lower() for k in os.environ if k.startswith("REPRISE_DATA_"))
+    if in_run():
+        raise DataError(
+            "reprise: this run has no data query %r (it has: %s); declare it under data: in reprise.yaml"
+            % (name, ", ".join(known) or "none")
+        )
+    raise DataError(
+        "reprise: data(%r) is materialized inside a Reprise run; outside one, set %s to a file" % (name, var)
+    )

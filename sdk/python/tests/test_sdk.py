@@ -443,3 +443,26 @@ class IdentityTest(TempDirTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DataTest(TempDirTest):
+    def test_the_path_of_a_materialized_query_by_any_case_of_its_name(self):
+        os.environ["REPRISE_RUN_ID"] = "01abc"
+        os.environ["REPRISE_DATA_TRAIN"] = self.path("train.parquet")
+        self.assertEqual(reprise.data("train"), self.path("train.parquet"))
+        self.assertEqual(reprise.data("TRAIN"), self.path("train.parquet"))
+
+    def test_an_unknown_query_in_a_run_names_the_ones_there_are(self):
+        os.environ["REPRISE_RUN_ID"] = "01abc"
+        os.environ["REPRISE_DATA_TRAIN"] = self.path("train.parquet")
+        with self.assertRaises(reprise.DataError) as caught:
+            reprise.data("test")
+        self.assertIn("'test'", str(caught.exception))
+        self.assertIn("train", str(caught.exception))
+
+    def test_outside_a_run_the_variable_may_stand_in_and_its_absence_says_so(self):
+        with self.assertRaises(LookupError) as caught:
+            reprise.data("train")
+        self.assertIn("REPRISE_DATA_TRAIN", str(caught.exception))
+        os.environ["REPRISE_DATA_TRAIN"] = self.path("mine.csv")
+        self.assertEqual(reprise.data("train"), self.path("mine.csv"))

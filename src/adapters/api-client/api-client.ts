@@ -24,6 +24,14 @@ export interface ApiRequest {
   readonly timeoutMs?: number;
 }
 
+/** `?a=1&b=x` of the parameters given (undefined ones left out), or '' when none are. */
+export function qs(params: Record<string, string | number | boolean | undefined>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
+
 const RETRY_STATUSES = new Set([502, 503, 504]);
 const DEFAULT_TIMEOUT_MS = 120_000;
 

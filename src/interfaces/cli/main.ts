@@ -9,6 +9,7 @@ import { REPRISE_VERSION } from '../../app/assemble.js';
 import { CliContext, type CliIO } from './context.js';
 import { registerAgent } from './commands/agent.js';
 import { registerCancel } from './commands/cancel.js';
+import { registerData } from './commands/data.js';
 import { registerEnv } from './commands/env.js';
 import { registerExport } from './commands/export.js';
 import { registerGate } from './commands/gate.js';
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerPromote(program, ctx);
   registerModels(program, ctx);
   registerRetention(program, ctx);
+  registerData(program, ctx);
   registerEnv(program, ctx);
   registerImage(program, ctx);
   registerServer(program, ctx);

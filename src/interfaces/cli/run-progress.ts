@@ -41,6 +41,12 @@ export function runObserver(ctx: CliContext, opts: { json?: boolean | undefined 
         : `environment ${env.hash?.slice(0, 12)} (python ${env.python.version}${env.pipVersion ? `, pip ${env.pipVersion}` : ''})`;
       say(ctx, `${what}: ${env.kind === 'system' ? 'used as it is' : env.cacheHit ? 'reused' : `built in ${formatDuration(env.buildMs)}`}`);
     },
+    dataReady(input) {
+      const snap = input.snapshot;
+      if (!snap) return;
+      const check = snap.check === 'matched' ? ', the source still gives the same rows' : snap.check === 'source-unavailable' ? ', the source is gone: the original run\'s copy is used' : '';
+      say(ctx, `data ${input.name}: ${snap.rows} row(s) from ${input.source.name} as of ${new Date(input.asOf).toISOString()} (content hash ${snap.contentHash.slice(0, 12)}${check})`);
+    },
     stageStarted(stage, i, total) {
       say(ctx, `stage ${stage} (${i + 1}/${total})`);
     },

@@ -4,6 +4,7 @@
  */
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { DataService } from '../../services/data-service.js';
 import type { GcOptions, GcReport } from '../../services/garbage-collector.js';
 import type { ModelService } from '../../services/model-service.js';
 import type { ProjectOverview } from '../../services/project-overview.js';
@@ -24,5 +25,6 @@ export interface ApiDeps {
   readonly models: ModelService;
   readonly retention: RetentionService;
   readonly queue: QueueService;
+  readonly data: DataService;
   collectGarbage(options: GcOptions): Promise<GcReport>;
 }

@@ -15,6 +15,7 @@ import { API_PREFIX } from '../../core/api-version.js';
 import type { Route } from './route.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { blobRoutes } from './routes/blobs.js';
+import { dataRoutes } from './routes/data.js';
 import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
 import { metricRoutes } from './routes/metrics.js';
@@ -54,6 +55,7 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...modelRoutes(d),
     ...retentionRoutes(d),
     ...queueRoutes(d),
+    ...dataRoutes(d, opts.uploadDir),
   ];
 }
 

@@ -21,6 +21,7 @@ import type { CancelRequest, QueueClaim, RunBeat, SweepRecord, SweepSummary, Wor
 import type {
   AliasChange,
   AliasMove,
+  DataRead,
   HistorySample,
   ImageRecord,
   ImportedRun,
@@ -33,7 +34,7 @@ import type {
   RunQuery,
   TimelineEntry,
 } from '../../../ports/metadata-store.js';
-import type { ApiClient } from '../../api-client/api-client.js';
+import { qs, type ApiClient } from '../../api-client/api-client.js';
 import type { Outbox } from '../../api-client/outbox.js';
 
 type SummaryJson = { last: JsonNumber; lastStep: number; min: JsonNumber; max: JsonNumber; count: number };
@@ -46,13 +47,6 @@ function recordOf(j: RunRecord & { metrics?: unknown; tags?: unknown }): RunReco
 
 function summaryOf(s: SummaryJson): MetricSummary {
   return { last: decodeNumber(s.last), lastStep: s.lastStep, min: decodeNumber(s.min), max: decodeNumber(s.max), count: s.count };
-}
-
-function qs(params: Record<string, string | number | boolean | undefined>): string {
-  const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) u.set(k, String(v));
-  const s = u.toString();
-  return s ? `?${s}` : '';
 }
 
 /** The conditions of a query as the search routes take them. */
@@ -435,6 +429,11 @@ export class HttpMetadataStore implements MetadataStore {
   async listSweeps(query: { readonly project?: string; readonly limit?: number }): Promise<SweepSummary[]> {
     await this.#outbox.flush();
     return (await this.#api.json<{ sweeps: SweepSummary[] }>({ method: 'GET', path: `/sweeps${qs({ project: query.project, limit: query.limit })}` })).sweeps;
+  }
+
+  async listDataReads(query: { readonly source: string; readonly table: string; readonly limit?: number }): Promise<DataRead[]> {
+    await this.#outbox.flush();
+    return (await this.#api.json<{ reads: DataRead[] }>({ method: 'GET', path: `/data/reads${qs({ source: query.source, table: query.table, limit: query.limit })}` })).reads;
   }
 
   async findSweeps(ref: string, limit: number): Promise<SweepSummary[]> {

@@ -49,6 +49,7 @@ import { ACTIVE_STATUSES } from '../../../core/run-manifest.js';
 import type {
   AliasChange,
   AliasMove,
+  DataRead,
   HistorySample,
   ImageRecord,
   ImportedRun,
@@ -177,13 +178,44 @@ export class SqliteMetadataStore implements MetadataStore {
     const k = this.#k;
     const params = Object.entries(flattenParams(run.manifest.params.values as Params));
     this.#exec(k.insertInto('runs').values(toRow(run)));
+    this.#indexDataReads(run.id, run.manifest);
     for (let i = 0; i < params.length; i += MAX_PARAMS / 5) {
       this.#exec(k.insertInto('run_params').values(params.slice(i, i + MAX_PARAMS / 5).map(([key, v]) => ({ run_id: run.id, key, ...paramColumns(v) }))));
     }
   }
 
+  /** Inside a write transaction: the run's data reads, as its manifest has them now. */
+  #indexDataReads(runId: string, manifest: RunManifest): void {
+    const k = this.#k;
+    this.#exec(k.deleteFrom('run_data_reads').where('run_id', '=', runId));
+    const rows = (manifest.data ?? []).flatMap((d) =>
+      d.tables.map((table) => ({
+        run_id: runId,
+        name: d.name,
+        source: d.source.name,
+        table_name: table,
+        as_of: d.asOf,
+        rows: d.snapshot?.rows ?? null,
+        content_hash: d.snapshot?.contentHash ?? null,
+      })),
+    );
+    if (rows.length > 0) this.#exec(k.insertInto('run_data_reads').values(rows));
+  }
+
   async updateRun(id: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
     const set = patchColumns(patch);
+    const data = patch.manifest?.data;
+    if (data !== undefined && data.length > 0) {
+      // The reads change with the manifest (a snapshot materialized), in the same transaction.
+      return this.#write(() => {
+        let q = this.#k.updateTable('runs').set(set).where('id', '=', id);
+        if (onlyIf) q = q.where('status', 'in', [...onlyIf]);
+        const { sql: text, parameters } = q.compile();
+        const changed = this.#raw!.prepare(text).run(...(parameters as unknown[])).changes > 0;
+        if (changed) this.#indexDataReads(id, patch.manifest!);
+        return changed;
+      });
+    }
     if (Object.keys(set).length === 0) {
       let probe = this.#k.selectFrom('runs').select('id').where('id', '=', id);
       if (onlyIf) probe = probe.where('status', 'in', [...onlyIf]);
@@ -528,6 +560,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write(() => {
       if (st.runExists.get(run.id)) return false;
       this.#exec(k.insertInto('runs').values(toRow(run)));
+      this.#indexDataReads(run.id, run.manifest);
       for (const [key, v] of Object.entries(params)) {
         const c = paramColumns(v);
         st.paramInsert.run(run.id, key, c.num, c.text, c.json);
@@ -934,6 +967,30 @@ export class SqliteMetadataStore implements MetadataStore {
     let q = this.#k.selectFrom('sweeps').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit ?? 100);
     if (query.project !== undefined) q = q.where('project', '=', query.project);
     return this.#summariseSweeps(this.#exec(q));
+  }
+
+  async listDataReads(query: { readonly source: string; readonly table: string; readonly limit?: number }): Promise<DataRead[]> {
+    const rows = await this.#k
+      .selectFrom('run_data_reads as d')
+      .innerJoin('runs as r', 'r.id', 'd.run_id')
+      .select(['d.run_id', 'r.name as run_name', 'r.project', 'r.status', 'r.created_at', 'd.name', 'd.as_of', 'd.rows', 'd.content_hash'])
+      .where('d.source', '=', query.source)
+      .where('d.table_name', '=', query.table)
+      .orderBy('r.created_at', 'desc')
+      .orderBy('d.run_id', 'desc')
+      .limit(query.limit ?? 1000)
+      .execute();
+    return rows.map((r) => ({
+      runId: r.run_id,
+      runName: r.run_name,
+      project: r.project,
+      status: r.status as RunStatus,
+      createdAt: r.created_at,
+      name: r.name,
+      asOf: r.as_of,
+      rows: r.rows,
+      contentHash: r.content_hash,
+    }));
   }
 
   async findSweeps(ref: string, limit: number): Promise<SweepSummary[]> {

@@ -285,6 +285,21 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     stopped_at INTEGER
   );
   `,
+  // Which runs read which data table as of which time, from their manifests' data
+  // queries: the lake's history lists them without parsing every manifest.
+  `
+  CREATE TABLE run_data_reads (
+    run_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    source TEXT NOT NULL,
+    table_name TEXT NOT NULL,
+    as_of INTEGER NOT NULL,
+    rows INTEGER,
+    content_hash TEXT,
+    PRIMARY KEY (run_id, name, table_name)
+  );
+  CREATE INDEX run_data_reads_table ON run_data_reads(source, table_name, as_of);
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -408,6 +423,16 @@ export interface ImagesTable {
   created_at: number;
 }
 
+export interface RunDataReadsTable {
+  run_id: string;
+  name: string;
+  source: string;
+  table_name: string;
+  as_of: number;
+  rows: number | null;
+  content_hash: string | null;
+}
+
 export interface SqliteDatabaseSchema {
   images: ImagesTable;
   runs: RunsTable;
@@ -418,6 +443,7 @@ export interface SqliteDatabaseSchema {
   metric_writers: MetricWritersTable;
   metric_summaries: MetricSummariesTable;
   run_params: RunParamsTable;
+  run_data_reads: RunDataReadsTable;
   run_tags: RunTagsTable;
   artifacts: ArtifactsTable;
   verifications: VerificationsTable;

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import { REPRISE_VERSION } from '../../../app/assemble.js';
 import { startServer } from '../../../app/server.js';
@@ -20,7 +21,8 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .option('--workers <n>', 'also run queued runs on this machine, this many at a time')
     .option('--queue <names>', 'with --workers: the queues they take runs from, comma-separated (default: "default")', repeated, [])
     .option('--gpus <list>', 'with --workers: GPU indices to hand out, each run its own as CUDA_VISIBLE_DEVICES')
-    .action(async (opts: { host: string; port: string; bodyLimit: string; logRequests?: boolean; workers?: string; queue: string[]; gpus?: string }) => {
+    .option('--lake <dir>', 'the lake\'s folder (default: $REPRISE_LAKE, else lake/ under the store)')
+    .action(async (opts: { host: string; port: string; bodyLimit: string; logRequests?: boolean; workers?: string; queue: string[]; gpus?: string; lake?: string }) => {
       const port = Number(opts.port);
       if (!/^\d+$/.test(opts.port) || port > 65535) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--port ${JSON.stringify(opts.port)}: expected a port number from 0 to 65535`);
       const bodyLimit = Number(opts.bodyLimit);
@@ -39,7 +41,8 @@ export function registerServer(program: Command, ctx: CliContext): void {
               observer: (run: RunRecord) => workerObserver(ctx, run),
             }
           : undefined;
-      const server = await startServer({ host: opts.host, port, bodyLimit, logRequests: opts.logRequests ?? false, env: ctx.io.env, ...(workers ? { workers } : {}) });
+      const env = opts.lake !== undefined ? { ...ctx.io.env, REPRISE_LAKE: resolve(ctx.io.cwd, opts.lake) } : ctx.io.env;
+      const server = await startServer({ host: opts.host, port, bodyLimit, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}) });
       ctx.out(`reprise server ${REPRISE_VERSION} listening on ${server.url} (store ${server.home})`);
       ctx.err(`reprise: open ${server.url}/ in a browser for the web UI${server.webUi ? '' : ' (not built here: run `npm run build` in the Reprise folder)'}`);
       ctx.err(`reprise: use it with: export REPRISE_SERVER=${server.url}`);
