@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-postgres.sh
+export REPRISE_TEST_PG_URL="${REPRISE_TEST_PG_URL:-postgres://reprise@127.0.0.1:54329/reprise_test}"
 
 # Tests commit into temporary repositories; a machine without a git identity still must pass.
 export GIT_AUTHOR_NAME="${GIT_AUTHOR_NAME:-Reprise Tests}" GIT_AUTHOR_EMAIL="${GIT_AUTHOR_EMAIL:-tests@reprise.invalid}"
