@@ -135,7 +135,8 @@ export interface BlobUse {
 /**
  * Every blob a run references through its manifest and its artifact list: the code patch
  * or folder snapshot (not the snapshot's files: see snapshotBlobs), the environment lock
- * and the lock it was built from, each stage's logs, the metrics file, every artifact.
+ * and the lock it was built from, each stage's logs, the metrics file, each data query's
+ * snapshot, every artifact.
  */
 export function blobsOfRun(manifest: RunManifest, artifacts: readonly Artifact[]): BlobUse[] {
   const uses: BlobUse[] = [];
@@ -155,6 +156,9 @@ export function blobsOfRun(manifest: RunManifest, artifacts: readonly Artifact[]
     }
   }
   if (manifest.outputs.metricsFile) uses.push({ ...manifest.outputs.metricsFile, what: 'the metrics file' });
+  for (const d of manifest.data ?? []) {
+    if (d.snapshot) uses.push({ ...d.snapshot.blob, what: `the snapshot of data query ${JSON.stringify(d.name)}` });
+  }
   const seen = new Set<string>();
   for (const a of [...manifest.outputs.artifacts, ...artifacts]) {
     const key = `${a.path}\0${a.sha256}`;

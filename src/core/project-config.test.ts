@@ -17,6 +17,8 @@ function rejection(text: string): RepriseError & { details: { file: string; prob
 
 const MINIMAL_STAGES = ['stages:', '  - name: train', '    cmd: python train.py'];
 
+const problemsOf = (text: string): ConfigProblem[] => rejection(text).details.problems;
+
 describe('parseProjectConfig: valid files', () => {
   it('reads every supported key', () => {
     const cfg = parseProjectConfig(
@@ -172,6 +174,26 @@ describe('parseProjectConfig: invalid values', () => {
     const e = rejection(yaml('- train', '- test'));
     expect(e.code).toBe('REPRISE_ERR_CONFIG_INVALID');
     expect(e.details.problems[0]).toMatchObject({ line: 1 });
+  });
+
+  it('reads data queries and sources, and names an unknown source, a bad as_of and clashing names by key and line', () => {
+    const ok = parseProjectConfig(
+      'stages: [{ name: a, cmd: x }]\nsources:\n  wh: { kind: postgres, url_env: WH_URL, time_column: ingested_at }\ndata:\n  train: { query: SELECT 1 FROM t, as_of: submit }\n  events: { source: wh, query: SELECT 1 FROM e, as_of: 2026-11-01T00:00:00Z, format: csv }\n',
+    );
+    expect(ok.data?.events).toEqual({ source: 'wh', query: 'SELECT 1 FROM e', as_of: '2026-11-01T00:00:00Z', format: 'csv' });
+    expect(ok.sources?.wh?.time_column).toBe('ingested_at');
+    const bad = problemsOf(
+      'stages: [{ name: a, cmd: x }]\ndata:\n  train: { source: nowhere, query: SELECT 1 }\n  Train: { query: SELECT 2, as_of: last tuesday }',
+    );
+    expect(bad).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ key: 'data.train.source', line: 3, message: expect.stringContaining('unknown source "nowhere" (known: lake)') }),
+        expect.objectContaining({ key: 'data.Train', message: expect.stringContaining('only in case') }),
+        expect.objectContaining({ key: 'data.Train.as_of', line: 4, message: expect.stringContaining('"submit" or an ISO 8601 time') }),
+      ]),
+    );
+    expect(problemsOf('stages: [{ name: a, cmd: x }]\ndata:\n  x: { query: SELECT 3, format: xlsx }\n')[0]).toMatchObject({ key: 'data.x.format', line: 3 });
+    expect(problemsOf('stages: [{ name: a, cmd: x }]\nsources:\n  wh: { kind: postgres, time_column: t }\n')[0]?.message).toContain('exactly one of url and url_env');
   });
 
   it('uses the file name it is given in messages', () => {

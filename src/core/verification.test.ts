@@ -64,6 +64,17 @@ describe('compareRuns', () => {
     expect(compareRuns(a, c, NO_RULES, 0).differences.map((d) => d.name)).toEqual(['loss']);
   });
 
+  it('diverges when a data query read other rows, or only one run read it', () => {
+    const same = compareRuns(run('a', { data: { train: 'h1' } }), run('b', { data: { train: 'h1' } }), NO_RULES, 0);
+    expect(same.verdict).toBe('exact');
+    const other = compareRuns(run('a', { data: { train: 'h1', test: 'h3' } }), run('b', { data: { train: 'h2' } }), NO_RULES, 0);
+    expect(other.verdict).toBe('diverged');
+    expect(other.differences.map((d) => [d.kind, d.name, d.original, d.reproduction]).sort()).toEqual([
+      ['data', 'test', 'h3', null],
+      ['data', 'train', 'h1', 'h2'],
+    ]);
+  });
+
   it('leaves out ignored metrics and artifact paths, globs included', () => {
     const b = run('b', { metrics: { loss: m(0.5), acc: m(0.9), duration: m(3) }, artifacts: [...run('b').artifacts, { path: 'outputs/logs/run.txt', size: 1, sha256: 'd'.repeat(64) }] });
     const v = compareRuns(run('a'), b, { tolerance: {}, ignore: ['duration', 'outputs/**'] }, 0);

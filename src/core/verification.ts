@@ -39,13 +39,15 @@ export interface ComparedRun {
   readonly environment: EnvironmentFacts;
   /** The `pip freeze` the stages ran with, when known. */
   readonly lock: string | null;
+  /** Each materialized data query's content hash, by its name. */
+  readonly data?: Readonly<Record<string, string>>;
 }
 
 export interface Difference {
-  readonly kind: 'status' | 'metric' | 'artifact';
-  /** The metric's name, the artifact's path, or `status`. */
+  readonly kind: 'status' | 'metric' | 'artifact' | 'data';
+  /** The metric's name, the artifact's path, the data query's name, or `status`. */
   readonly name: string;
-  /** A number for metrics (NaN and ±Infinity as strings), a sha256 for artifacts, a status; null when absent. */
+  /** A number for metrics (NaN and ±Infinity as strings), a sha256 for artifacts, a content hash for data, a status; null when absent. */
   readonly original: number | string | null;
   readonly reproduction: number | string | null;
   /** reproduction − original, for metrics present in both. */
@@ -88,7 +90,7 @@ export const verificationSchema = z.object({
   ignored: z.array(z.string()),
   differences: z.array(
     z.object({
-      kind: z.enum(['status', 'metric', 'artifact']),
+      kind: z.enum(['status', 'metric', 'artifact', 'data']),
       name: z.string(),
       original: scalar,
       reproduction: scalar,
@@ -155,6 +157,14 @@ export function compareRuns(original: ComparedRun, reproduction: ComparedRun, ru
     const a = ha.get(path) ?? null;
     const b = hb.get(path) ?? null;
     if (a !== b) differences.push({ kind: 'artifact', name: path, original: a, reproduction: b, delta: null, tolerance: null, outcome: 'diverged' });
+  }
+
+  // The rows each data query read: the same query as of the same time must give the same rows.
+  const [da, db] = [original.data ?? {}, reproduction.data ?? {}];
+  for (const name of union(Object.keys(da), Object.keys(db))) {
+    const a = da[name] ?? null;
+    const b = db[name] ?? null;
+    if (a !== b) differences.push({ kind: 'data', name, original: a, reproduction: b, delta: null, tolerance: null, outcome: 'diverged' });
   }
 
   const verdict: Verdict = differences.some((d) => d.outcome === 'diverged') ? 'diverged' : differences.length ? 'within_tolerance' : 'exact';

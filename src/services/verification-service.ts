@@ -96,6 +96,7 @@ export class VerificationService {
       artifacts,
       environment: run.manifest.environment,
       lock,
+      data: Object.fromEntries((run.manifest.data ?? []).flatMap((d) => (d.snapshot ? [[d.name, d.snapshot.contentHash]] : []))),
     };
   }
 }

@@ -10,7 +10,7 @@ import { formatNumber, table } from './format.js';
 function value(v: Difference['original'], kind: Difference['kind']): string {
   if (v === null) return '(absent)';
   if (typeof v === 'number') return formatNumber(v);
-  return kind === 'artifact' ? v.slice(0, 12) : v;
+  return kind === 'artifact' || kind === 'data' ? v.slice(0, 12) : v;
 }
 
 function delta(d: Difference): string {

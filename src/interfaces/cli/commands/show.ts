@@ -97,6 +97,23 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
     out.push(`  folder snapshot: ${m.code.files} files, ${formatBytes(m.code.bytes)} (not a git repository)`);
   }
 
+  if (m.data?.length) {
+    out.push('data');
+    for (const d of m.data) {
+      const pinned = d.pinnedAs === 'submit' ? 'pinned at submit' : `pinned as ${d.pinnedAs}`;
+      out.push(`  ${d.name.padEnd(9)} ${d.source.name}${d.source.url ? ` (${d.source.url})` : ''} as of ${new Date(d.asOf).toISOString()} (${pinned}) · ${d.format}`);
+      out.push(`            ${d.query}`);
+      const s = d.snapshot;
+      if (!s) {
+        out.push('            not materialized');
+        continue;
+      }
+      const check = s.check === 'matched' ? '; the source still gives the same rows' : s.check === 'source-unavailable' ? "; the source is gone: the original's copy was used" : '';
+      out.push(`            ${s.rows} row(s), content hash ${s.contentHash.slice(0, 16)}…, file ${formatBytes(s.blob.size)}${s.from === 'recorded' ? " (the original run's)" : ''}${check}`);
+      out.push(`            columns ${s.schema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+    }
+  }
+
   out.push('params');
   out.push(`  file      ${m.params.file ?? '(none)'}   hash ${m.params.hash}`);
   if (m.params.overrides.length) out.push(`  overrides ${describeOverrides(m.params.overrides)}`);
