@@ -8,7 +8,7 @@
  * modification time moved), so a file changed behind the lake's back is reported, not read.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdirSync, renameSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -47,10 +47,17 @@ export class DuckdbLake implements Lake {
   }
 
   #open(): LakeCatalog {
+    const path = join(this.dir, 'catalog.db');
+    // A long-lived process (the server) may outlive its lake's folder: a removed lake is
+    // an empty one from then on, not a catalog whose files are gone.
+    if (this.#catalog && !existsSync(path)) {
+      this.#catalog.close();
+      this.#catalog = undefined;
+    }
     if (!this.#catalog) {
       mkdirSync(this.#tables, { recursive: true });
       mkdirSync(this.#tmp, { recursive: true });
-      this.#catalog = new LakeCatalog(join(this.dir, 'catalog.db'));
+      this.#catalog = new LakeCatalog(path);
     }
     return this.#catalog;
   }

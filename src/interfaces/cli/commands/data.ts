@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { RepriseError } from '../../../core/errors.js';
+import { ERROR_CODES, RepriseError } from '../../../core/errors.js';
 import { checkFormat, formatOfPath, type DataFormat } from '../../../core/lake.js';
 import { parseWholeNumber } from '../../../core/queue.js';
 import type { CliContext } from '../context.js';
@@ -136,13 +136,16 @@ export function registerData(program: Command, ctx: CliContext): void {
     .option('--json', 'print the problems as JSON')
     .action(async (tableName: string | undefined, opts: { json?: boolean }) => {
       const problems = await (await ctx.app()).data.verify(tableName);
-      if (opts.json) ctx.json({ problems });
-      else if (problems.length === 0) ctx.out(`every file of ${tableName ?? 'the lake'} matches its commit's sha256`);
-      else ctx.out(table(['TABLE', 'COMMIT', 'FILE', 'PROBLEM'], problems.map((p) => [p.table, p.commit, p.file, p.problem])));
-      if (problems.length > 0) {
-        throw new RepriseError('REPRISE_ERR_DATA_TAMPERED', `${plural(problems.length, 'lake file')} no longer ${problems.length === 1 ? 'matches its commit' : 'match their commits'}: no query reads ${problems.length === 1 ? 'it' : 'them'}`, {
-          details: { problems },
-        });
+      if (opts.json) {
+        ctx.json({ problems });
+        // The same exit as the error below: scripts can tell a damaged lake from a sound one.
+        if (problems.length > 0) process.exitCode = ERROR_CODES.REPRISE_ERR_DATA_TAMPERED.exit;
+        return;
       }
+      if (problems.length === 0) return ctx.out(`every file of ${tableName ?? 'the lake'} matches its commit's sha256`);
+      ctx.out(table(['TABLE', 'COMMIT', 'FILE', 'PROBLEM'], problems.map((p) => [p.table, p.commit, p.file, p.problem])));
+      throw new RepriseError('REPRISE_ERR_DATA_TAMPERED', `${plural(problems.length, 'lake file')} no longer ${problems.length === 1 ? 'matches its commit' : 'match their commits'}: no query reads ${problems.length === 1 ? 'it' : 'them'}`, {
+        details: { problems },
+      });
     });
 }
