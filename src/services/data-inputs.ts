@@ -95,7 +95,7 @@ export async function pinDataInputs(
         source: {
           name: sourceName,
           kind: sourceName === LAKE_SOURCE ? 'lake' : cfg!.kind,
-          url: cfg ? redactUrl(cfg.url ?? `$${cfg.url_env}`) : null,
+          url: cfg ? redactUrl(sourceUrl(sourceName, cfg, d.env ?? process.env)) : null,
           timeColumn: cfg?.time_column ?? null,
         },
         query: q.query,

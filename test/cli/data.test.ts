@@ -8,7 +8,11 @@
 import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitProject, reprise, repriseJson, sandbox, type Sandbox } from '../helpers/cli.js';
+import pg from 'pg';
+import { gitProject, reprise, repriseJson, sandbox, SERVER_MODE, startReprise, waitFor, type Sandbox } from '../helpers/cli.js';
+
+/** The local PostgreSQL the test command starts (scripts/ensure-postgres.sh). */
+const PG_URL = process.env.REPRISE_TEST_PG_URL ?? 'postgres://reprise@127.0.0.1:54329/reprise_test';
 
 const RUN_TIMEOUT = 120_000;
 
@@ -119,6 +123,86 @@ describe('reprise data and pinned data queries', () => {
     expect(history.commits).toHaveLength(4);
     const readers = history.reads.map((r: any) => [r.runName, r.name, r.rows, r.asOf]);
     expect(readers).toEqual(expect.arrayContaining([['pinned', 'train', 5, train.asOf], ['later', 'train', 6, later.manifest.data[0].asOf]]));
+  });
+
+  it.runIf(SERVER_MODE)('a queued run reads its data as of its submission, on an agent with a home of its own', { timeout: RUN_TIMEOUT }, async () => {
+    await ok(['submit', '--name', 'queued']);
+    const pinned = (await json<any>(['show', 'queued'])).manifest;
+    expect(pinned.data[0].asOf).toBe(pinned.submission.at);
+    expect(pinned.data[0].snapshot).toBeNull();
+    const rowsAtSubmit = Number((await json<{ rows: string[][] }>(['data', 'query', 'SELECT count(*) FROM sales WHERE amount > 1', '--as-of', new Date(pinned.data[0].asOf).toISOString()])).rows[0]![0]);
+    await ok(['data', 'append', 'sales', file('e.csv', 'id,amount,region\n21,200,west\n')]);
+
+    const agent = startReprise(sb, sb.root, ['agent', '--server', sb.server!.url, '--name', 'data-agent', '--quiet'], { REPRISE_HOME: join(sb.root, 'agent-home') });
+    try {
+      const done = await waitFor('the queued run to end', async () => {
+        const r = await json<any>(['show', 'queued']);
+        return ['succeeded', 'failed', 'lost'].includes(r.status) ? r : undefined;
+      }, 90_000);
+      expect(done.status, JSON.stringify(done.manifest.failure)).toBe('succeeded');
+      expect(done.manifest.execution.worker.name).toBe('data-agent');
+      expect(done.manifest.data[0].snapshot).toMatchObject({ rows: rowsAtSubmit, from: 'query' });
+      expect(done.metrics.rows.last).toBe(rowsAtSubmit);
+    } finally {
+      agent.kill('SIGTERM');
+    }
+  });
+
+  it('reads a PostgreSQL table as of its ingestion time, and reproduces it after more rows arrive', { timeout: RUN_TIMEOUT }, async () => {
+    const schema = `e2e_${Math.random().toString(36).slice(2, 10)}`;
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`CREATE TABLE ${schema}.events (id bigint, amount double precision, region text, ingested_at timestamptz NOT NULL DEFAULT clock_timestamp())`);
+      await client.query(`INSERT INTO ${schema}.events (id, amount, region) VALUES (1, 1.5, 'north'), (2, 3, 'south'), (3, 0.5, 'east')`);
+      const pgDir = gitProject(
+        sb,
+        {
+          'reprise.yaml': [
+            'name: pg-proj',
+            'env: { system: true }',
+            'sources:',
+            '  warehouse: { kind: postgres, url_env: WAREHOUSE_URL, time_column: ingested_at }',
+            'data:',
+            '  train: { source: warehouse, query: "SELECT id, amount, region FROM events WHERE amount > 1 ORDER BY id", format: csv }',
+            'stages:',
+            '  - { name: train, cmd: python train.py }',
+            '',
+          ].join('\n'),
+          'train.py': TRAIN_PY,
+        },
+        'pg-proj',
+      );
+      const unset = await reprise(sb, pgDir, ['run']);
+      expect(unset.code).toBe(2);
+      expect(unset.stderr).toContain('$WAREHOUSE_URL, which is not set here');
+
+      const env = { WAREHOUSE_URL: url };
+      const first = await reprise(sb, pgDir, ['run', '--name', 'from-pg'], env);
+      expect(first.code, first.stderr).toBe(0);
+      const run = await json<any>(['show', 'from-pg']);
+      expect(run.metrics.rows.last).toBe(2);
+      const [train] = run.manifest.data;
+      expect(train.source).toMatchObject({ name: 'warehouse', kind: 'postgres', timeColumn: 'ingested_at' });
+      // The connection string as it was, for people to read; a password would show as ***.
+      expect(train.source.url).toContain('127.0.0.1');
+      await client.query(`INSERT INTO ${schema}.events (id, amount, region) VALUES (4, 9, 'west')`);
+      const repro = await reprise(sb, pgDir, ['reproduce', 'from-pg', '--json'], env);
+      expect(repro.code, repro.stderr).toBe(0);
+      const out = JSON.parse(repro.stdout);
+      expect(out.verification.verdict).toBe('exact');
+      expect(out.run.manifest.data[0].snapshot).toMatchObject({ rows: 2, contentHash: train.snapshot.contentHash, check: 'matched' });
+      // A row changed behind its back (the table should only ever be appended to) is caught.
+      await client.query(`UPDATE ${schema}.events SET amount = 30 WHERE id = 2`);
+      const changed = await reprise(sb, pgDir, ['reproduce', 'from-pg', '--json'], env);
+      expect(changed.code).not.toBe(0);
+      expect(changed.stdout + changed.stderr).toContain('changed behind Reprise');
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+      await client.end();
+    }
   });
 
   it('finds a lake file changed behind its back and refuses to read it; a reproduction of a run without a lake uses its recorded file', { timeout: RUN_TIMEOUT }, async () => {

@@ -2,7 +2,8 @@
  * The server's API as the UI uses it: typed reads, errors as ApiError with the server's
  * code and message, NaN and ±Infinity (sent as strings) turned back into numbers.
  */
-import type { Artifact, RunManifest, RunStatus } from '../../core/run-manifest.js';
+import type { DataColumn, DataFormat, LakeCommit, LakeTable } from '../../core/lake.js';
+import type { Artifact, DataInput, RunManifest, RunStatus } from '../../core/run-manifest.js';
 import type { Verdict, Verification } from '../../core/verification.js';
 import type { GateAgg, GateOp, GateOutcome, GateResult } from '../../core/gates.js';
 import type {
@@ -18,6 +19,7 @@ import type { SweepSpec } from '../../core/sweep.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
+export type { DataColumn, DataFormat, DataInput, LakeCommit };
 export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion, SweepSpec };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
@@ -129,11 +131,52 @@ export interface Sweep {
 
 export type CancelOutcome = 'canceled' | 'stopping' | 'finished';
 
+/** A table of the lake as listed (GET /data/tables): its commits folded. */
+export type DataTable = LakeTable;
+
+/** A run's read of a lake table: the query's name, the time it read as of, what came back once materialized. */
+export interface DataRead {
+  runId: string;
+  runName: string;
+  project: string;
+  status: RunStatus;
+  createdAt: number;
+  /** The query's name under `data:` of reprise.yaml. */
+  name: string;
+  asOf: number;
+  /** Null until the run materialized it. */
+  rows: number | null;
+  contentHash: string | null;
+}
+
+/** GET /data/tables/:table: the table, its commits oldest first, the runs that read it newest first. */
+export interface DataTableView {
+  table: DataTable;
+  commits: LakeCommit[];
+  reads: DataRead[];
+}
+
+/** A query's first rows (POST /data/query): values as JSON, big integers and decimals as strings. */
+export interface DataQueryResult {
+  schema: DataColumn[];
+  rows: unknown[][];
+  truncated: boolean;
+  /** The time it was read as of, UTC ms ("now" resolved). */
+  asOf: number;
+}
+
+/** A query as of a time: the time as typed (ISO 8601, `now`) or UTC ms; now when absent. */
+export interface DataQuery {
+  sql: string;
+  asOf?: string | number;
+}
+
 /** A run with everything known about it (GET /runs/:id). */
 export interface RunDetails {
   run: RunHead & {
     heartbeatAt: number;
     host: string;
+    /** Its `data` (the pinned data queries) is absent for a project that declares none, and in runs older than the lake. */
     manifest: RunManifest;
   };
   params: Record<string, ParamValue>;
@@ -260,6 +303,18 @@ export async function getText(path: string, query: Record<string, string | numbe
   return { text: await res.text(), headers: res.headers };
 }
 
+/** A POST whose answer is a file: its bytes, or the refusal as ApiError. */
+async function postForBlob(path: string, body: unknown, signal?: AbortSignal): Promise<Blob> {
+  const res = await fetch(apiUrl(path), {
+    method: 'POST',
+    signal: signal ?? null,
+    headers: { accept: 'application/octet-stream, application/json', 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) throw await failure(res);
+  return res.blob();
+}
+
 /** The bytes at an address of the API (artifacts, blobs). */
 async function getBytes(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
   const res = await fetch(url, { signal: signal ?? null });
@@ -334,6 +389,14 @@ export const api = {
   },
   /** Cancels every run of a sweep that has not ended. */
   cancelSweep: (id: string) => sendJson<{ canceled: number; stopping: number; finished: number }>('POST', `/sweeps/${encodeURIComponent(id)}/cancel`, { by: CANCELED_BY }),
+  /** The lake's tables. */
+  dataTables: (signal?: AbortSignal) => getJson<{ tables: DataTable[] }>('/data/tables', {}, signal).then((r) => r.tables),
+  /** A table with its commits and the runs that read it; 404 for a table the lake does not have. */
+  dataTable: (name: string, signal?: AbortSignal) => getJson<DataTableView>(`/data/tables/${encodeURIComponent(name)}`, {}, signal),
+  /** A read-only query's first `limit` rows as of a time. */
+  dataQuery: (q: DataQuery & { limit?: number }, signal?: AbortSignal) => sendJson<DataQueryResult>('POST', '/data/query', q, signal),
+  /** A query's whole result as a file. */
+  dataExport: (q: DataQuery & { format: DataFormat }, signal?: AbortSignal) => postForBlob('/data/export', q, signal),
   moveAlias: (name: string, alias: string, body: { version: number; note?: string }) =>
     sendJson<{ alias: string; from: number | null; to: number }>('PUT', `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, body),
 };

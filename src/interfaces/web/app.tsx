@@ -7,6 +7,8 @@ import { CopyLink } from './components/copy-link.js';
 import { EmptyState } from './components/empty-state.js';
 import { ComparePage } from './pages/compare-page.js';
 import { DashboardPage } from './pages/dashboard-page.js';
+import { DataPage } from './pages/data-page.js';
+import { DataTablePage } from './pages/data-table-page.js';
 import { ModelPage } from './pages/model-page.js';
 import { ModelsPage } from './pages/models-page.js';
 import { ProjectsPage } from './pages/projects-page.js';
@@ -31,6 +33,9 @@ function Header() {
         </Link>
         <Link to={paths.queue()} data-testid="nav-queue">
           Queue
+        </Link>
+        <Link to={paths.data()} data-testid="nav-data">
+          Data
         </Link>
         {project ? (
           <>
@@ -74,6 +79,8 @@ export function App() {
         <Route path="/models" element={<Page><ModelsPage /></Page>} />
         <Route path="/models/:name" element={<Page><ModelPage /></Page>} />
         <Route path="/queue" element={<Page><QueuePage /></Page>} />
+        <Route path="/data" element={<Page><DataPage /></Page>} />
+        <Route path="/data/:table" element={<Page><DataTablePage /></Page>} />
         <Route
           path="*"
           element={

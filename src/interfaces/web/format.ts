@@ -24,6 +24,16 @@ export function formatDate(ms: number | null | undefined): string {
   return new Date(ms).toLocaleString('en-GB', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
+/** A time whole, in UTC, to the millisecond: what `--as-of` and the data pages' time box take. */
+export function formatIso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The first 12 hex digits of a hash (with or without its `sha256:` prefix): enough to tell hashes apart on screen. */
+export function shortHash(hash: string): string {
+  return hash.replace(/^sha256:/, '').slice(0, 12);
+}
+
 export function formatDay(ms: number): string {
   return new Date(ms).toLocaleDateString('en-GB', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
 }

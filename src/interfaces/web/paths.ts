@@ -1,4 +1,6 @@
 /** Where each page of the UI lives: the one place links are built. */
+import { formatIso } from './format.js';
+
 export const paths = {
   projects: () => '/',
   runs: (project: string) => `/projects/${encodeURIComponent(project)}`,
@@ -11,5 +13,10 @@ export const paths = {
   queue: () => '/queue',
   sweeps: (project: string) => `/projects/${encodeURIComponent(project)}/sweeps`,
   sweep: (project: string, id: string) => `/projects/${encodeURIComponent(project)}/sweeps/${encodeURIComponent(id)}`,
+  /** The lake's tables. */
+  data: () => '/data',
+  /** A lake table; with a time (UTC ms, or as typed), its rows are previewed as of that time. */
+  dataTable: (name: string, asOf?: number | string) =>
+    `/data/${encodeURIComponent(name)}${asOf === undefined || asOf === '' ? '' : `?asOf=${encodeURIComponent(typeof asOf === 'number' ? formatIso(asOf) : asOf)}`}`,
   compare: (ids: readonly string[]) => `/compare?runs=${ids.map(encodeURIComponent).join(',')}`,
 };

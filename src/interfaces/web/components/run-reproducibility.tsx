@@ -68,7 +68,9 @@ function RunLink({ id, names }: { id: string; names: Names }) {
 function DiffValue({ kind, value }: { kind: Difference['kind']; value: number | string | null }) {
   if (value === null) return <span className="muted">missing</span>;
   if (kind === 'metric') return <span title={String(value)}>{formatNumber(value as JsonNumber, 8)}</span>;
-  if (kind === 'artifact') return <span className="mono" title={`sha256 ${value}`}>{String(value).slice(0, 12)}…</span>;
+  if (kind === 'artifact' || kind === 'data') {
+    return <span className="mono" title={`${kind === 'data' ? 'content hash' : 'sha256'} ${value}`}>{String(value).slice(0, 12)}…</span>;
+  }
   return <>{String(value)}</>;
 }
 
