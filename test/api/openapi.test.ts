@@ -23,6 +23,7 @@ const PATH_VALUES: Record<string, string> = {
   name: 'no-such-model',
   ref: 'production',
   alias: 'production',
+  table: 'no_such_table',
 };
 
 interface Operation {
