@@ -9,6 +9,7 @@ import { api, type DataInput, type RunDetails } from '../api.js';
 import { formatBytes, formatDuration, formatIso, plural, shortHash } from '../format.js';
 import { paths } from '../paths.js';
 import { DataSchema } from './data-schema.js';
+import { Facts } from './facts.js';
 
 type Snapshot = NonNullable<DataInput['snapshot']>;
 
@@ -109,14 +110,7 @@ function DataInputCard({ input: d }: { input: DataInput }) {
   return (
     <section className="card data-input" data-testid="data-input" data-name={d.name} data-materialized={String(d.snapshot !== null)}>
       <h3 className="mono">{d.name}</h3>
-      <dl className="kv">
-        {rows.map(([k, v]) => (
-          <div key={k} className="kv-row" data-key={k}>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <Facts rows={rows} />
     </section>
   );
 }

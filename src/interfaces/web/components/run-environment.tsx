@@ -4,24 +4,12 @@ import { api, type RunDetails, type RunManifest } from '../api.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { useFetch } from '../use-fetch.js';
 import { LoadError } from './empty-state.js';
+import { Facts } from './facts.js';
 
 type Environment = RunManifest['environment'];
 type Resolved = NonNullable<Environment['resolved']>;
 
 const none = <span className="muted">none</span>;
-
-function Facts({ rows, testId }: { rows: [string, ReactNode][]; testId: string }) {
-  return (
-    <dl className="kv" data-testid={testId}>
-      {rows.map(([k, v]) => (
-        <div key={k} className="kv-row" data-key={k}>
-          <dt>{k}</dt>
-          <dd>{v}</dd>
-        </div>
-      ))}
-    </dl>
-  );
-}
 
 function machineRows(env: Environment): [string, ReactNode][] {
   return [
