@@ -3,7 +3,7 @@
 # the example pipeline four times in parallel with different params (and a one-epoch
 # try that fails its gates), one of them
 # reproduced from its id and verified, the best run that passed its gates promoted into
-# the model store, then the listing.
+# the model store, the listing, and the iris data in the lake queried as of a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -41,6 +41,13 @@ echo
 node "$reprise" ls --project iris -n 8
 echo
 node "$reprise" show "$(node "$reprise" ls --project iris --filter "gate = 'failed'" -n 1 --json 2>/dev/null | node -e 'const r = JSON.parse(require("fs").readFileSync(0, "utf8"))[0]; process.stdout.write(r ? r.id : "")')" | sed -n '/^gates/,$p'
+echo
+# The lake: the iris data appended as a table, then queried as of that commit; a later
+# append changes nothing that query returns.
+commit=$(node "$reprise" data append iris data/iris.csv --json | node -e 'process.stdout.write(new Date(JSON.parse(require("fs").readFileSync(0, "utf8")).commit.committedAt).toISOString())')
+node "$reprise" data append iris data/iris.csv > /dev/null
+node "$reprise" data query "SELECT species, count(*) AS n, round(avg(petal_length), 2) AS petal_length FROM iris GROUP BY species ORDER BY species" --as-of "$commit" || status=1
+node "$reprise" data tables
 echo
 # What gc would free: the artifacts of runs flagged for deletion (none is due yet: failed runs keep theirs for 7 days).
 node "$reprise" gc --dry-run

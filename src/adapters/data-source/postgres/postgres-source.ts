@@ -15,7 +15,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import pg from 'pg';
+import type pg from 'pg';
 import { checkReadOnly, queryBody, redactUrl, refused, type SelectInspection } from '../../../core/data-query.js';
 import { RepriseError } from '../../../core/errors.js';
 import { excerpt } from '../../../core/excerpt.js';
@@ -54,17 +54,27 @@ const STATEMENT_TIMEOUT = '10min';
  * numeric becomes DOUBLE: DuckDB's DECIMAL holds at most 38 digits, PostgreSQL's far more.
  */
 const DUCK_TYPES = new Map<number, string>([
-  [pg.types.builtins.BOOL, 'BOOLEAN'],
-  [pg.types.builtins.INT2, 'SMALLINT'],
-  [pg.types.builtins.INT4, 'INTEGER'],
-  [pg.types.builtins.INT8, 'BIGINT'],
-  [pg.types.builtins.FLOAT4, 'FLOAT'],
-  [pg.types.builtins.FLOAT8, 'DOUBLE'],
-  [pg.types.builtins.NUMERIC, 'DOUBLE'],
-  [pg.types.builtins.DATE, 'DATE'],
-  [pg.types.builtins.TIMESTAMP, 'TIMESTAMP'],
-  [pg.types.builtins.TIMESTAMPTZ, 'TIMESTAMPTZ'],
+  // PostgreSQL's type OIDs (pg_type.oid), fixed since forever: bool, int2, int4, int8,
+  // float4, float8, numeric, date, timestamp, timestamptz.
+  [16, 'BOOLEAN'],
+  [21, 'SMALLINT'],
+  [23, 'INTEGER'],
+  [20, 'BIGINT'],
+  [700, 'FLOAT'],
+  [701, 'DOUBLE'],
+  [1700, 'DOUBLE'],
+  [1082, 'DATE'],
+  [1114, 'TIMESTAMP'],
+  [1184, 'TIMESTAMPTZ'],
 ]);
+
+type Driver = typeof import('pg').default;
+let driver: Driver | undefined;
+/** The driver, loaded on first use: every other command would pay for loading it at start. */
+async function loadDriver(): Promise<Driver> {
+  driver ??= (await import('pg')).default;
+  return driver;
+}
 
 /** Every value as PostgreSQL writes it: DuckDB casts the text, so none passes through a JavaScript number or Date. */
 const AS_TEXT: pg.CustomTypesConfig = {
@@ -243,7 +253,8 @@ export class PostgresSource implements DataSource {
 
   async #connect(): Promise<pg.PoolClient> {
     if (!this.#pool) {
-      this.#pool = new pg.Pool({
+      const { Pool } = await loadDriver();
+      this.#pool = new Pool({
         connectionString: this.#url,
         max: 2,
         types: AS_TEXT,
@@ -263,7 +274,7 @@ export class PostgresSource implements DataSource {
 
   #translate(e: unknown, sql: string): unknown {
     if (e instanceof RepriseError) return e;
-    if (e instanceof pg.DatabaseError) {
+    if (driver && e instanceof driver.DatabaseError) {
       if (UNAVAILABLE_STATES.test(e.code ?? '')) return this.#unavailable(e);
       // 25006: the query tried to write (nextval, SELECT FOR UPDATE) in the read-only transaction.
       if (e.code === '25006') return refused(sql, e.message);
