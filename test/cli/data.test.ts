@@ -270,5 +270,9 @@ describe('reprise data and pinned data queries', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('data.train: data query refused: DELETE');
     expect((await repriseJson<any[]>(sb, bad, ['ls'])).length).toBe(before);
+    const later = gitProject(sb, { ...PROJECT, 'reprise.yaml': PROJECT['reprise.yaml'].replace('    format: csv', '    format: csv\n    as_of: 2099-01-01T00:00:00Z') }, 'future-proj');
+    const future2 = await reprise(sb, later, ['run']);
+    expect(future2.code).toBe(2);
+    expect(future2.stderr).toContain('data.train.as_of "2099-01-01T00:00:00Z" is in the future');
   });
 });
