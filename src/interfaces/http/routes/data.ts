@@ -163,7 +163,12 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
           const size = (await stat(path)).size;
           const stream = createReadStream(path);
           stream.on('close', () => void rm(path, { force: true }));
-          return reply.header('content-type', 'application/octet-stream').header('content-length', String(size)).header('x-reprise-data', JSON.stringify(facts)).send(stream);
+          void reply
+            .header('content-type', 'application/octet-stream')
+            .header('content-length', String(size))
+            .header('content-disposition', `attachment; filename="query.${body.format}"`)
+            .header('x-reprise-data', JSON.stringify(facts));
+          return stream;
         } catch (e) {
           await rm(path, { force: true });
           throw e;
