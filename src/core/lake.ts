@@ -163,6 +163,13 @@ export function parseAsOf(text: string, now: number, what = '--as-of'): number {
   return checkAsOf(ms, now, what, text);
 }
 
+/**
+ * How far ahead of a lake's clock an `as_of` may be and still be answered, by waiting
+ * until the clock has passed it: another machine's "now" (a client's, an agent's) may
+ * run a little ahead. Waiting, rather than answering early, keeps the answer final.
+ */
+export const CLOCK_SKEW_MS = 5_000;
+
 /** Refuses a time after `now`: the rows as of it are not fixed yet. */
 export function checkAsOf(ms: number, now: number, what = '--as-of', typed: string = new Date(ms).toISOString()): number {
   if (ms > now) {

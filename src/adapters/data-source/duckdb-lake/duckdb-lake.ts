@@ -12,6 +12,7 @@ import { createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { checkReadOnly, queryBody } from '../../../core/data-query.js';
 import { RepriseError } from '../../../core/errors.js';
 import { excerpt } from '../../../core/excerpt.js';
@@ -19,6 +20,7 @@ import { newRunId } from '../../../core/ids.js';
 import {
   checkAsOf,
   checkTableName,
+  CLOCK_SKEW_MS,
   describeSchemaDifference,
   foldTable,
   formatOfPath,
@@ -240,6 +242,8 @@ export class DuckdbLake implements Lake {
    * every file checked, the query parsed, checked read-only and bound.
    */
   async #prepare(query: DataQuery, writable: readonly string[]): Promise<{ box: DuckSandbox; tables: string[] }> {
+    const ahead = query.asOf - Date.now();
+    if (ahead > 0 && ahead <= CLOCK_SKEW_MS) await sleep(ahead + 1);
     const catalog = this.#open();
     const box = await DuckSandbox.open({ dirs: [this.#tables, ...writable] });
     try {
