@@ -6,7 +6,7 @@
  */
 import { LAKE_SOURCE } from '../core/data-query.js';
 import { checkTableName, foldTable, parseAsOf, type DataFormat, type LakeCommit, type LakeTable } from '../core/lake.js';
-import type { DataPreview, Lake, LakeProblem, MaterializedData } from '../ports/data-source.js';
+import type { CheckedQuery, DataPreview, Lake, LakeProblem, MaterializedData } from '../ports/data-source.js';
 import type { DataRead, MetadataStore } from '../ports/metadata-store.js';
 
 export interface TableHistory {
@@ -28,10 +28,6 @@ export const PREVIEW_LIMIT_MAX = 10_000;
 export class DataService {
   constructor(private readonly d: { readonly lake: Lake; readonly store: MetadataStore }) {}
 
-  get lake(): Lake {
-    return this.d.lake;
-  }
-
   append(table: string, file: string, opts: { format?: DataFormat; schemaEvolve?: boolean; by: string; sourceName?: string }): Promise<LakeCommit> {
     return this.d.lake.append(checkTableName(table), file, opts);
   }
@@ -50,6 +46,11 @@ export class DataService {
   asOf(asOf: string | number | undefined, now = Date.now()): number {
     if (asOf === undefined) return now;
     return parseAsOf(typeof asOf === 'number' ? new Date(asOf).toISOString() : asOf, now);
+  }
+
+  /** A query checked without running it, as a run's pinned query is: the tables it reads. */
+  check(sql: string, asOf: number): Promise<CheckedQuery> {
+    return this.d.lake.check({ sql, asOf });
   }
 
   async preview(req: DataQueryRequest, limit: number): Promise<DataPreview & { asOf: number }> {

@@ -50,6 +50,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { fsyncFile } from '../platform/fsync-file.js';
+import { hashFile } from '../platform/hash-file.js';
 import type { RunCatalog } from './run-catalog.js';
 
 /** How a run is named in summaries. */
@@ -255,7 +256,7 @@ export class RunBundles {
     const file = join(scratch, `${code.commit}.tar`);
     let ref = [...archives].find(([, f]) => f === file)?.[0];
     if (ref === undefined && (await this.#code.archive(code, { near: req.cwd, blobs: this.#blobs }, file))) {
-      ref = await sha256OfFile(file);
+      ref = (await hashFile(file)).sha256;
       archives.set(ref, file);
     }
     if (!ref) {
@@ -415,12 +416,6 @@ function recordOnly(r: RunRecord): RunRecord {
 
 function sha256Of(data: Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 async function isFolder(path: string): Promise<boolean> {

@@ -12,17 +12,8 @@ import { createWriteStream } from 'node:fs';
 import { RepriseError } from '../../../core/errors.js';
 import type { BlobRef } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
+import { hashFile } from '../../../platform/hash-file.js';
 import type { ApiClient } from '../../api-client/api-client.js';
-
-async function hashFile(path: string): Promise<BlobRef> {
-  const hash = createHash('sha256');
-  let size = 0;
-  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
-    hash.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: hash.digest('hex'), size };
-}
 
 /** Refuses a name that is not a sha256 before it becomes part of a URL. */
 function checked(sha256: string): string {

@@ -7,11 +7,9 @@
  * against the sha256 its commit recorded before it is read (re-hashed when its size or
  * modification time moved), so a file changed behind the lake's back is reported, not read.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkReadOnly, queryBody } from '../../../core/data-query.js';
 import { RepriseError } from '../../../core/errors.js';
@@ -34,6 +32,7 @@ import {
 } from '../../../core/lake.js';
 import type { AppendOptions, CheckedQuery, DataPreview, DataQuery, Lake, LakeProblem, MaterializedData } from '../../../ports/data-source.js';
 import { fsyncFile } from '../../../platform/fsync-file.js';
+import { hashFile } from '../../../platform/hash-file.js';
 import { DuckSandbox, messageOf, sqlIdentifier, sqlString } from '../duckdb/duckdb-sandbox.js';
 import { LakeCatalog } from './lake-catalog.js';
 
@@ -97,7 +96,7 @@ export class DuckdbLake implements Lake {
       if (rows === 0) throw fileInvalid(path, 'it holds no rows; an append adds at least one');
       const schema = await box.schemaOf(`SELECT * FROM read_parquet(${sqlString(tmp)})`);
       await fsyncFile(tmp);
-      const sha256 = await sha256File(tmp);
+      const sha256 = (await hashFile(tmp)).sha256;
       const bytes = (await stat(tmp)).size;
       const rel = join('tables', table, `${id}.parquet`);
       const commit = catalog.commit(
@@ -202,7 +201,7 @@ export class DuckdbLake implements Lake {
       const s = await stat(path).catch(() => undefined);
       if (!s) {
         problems.push({ table: c.table, commit: c.id, file: c.file, problem: 'missing' });
-      } else if ((await sha256File(path)) !== c.sha256) {
+      } else if (((await hashFile(path)).sha256) !== c.sha256) {
         problems.push({ table: c.table, commit: c.id, file: c.file, problem: 'changed' });
       } else {
         catalog.recordFileCheck(c.file, { size: s.size, mtimeMs: s.mtimeMs });
@@ -284,7 +283,7 @@ export class DuckdbLake implements Lake {
       if (!s) throw tampered(c, 'is missing');
       const seen = catalog.fileCheck(c.file);
       if (seen && seen.size === s.size && seen.mtimeMs === s.mtimeMs) continue;
-      if ((await sha256File(path)) !== c.sha256) throw tampered(c, 'no longer matches the sha256 its commit recorded');
+      if (((await hashFile(path)).sha256) !== c.sha256) throw tampered(c, 'no longer matches the sha256 its commit recorded');
       catalog.recordFileCheck(c.file, { size: s.size, mtimeMs: s.mtimeMs });
     }
   }
@@ -341,10 +340,4 @@ function tampered(c: LakeCommit, what: string): RepriseError {
     `lake file ${c.file} (table ${c.table}, commit ${c.id} of ${new Date(c.committedAt).toISOString()}) ${what}: it was changed behind the lake's back, and no query reads it`,
     { hint: 'reprise data verify lists every such file', details: { table: c.table, commit: c.id, file: c.file } },
   );
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(path), hash);
-  return hash.digest('hex');
 }

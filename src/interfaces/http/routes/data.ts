@@ -205,7 +205,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
         404: { description: 'a table it names does not exist as of the time', schema: errorJson },
       },
       async handler({ body }) {
-        return d.data.lake.check({ sql: body.sql, asOf: body.asOf });
+        return d.data.check(body.sql, body.asOf);
       },
     }),
     route({
