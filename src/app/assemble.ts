@@ -24,6 +24,7 @@ import { DataService } from '../services/data-service.js';
 import { EnvironmentService } from '../services/environment-service.js';
 import type { GcOptions, GcReport } from '../services/garbage-collector.js';
 import { GateService } from '../services/gate-service.js';
+import { MergeTrigger } from '../services/merge-trigger.js';
 import { ModelService } from '../services/model-service.js';
 import { QueueService } from '../services/queue-service.js';
 import { RetentionService } from '../services/retention-service.js';
@@ -83,6 +84,8 @@ export interface RepriseApp {
   readonly queue: QueueService;
   /** `reprise data`: the lake (here, or the server's). */
   readonly data: DataService;
+  /** `reprise hooks`: repository links; on the server, the git hook that merges go through. */
+  readonly hooks: MergeTrigger;
   /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
   collectGarbage(options: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -105,7 +108,7 @@ export interface Backends {
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
 export function assembleServices(
   b: Backends,
-): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data'> {
+): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data' | 'hooks'> {
   const { home, env, store, blobs, logs, lake } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
@@ -144,5 +147,6 @@ export function assembleServices(
   const retention = new RetentionService({ store });
   const queue = new QueueService({ store });
   const data = new DataService({ lake, store });
-  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data };
+  const hooks = new MergeTrigger({ store, blobs, runs, mirror: git, images, tmpDir: join(home, 'tmp') });
+  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data, hooks };
 }

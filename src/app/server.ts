@@ -66,6 +66,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         retention: app.retention,
         queue: app.queue,
         data: app.data,
+        hooks: app.hooks,
         collectGarbage: (o) => app.collectGarbage(o),
       },
       { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },

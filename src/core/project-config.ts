@@ -72,6 +72,17 @@ const projectConfigObject = z.strictObject({
     sources: z.record(z.string().regex(SOURCE_NAME, 'a source name is letters, digits, "-" or "_", starting with a letter'), dataSourceConfigSchema).optional(),
     /** Data queries pinned to a time, materialized for the stages. */
     data: z.record(z.string().regex(DATA_NAME, 'a data name is letters, digits or "_", starting with a letter'), dataQueryConfigSchema).optional(),
+    /** The container image a merge to the linked branch builds (and pushes to `registry`). */
+    image: z
+      .strictObject({
+        engine: z.enum(['docker', 'podman']).optional(),
+        registry: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, 'must be a registry and repository prefix like ghcr.io/team or registry.example.com:5000/ml')
+          .optional(),
+      })
+      .nullable()
+      .optional(),
     /** Where `reprise submit` queues the run and what it needs from a worker. */
     resources: z
       .strictObject({

@@ -11,6 +11,7 @@ import { excerpt } from './excerpt.js';
 import { parseIsoTime } from './iso-time.js';
 import { GATE_STATUSES } from './gates.js';
 import { RUN_STATUSES } from './run-manifest.js';
+import { TRIGGER_KINDS } from './trigger.js';
 
 export const RUN_ATTRIBUTES = [
   'id',
@@ -28,6 +29,7 @@ export const RUN_ATTRIBUTES = [
   'gate',
   'queue',
   'sweep',
+  'trigger',
 ] as const;
 export type RunAttribute = (typeof RUN_ATTRIBUTES)[number];
 export type MetricAggregate = 'last' | 'min' | 'max';
@@ -396,6 +398,12 @@ class Parser {
     if (name === 'gate') {
       if (typeof value !== 'string' || !(GATE_STATUSES as readonly string[]).includes(value)) {
         this.fail(t.pos, t.text, `unknown gate outcome ${typeof value === 'string' ? quote(value) : t.text}`, `one of ${GATE_STATUSES.join(', ')}`);
+      }
+      return value;
+    }
+    if (name === 'trigger') {
+      if (typeof value !== 'string' || !(TRIGGER_KINDS as readonly string[]).includes(value)) {
+        this.fail(t.pos, t.text, `unknown trigger ${typeof value === 'string' ? quote(value) : t.text}`, `one of ${TRIGGER_KINDS.join(', ')}`);
       }
       return value;
     }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { gateOutcomeSchema, gateSchema } from './gates.js';
 import { DATA_FORMATS, dataColumnSchema } from './lake.js';
 import { executedBySchema, submissionSchema } from './queue.js';
+import { triggerSchema } from './trigger.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -193,6 +194,8 @@ export const runManifestSchema = z.object({
   }),
   /** How the run was queued (`reprise submit`, `reprise sweep`, a retry); absent for a run started in the foreground. */
   submission: submissionSchema.optional(),
+  /** What started the run (core/trigger); absent in runs older than triggers, whose fields imply it (triggerOf). */
+  trigger: triggerSchema.optional(),
   code: codeSchema,
   /** The data queries of `data:`, pinned; absent for a project that declares none. */
   data: z.array(dataInputSchema).optional(),

@@ -5,6 +5,7 @@
  */
 import { encodeNumber, type JsonNumber } from '../core/json-number.js';
 import { durationMs, type RunRecord } from '../core/run.js';
+import { triggerOf } from '../core/trigger.js';
 import type { Artifact, MetricSummary } from '../core/run-manifest.js';
 import type { MetricColumns } from '../core/metric-series.js';
 import type { LinkedVerification } from '../services/verification-service.js';
@@ -64,6 +65,7 @@ export function runListView(run: RunRecord, metrics: Record<string, MetricSummar
   return {
     ...runHeadView(run),
     submission: submissionView(run),
+    trigger: triggerOf(run.manifest),
     durationMs: durationMs(run, now),
     commit: code.kind === 'git' ? code.commit : null,
     dirty: code.kind === 'git' ? code.dirty : null,

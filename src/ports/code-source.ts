@@ -4,7 +4,7 @@
  * a patch of every uncommitted change) and folder (a content-addressed snapshot, for
  * projects outside git).
  */
-import type { CodeVersion } from '../core/run-manifest.js';
+import type { BlobRef, CodeVersion } from '../core/run-manifest.js';
 import type { BlobStore } from './blob-store.js';
 
 export interface CapturedCode {
@@ -62,4 +62,25 @@ export interface ExportedCommit {
 export interface CommitExporter {
   /** Writes the files of the commit `ref` names into `dest`, an empty folder. */
   exportCommit(projectDir: string, ref: string, dest: string): Promise<ExportedCommit>;
+}
+
+/** A pushed commit, fetched into this machine's mirror of its repository. */
+export interface PushedCommit {
+  readonly commit: string;
+  readonly author: { readonly name: string; readonly email: string | null };
+  readonly message: string;
+  /** Writes the commit's files into `dest`, an empty folder. */
+  writeTo(dest: string): Promise<void>;
+  /** The commit's files as a stored tar: workers lay the run out from it without access to the repository. */
+  archive(blobs: BlobStore): Promise<BlobRef>;
+}
+
+/** Code sources that keep mirrors of the repositories pushes come from (git). */
+export interface RepositoryMirror {
+  /**
+   * Fetches `commit` from the repository at `url` (a URL or a path on this machine) into
+   * the mirror kept of it. REPRISE_ERR_CODE_COMMIT_NOT_FOUND, with git's words, when the
+   * repository cannot be read or lacks the commit.
+   */
+  fetchPushed(url: string, commit: string): Promise<PushedCommit>;
 }

@@ -13,4 +13,6 @@ export interface ContainerEngine {
   build(contextDir: string, tag: string, onLine: (line: string) => void): Promise<{ ok: boolean; tail: string[] }>;
   /** The image id (`sha256:…`) of a local tag: its content digest. */
   imageId(tag: string): Promise<string>;
+  /** Pushes a tag to its registry; the repository digest (`name@sha256:…`) it got, or why not. */
+  push(tag: string, onLine: (line: string) => void): Promise<{ ok: true; digest: string } | { ok: false; tail: string[] }>;
 }

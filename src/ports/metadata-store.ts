@@ -13,6 +13,7 @@ import type { Verification } from '../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../core/model-store.js';
 
 import type { RetentionMark } from '../core/retention.js';
+import type { HookDelivery, RepositoryLink } from '../core/repository-link.js';
 import type { CancelRequest, QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerRegistration, WorkerRecord } from '../core/queue.js';
 
 /** A container image built for a project at a commit with an environment. */
@@ -283,9 +284,11 @@ export interface MetadataStore {
 
   /**
    * Inserts queued runs, and the sweep they make up when given, all or nothing. A run's
-   * queue, priority and GPUs come from its manifest's submission.
+   * queue, priority and GPUs come from its manifest's submission. With a hook delivery,
+   * the delivery is remembered in the same transaction, and one already remembered for
+   * the same provider, id and project inserts nothing: REPRISE_ERR_HOOK_DELIVERY_SEEN.
    */
-  submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord): Promise<void>;
+  submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord, delivery?: HookDelivery): Promise<void>;
 
   /**
    * Takes the next queued run of the claim's queues that fits its free GPUs (highest
@@ -335,6 +338,27 @@ export interface MetadataStore {
    * first: which query of each, as of which time, and what it got once materialized.
    */
   listDataReads(query: { readonly source: string; readonly table: string; readonly limit?: number }): Promise<DataRead[]>;
+
+  // Repositories linked to projects, and the deliveries of their hosts' hooks.
+
+  /** Links a project to a repository, or changes its link; the secret is kept for verifying deliveries. */
+  saveRepositoryLink(link: RepositoryLink, secret: string): Promise<void>;
+
+  /** The links, by project name; one project's with `project`. Secrets are not part of them. */
+  repositoryLinks(project?: string): Promise<RepositoryLink[]>;
+
+  /**
+   * The secret of a project's link, for the server verifying a delivery. Only a store on
+   * the server's own machine gives it: over HTTP a secret is never sent back
+   * (REPRISE_ERR_REPO_LINK_INVALID saying so).
+   */
+  repositoryLinkSecret(project: string): Promise<string | undefined>;
+
+  /** Removes a project's link; false when it had none. */
+  deleteRepositoryLink(project: string): Promise<boolean>;
+
+  /** A delivery remembered by submitRuns. */
+  hookDelivery(provider: string, id: string, project: string): Promise<HookDelivery | undefined>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

@@ -45,6 +45,10 @@ export interface ImageRequest {
   readonly run?: string;
   /** The image reference (default reprise/<project>:<hash of environment key and commit>). */
   readonly tag?: string;
+  /** The files of a commit already laid out (a pushed commit), copied instead of exported from the checkout around `cwd`. */
+  readonly laidOut?: { readonly dir: string; readonly subdir: string; readonly commit: string };
+  /** Where to push it: the image is tagged `<registry>/<project>:<commit>` and pushed there. */
+  readonly registry?: string;
 }
 
 export interface PreparedContext {
@@ -88,7 +92,9 @@ export class ImageService {
     }
     const ref = run && run.manifest.code.kind === 'git' ? run.manifest.code.commit : (req.commit ?? 'HEAD');
     await mkdir(dest, { recursive: true });
-    const exported = await this.#d.code.exportCommit(req.cwd, ref, join(dest, 'code'));
+    const exported = req.laidOut
+      ? await cp(req.laidOut.dir, join(dest, 'code'), { recursive: true }).then(() => ({ root: req.laidOut!.dir, subdir: req.laidOut!.subdir, commit: req.laidOut!.commit, dirty: false }))
+      : await this.#d.code.exportCommit(req.cwd, ref, join(dest, 'code'));
     const projectDir = exported.subdir ? join(dest, 'code', exported.subdir) : join(dest, 'code');
     const configPath = join(projectDir, CONFIG_FILE);
     if (!(await pathExists(configPath))) {
@@ -144,7 +150,7 @@ export class ImageService {
       : environmentHash({ pythonVersion, platform: `linux-${process.arch}`, source: env.kind, files: keyFiles, pip });
 
     await this.#copyRunner(join(dest, 'reprise'));
-    const tag = req.tag ?? `reprise/${project.toLowerCase()}:${createHash('sha256').update(`${envHash ?? 'none'}\n${exported.commit}`).digest('hex').slice(0, 12)}`;
+    const tag = req.tag ?? (req.registry ? `${req.registry}/${project.toLowerCase()}:${exported.commit.slice(0, 12)}` : undefined) ?? `reprise/${project.toLowerCase()}:${createHash('sha256').update(`${envHash ?? 'none'}\n${exported.commit}`).digest('hex').slice(0, 12)}`;
     const dockerfile = renderDockerfile({ project, pythonVersion, env, pip, envHash, tag, commit: exported.commit, subdir: exported.subdir });
     await writeFile(join(dest, 'Dockerfile'), dockerfile);
     return { dir: dest, dockerfile, tag, project, commit: exported.commit, envHash, dirty: exported.dirty && !run };
@@ -188,9 +194,17 @@ export class ImageService {
       if (!res.ok) {
         throw new RepriseError('REPRISE_ERR_IMAGE_BUILD_FAILED', `${engine.name} build failed:\n${res.tail.join('\n')}`, { details: { output: res.tail } });
       }
+      let digest = await engine.imageId(ref);
+      if (req.registry) {
+        const pushed = await engine.push(ref, onLine);
+        if (!pushed.ok) {
+          throw new RepriseError('REPRISE_ERR_IMAGE_BUILD_FAILED', `${engine.name} push ${ref} failed:\n${pushed.tail.join('\n')}`, { details: { output: pushed.tail } });
+        }
+        digest = pushed.digest;
+      }
       const image: ImageRecord = {
         ref,
-        digest: await engine.imageId(ref),
+        digest,
         project: ctx.project,
         commit: ctx.commit,
         envHash: ctx.envHash,

@@ -12,6 +12,7 @@ import type { RunRecord } from '../core/run.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import { isProcessAlive } from '../platform/process-identity.js';
 import { freshManifest } from './run-manifest-draft.js';
+import { triggerOf } from '../core/trigger.js';
 import { HEARTBEAT_MS } from './run-service.js';
 
 /** Six missed heartbeats. */
@@ -70,11 +71,15 @@ export function retryOf(run: RunRecord, now: number): RunRecord | null {
   const manifest: RunManifest = {
     ...freshManifest({
       run: { ...m.run, id, name, createdAt: now },
+      // A retry goes on for whatever started the run.
+      trigger: triggerOf(m),
       code: m.code,
       params: m.params,
       environment: { ...m.environment, python: null, requirements: [], image: null, resolved: null },
       pipeline: m.pipeline,
     }),
+    // The same queries as of the same times; their rows are read again by the retry.
+    ...(m.data ? { data: m.data.map((d) => ({ ...d, snapshot: null })) } : {}),
     status: 'queued',
     submission: { ...sub, via: 'retry', at: now, attempt: sub.attempt + 1, retryOf: run.id, retriedAs: null },
   };

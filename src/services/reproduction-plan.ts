@@ -27,6 +27,8 @@ export interface ReproduceRequest {
   /** Where the command runs: the repository around it is searched for the recorded commit first. */
   readonly cwd: string;
   readonly name?: string;
+  /** Who asks for it (default: this machine's account). */
+  readonly by?: string;
   readonly keepWorkspace?: boolean;
   readonly signal?: AbortSignal;
   readonly observer?: RunObserver;
@@ -67,6 +69,7 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
     const env = await environmentFor(d, m, python, facts);
     const manifest: RunManifest = freshManifest({
       run: { id, name, project: m.run.project, dev: m.run.dev, createdAt, reproduces: original.id },
+      trigger: { kind: 'reproduction', by: req.by ?? facts.user, of: original.id },
       code: m.code,
       params: m.params,
       environment: {

@@ -7,6 +7,7 @@ import { parseDuration } from '../core/duration.js';
 import type { ProjectConfig } from '../core/project-config.js';
 import { DEFAULT_FAILED_RETENTION } from '../core/retention.js';
 import { MANIFEST_SCHEMA_VERSION, type RunManifest } from '../core/run-manifest.js';
+import type { Trigger } from '../core/trigger.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 
 /**
@@ -25,7 +26,7 @@ export function pipelineRules(config: Pick<ProjectConfig, 'reproduce' | 'gates' 
   };
 }
 
-export function freshManifest(resolved: Pick<RunManifest, 'run' | 'code' | 'params' | 'environment' | 'pipeline'>): RunManifest {
+export function freshManifest(resolved: Pick<RunManifest, 'run' | 'code' | 'params' | 'environment' | 'pipeline'> & { readonly trigger: Trigger }): RunManifest {
   return {
     schemaVersion: MANIFEST_SCHEMA_VERSION,
     ...resolved,

@@ -14,7 +14,8 @@ import { applyOverrides, parseOverride, type ParamOverride, type Params } from '
 import { checkQueueName, DEFAULT_QUEUE, type ExecutedBy, type SweepRecord } from '../core/queue.js';
 import { describeSweep, expandSweep, type SweepSpec } from '../core/sweep.js';
 import type { RunRecord } from '../core/run.js';
-import { ACTIVE_STATUSES, type DataInput, type RunManifest, type StageRecord } from '../core/run-manifest.js';
+import { ACTIVE_STATUSES, type CodeVersion, type DataInput, type RunManifest, type StageRecord } from '../core/run-manifest.js';
+import type { GitProvider, Trigger } from '../core/trigger.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
@@ -70,6 +71,8 @@ export interface StartRunRequest {
   readonly systemEnv?: boolean;
   /** Snapshot the folder instead of pinning a git commit. */
   readonly noGit?: boolean;
+  /** Who starts it, as audit logs name people (default: this machine's account). */
+  readonly by?: string;
   /** Leave `<home>/runs/<id>` in place after the run, for debugging. */
   readonly keepWorkspace?: boolean;
   /** Aborting cancels the run: stages are ended, what was logged is kept. */
@@ -97,6 +100,15 @@ export interface SubmitRequest {
   readonly by: string;
   /** Many runs, one per point of the spec (core/sweep). */
   readonly sweep?: { readonly spec: SweepSpec; readonly name?: string };
+  /**
+   * The code, already fixed (a pushed commit the server fetched), with `cwd` its files
+   * laid out: nothing is captured from a checkout.
+   */
+  readonly code?: CodeVersion;
+  /** What started it, when not a person's submit or sweep: a merge, a CI job. */
+  readonly trigger?: Trigger;
+  /** The hook delivery that asked for it: remembered with the runs, so it starts them once. */
+  readonly delivery?: { readonly provider: GitProvider; readonly id: string; readonly receivedAt: number };
 }
 
 export interface Submitted {
@@ -294,7 +306,10 @@ export class RunService {
     // Missing requirements are bad input: refused now, not when a worker gets the run.
     await readRequirementFiles(project.dir, env?.requirements === undefined ? [] : Array.isArray(env.requirements) ? env.requirements : [env.requirements]);
     const source = req.noGit ? this.#d.codeSources.folder : this.#d.codeSources.git;
-    const [captured, facts] = await Promise.all([source.capture(project.dir, this.#d.blobs, { portable: true }), this.#d.host.facts()]);
+    const [code, facts] = await Promise.all([
+      req.code ?? source.capture(project.dir, this.#d.blobs, { portable: true }).then((c) => c.version),
+      this.#d.host.facts(),
+    ]);
 
     const at = Date.now();
     // Pinned once for all the runs: every run of a sweep reads the same rows.
@@ -325,7 +340,8 @@ export class RunService {
       const manifest: RunManifest = {
         ...freshManifest({
           run: { id, name, project: project.name, dev: req.dev ?? false, createdAt },
-          code: captured.version,
+          trigger: req.trigger ?? (sweep ? { kind: 'sweep', by: req.by, sweep: sweep.name } : { kind: 'submit', by: req.by }),
+          code,
           params: {
             file: project.config.params ?? null,
             values: params,
@@ -377,7 +393,10 @@ export class RunService {
         manifest,
       });
     }
-    await this.#d.store.submitRuns(runs, sweep ?? undefined);
+    const delivery = req.delivery
+      ? { ...req.delivery, project: project.name, commit: code.kind === 'git' ? code.commit : '', runIds: runs.map((r) => r.id) }
+      : undefined;
+    await this.#d.store.submitRuns(runs, sweep ?? undefined, delivery);
     return { runs, sweep };
   }
 
@@ -404,6 +423,7 @@ export class RunService {
     const folders = runFolders(this.#d.runsDir, id, captured.version.subdir, project.config);
     const manifest = freshManifest({
       run: { id, name, project: project.name, dev: req.dev ?? false, createdAt },
+      trigger: { kind: 'run', by: req.by ?? facts.user },
       code: captured.version,
       params: {
         file: project.config.params ?? null,

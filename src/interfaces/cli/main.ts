@@ -13,6 +13,8 @@ import { registerData } from './commands/data.js';
 import { registerEnv } from './commands/env.js';
 import { registerExport } from './commands/export.js';
 import { registerGate } from './commands/gate.js';
+import { registerCi } from './commands/ci.js';
+import { registerHooks } from './commands/hooks.js';
 import { registerImage } from './commands/image.js';
 import { registerImport } from './commands/import.js';
 import { registerInit } from './commands/init.js';
@@ -45,6 +47,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerRun(program, ctx);
   registerSubmit(program, ctx);
   registerSweep(program, ctx);
+  registerCi(program, ctx);
   registerCancel(program, ctx);
   registerQueue(program, ctx);
   registerLs(program, ctx);
@@ -64,6 +67,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerImage(program, ctx);
   registerServer(program, ctx);
   registerAgent(program, ctx);
+  registerHooks(program, ctx);
   return program;
 }
 

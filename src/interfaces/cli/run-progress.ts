@@ -15,6 +15,10 @@ import { formatBytes, formatDuration, formatNumber } from './format.js';
 /** Exit codes of a command that ran a run, beyond 0: the run failed, or it was canceled (as a shell reports SIGINT). */
 export const EXIT_RUN_FAILED = 1;
 export const EXIT_RUN_CANCELED = 130;
+/** `reprise ci --wait`: the run succeeded but failed its gates, so a pull request check fails. */
+export const EXIT_GATES_FAILED = 3;
+/** `reprise ci --wait --timeout`: the wait ended first (as timeout(1) exits); the run goes on. */
+export const EXIT_WAIT_TIMED_OUT = 124;
 
 export function say(ctx: CliContext, line: string): void {
   ctx.err(`reprise: ${line}`);

@@ -6,6 +6,7 @@ import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { DataService } from '../../services/data-service.js';
 import type { GcOptions, GcReport } from '../../services/garbage-collector.js';
+import type { MergeTrigger } from '../../services/merge-trigger.js';
 import type { ModelService } from '../../services/model-service.js';
 import type { ProjectOverview } from '../../services/project-overview.js';
 import type { QueueService } from '../../services/queue-service.js';
@@ -26,5 +27,7 @@ export interface ApiDeps {
   readonly retention: RetentionService;
   readonly queue: QueueService;
   readonly data: DataService;
+  /** Repository links and the git hook. */
+  readonly hooks: MergeTrigger;
   collectGarbage(options: GcOptions): Promise<GcReport>;
 }

@@ -6,6 +6,7 @@
 import type { ParamValue } from '../../core/params.js';
 import type { Retention } from '../../core/retention.js';
 import type { RunRecord } from '../../core/run.js';
+import { triggerOf } from '../../core/trigger.js';
 import type { MetricSummary } from '../../core/run-manifest.js';
 import type { Verdict, Verification } from '../../core/verification.js';
 import { metricsView, runHeadView, submissionView } from '../run-views.js';
@@ -63,5 +64,6 @@ export function runRowJson(
     gate: run.manifest.outputs.gate ?? null,
     retention,
     submission: submissionView(run),
+    trigger: triggerOf(run.manifest),
   };
 }

@@ -15,6 +15,8 @@ import { API_PREFIX } from '../../core/api-version.js';
 import type { Route } from './route.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { blobRoutes } from './routes/blobs.js';
+import { hookRoutes } from './routes/hooks.js';
+import { keepRawBody } from './raw-body.js';
 import { dataRoutes } from './routes/data.js';
 import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
@@ -56,6 +58,7 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...retentionRoutes(d),
     ...queueRoutes(d),
     ...dataRoutes(d, opts.uploadDir),
+    ...hookRoutes(d),
   ];
 }
 
@@ -85,13 +88,23 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
   // JSON.parse's own message says where the text breaks. Objects it returns have no
   // inherited keys to poison: bodies are read through schemas that copy known keys only.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, bytes, done) => {
+    // Kept for the routes that verify a signature over the body (the git hook).
+    keepRawBody(req, bytes as Buffer);
+    const text = (bytes as Buffer).toString('utf8');
     if (text === '') return done(null, undefined);
     try {
-      done(null, JSON.parse(text as string));
+      done(null, JSON.parse(text));
     } catch (e) {
       done(new RepriseError('REPRISE_ERR_REQUEST_INVALID', `the body is not valid JSON: ${(e as Error).message}`, { details: { field: 'body' } }), undefined);
     }
+  });
+
+  // GitHub's webhook form (`payload=<json>`), which it sends unless told to send JSON: the
+  // git hook reads the bytes; any other route finds no JSON body and says so.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, bytes, done) => {
+    keepRawBody(req, bytes as Buffer);
+    done(null, undefined);
   });
 
   app.setErrorHandler((err: FastifyError | RepriseError, _req, reply) => {

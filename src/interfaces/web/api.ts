@@ -16,11 +16,14 @@ import type {
 } from '../../core/model-store.js';
 import type { Retention, RetentionState } from '../../core/retention.js';
 import type { SweepSpec } from '../../core/sweep.js';
+import type { RepositoryLink } from '../../core/repository-link.js';
+import type { Trigger } from '../../core/trigger.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
 export type { DataColumn, DataFormat, DataInput, LakeCommit };
 export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion, SweepSpec };
+export type { RepositoryLink, Trigger };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -67,6 +70,8 @@ export interface RunRow extends RunHead {
   retention?: Retention | null;
   /** How a queued run was submitted and where it ran; null for a run started in the foreground (absent from servers before the queue). */
   submission?: Submission | null;
+  /** What started the run (absent from servers before triggers). */
+  trigger?: Trigger;
 }
 
 /** How a queued run was submitted (queue, priority, attempt, sweep) and the worker that took it. */
@@ -397,6 +402,9 @@ export const api = {
   dataQuery: (q: DataQuery & { limit?: number }, signal?: AbortSignal) => sendJson<DataQueryResult>('POST', '/data/query', q, signal),
   /** A query's whole result as a file. */
   dataExport: (q: DataQuery & { format: DataFormat }, signal?: AbortSignal) => postForBlob('/data/export', q, signal),
+  /** The project's link to the repository whose pushes start its pipeline; null when it has none. */
+  repositoryLink: (project: string, signal?: AbortSignal) =>
+    getJson<{ links: RepositoryLink[] }>('/repository-links', { project }, signal).then((r) => r.links.find((l) => l.project === project) ?? null),
   moveAlias: (name: string, alias: string, body: { version: number; note?: string }) =>
     sendJson<{ alias: string; from: number | null; to: number }>('PUT', `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, body),
 };

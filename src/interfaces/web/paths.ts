@@ -3,7 +3,8 @@ import { formatIso } from './format.js';
 
 export const paths = {
   projects: () => '/',
-  runs: (project: string) => `/projects/${encodeURIComponent(project)}`,
+  /** A project's runs; with a filter (docs/search.md), only those it keeps. */
+  runs: (project: string, filter?: string) => `/projects/${encodeURIComponent(project)}${filter ? `?filter=${encodeURIComponent(filter)}` : ''}`,
   dashboard: (project: string) => `/projects/${encodeURIComponent(project)}/dashboard`,
   run: (id: string) => `/runs/${encodeURIComponent(id)}`,
   models: () => '/models',

@@ -31,6 +31,17 @@ export const FIXED_COLUMNS = [
   { id: 'commit', label: 'Commit', width: 200, sortable: true },
 ] as const;
 
+/**
+ * Attributes a reader may add with the column picker (`cols=trigger`), shown after the
+ * fixed ones: most projects have runs of one kind, so the column would mostly repeat itself.
+ */
+export const OPTIONAL_COLUMNS = [{ id: 'trigger', label: 'Started by', width: 130 }] as const;
+export type OptionalColumn = (typeof OPTIONAL_COLUMNS)[number];
+
+export function optionalColumn(id: string): OptionalColumn | undefined {
+  return OPTIONAL_COLUMNS.find((c) => c.id === id);
+}
+
 export const SELECT_COLUMN_WIDTH = 44;
 export const DATA_COLUMN_WIDTH = 140;
 export const DEFAULT_ORDER = 'created desc';

@@ -14,7 +14,7 @@ import { RepriseError } from '../../../core/errors.js';
 import { bug, isRepriseError } from '../../../core/errors.js';
 import type { BlobRef, CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
-import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, RestoreContext } from '../../../ports/code-source.js';
+import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, PushedCommit, RepositoryMirror, RestoreContext } from '../../../ports/code-source.js';
 import { runCommand } from '../../../platform/run-command.js';
 import { extractCommitArchive } from './commit-archive.js';
 
@@ -39,7 +39,7 @@ export interface GitCodeSourceOptions {
   readonly mirrorsDir: string;
 }
 
-export class GitCodeSource implements CodeSource, CommitExporter {
+export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirror {
   readonly kind = 'git' as const;
   readonly #mirrorsDir: string;
 
@@ -120,14 +120,33 @@ export class GitCodeSource implements CodeSource, CommitExporter {
   async #archiveUnlessPushed(root: string, commit: string, blobs: BlobStore): Promise<BlobRef | null> {
     const pushed = await git(['branch', '-r', '--contains', commit], root);
     if (pushed.ok && pushed.stdout.toString('utf8').trim() !== '') return null;
-    const scratch = await mkdtemp(join(tmpdir(), 'reprise-archive-'));
-    try {
-      const tar = join(scratch, 'code.tar');
-      await gitOrFail(['archive', '--format=tar', '-o', tar, commit], root);
-      return await blobs.putFile(tar);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
+    return storeArchive(root, commit, blobs);
+  }
+
+  async fetchPushed(url: string, commit: string): Promise<PushedCommit> {
+    const mirror = this.#mirrorOf(url);
+    await mkdir(this.#mirrorsDir, { recursive: true });
+    const fetched = await this.#fetchInto(mirror, url, commit);
+    if (fetched !== true) {
+      throw new RepriseError('REPRISE_ERR_CODE_COMMIT_NOT_FOUND', `the pushed commit ${commit} could not be fetched: fetching from ${redactUserInfo(url)} ${fetched}`, {
+        hint: 'check that the server can read the repository (its URL, credentials, or path on this machine)',
+        details: { commit, repository: redactUserInfo(url) },
+      });
     }
+    const log = (await gitOrFail(['log', '-1', '--format=%an%x00%ae%x00%B', commit], mirror)).toString('utf8');
+    const [name = '', email = '', ...message] = log.split('\0');
+    return {
+      commit,
+      author: { name, email: email === '' ? null : email },
+      message: message.join('\0').trimEnd(),
+      writeTo: (dest) => this.#checkout(mirror, commit, Buffer.alloc(0), dest),
+      archive: (blobs) => storeArchive(mirror, commit, blobs),
+    };
+  }
+
+  /** Where the mirror of a remote is kept: one bare repository per URL. */
+  #mirrorOf(url: string): string {
+    return join(this.#mirrorsDir, `${createHash('sha256').update(url).digest('hex').slice(0, 16)}.git`);
   }
 
   /** A repository holding the recorded commit: the one around `near`, else a mirror of the recorded remote. */
@@ -144,7 +163,7 @@ export class GitCodeSource implements CodeSource, CommitExporter {
     if (!options.fetch) {
       tried.push('the recorded remote was not asked, as the run carries its files');
     } else if (version.remoteUrl) {
-      const mirror = join(this.#mirrorsDir, `${createHash('sha256').update(version.remoteUrl).digest('hex').slice(0, 16)}.git`);
+      const mirror = this.#mirrorOf(version.remoteUrl);
       const fetched = await this.#fetchInto(mirror, version.remoteUrl, version.commit);
       if (fetched === true) return mirror;
       tried.push(`fetching from ${version.remoteUrl} ${fetched}`);
@@ -268,6 +287,18 @@ export class GitCodeSource implements CodeSource, CommitExporter {
   }
 }
 
+/** A commit's files (`git archive`) stored as a blob. */
+async function storeArchive(repo: string, commit: string, blobs: BlobStore): Promise<BlobRef> {
+  const scratch = await mkdtemp(join(tmpdir(), 'reprise-archive-'));
+  try {
+    const tar = join(scratch, 'code.tar');
+    await gitOrFail(['archive', '--format=tar', '-o', tar, commit], repo);
+    return await blobs.putFile(tar);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 /** Applies the recorded uncommitted changes on the commit's files in `dest`. */
 async function applyPatch(patch: Buffer, dest: string, commit: string): Promise<void> {
   if (patch.length === 0) return;
@@ -285,4 +316,9 @@ async function applyPatch(patch: Buffer, dest: string, commit: string): Promise<
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A URL without the password or token of its user-info, for messages. */
+function redactUserInfo(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, info: string) => `${scheme}${info.includes(':') ? `${info.split(':')[0]}:***` : '***'}@`);
 }

@@ -37,9 +37,25 @@ export class CliContainerEngine implements ContainerEngine {
   }
 
   async build(contextDir: string, tag: string, onLine: (line: string) => void): Promise<{ ok: boolean; tail: string[] }> {
+    return this.#stream(['build', '--tag', tag, contextDir], onLine);
+  }
+
+  async push(tag: string, onLine: (line: string) => void): Promise<{ ok: true; digest: string } | { ok: false; tail: string[] }> {
+    const pushed = await this.#stream(['push', tag], onLine);
+    if (!pushed.ok) return { ok: false, tail: pushed.tail };
+    const bin = (await this.#binary()) ?? this.name;
+    const res = await runCommand(bin, ['image', 'inspect', '--format', '{{join .RepoDigests "\\n"}}', tag], { env: this.#env });
+    // The digest the registry gave this repository (an image pushed to several has several).
+    const repo = tag.replace(/:[^:/]+$/, '');
+    const digest = res.stdout.toString('utf8').split('\n').map((l) => l.trim()).find((l) => l.startsWith(`${repo}@`));
+    return digest ? { ok: true, digest } : { ok: false, tail: [...pushed.tail, `${this.name} image inspect gave no digest of ${repo}`] };
+  }
+
+  /** Runs the tool, each line to `onLine`, keeping the last lines for a failure's message. */
+  async #stream(args: string[], onLine: (line: string) => void): Promise<{ ok: boolean; tail: string[] }> {
     const bin = (await this.#binary()) ?? this.name;
     const tail: string[] = [];
-    const res = await streamCommand(bin, ['build', '--tag', tag, contextDir], {
+    const res = await streamCommand(bin, args, {
       env: this.#env,
       onLine: (line) => {
         tail.push(line);

@@ -13,7 +13,8 @@ import type { ParamValue } from '../../../core/params.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import { formatFilter, formatField } from '../../../core/run-filter.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
-import { isRepriseError } from '../../../core/errors.js';
+import { isRepriseError, RepriseError } from '../../../core/errors.js';
+import type { HookDelivery, RepositoryLink } from '../../../core/repository-link.js';
 import type { Verification } from '../../../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../../../core/model-store.js';
 import type { RetentionMark } from '../../../core/retention.js';
@@ -369,9 +370,39 @@ export class HttpMetadataStore implements MetadataStore {
     return (await this.#api.json<{ images: ImageRecord[] }>({ method: 'GET', path: `/images${qs({ project })}` })).images;
   }
 
-  async submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord): Promise<void> {
+  async submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord, delivery?: HookDelivery): Promise<void> {
     await this.#outbox.flush();
-    await this.#api.request({ method: 'POST', path: '/queue/runs', json: { runs, ...(sweep ? { sweep } : {}) }, timeoutMs: 600_000 });
+    await this.#api.request({ method: 'POST', path: '/queue/runs', json: { runs, ...(sweep ? { sweep } : {}), ...(delivery ? { delivery } : {}) }, timeoutMs: 600_000 });
+  }
+
+  async saveRepositoryLink(link: RepositoryLink, secret: string): Promise<void> {
+    await this.#api.request({
+      method: 'PUT',
+      path: `/projects/${encodeURIComponent(link.project)}/repository-link`,
+      json: { url: link.url, branch: link.branch, queue: link.queue, path: link.path, secret, by: link.createdBy },
+    });
+  }
+
+  async repositoryLinks(project?: string): Promise<RepositoryLink[]> {
+    return (await this.#api.json<{ links: RepositoryLink[] }>({ method: 'GET', path: `/repository-links${qs({ project })}` })).links;
+  }
+
+  async repositoryLinkSecret(project: string): Promise<string | undefined> {
+    throw new RepriseError('REPRISE_ERR_REPO_LINK_INVALID', `the secret of project ${project}'s link stays on the server: it is never sent back`, { details: { project } });
+  }
+
+  async deleteRepositoryLink(project: string): Promise<boolean> {
+    try {
+      await this.#api.request({ method: 'DELETE', path: `/projects/${encodeURIComponent(project)}/repository-link` });
+      return true;
+    } catch (e) {
+      if (isRepriseError(e) && e.code === 'REPRISE_ERR_HOOK_NOT_LINKED') return false;
+      throw e;
+    }
+  }
+
+  async hookDelivery(provider: string, id: string, project: string): Promise<HookDelivery | undefined> {
+    return (await this.#api.json<{ delivery: HookDelivery | null }>({ method: 'GET', path: `/hooks/deliveries${qs({ provider, id, project })}` })).delivery ?? undefined;
   }
 
   async claimRun(claim: QueueClaim): Promise<RunRecord | undefined> {

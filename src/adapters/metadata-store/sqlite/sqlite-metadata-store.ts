@@ -46,6 +46,8 @@ import {
   type WorkerRecord,
 } from '../../../core/queue.js';
 import { ACTIVE_STATUSES } from '../../../core/run-manifest.js';
+import type { HookDelivery, RepositoryLink } from '../../../core/repository-link.js';
+import { triggerOf } from '../../../core/trigger.js';
 import type {
   AliasChange,
   AliasMove,
@@ -824,11 +826,83 @@ export class SqliteMetadataStore implements MetadataStore {
     return out;
   }
 
-  async submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord): Promise<void> {
+  async submitRuns(runs: readonly RunRecord[], sweep?: SweepRecord, delivery?: HookDelivery): Promise<void> {
     this.#write(() => {
+      if (delivery) {
+        // Remembered first, under the write lock: a second delivery of the same push waits, then finds it.
+        const seen = this.#exec(
+          this.#k.insertInto('hook_deliveries').values({
+            provider: delivery.provider,
+            delivery: delivery.id,
+            project: delivery.project,
+            received_at: delivery.receivedAt,
+            commit_sha: delivery.commit,
+            run_ids: JSON.stringify(delivery.runIds),
+          }).onConflict((oc) => oc.doNothing()).returning('delivery'),
+        ).length === 0;
+        if (seen) {
+          throw new RepriseError('REPRISE_ERR_HOOK_DELIVERY_SEEN', `delivery ${delivery.id} from ${delivery.provider} already started runs of project ${delivery.project}`, {
+            details: { provider: delivery.provider, delivery: delivery.id, project: delivery.project },
+          });
+        }
+      }
       if (sweep) this.#exec(this.#k.insertInto('sweeps').values(sweepRow(sweep)));
       for (const run of runs) this.#insertRun(run);
     });
+  }
+
+  async saveRepositoryLink(link: RepositoryLink, secret: string): Promise<void> {
+    const row = {
+      project: link.project,
+      url: link.url,
+      branch: link.branch,
+      queue: link.queue,
+      path: link.path,
+      secret,
+      created_at: link.createdAt,
+      created_by: link.createdBy,
+      updated_at: link.updatedAt,
+    };
+    const { created_at: _createdAt, created_by: _createdBy, ...changed } = row;
+    await this.#k.insertInto('repository_links').values(row).onConflict((oc) => oc.column('project').doUpdateSet(changed)).execute();
+  }
+
+  async repositoryLinks(project?: string): Promise<RepositoryLink[]> {
+    let q = this.#k.selectFrom('repository_links').selectAll();
+    if (project !== undefined) q = q.where('project', '=', project);
+    const rows = await q.orderBy('project').execute();
+    return rows.map((r) => ({
+      project: r.project,
+      url: r.url,
+      branch: r.branch,
+      queue: r.queue,
+      path: r.path,
+      createdAt: r.created_at,
+      createdBy: r.created_by,
+      updatedAt: r.updated_at,
+    }));
+  }
+
+  async repositoryLinkSecret(project: string): Promise<string | undefined> {
+    return (await this.#k.selectFrom('repository_links').select('secret').where('project', '=', project).executeTakeFirst())?.secret;
+  }
+
+  async deleteRepositoryLink(project: string): Promise<boolean> {
+    const res = await this.#k.deleteFrom('repository_links').where('project', '=', project).executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
+  }
+
+  async hookDelivery(provider: string, id: string, project: string): Promise<HookDelivery | undefined> {
+    const r = await this.#k
+      .selectFrom('hook_deliveries')
+      .selectAll()
+      .where('provider', '=', provider)
+      .where('delivery', '=', id)
+      .where('project', '=', project)
+      .executeTakeFirst();
+    return r
+      ? { provider: r.provider as HookDelivery['provider'], id: r.delivery, project: r.project, receivedAt: r.received_at, commit: r.commit_sha, runIds: JSON.parse(r.run_ids) as string[] }
+      : undefined;
   }
 
   async claimRun(claim: QueueClaim): Promise<RunRecord | undefined> {
@@ -1148,6 +1222,7 @@ function toRow(run: RunRecord): RunsTable {
     worker: null,
     cancel_by: null,
     cancel_at: null,
+    trigger_kind: triggerOf(run.manifest).kind,
     manifest: JSON.stringify(run.manifest),
   };
 }

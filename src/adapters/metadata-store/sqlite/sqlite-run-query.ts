@@ -26,6 +26,7 @@ const ATTRIBUTE_COLUMNS = {
   gate: sql`runs.gate`,
   queue: sql`runs.queue`,
   sweep: sql`runs.sweep_id`,
+  trigger: sql`runs.trigger_kind`,
 } as const satisfies Record<string, Sql>;
 
 const OPS = { '=': sql`=`, '!=': sql`!=`, '<': sql`<`, '<=': sql`<=`, '>': sql`>`, '>=': sql`>=`, like: sql`like`, 'not like': sql`not like` } as const;

@@ -300,6 +300,42 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX run_data_reads_table ON run_data_reads(source, table_name, as_of);
   `,
+  // What started each run, as a column the run filter reads (\`trigger = "merge"\`);
+  // runs older than triggers get the one their manifest implies (core/trigger's triggerOf).
+  // Projects linked to repositories, and the hook deliveries that started runs, so the
+  // same delivery twice starts one run.
+  `
+  ALTER TABLE runs ADD COLUMN trigger_kind TEXT;
+  UPDATE runs SET trigger_kind = CASE
+    WHEN json_extract(manifest, '$.trigger.kind') IS NOT NULL THEN json_extract(manifest, '$.trigger.kind')
+    WHEN json_extract(manifest, '$.run.reproduces') IS NOT NULL THEN 'reproduction'
+    WHEN json_extract(manifest, '$.submission.sweep') IS NOT NULL THEN 'sweep'
+    WHEN json_extract(manifest, '$.submission') IS NOT NULL THEN 'submit'
+    ELSE 'run' END;
+  CREATE INDEX runs_trigger ON runs(trigger_kind, id);
+
+  CREATE TABLE repository_links (
+    project TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    branch TEXT NOT NULL,
+    queue TEXT,
+    path TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE hook_deliveries (
+    provider TEXT NOT NULL,
+    delivery TEXT NOT NULL,
+    project TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    commit_sha TEXT NOT NULL,
+    run_ids TEXT NOT NULL,
+    PRIMARY KEY (provider, delivery, project)
+  );
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -328,6 +364,8 @@ export interface RunsTable {
   worker: string | null;
   cancel_by: string | null;
   cancel_at: number | null;
+  /** core/trigger's kind: what started the run. */
+  trigger_kind: string | null;
   manifest: string;
 }
 
@@ -444,6 +482,8 @@ export interface SqliteDatabaseSchema {
   metric_summaries: MetricSummariesTable;
   run_params: RunParamsTable;
   run_data_reads: RunDataReadsTable;
+  repository_links: RepositoryLinksTable;
+  hook_deliveries: HookDeliveriesTable;
   run_tags: RunTagsTable;
   artifacts: ArtifactsTable;
   verifications: VerificationsTable;
@@ -452,6 +492,28 @@ export interface SqliteDatabaseSchema {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   model_audit: ModelAuditTable;
+}
+
+export interface RepositoryLinksTable {
+  project: string;
+  url: string;
+  branch: string;
+  queue: string | null;
+  path: string;
+  secret: string;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+}
+
+export interface HookDeliveriesTable {
+  provider: string;
+  delivery: string;
+  project: string;
+  received_at: number;
+  commit_sha: string;
+  /** JSON: run ids. */
+  run_ids: string;
 }
 
 export interface RunRetentionTable {

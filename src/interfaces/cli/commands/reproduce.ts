@@ -31,6 +31,7 @@ export function registerReproduce(program: Command, ctx: CliContext): void {
         app.runs.reproduce({
           original,
           cwd: ctx.io.cwd,
+          by: ctx.actor(),
           ...(opts.name !== undefined ? { name: opts.name } : {}),
           keepWorkspace: opts.keepWorkspace ?? false,
           signal,

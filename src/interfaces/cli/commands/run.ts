@@ -41,6 +41,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
       const run = await cancelOnSignals(ctx, (signal) =>
         app.runs.run({
           cwd: ctx.io.cwd,
+          by: ctx.actor(),
           overrides: opts.param,
           dev: opts.dev ?? false,
           ...(opts.name !== undefined ? { name: opts.name } : {}),

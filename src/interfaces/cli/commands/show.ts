@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { describeTrigger, triggerOf } from '../../../core/trigger.js';
 import { describeOverrides } from '../../../core/params.js';
 import { durationMs, type RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary } from '../../../core/run-manifest.js';
@@ -81,6 +82,14 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   out.push(`  project   ${run.project}`);
   out.push(`  status    ${run.status}`);
   out.push(`  created   ${formatTime(run.createdAt)}   duration ${formatDuration(durationMs(run, Date.now()))}`);
+  const trigger = triggerOf(m);
+  out.push(`  started   by ${describeTrigger(trigger)}`);
+  if (trigger.kind === 'merge') {
+    if (trigger.delivery) out.push(`            delivery ${trigger.delivery}${trigger.url ? ` · ${trigger.url}` : ''}`);
+    const img = trigger.image;
+    if (img) out.push(`  image     ${img.error ? `not built: ${img.error.split('\n')[0]}` : `${img.ref}${img.digest ? ` (${img.digest})` : ''}`}`);
+  }
+  if (trigger.kind === 'ci' && trigger.url) out.push(`            job ${trigger.url}`);
   if (m.failure) {
     out.push(`  reason    ${m.failure.message}`);
     if (m.failure.stderrTail.length) out.push('  last lines of stderr:', indent(m.failure.stderrTail.join('\n'), '    | '));

@@ -12,6 +12,7 @@ import { runPatchSchema, runRecordSchema, type RunPatch, type RunRecord } from '
 import { RUN_STATUSES } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { deliveryJson } from './hooks.js';
 import { errorJson, queryInt, runIdParams } from '../schemas.js';
 import { runListView } from '../../run-views.js';
 import { getRunOr404 } from './runs.js';
@@ -71,10 +72,12 @@ export function queueRoutes(d: ApiDeps): Route[] {
       body: z.object({
         runs: z.array(runRecordSchema).min(1).max(10_000),
         sweep: sweepJson.optional(),
+        delivery: deliveryJson.optional().describe('the hook delivery that asked for the runs: remembered with them; one seen before queues nothing (409)'),
       }),
       answers: {
         201: { description: 'queued', schema: z.object({ queued: z.number().int() }) },
         400: { description: 'a run that is not queued, or runs of another sweep', schema: errorJson },
+        409: { description: 'the hook delivery was acted on before', schema: errorJson },
       },
       bodyLimit: 256 * 1024 * 1024,
       async handler({ body, reply }) {
@@ -86,7 +89,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
             throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', `runs[${i}]: its sweep differs from the sweep submitted with it`, { details: { field: `runs[${i}].manifest.submission.sweep` } });
           }
         }
-        await d.store.submitRuns(body.runs as RunRecord[], body.sweep as SweepRecord | undefined);
+        await d.store.submitRuns(body.runs as RunRecord[], body.sweep as SweepRecord | undefined, body.delivery);
         for (const r of body.runs) d.events.publish({ type: 'run', runId: r.id, project: r.project, status: r.status });
         void reply.code(201);
         return { queued: body.runs.length };

@@ -9,6 +9,7 @@ import { gateOutcomeSchema } from '../../../core/gates.js';
 import { SUBMISSION_VIA } from '../../../core/queue.js';
 import { retentionMarkSchema } from '../../../core/retention.js';
 import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/run.js';
+import { triggerSchema } from '../../../core/trigger.js';
 import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
 import { VERDICTS, type Verification } from '../../../core/verification.js';
 import type { ApiDeps } from '../api-deps.js';
@@ -69,6 +70,7 @@ const rowJson = z.object({
     })
     .nullable()
     .describe('how a queued run was submitted (queue, priority, attempt, sweep) and the worker that ran it; null for a run started in the foreground'),
+  trigger: triggerSchema.describe('what started the run: a person (run, submit), a sweep, a merge, a reproduction, or CI'),
 });
 const pageJson = z.object({ runs: z.array(z.union([runJsonSchema, rowJson])), nextCursor: z.string().nullable() });
 const updateBody = runPatchSchema.extend({

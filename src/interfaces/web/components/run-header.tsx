@@ -5,6 +5,7 @@ import { paths } from '../paths.js';
 import { formatAgo, formatDate } from '../format.js';
 import { CancelButton } from './cancel-button.js';
 import { LiveDuration } from './run-live.js';
+import { TriggerFact } from './run-trigger.js';
 import { StatusBadge } from './status-badge.js';
 
 /** `onChanged` loads the run again, after a cancel. */
@@ -54,6 +55,7 @@ export function RunHeader({ details, onChanged }: { details: RunDetails; onChang
             {run.id}
           </dd>
         </div>
+        <TriggerFact details={details} />
       </dl>
       <SubmissionLine details={details} />
     </div>

@@ -1,7 +1,7 @@
-/** The "Columns" button and its panel: every param, metric and tag key of the project, searchable. */
+/** The "Columns" button and its panel: optional run attributes, then every param, metric and tag key of the project, searchable. */
 import { useEffect, useRef, useState } from 'react';
 import type { RunKeys } from '../api.js';
-import { KIND_WORDS, columnId, type DataKind } from '../runs-columns.js';
+import { KIND_WORDS, OPTIONAL_COLUMNS, columnId, type DataKind } from '../runs-columns.js';
 
 const GROUPS: { kind: DataKind; title: string }[] = [
   { kind: 'params', title: 'Params' },
@@ -45,6 +45,7 @@ export function ColumnPicker({ keys, chosen, onToggle, onReset }: ColumnPickerPr
               Defaults
             </button>
           </div>
+          <OptionalAttributes needle={needle} chosen={chosenSet} onToggle={onToggle} />
           {!keys ? <p className="muted">Loading keys…</p> : null}
           {keys
             ? GROUPS.map(({ kind, title }) => {
@@ -69,5 +70,22 @@ export function ColumnPicker({ keys, chosen, onToggle, onReset }: ColumnPickerPr
         </div>
       ) : null}
     </div>
+  );
+}
+
+/** Run attributes that are not always shown (`Started by`); hidden while a search matches none of them. */
+function OptionalAttributes({ needle, chosen, onToggle }: { needle: string; chosen: ReadonlySet<string>; onToggle: (id: string) => void }) {
+  const shown = OPTIONAL_COLUMNS.filter((c) => c.label.toLowerCase().includes(needle) || c.id.includes(needle));
+  if (shown.length === 0) return null;
+  return (
+    <fieldset>
+      <legend>Run</legend>
+      {shown.map((c) => (
+        <label key={c.id}>
+          <input type="checkbox" data-testid="column-option" data-col={c.id} checked={chosen.has(c.id)} onChange={() => onToggle(c.id)} />
+          <span>{c.label}</span>
+        </label>
+      ))}
+    </fieldset>
   );
 }

@@ -20,9 +20,11 @@ import {
   metricTitle,
   sortField,
   type DataColumn,
+  type OptionalColumn,
   type Ordering,
 } from '../runs-columns.js';
 import { GateBadge, RetentionMark } from './gate-badge.js';
+import { TriggerBadge } from './run-trigger.js';
 import { StatusBadge } from './status-badge.js';
 import { ReproductionMark } from './verdict-badge.js';
 
@@ -35,12 +37,18 @@ const STATIC_TITLES: Record<string, string> = {
   gate: "How the run met its project's gates: passed, failed (the failing gates in the cell's title) or none declared",
   retention: 'Whether the run keeps its artifacts: kept, flagged for deletion (and from when), deleted, or pinned by a promotion',
 };
+/** What the headers of optional attributes say on hover. */
+const OPTIONAL_TITLES: Record<OptionalColumn['id'], string> = {
+  trigger: 'What started the run: run, submit, sweep, merge, reproduction or ci (the details in each cell\'s title); click to sort',
+};
 /** Relative times ("3 minutes ago") are redrawn this often. */
 const CLOCK_MS = 15_000;
 
 export interface RunsTableProps {
   rows: readonly RunRow[];
   count: number;
+  /** Optional attributes chosen (`cols=trigger`), shown after the fixed ones. */
+  attributes: readonly OptionalColumn[];
   columns: readonly DataColumn[];
   ordering: Ordering;
   onSort: (columnId: string) => void;
@@ -51,7 +59,7 @@ export interface RunsTableProps {
   stale: boolean;
 }
 
-export function RunsTable({ rows, count, columns, ordering, onSort, selected, onSelect, onNeedRows, stale }: RunsTableProps) {
+export function RunsTable({ rows, count, attributes, columns, ordering, onSort, selected, onSelect, onNeedRows, stale }: RunsTableProps) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(-1);
   const anchor = useRef<number | undefined>(undefined);
@@ -59,10 +67,12 @@ export function RunsTable({ rows, count, columns, ordering, onSort, selected, on
   const navigate = useNavigate();
 
   const gridTemplate = useMemo(
-    () => [SELECT_COLUMN_WIDTH, ...FIXED_COLUMNS.map((c) => c.width), ...columns.map(() => DATA_COLUMN_WIDTH)].map((w) => `${w}px`).join(' '),
-    [columns],
+    () =>
+      [SELECT_COLUMN_WIDTH, ...FIXED_COLUMNS.map((c) => c.width), ...attributes.map((c) => c.width), ...columns.map(() => DATA_COLUMN_WIDTH)].map((w) => `${w}px`).join(' '),
+    [attributes, columns],
   );
-  const totalWidth = SELECT_COLUMN_WIDTH + FIXED_COLUMNS.reduce((s, c) => s + c.width, 0) + columns.length * DATA_COLUMN_WIDTH;
+  const totalWidth =
+    SELECT_COLUMN_WIDTH + FIXED_COLUMNS.reduce((s, c) => s + c.width, 0) + attributes.reduce((s, c) => s + c.width, 0) + columns.length * DATA_COLUMN_WIDTH;
 
   const virtualizer = useVirtualizer({
     count,
@@ -189,6 +199,9 @@ export function RunsTable({ rows, count, columns, ordering, onSort, selected, on
               </div>
             ),
           )}
+          {attributes.map((c) => (
+            <HeaderCell key={c.id} id={c.id} label={c.label} title={OPTIONAL_TITLES[c.id]} ordering={ordering} onSort={onSort} numeric={false} />
+          ))}
           {columns.map((c) => (
             <HeaderCell key={c.id} id={c.id} label={c.key} title={`${KIND_WORDS[c.kind]} ${c.key}: click to sort`} ordering={ordering} onSort={onSort} numeric={c.kind === 'metrics'} kind={c.kind} />
           ))}
@@ -202,6 +215,7 @@ export function RunsTable({ rows, count, columns, ordering, onSort, selected, on
               index={item.index}
               top={item.start}
               gridTemplate={gridTemplate}
+              attributes={attributes}
               columns={columns}
               selected={selected.has(row.id)}
               active={item.index === active}
@@ -269,6 +283,7 @@ interface RunRowViewProps {
   index: number;
   top: number;
   gridTemplate: string;
+  attributes: readonly OptionalColumn[];
   columns: readonly DataColumn[];
   selected: boolean;
   active: boolean;
@@ -278,7 +293,7 @@ interface RunRowViewProps {
   onActivate: (index: number) => void;
 }
 
-const RunRowView = memo(function RunRowView({ row, index, top, gridTemplate, columns, selected, active, onToggle, onActivate }: RunRowViewProps) {
+const RunRowView = memo(function RunRowView({ row, index, top, gridTemplate, attributes, columns, selected, active, onToggle, onActivate }: RunRowViewProps) {
   const onCheck = (e: MouseEvent<HTMLInputElement>) => onToggle(index, e.shiftKey);
   return (
     <div
@@ -320,6 +335,11 @@ const RunRowView = memo(function RunRowView({ row, index, top, gridTemplate, col
       <div role="gridcell" className="cell">
         <CommitText code={row.code} />
       </div>
+      {attributes.map((c) => (
+        <div key={c.id} role="gridcell" className="cell" data-testid={`${c.id}-cell`}>
+          <OptionalCell row={row} column={c} />
+        </div>
+      ))}
       {columns.map((c) => (
         <div key={c.id} role="gridcell" className={`cell${isNumericCell(row, c) ? ' num' : ''}`} title={c.kind === 'metrics' ? metricTitle(row, c.key) : undefined}>
           {cellText(row, c)}
@@ -328,6 +348,13 @@ const RunRowView = memo(function RunRowView({ row, index, top, gridTemplate, col
     </div>
   );
 });
+
+function OptionalCell({ row, column }: { row: RunRow; column: OptionalColumn }) {
+  switch (column.id) {
+    case 'trigger':
+      return <TriggerBadge trigger={row.trigger} />;
+  }
+}
 
 function CommitText({ code }: { code: RunRow['code'] }) {
   if (!code) return <span className="muted">no git</span>;

@@ -9,6 +9,7 @@ import { ApiError, api } from '../api.js';
 import { paths } from '../paths.js';
 import { DashboardHeadline } from '../components/dashboard-headline.js';
 import { MetricPicker, MetricProgress } from '../components/dashboard-metric.js';
+import { RepositoryPanel } from '../components/dashboard-repository.js';
 import { RunsPerWeek } from '../components/dashboard-weeks.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
 import { headlineMetrics } from '../../../core/metric-goal.js';
@@ -99,6 +100,7 @@ export function DashboardPage() {
         )}
       </section>
       <Promotions />
+      <RepositoryPanel project={data.project} />
     </div>
   );
 }

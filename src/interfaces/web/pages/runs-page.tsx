@@ -11,7 +11,18 @@ import { EmptyState, LoadError } from '../components/empty-state.js';
 import { ColumnPicker } from '../components/runs-column-picker.js';
 import { RunsFilter } from '../components/runs-filter.js';
 import { RunsTable } from '../components/runs-table.js';
-import { DEFAULT_ORDER, NO_COLUMNS, defaultColumns, keysOfRows, nextOrdering, parseColumnId, parseOrdering, type DataColumn } from '../runs-columns.js';
+import {
+  DEFAULT_ORDER,
+  NO_COLUMNS,
+  defaultColumns,
+  keysOfRows,
+  nextOrdering,
+  optionalColumn,
+  parseColumnId,
+  parseOrdering,
+  type DataColumn,
+  type OptionalColumn,
+} from '../runs-columns.js';
 import { useRunPages, type KnownCount } from '../runs-pager.js';
 import { useFetch } from '../use-fetch.js';
 import { useUrlState } from '../url-state.js';
@@ -39,6 +50,7 @@ function ProjectRuns({ project }: { project: string }) {
   const keys = useFetch((signal) => api.keys(project, signal), [project]);
   const chosen = useChosenColumns(url.get('cols'), keys.data, view.rows);
   const columns = useMemo(() => chosen.map(parseColumnId).filter((c): c is DataColumn => c !== undefined), [chosen]);
+  const attributes = useMemo(() => chosen.map(optionalColumn).filter((c): c is OptionalColumn => c !== undefined), [chosen]);
   const ordering = useMemo(() => parseOrdering(order), [order]);
   const selected = useMemo(() => new Set(selection), [selection]);
 
@@ -98,6 +110,7 @@ function ProjectRuns({ project }: { project: string }) {
             key={pages.viewKey}
             rows={view.rows}
             count={count}
+            attributes={attributes}
             columns={columns}
             ordering={ordering}
             onSort={sortBy}
