@@ -54,9 +54,18 @@ function filter(text: string): NonNullable<RunQuery['filter']> {
   return f;
 }
 
+export interface ContractOptions {
+  /**
+   * Whether the store is the server's own, which keeps what never leaves the server: a
+   * link's secret and the credentials in its URL. Over HTTP they are withheld.
+   */
+  readonly serverSide: boolean;
+}
+
 export function runMetadataStoreContract(
   name: string,
   create: () => Promise<{ store: MetadataStore; cleanup: () => Promise<void> }>,
+  options: ContractOptions,
 ): void {
   describe(`${name}: metadata store contract`, () => {
     let store: MetadataStore;
@@ -1705,6 +1714,64 @@ export function runMetadataStoreContract(
         const inSweep = await store.listRuns({ filter: filter(`sweep = '${sweepId}'`), order: parseRunOrder('created asc') });
         expect(inSweep.runs.map((r) => r.id)).toEqual(runs.map((r) => r.id));
         expect(await store.countRuns({ filter: filter("queue = 'default' and status = 'queued'") })).toBe(1);
+      });
+
+      it('remembers a hook delivery with the runs it queued, and queues nothing for the same delivery again', async () => {
+        const first = makeQueuedRun({ id: newRunId(1_000) });
+        const delivery = { provider: 'github' as const, id: 'd-1', project: 'mnist', receivedAt: 1_000, commit: COMMIT, runIds: [first.id] };
+        await store.submitRuns([first], undefined, delivery);
+        expect(await store.hookDelivery('github', 'd-1', 'mnist')).toEqual(delivery);
+        const second = makeQueuedRun({ id: newRunId(2_000) });
+        const err = await store.submitRuns([second], undefined, { ...delivery, runIds: [second.id] }).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code: 'REPRISE_ERR_HOOK_DELIVERY_SEEN' });
+        expect(await store.getRun(second.id)).toBeUndefined();
+        // The same id from another host, or for another project, is another delivery.
+        await store.submitRuns([second], undefined, { ...delivery, provider: 'gitlab', runIds: [second.id] });
+        expect(await store.getRun(second.id)).toBeDefined();
+        expect(await store.hookDelivery('github', 'd-1', 'other')).toBeUndefined();
+      });
+
+      it('finds runs by what started them, and runs older than triggers by what their manifest implies', async () => {
+        const merged = makeQueuedRun({ id: newRunId(1_000) });
+        merged.manifest.trigger = {
+          kind: 'merge', by: 'grace', provider: 'github', repository: 'https://git.example.com/acme/ml', branch: 'main', commit: COMMIT, before: null,
+          author: { name: 'Ada', email: null }, message: 'm', delivery: 'd', url: null, image: null,
+        };
+        const submitted = makeQueuedRun({ id: newRunId(2_000) });
+        const foreground = makeRunRecord({ id: newRunId(3_000) });
+        await store.submitRuns([merged, submitted]);
+        await store.createRun(foreground);
+        const kinds = async (text: string): Promise<string[]> => (await store.listRuns({ filter: filter(text), order: parseRunOrder('created asc') })).runs.map((r) => r.id);
+        expect(await kinds("trigger = 'merge'")).toEqual([merged.id]);
+        expect(await kinds("trigger = 'submit'")).toEqual([submitted.id]);
+        expect(await kinds("trigger = 'run'")).toEqual([foreground.id]);
+        expect(await store.countRuns({ filter: filter("trigger != 'merge'") })).toBe(2);
+      });
+
+      it('links projects to repositories; the secret stays with the server', async () => {
+        const link = { project: 'mnist', url: 'https://bot:t0ken@git.example.com/acme/ml.git', branch: 'main', queue: null, path: 'ml', createdAt: 1_000, createdBy: 'alice', updatedAt: 1_000 };
+        await store.saveRepositoryLink(link, 'secret-0123456789abcdef');
+        await store.saveRepositoryLink({ ...link, project: 'cifar', url: '/srv/git/cifar.git', queue: 'gpu', path: '' }, 'another-secret-0123456');
+        const listed = await store.repositoryLinks();
+        expect(listed.map((l) => l.project)).toEqual(['cifar', 'mnist']);
+        expect(listed[1]).toMatchObject({ branch: 'main', queue: null, path: 'ml', createdBy: 'alice' });
+        expect(listed[0]).toMatchObject({ url: '/srv/git/cifar.git', queue: 'gpu' });
+        expect(JSON.stringify(listed)).not.toContain('secret-0123456789abcdef');
+        if (options.serverSide) {
+          expect(listed[1]!.url).toBe(link.url);
+          expect(await store.repositoryLinkSecret('mnist')).toBe('secret-0123456789abcdef');
+          expect(await store.repositoryLinkSecret('nope')).toBeUndefined();
+        } else {
+          expect(listed[1]!.url).toBe('https://bot:***@git.example.com/acme/ml.git');
+          await expect(store.repositoryLinkSecret('mnist')).rejects.toMatchObject({ code: 'REPRISE_ERR_REPO_LINK_INVALID' });
+        }
+        // Linking again changes the link and keeps when and by whom it was made.
+        await store.saveRepositoryLink({ ...link, url: 'https://git.example.com/acme/ml2.git', branch: 'release', createdAt: 5_000, createdBy: 'bob', updatedAt: 5_000 }, 'secret-0123456789abcdef-2');
+        expect((await store.repositoryLinks('mnist'))[0]).toMatchObject({ url: 'https://git.example.com/acme/ml2.git', branch: 'release', createdAt: 1_000, createdBy: 'alice' });
+        if (options.serverSide) expect(await store.repositoryLinkSecret('mnist')).toBe('secret-0123456789abcdef-2');
+        expect(await store.deleteRepositoryLink('mnist')).toBe(true);
+        expect(await store.deleteRepositoryLink('mnist')).toBe(false);
+        expect((await store.repositoryLinks()).map((l) => l.project)).toEqual(['cifar']);
       });
 
       it('lists workers seen since a time with the active runs they hold, and those that stopped', async () => {

@@ -344,7 +344,10 @@ export interface MetadataStore {
   /** Links a project to a repository, or changes its link; the secret is kept for verifying deliveries. */
   saveRepositoryLink(link: RepositoryLink, secret: string): Promise<void>;
 
-  /** The links, by project name; one project's with `project`. Secrets are not part of them. */
+  /**
+   * The links, by project name; one project's with `project`. Secrets are not part of
+   * them; over HTTP, credentials in a URL are masked (`user:***@`).
+   */
   repositoryLinks(project?: string): Promise<RepositoryLink[]>;
 
   /**

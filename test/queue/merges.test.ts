@@ -301,6 +301,15 @@ describe('merging to main runs the pipeline', () => {
         expect(res.status, JSON.stringify(res.body)).toBe(200);
         expect(res.body.projects[0].skipped).toContain(said);
       }
+      // GitHub's default content type is a form with the JSON in `payload`; signed over the form's bytes.
+      const form = `payload=${encodeURIComponent(JSON.stringify(githubPush({ ref: 'refs/tags/v2.0' })))}`;
+      const formRes = await fetch(`${server.url}/api/v1/hooks/git`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(form).digest('hex')}` },
+        body: form,
+      });
+      expect(formRes.status).toBe(200);
+      expect(((await formRes.json()) as any).projects[0].skipped).toContain('a tag push (v2.0)');
       const ping = { zen: 'Keep it logically awesome.', hook_id: 1, repository: { full_name: 'acme/ml' } };
       const pong = await hook({ 'x-github-event': 'ping', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': `sha256=${sign(ping)}` }, ping);
       expect(pong.status).toBe(200);

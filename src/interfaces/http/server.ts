@@ -15,7 +15,7 @@ import { API_PREFIX } from '../../core/api-version.js';
 import type { Route } from './route.js';
 import { artifactRoutes } from './routes/artifacts.js';
 import { blobRoutes } from './routes/blobs.js';
-import { hookRoutes } from './routes/hooks.js';
+import { GIT_HOOK_PATH, hookRoutes } from './routes/hooks.js';
 import { keepRawBody } from './raw-body.js';
 import { dataRoutes } from './routes/data.js';
 import { eventRoutes } from './routes/events.js';
@@ -100,9 +100,12 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
     }
   });
 
-  // GitHub's webhook form (`payload=<json>`), which it sends unless told to send JSON: the
-  // git hook reads the bytes; any other route finds no JSON body and says so.
+  // GitHub's webhook form (`payload=<json>`), which it sends unless told to send JSON: only
+  // the git hook reads it (its bytes); every other route takes JSON alone.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (req, bytes, done) => {
+    if (req.url.split('?')[0] !== GIT_HOOK_PATH) {
+      return done(new RepriseError('REPRISE_ERR_REQUEST_MEDIA_TYPE', `unsupported media type application/x-www-form-urlencoded; send application/json (or application/octet-stream for bytes)`), undefined);
+    }
     keepRawBody(req, bytes as Buffer);
     done(null, undefined);
   });

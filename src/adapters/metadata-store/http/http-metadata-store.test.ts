@@ -30,7 +30,7 @@ async function httpStore(patienceMs = 0) {
 runMetadataStoreContract('HttpMetadataStore (through a real server)', async () => {
   const { store, cleanup } = await httpStore();
   return { store, cleanup };
-});
+}, { serverSide: false });
 
 describe('HttpMetadataStore', () => {
   it('numbers its metric appends, so a resend after a lost answer is applied once', async () => {

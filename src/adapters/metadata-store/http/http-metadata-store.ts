@@ -379,7 +379,7 @@ export class HttpMetadataStore implements MetadataStore {
     await this.#api.request({
       method: 'PUT',
       path: `/projects/${encodeURIComponent(link.project)}/repository-link`,
-      json: { url: link.url, branch: link.branch, queue: link.queue, path: link.path, secret, by: link.createdBy },
+      json: { url: link.url, branch: link.branch, queue: link.queue, path: link.path, secret, by: link.createdBy, createdAt: link.createdAt, updatedAt: link.updatedAt },
     });
   }
 

@@ -34,7 +34,7 @@ runMetadataStoreContract('SqliteMetadataStore', async () => {
     store: new SqliteMetadataStore({ path: join(dir, 'reprise.db') }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
-});
+}, { serverSide: true });
 
 interface NodeResult {
   readonly code: number | null;

@@ -5,11 +5,17 @@
  * projects' links to their repositories, and the deliveries already acted on.
  */
 import { z } from 'zod';
+import { API_PREFIX } from '../../../core/api-version.js';
+import { redactRepositoryUrl } from '../../../core/git-push.js';
+import { checkLinkFields, checkLinkSecret, DEFAULT_TRIGGER_BRANCH, type RepositoryLink } from '../../../core/repository-link.js';
 import { GIT_PROVIDERS, triggerImageSchema } from '../../../core/trigger.js';
 import type { ApiDeps } from '../api-deps.js';
 import { rawBodyOf } from '../raw-body.js';
 import { route, type Route } from '../route.js';
 import { errorJson } from '../schemas.js';
+
+/** Where hosts post push events. */
+export const GIT_HOOK_PATH = `${API_PREFIX}/hooks/git`;
 
 const projectParams = z.object({ project: z.string().min(1).max(200) });
 
@@ -50,11 +56,16 @@ const hookAnswerJson = z.object({
   projects: z.array(outcomeJson).describe('per linked project: the run queued, a duplicate delivery, why nothing started, or what failed'),
 });
 
+/** A link as the API shows it: the credentials in its URL masked. */
+function shown(link: RepositoryLink): RepositoryLink {
+  return { ...link, url: redactRepositoryUrl(link.url) };
+}
+
 export function hookRoutes(d: ApiDeps): Route[] {
   return [
     route({
       method: 'POST',
-      path: '/hooks/git',
+      path: GIT_HOOK_PATH.slice(API_PREFIX.length),
       tag: 'hooks',
       summary: 'A push event from a GitHub, GitLab or Gitea webhook (or a repository hook): a push to a linked branch queues a run at the pushed commit',
       query: z.object({ project: z.string().min(1).max(200).optional().describe("only this project's link (default: the links of the pushed repository)") }),
@@ -78,11 +89,11 @@ export function hookRoutes(d: ApiDeps): Route[] {
       method: 'GET',
       path: '/repository-links',
       tag: 'hooks',
-      summary: 'Projects linked to repositories (their secrets are never sent)',
+      summary: 'Projects linked to repositories (their secrets, and credentials in their URLs, are never sent)',
       query: z.object({ project: z.string().min(1).max(200).optional() }),
       answers: { 200: { description: 'the links, by project', schema: z.object({ links: z.array(repositoryLinkJson) }) } },
       async handler({ query }) {
-        return { links: await d.hooks.links(query.project) };
+        return { links: (await d.store.repositoryLinks(query.project)).map(shown) };
       },
     }),
     route({
@@ -97,23 +108,20 @@ export function hookRoutes(d: ApiDeps): Route[] {
         queue: z.string().nullable().optional().describe("default null: as reprise.yaml says"),
         path: z.string().max(1000).optional().describe("the project's folder in the repository, default its root"),
         secret: z.string().min(1).max(256).describe('what the host signs deliveries with (GitLab: the token it sends)'),
-        by: z.string().min(1).max(200).optional(),
+        by: z.string().min(1).max(200).optional().describe('who links it (kept from the first link)'),
+        createdAt: z.number().int().optional().describe('when it was first linked, UTC ms (default now; kept from the first link)'),
+        updatedAt: z.number().int().optional().describe('default now'),
       }),
       answers: {
         200: { description: 'the link as saved', schema: z.object({ link: repositoryLinkJson }) },
         400: { description: 'a bad URL, branch, queue, folder or secret (the field is named)', schema: errorJson },
       },
       async handler({ params, body }) {
-        const { link } = await d.hooks.link({
-          project: params.project,
-          url: body.url,
-          secret: body.secret,
-          by: body.by ?? 'api',
-          ...(body.branch !== undefined ? { branch: body.branch } : {}),
-          ...(body.queue !== undefined && body.queue !== null ? { queue: body.queue } : {}),
-          ...(body.path !== undefined ? { path: body.path } : {}),
-        });
-        return { link };
+        const fields = checkLinkFields({ url: body.url, branch: body.branch ?? DEFAULT_TRIGGER_BRANCH, queue: body.queue ?? null, path: body.path ?? '' });
+        const now = Date.now();
+        const link: RepositoryLink = { project: params.project, ...fields, createdAt: body.createdAt ?? now, createdBy: body.by ?? 'api', updatedAt: body.updatedAt ?? now };
+        await d.store.saveRepositoryLink(link, checkLinkSecret(body.secret));
+        return { link: shown((await d.store.repositoryLinks(params.project))[0] ?? link) };
       },
     }),
     route({
