@@ -185,6 +185,24 @@ describe('merging to main runs the pipeline', () => {
     expect(merges.map((x: any) => x.id)).toEqual([r.id]);
   }, TIMEOUT);
 
+  it('in a working clone, a post-merge hook reports each merge into main; the server reads the code from the clone', async () => {
+    const clone = join(sb.root, 'teammate');
+    git(sb.root, 'clone', '-q', bare, clone);
+    const install = await cli(['hooks', 'install'], {}, join(clone, 'ml'));
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stdout).toContain(join(clone, '.git', 'hooks', 'post-merge'));
+    const pushed = await pushCommit({ 'input.json': '{"lr": 0.5}\n' }, 'Half a step');
+    await finishedRunAt(pushed.commit);
+    const pulled = await run('git', ['pull', '--no-rebase', '-q', 'origin', 'main'], clone);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    expect(pulled.stderr).toContain('queued run');
+    const both = await finishedRunAt(pushed.commit, 2);
+    const fromClone = both.find((r) => r.trigger.repository === clone);
+    expect(fromClone, JSON.stringify(both.map((r) => r.trigger))).toBeDefined();
+    expect(fromClone.status).toBe('succeeded');
+    expect(fromClone.trigger).toMatchObject({ kind: 'merge', provider: 'git', commit: pushed.commit, branch: 'main' });
+  }, TIMEOUT);
+
   it('a push to another branch queues no run', async () => {
     const before = (await runs()).length;
     const pushed = await pushCommit({ 'input.json': '{"lr": 0.9}\n' }, 'try something on a branch', 'experiment');
@@ -205,7 +223,7 @@ describe('merging to main runs the pipeline', () => {
     expect(codeRun.status).toBe('succeeded');
     expect(codeEnv.cacheHit).toBe(true);
     expect(codeEnv.hash).toBe(priorEnv.hash);
-    expect(codeRun.metrics.score).toBeCloseTo(1.2);
+    expect(codeRun.metrics.score).toBeCloseTo(1.5); // lr 0.5, now times three
 
     // A comment alone changes nothing pip installs (the environment key ignores it); a new requirement does.
     const comment = await pushCommit({ 'requirements.txt': '# standard library only, for now\n' }, 'Reword a comment');
