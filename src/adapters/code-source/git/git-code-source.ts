@@ -42,6 +42,8 @@ export interface GitCodeSourceOptions {
 export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirror {
   readonly kind = 'git' as const;
   readonly #mirrorsDir: string;
+  /** The fetch into each mirror under way in this process. */
+  readonly #fetching = new Map<string, Promise<void>>();
 
   constructor(options: GitCodeSourceOptions) {
     this.#mirrorsDir = options.mirrorsDir;
@@ -126,7 +128,14 @@ export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirr
   async fetchPushed(url: string, commit: string): Promise<PushedCommit> {
     const mirror = this.#mirrorOf(url);
     await mkdir(this.#mirrorsDir, { recursive: true });
-    const fetched = await this.#fetchInto(mirror, url, commit);
+    // Pushes arriving together fetch one after the other: two fetches into one mirror fight over its ref locks.
+    const previous = this.#fetching.get(mirror) ?? Promise.resolve();
+    const turn = previous.then(() => this.#fetchInto(mirror, url, commit));
+    const settled = turn.then(() => undefined, () => undefined);
+    this.#fetching.set(mirror, settled);
+    const fetched = await turn.finally(() => {
+      if (this.#fetching.get(mirror) === settled) this.#fetching.delete(mirror);
+    });
     if (fetched !== true) {
       throw new RepriseError('REPRISE_ERR_CODE_COMMIT_NOT_FOUND', `the pushed commit ${commit} could not be fetched: fetching from ${redactUserInfo(url)} ${fetched}`, {
         hint: 'check that the server can read the repository (its URL, credentials, or path on this machine)',
