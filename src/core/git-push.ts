@@ -154,28 +154,43 @@ function parseGitHub(headers: HookHeaders, body: Buffer): HookEvent {
   const delivery = requiredHeader(headers, 'X-GitHub-Delivery');
   const json = parseBody(body);
   if (event !== 'push') return { provider: 'github', delivery, event, push: null };
-  const p = new Payload(json, 'GitHub');
-  const ref = p.requiredString('ref');
-  const before = p.sha('before');
-  const after = p.sha('after');
-  const repo = p.object('repository');
-  const sender = p.object('sender');
-  const pusher = p.object('pusher');
   return {
     provider: 'github',
     delivery,
     event,
-    push: {
-      ...refNames(ref),
-      before,
-      after,
-      deleted: json.deleted === true || after === null,
-      repositoryUrls: p.repositoryUrls(repo, 'repository', ['clone_url', 'ssh_url', 'html_url', 'git_url', 'url', 'svn_url']),
-      repositoryName: optionalString(repo, 'full_name'),
-      sender: firstString(optionalString(sender, 'login'), optionalString(pusher, 'name')),
-      head: after === null ? null : (commitOf(json.head_commit) ?? commitWithId(json.commits, after)),
-      compareUrl: optionalString(json, 'compare'),
-    },
+    push: githubStylePush(json, 'GitHub', {
+      urls: ['clone_url', 'ssh_url', 'html_url', 'git_url', 'url', 'svn_url'],
+      senders: [['sender', 'login'], ['pusher', 'name']],
+      compare: 'compare',
+    }),
+  };
+}
+
+/** How a host that speaks GitHub's push format (GitHub, Gitea and its forks) names what differs. */
+interface GitHubStyle {
+  /** The repository's URL fields, in the order they are tried. */
+  readonly urls: readonly string[];
+  /** Where the pusher's name is: [object, field], first found wins. */
+  readonly senders: readonly (readonly [string, string])[];
+  readonly compare: string;
+}
+
+function githubStylePush(json: Json, host: string, style: GitHubStyle): PushEvent {
+  const p = new Payload(json, host);
+  const ref = p.requiredString('ref');
+  const before = p.sha('before');
+  const after = p.sha('after');
+  const repo = p.object('repository');
+  return {
+    ...refNames(ref),
+    before,
+    after,
+    deleted: json.deleted === true || after === null,
+    repositoryUrls: p.repositoryUrls(repo, 'repository', style.urls),
+    repositoryName: optionalString(repo, 'full_name'),
+    sender: firstString(...style.senders.map(([object, field]) => optionalString(p.object(object), field))),
+    head: after === null ? null : (commitOf(json.head_commit) ?? commitWithId(json.commits, after)),
+    compareUrl: optionalString(json, style.compare),
   };
 }
 
@@ -234,34 +249,16 @@ function parseGitea(headers: HookHeaders, body: Buffer): HookEvent {
   const json = parseBody(body);
   // A deleted branch comes as a `delete` event (ref without refs/heads/), not a push.
   if (event !== 'push') return { provider: 'gitea', delivery, event, push: null };
-  const p = new Payload(json, 'Gitea');
-  const ref = p.requiredString('ref');
-  const before = p.sha('before');
-  const after = p.sha('after');
-  const repo = p.object('repository');
-  const sender = p.object('sender');
-  const pusher = p.object('pusher');
   return {
     provider: 'gitea',
     delivery,
     event,
-    push: {
-      ...refNames(ref),
-      before,
-      after,
-      deleted: after === null,
+    push: githubStylePush(json, 'Gitea', {
       // Not original_url: on a mirror that is the repository mirrored, not this one.
-      repositoryUrls: p.repositoryUrls(repo, 'repository', ['clone_url', 'ssh_url', 'html_url']),
-      repositoryName: optionalString(repo, 'full_name'),
-      sender: firstString(
-        optionalString(sender, 'login'),
-        optionalString(sender, 'username'),
-        optionalString(pusher, 'login'),
-        optionalString(pusher, 'username'),
-      ),
-      head: after === null ? null : (commitOf(json.head_commit) ?? commitWithId(json.commits, after)),
-      compareUrl: optionalString(json, 'compare_url'),
-    },
+      urls: ['clone_url', 'ssh_url', 'html_url'],
+      senders: [['sender', 'login'], ['sender', 'username'], ['pusher', 'login'], ['pusher', 'username']],
+      compare: 'compare_url',
+    }),
   };
 }
 
@@ -543,26 +540,4 @@ function decodePath(path: string): string {
   } catch {
     return path;
   }
-}
-
-/**
- * The URL with any password or token in its user-info replaced by `***`, for recording and
- * messages: `https://oauth2:TOKEN@host/x` → `https://oauth2:***@host/x`. A user without a
- * password is kept in ssh-style URLs (`git@host:x`, `ssh://git@host/x`) but hidden in
- * http(s) ones, where a lone user is often a token (`https://TOKEN@github.com/x`).
- */
-export function redactRepositoryUrl(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)/i.exec(url);
-  if (!m) return url;
-  const authority = m[2]!;
-  const at = authority.lastIndexOf('@');
-  if (at < 0) return url;
-  const userInfo = authority.slice(0, at);
-  const colon = userInfo.indexOf(':');
-  let redacted: string;
-  if (colon >= 0) redacted = `${userInfo.slice(0, colon)}:***`;
-  else if (/^https?$/i.test(m[1]!)) redacted = '***';
-  else return url;
-  const start = m[1]!.length + 3;
-  return `${url.slice(0, start)}${redacted}${url.slice(start + at)}`;
 }

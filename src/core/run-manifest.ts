@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { gateOutcomeSchema, gateSchema } from './gates.js';
 import { DATA_FORMATS, dataColumnSchema } from './lake.js';
 import { executedBySchema, submissionSchema } from './queue.js';
-import { triggerSchema } from './trigger.js';
+import { triggerSchema } from './trigger-schema.js';
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 

@@ -149,7 +149,15 @@ describe('merging to main runs the pipeline', () => {
   });
 
   it('installs a post-receive hook in the bare repository; a push to main queues exactly one run at the pushed commit, which runs it', async () => {
-    const install = await cli(['hooks', 'install'], {}, bare);
+    const nowhere = await cli(['hooks', 'install'], { REPRISE_SERVER: undefined }, bare);
+    expect(nowhere.code).toBe(2);
+    expect(nowhere.stderr).toContain('--server');
+    // A hook of someone else's is left as it is unless told.
+    writeFileSync(join(bare, 'hooks', 'post-receive'), '#!/bin/sh\necho theirs\n');
+    const theirs = await cli(['hooks', 'install'], {}, bare);
+    expect(theirs.code).toBe(2);
+    expect(theirs.stderr).toContain('is not Reprise');
+    const install = await cli(['hooks', 'install', '--force'], {}, bare);
     expect(install.code, install.stderr).toBe(0);
     expect(install.stdout).toContain(join(bare, 'hooks', 'post-receive'));
     expect(install.stdout).toContain('of ml/');

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import { bug, isRepriseError } from '../../../core/errors.js';
+import { redactRepositoryUrl } from '../../../core/redact-url.js';
 import type { BlobRef, CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
 import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, PushedCommit, RepositoryMirror, RestoreContext } from '../../../ports/code-source.js';
@@ -137,9 +138,9 @@ export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirr
       if (this.#fetching.get(mirror) === settled) this.#fetching.delete(mirror);
     });
     if (fetched !== true) {
-      throw new RepriseError('REPRISE_ERR_CODE_COMMIT_NOT_FOUND', `the pushed commit ${commit} could not be fetched: fetching from ${redactUserInfo(url)} ${fetched}`, {
+      throw new RepriseError('REPRISE_ERR_CODE_COMMIT_NOT_FOUND', `the pushed commit ${commit} could not be fetched: fetching from ${redactRepositoryUrl(url)} ${fetched}`, {
         hint: 'check that the server can read the repository (its URL, credentials, or path on this machine)',
-        details: { commit, repository: redactUserInfo(url) },
+        details: { commit, repository: redactRepositoryUrl(url) },
       });
     }
     const log = (await gitOrFail(['log', '-1', '--format=%an%x00%ae%x00%B', commit], mirror)).toString('utf8');
@@ -327,7 +328,3 @@ async function applyPatch(patch: Buffer, dest: string, commit: string): Promise<
   }
 }
 
-/** A URL without the password or token of its user-info, for messages. */
-function redactUserInfo(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/]*)@/i, (_m, scheme: string, info: string) => `${scheme}${info.includes(':') ? `${info.split(':')[0]}:***` : '***'}@`);
-}

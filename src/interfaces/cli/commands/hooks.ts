@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { join } from 'node:path';
 import { API_PREFIX } from '../../../core/api-version.js';
 import { RepriseError } from '../../../core/errors.js';
-import { redactRepositoryUrl } from '../../../core/git-push.js';
+import { redactRepositoryUrl } from '../../../core/redact-url.js';
 import { INSTALL_DIR } from '../../../app/assemble.js';
 import type { HookAnswer } from '../../../services/merge-trigger.js';
 import { installRepositoryHook, pushesFromHook, repositoryDeliveryId, type HookKind } from '../../../services/repository-hook.js';

@@ -6,9 +6,10 @@
  */
 import { z } from 'zod';
 import { API_PREFIX } from '../../../core/api-version.js';
-import { redactRepositoryUrl } from '../../../core/git-push.js';
+import { redactRepositoryUrl } from '../../../core/redact-url.js';
 import { checkLinkFields, checkLinkSecret, DEFAULT_TRIGGER_BRANCH, type RepositoryLink } from '../../../core/repository-link.js';
-import { GIT_PROVIDERS, triggerImageSchema } from '../../../core/trigger.js';
+import { GIT_PROVIDERS } from '../../../core/trigger.js';
+import { triggerImageSchema } from '../../../core/trigger-schema.js';
 import type { ApiDeps } from '../api-deps.js';
 import { rawBodyOf } from '../raw-body.js';
 import { route, type Route } from '../route.js';

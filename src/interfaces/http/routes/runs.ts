@@ -9,7 +9,7 @@ import { gateOutcomeSchema } from '../../../core/gates.js';
 import { SUBMISSION_VIA } from '../../../core/queue.js';
 import { retentionMarkSchema } from '../../../core/retention.js';
 import { runPatchSchema, runRecordSchema, type RunRecord } from '../../../core/run.js';
-import { triggerSchema } from '../../../core/trigger.js';
+import { triggerSchema } from '../../../core/trigger-schema.js';
 import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
 import { VERDICTS, type Verification } from '../../../core/verification.js';
 import type { ApiDeps } from '../api-deps.js';

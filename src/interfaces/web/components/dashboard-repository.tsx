@@ -7,7 +7,8 @@ import { shellQuote } from '../../../core/shell-quote.js';
 import { api, ApiError } from '../api.js';
 import { formatDate } from '../format.js';
 import { paths } from '../paths.js';
-import { MERGE_RUNS_FILTER, redactUrl } from '../triggers.js';
+import { redactRepositoryUrl } from '../../../core/redact-url.js';
+import { MERGE_RUNS_FILTER } from '../triggers.js';
 import { useFetch } from '../use-fetch.js';
 import { Facts } from './facts.js';
 
@@ -39,7 +40,7 @@ export function RepositoryPanel({ project }: { project: string }) {
       <Facts
         testId="repo-link-facts"
         rows={[
-          ['Repository', <span className="mono">{redactUrl(link.url)}</span>],
+          ['Repository', <span className="mono">{redactRepositoryUrl(link.url)}</span>],
           ['Branch', <span className="mono">{link.branch}</span>],
           ['Queue', link.queue ?? <span className="muted">as reprise.yaml says</span>],
           ['Folder', link.path ? <span className="mono">{link.path}</span> : <span className="muted">the repository's root</span>],
