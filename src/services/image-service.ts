@@ -150,7 +150,11 @@ export class ImageService {
       : environmentHash({ pythonVersion, platform: `linux-${process.arch}`, source: env.kind, files: keyFiles, pip });
 
     await this.#copyRunner(join(dest, 'reprise'));
-    const tag = req.tag ?? (req.registry ? `${req.registry}/${project.toLowerCase()}:${exported.commit.slice(0, 12)}` : undefined) ?? `reprise/${project.toLowerCase()}:${createHash('sha256').update(`${envHash ?? 'none'}\n${exported.commit}`).digest('hex').slice(0, 12)}`;
+    const tag =
+      req.tag ??
+      (req.registry
+        ? `${req.registry}/${project.toLowerCase()}:${exported.commit.slice(0, 12)}`
+        : `reprise/${project.toLowerCase()}:${createHash('sha256').update(`${envHash ?? 'none'}\n${exported.commit}`).digest('hex').slice(0, 12)}`);
     const dockerfile = renderDockerfile({ project, pythonVersion, env, pip, envHash, tag, commit: exported.commit, subdir: exported.subdir });
     await writeFile(join(dest, 'Dockerfile'), dockerfile);
     return { dir: dest, dockerfile, tag, project, commit: exported.commit, envHash, dirty: exported.dirty && !run };

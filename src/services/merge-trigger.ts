@@ -143,9 +143,10 @@ export class MergeTrigger {
       });
     }
     const event = parseHookEvent(provider, req.headers, req.body);
-    const targets = provider === 'git' ? [repositoryHookTarget(event, req.body)] : await this.#verifiedLinks(event, req);
     const push = event.push;
     const base = { provider, event: event.event, delivery: event.delivery, ref: push?.ref ?? null, commit: push?.after ?? null };
+    // A host's other events (a ping) are still checked against the secret: a wrong one is said at once.
+    const targets = provider === 'git' ? (push ? [repositoryHookTarget(event, req.body)] : []) : await this.#verifiedLinks(event, req);
     if (!push) {
       return { ...base, status: 200, message: `a ${event.event} event starts nothing; only pushes do`, projects: [] };
     }

@@ -327,4 +327,3 @@ async function applyPatch(patch: Buffer, dest: string, commit: string): Promise<
     await rm(scratch, { recursive: true, force: true });
   }
 }
-
