@@ -3,7 +3,7 @@
 # warm hit, and the SDK's cost per log() call; then the server and the store: bulk metric
 # ingestion, the latency of a single-point log request, a downsampled history of a million
 # points, run search over 100,000 runs, reproduction and bundles, garbage collection, the
-# queue's scheduling overhead, the lake's appends and as-of queries, and the web UI.
+# queue's scheduling overhead, what a merge costs before its run is queued, the lake's appends and as-of queries, and the web UI.
 #
 # BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
 # (their figures then say so). BENCH_TMP=<folder> puts their scratch homes elsewhere than the
@@ -30,6 +30,8 @@ echo "== garbage collection over 10,000 runs (90,000 blobs): dry run, gc, and gc
 node bench/gc.mjs || status=1
 echo "== the queue: 200 trivial runs of a sweep on 2 agents (target: claim to first stage under 500 ms, warm environment) =="
 node bench/queue.mjs || status=1
+echo "== merges: a signed push event answered (run queued), a push through the repository hook, delivery to the run's first stage =="
+node bench/merges.mjs || status=1
 echo "== the lake: append 1,000,000 rows; an as-of aggregate over 10,000,000 rows in 100 appends =="
 node bench/lake.mjs || status=1
 echo "== the web UI: a runs page of 10,000 runs and a metrics tab of 20 x 100,000 points in Chromium (target: median under 1000 ms each) =="
