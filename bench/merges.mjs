@@ -73,7 +73,7 @@ try {
 
   // Warm-up: the worker builds the environment once, the mirror is made.
   const deliver = async (sha) => {
-    const payload = JSON.stringify({ ref: 'refs/heads/main', before: null, after: sha, repository: { full_name: 'bench/merges', clone_url: `file://${bare}` }, sender: { login: 'bench' }, head_commit: null });
+    const payload = JSON.stringify({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, repository: { full_name: 'bench/merges', clone_url: `file://${bare}` }, sender: { login: 'bench' }, head_commit: null });
     const t0 = Date.now();
     const res = await fetch(`${url}/api/v1/hooks/git`, {
       method: 'POST',
