@@ -13,6 +13,17 @@ export function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+/** Polls `probe` every `everyMs` until it gives something truthy; throws after `ms`. */
+export async function waitFor(what, probe, ms, everyMs = 200) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** A scratch folder with its own REPRISE_HOME; `project(files)` makes a committed git project in it. */
 export function scratch(name) {
   const root = mkdtempSync(join(tmpdir(), `reprise-bench-${name}-`));

@@ -10,22 +10,13 @@ import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, median, scratch } from './lib.mjs';
+import { BIN, median, scratch, waitFor } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_MERGE_ROUNDS ?? 20);
 const FILES = 500;
 const SECRET = 'bench-secret-0123456789';
 const s = scratch('merges');
 
-async function waitFor(what, probe, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const p = (xs, q) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))];
 const fmt = (xs) => `median ${median(xs).toFixed(0)} ms, p95 ${p(xs, 0.95).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
@@ -67,7 +58,7 @@ try {
     const m = await waitFor(`run ${id}`, () => {
       const r = json(['show', id]);
       return r.manifest.execution.stages[0].startedAt ? r.manifest : undefined;
-    }, 300_000);
+    }, 300_000, 50);
     return m.execution.stages[0].startedAt;
   };
 

@@ -4,7 +4,7 @@
 // its claim to its first stage's start (target: under 500 ms with a warm environment).
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { BIN, median, scratch } from './lib.mjs';
+import { BIN, median, scratch, waitFor } from './lib.mjs';
 
 const RUNS = Number(process.env.BENCH_QUEUE_RUNS ?? 200);
 const s = scratch('queue');
@@ -27,15 +27,6 @@ async function stop(p, ms) {
   clearTimeout(t);
 }
 
-async function waitFor(what, probe, ms) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 const server = start(['server', '--port', '0'], join(s.root, 'server-home'), s.root);
 const agents = [];
