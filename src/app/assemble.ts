@@ -25,6 +25,7 @@ import { EnvironmentService } from '../services/environment-service.js';
 import type { GcOptions, GcReport } from '../services/garbage-collector.js';
 import { GateService } from '../services/gate-service.js';
 import { MergeTrigger } from '../services/merge-trigger.js';
+import { RepositoryHooks } from '../services/repository-hook.js';
 import { ModelService } from '../services/model-service.js';
 import { QueueService } from '../services/queue-service.js';
 import { RetentionService } from '../services/retention-service.js';
@@ -149,4 +150,12 @@ export function assembleServices(
   const data = new DataService({ lake, store });
   const hooks = new MergeTrigger({ store, blobs, runs, mirror: git, images, tmpDir: join(home, 'tmp') });
   return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data, hooks };
+}
+
+/**
+ * `reprise hooks install` and what an installed hook reports: they need the repository
+ * on this machine, no store, so a hook works whether or not the server is up.
+ */
+export function repositoryHooks(home: string): RepositoryHooks {
+  return new RepositoryHooks({ repos: new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') }) });
 }

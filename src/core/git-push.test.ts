@@ -473,6 +473,7 @@ describe('Reprise repository hook deliveries', () => {
       provider: 'git',
       delivery: '01JQ3ZQ7X8R4M5N6P7Q8R9S0TV',
       event: 'push',
+      hook: { branch: null, path: null, queue: null },
       push: {
         ref: 'refs/heads/main',
         branch: 'main',
@@ -495,6 +496,13 @@ describe('Reprise repository hook deliveries', () => {
     expect(parseHookEvent('git', repriseHeaders(), body(hookPush({ ref: 'refs/tags/v1' }))).push?.tag).toBe('v1');
     expect(parseHookEvent('git', repriseHeaders(), body(hookPush({ after: ZERO })))).toMatchObject({ push: { deleted: true, after: null, head: null } });
     expect(parseHookEvent('git', repriseHeaders(), body(hookPush({ head: null }))).push?.head).toBeNull();
+  });
+
+  it('reads what the hook was installed with, and refuses a setting that is not a string', () => {
+    expect(parseHookEvent('git', repriseHeaders(), body(hookPush({ branch: 'release', path: 'ml', queue: 'gpu' }))).hook).toEqual({ branch: 'release', path: 'ml', queue: 'gpu' });
+    const e = thrown(() => parseHookEvent('git', repriseHeaders(), body(hookPush({ path: 3 }))));
+    expect(e.code).toBe('REPRISE_ERR_HOOK_PAYLOAD_INVALID');
+    expect(e.message).toBe('the repository hook\'s "path" is a number, not a string');
   });
 });
 

@@ -32,6 +32,15 @@ export interface HookEvent {
   readonly event: string;
   /** Null for events that are not pushes (ping, issues, ...). */
   readonly push: PushEvent | null;
+  /** From a repository hook (`git`): what it was installed with (null fields: not given); null from hosts. */
+  readonly hook?: RepositoryHookSettings;
+}
+
+export interface RepositoryHookSettings {
+  readonly branch: string | null;
+  /** The project's folder in the repository. */
+  readonly path: string | null;
+  readonly queue: string | null;
 }
 
 export interface PushEvent {
@@ -277,6 +286,7 @@ function parseRepositoryHook(headers: HookHeaders, body: Buffer): HookEvent {
     provider: 'git',
     delivery,
     event,
+    hook: { branch: p.optionalString('branch'), path: p.optionalString('path'), queue: p.optionalString('queue') },
     push: {
       ...refNames(ref),
       before,
@@ -365,6 +375,14 @@ class Payload {
     if (value === undefined || value === null) throw invalid(`${this.push} has no "${key}" (a string)`, { field: key });
     if (typeof value !== 'string') throw invalid(`${this.push}'s "${key}" is ${describe(value)}, not a string`, { field: key });
     if (value.trim() === '') throw invalid(`${this.push}'s "${key}" is empty`, { field: key });
+    return value;
+  }
+
+  /** A string that may be absent (null then); any other type is refused. */
+  optionalString(key: string): string | null {
+    const value = this.json[key];
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') throw invalid(`${this.push}'s "${key}" is ${describe(value)}, not a string`, { field: key });
     return value;
   }
 

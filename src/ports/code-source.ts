@@ -84,3 +84,22 @@ export interface RepositoryMirror {
    */
   fetchPushed(url: string, commit: string): Promise<PushedCommit>;
 }
+
+/** A git repository on this machine, as a hook installed in it sees it. */
+export interface LocalRepository {
+  readonly bare: boolean;
+  /** The bare repository's folder, or a clone's top level: where the server reads the code from. */
+  readonly path: string;
+  /** Where its hooks go. */
+  readonly hooksDir: string;
+}
+
+/** Repositories on this machine that hooks are installed in (git). */
+export interface LocalRepositories {
+  /** The repository around `dir`; REPRISE_ERR_CODE_NOT_GIT outside one. */
+  repositoryAt(dir: string): Promise<LocalRepository>;
+  /** The paths of the files at the tip of `branch`; null when the branch has no commit yet. */
+  filesOnBranch(repository: string, branch: string): Promise<string[] | null>;
+  /** A clone's branch checked out (`refs/heads/…`, null when detached), its HEAD and what HEAD was before the last merge (ORIG_HEAD). */
+  checkedOut(repository: string): Promise<{ readonly ref: string | null; readonly head: string | null; readonly before: string | null }>;
+}

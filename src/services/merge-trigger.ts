@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { RepriseError, isRepriseError } from '../core/errors.js';
 import { redactRepositoryUrl } from '../core/redact-url.js';
 import { detectProvider, parseHookEvent, repositoryKey, signatureHeader, verifyHookSignature, type HookEvent, type HookHeaders, type PushEvent } from '../core/git-push.js';
@@ -95,29 +95,10 @@ export class MergeTrigger {
     const fields = checkLinkFields({ url: req.url, branch: req.branch ?? DEFAULT_TRIGGER_BRANCH, queue: req.queue ?? null, path: req.path ?? '' });
     const secret = req.secret !== undefined ? checkLinkSecret(req.secret) : randomBytes(24).toString('base64url');
     const now = Date.now();
-    const existing = (await this.#d.store.repositoryLinks(req.project))[0];
-    const link: RepositoryLink = {
-      project: req.project,
-      ...fields,
-      createdAt: existing?.createdAt ?? now,
-      createdBy: existing?.createdBy ?? req.by,
-      updatedAt: now,
-    };
+    const link: RepositoryLink = { project: req.project, ...fields, createdAt: now, createdBy: req.by, updatedAt: now };
+    // The store keeps when and by whom a link was first made; what it holds now is answered.
     await this.#d.store.saveRepositoryLink(link, secret);
-    return { link, generatedSecret: req.secret === undefined ? secret : null };
-  }
-
-  /**
-   * The project around `cwd` and its folder in the repository around it (found by its
-   * `.git`), what `reprise hooks link` takes when not told; null outside a project.
-   */
-  async projectAround(cwd: string): Promise<{ project: string; path: string } | null> {
-    const project = await loadProject(cwd).catch(() => null);
-    if (!project) return null;
-    for (let dir = project.dir; ; dir = dirname(dir)) {
-      if (await pathExists(join(dir, '.git'))) return { project: project.name, path: relative(dir, project.dir).split(sep).join('/') };
-      if (dirname(dir) === dir) return { project: project.name, path: '' };
-    }
+    return { link: (await this.#d.store.repositoryLinks(req.project))[0] ?? link, generatedSecret: req.secret === undefined ? secret : null };
   }
 
   async links(project?: string): Promise<RepositoryLink[]> {
@@ -146,7 +127,7 @@ export class MergeTrigger {
     const push = event.push;
     const base = { provider, event: event.event, delivery: event.delivery, ref: push?.ref ?? null, commit: push?.after ?? null };
     // A host's other events (a ping) are still checked against the secret: a wrong one is said at once.
-    const targets = provider === 'git' ? (push ? [repositoryHookTarget(event, req.body)] : []) : await this.#verifiedLinks(event, req);
+    const targets = provider === 'git' ? (push ? [repositoryHookTarget(push, event.hook)] : []) : await this.#verifiedLinks(event, req);
     if (!push) {
       return { ...base, status: 200, message: `a ${event.event} event starts nothing; only pushes do`, projects: [] };
     }
@@ -314,21 +295,15 @@ export class MergeTrigger {
 
 /**
  * A push reported by `reprise hooks install`'s hook: the repository is where the hook
- * ran, the project folder and queue are what the hook was installed with. No link, no
- * secret: the project is whatever reprise.yaml there names.
+ * ran, the branch, project folder and queue are what the hook was installed with. No
+ * link, no secret: the project is whatever reprise.yaml there names.
  */
-function repositoryHookTarget(event: HookEvent, body: Buffer): Target {
-  const extra = JSON.parse(body.toString('utf8')) as { branch?: unknown; path?: unknown; queue?: unknown };
-  const str = (v: unknown, field: string): string | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') throw new RepriseError('REPRISE_ERR_HOOK_PAYLOAD_INVALID', `the hook's "${field}" must be a string`, { details: { field } });
-    return v;
-  };
+function repositoryHookTarget(push: PushEvent, hook: HookEvent['hook']): Target {
   const fields = checkLinkFields({
-    url: event.push?.repositoryUrls[0] ?? '',
-    branch: str(extra.branch, 'branch') ?? DEFAULT_TRIGGER_BRANCH,
-    queue: str(extra.queue, 'queue') ?? null,
-    path: str(extra.path, 'path') ?? '',
+    url: push.repositoryUrls[0]!,
+    branch: hook?.branch ?? DEFAULT_TRIGGER_BRANCH,
+    queue: hook?.queue ?? null,
+    path: hook?.path ?? '',
   });
   return { project: null, url: fields.url, branch: fields.branch, queue: fields.queue ?? undefined, path: fields.path };
 }

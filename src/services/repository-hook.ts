@@ -8,13 +8,14 @@
  */
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { RepriseError } from '../core/errors.js';
 import { CONFIG_FILE } from '../core/project-config.js';
 import { checkBranchName, checkProjectPath } from '../core/repository-link.js';
 import { checkQueueName } from '../core/queue.js';
 import { shellQuote } from '../core/shell-quote.js';
-import { runCommand } from '../platform/run-command.js';
+import type { LocalRepositories, LocalRepository } from '../ports/code-source.js';
+import { loadProject } from './project-loader.js';
 
 /** The line that marks a hook as Reprise's, so installing again replaces it and nothing else. */
 const MARKER = '# reprise-hook: installed by `reprise hooks install`';
@@ -56,106 +57,98 @@ export interface RepositoryPush {
   readonly after: string;
 }
 
-async function git(args: readonly string[], cwd: string): Promise<{ ok: boolean; out: string; err: string }> {
-  const res = await runCommand('git', args, { cwd, env: { ...process.env, GIT_OPTIONAL_LOCKS: '0', GIT_TERMINAL_PROMPT: '0' } });
-  return { ok: res.code === 0, out: res.stdout.toString('utf8').trim(), err: res.stderr.trim() };
-}
+export class RepositoryHooks {
+  readonly #repos: LocalRepositories;
 
-/** The repository around `cwd`: whether it is bare, its top level (or git dir), and its hooks folder. */
-async function repositoryAt(cwd: string): Promise<{ bare: boolean; repository: string; hooksDir: string; projectHere: string | null }> {
-  const bare = await git(['rev-parse', '--is-bare-repository'], cwd);
-  if (!bare.ok) {
-    throw new RepriseError('REPRISE_ERR_CODE_NOT_GIT', `${cwd} is not inside a git repository, so there is nowhere to install a hook`, {
-      hint: 'run it in the bare repository pushes go to, or in a working clone',
-      details: { path: cwd },
-    });
+  constructor(deps: { readonly repos: LocalRepositories }) {
+    this.#repos = deps.repos;
   }
-  const isBare = bare.out === 'true';
-  const hooks = await git(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], cwd);
-  const where = isBare ? await git(['rev-parse', '--path-format=absolute', '--git-dir'], cwd) : await git(['rev-parse', '--show-toplevel'], cwd);
-  if (!hooks.ok || !where.ok) throw new RepriseError('REPRISE_ERR_CODE_GIT_FAILED', `git could not say where the hooks of ${cwd} go: ${hooks.err || where.err}`);
-  const repository = resolve(where.out);
-  let projectHere: string | null = null;
-  if (!isBare) {
-    // In a clone, the project is the one around the folder the command runs in, if any.
-    for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-      if (await readFile(join(dir, CONFIG_FILE)).then(() => true, () => false)) {
-        projectHere = relative(repository, dir).split(sep).join('/');
-        break;
-      }
-      if (dir === repository || dirname(dir) === dir) break;
+
+  /**
+   * The project around `cwd` and its folder in the repository around it: what `reprise
+   * hooks link` and `install` take when not told. Null outside a project; the folder is ''
+   * outside a repository.
+   */
+  async projectAround(cwd: string): Promise<{ project: string; path: string } | null> {
+    const project = await loadProject(cwd).catch(() => null);
+    if (!project) return null;
+    const repo = await this.#repos.repositoryAt(project.dir).catch(() => null);
+    const path = repo ? relative(repo.path, project.dir).split(sep).join('/') : '';
+    // A reprise.yaml above the repository is not one of its projects.
+    return { project: project.name, path: path.startsWith('..') ? '' : path };
+  }
+
+  async install(req: InstallRequest): Promise<InstalledHook> {
+    const branch = checkBranchName(req.branch);
+    const queue = req.queue === undefined ? undefined : checkQueueName(req.queue);
+    if (!/^https?:\/\/[^\s]+$/.test(req.server)) {
+      throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--server ${JSON.stringify(req.server)}: expected the server's URL, like http://127.0.0.1:8765`, { details: { flag: '--server' } });
     }
+    const repo = await this.#repos.repositoryAt(req.cwd);
+    const path = req.path !== undefined ? checkProjectPath(req.path) : await this.#projectFolder(repo, req.cwd, branch);
+    const kind: HookKind = repo.bare ? 'post-receive' : 'post-merge';
+    const file = join(repo.hooksDir, kind);
+    const before = await readFile(file, 'utf8').catch(() => null);
+    const ours = before !== null && before.includes(MARKER);
+    if (before !== null && !ours && !req.force) {
+      throw new RepriseError('REPRISE_ERR_ARG_INVALID', `${file} exists and is not Reprise's: it was left as it is`, {
+        hint: 'call `reprise hooks notify` from your hook yourself, or pass --force to replace it',
+        details: { path: file },
+      });
+    }
+    const args = [...req.command, 'hooks', 'notify', '--hook', kind, '--branch', branch, '--path', path, ...(queue ? ['--queue', queue] : [])];
+    const script = [
+      '#!/bin/sh',
+      MARKER,
+      `# Reports each ${kind === 'post-receive' ? 'push' : 'merge'} to ${branch} to the Reprise server, which queues a run of the pipeline at that commit.`,
+      `REPRISE_SERVER=${shellQuote(req.server)} exec ${args.map(shellQuote).join(' ')}`,
+      '',
+    ].join('\n');
+    await mkdir(repo.hooksDir, { recursive: true });
+    // Written aside and renamed: a push arriving meanwhile finds the old hook or the new one.
+    const tmp = `${file}.reprise-${process.pid}`;
+    await writeFile(tmp, script, { mode: 0o755 });
+    await chmod(tmp, 0o755);
+    await rename(tmp, file);
+    return { kind, file, repository: repo.path, branch, path, server: req.server, replaced: ours };
   }
-  return { bare: isBare, repository, hooksDir: hooks.out, projectHere };
-}
 
-/** The project's folder at the branch's tip: the only reprise.yaml there is, or the root when the branch has no commit yet. */
-async function projectFolderAt(repository: string, branch: string): Promise<string> {
-  const files = await git(['ls-tree', '-r', '--name-only', `refs/heads/${branch}`], repository);
-  if (!files.ok) return '';
-  const folders = files.out.split('\n').filter((f) => f === CONFIG_FILE || f.endsWith(`/${CONFIG_FILE}`)).map((f) => f.slice(0, -CONFIG_FILE.length).replace(/\/$/, ''));
-  if (folders.length > 1) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `branch ${branch} holds several projects (${folders.map((f) => f || '.').join(', ')}): say which with --path`, { details: { folders } });
+  /**
+   * What the hook reports: for `post-receive`, each updated ref git wrote on stdin
+   * (`old new ref` lines) that is the branch and not a deletion; for `post-merge`, the
+   * clone's HEAD when the branch checked out is the one the hook is for.
+   */
+  async pushes(kind: HookKind, stdin: string, branch: string, cwd: string): Promise<{ repository: string; pushes: RepositoryPush[] }> {
+    const repo = await this.#repos.repositoryAt(cwd);
+    const ref = `refs/heads/${branch}`;
+    if (kind === 'post-receive') {
+      const pushes = stdin
+        .split('\n')
+        .map((line) => line.trim().split(/\s+/))
+        .filter((p) => p.length === 3 && p[2] === ref && !ZERO.test(p[1]!))
+        .map(([before, after]) => ({ ref, before: ZERO.test(before!) ? null : before!, after: after! }));
+      return { repository: repo.path, pushes };
+    }
+    const state = await this.#repos.checkedOut(repo.path);
+    if (state.ref !== ref || state.head === null) return { repository: repo.path, pushes: [] };
+    return { repository: repo.path, pushes: [{ ref, before: state.before, after: state.head }] };
   }
-  return folders[0] ?? '';
-}
 
-export async function installRepositoryHook(req: InstallRequest): Promise<InstalledHook> {
-  const branch = checkBranchName(req.branch);
-  const queue = req.queue === undefined ? undefined : checkQueueName(req.queue);
-  if (!/^https?:\/\/[^\s]+$/.test(req.server)) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--server ${JSON.stringify(req.server)}: expected the server's URL, like http://127.0.0.1:8765`, { details: { flag: '--server' } });
+  /**
+   * The project's folder: in a clone, the project around the folder the command runs in;
+   * else the only reprise.yaml at the branch's tip (the root when the branch has no
+   * commit yet).
+   */
+  async #projectFolder(repo: LocalRepository, cwd: string, branch: string): Promise<string> {
+    const here = repo.bare ? null : await this.projectAround(cwd);
+    if (here) return here.path;
+    const files = (await this.#repos.filesOnBranch(repo.path, branch)) ?? [];
+    const folders = files.filter((f) => f === CONFIG_FILE || f.endsWith(`/${CONFIG_FILE}`)).map((f) => f.slice(0, -CONFIG_FILE.length).replace(/\/$/, ''));
+    if (folders.length > 1) {
+      throw new RepriseError('REPRISE_ERR_ARG_INVALID', `branch ${branch} holds several projects (${folders.map((f) => f || '.').join(', ')}): say which with --path`, { details: { folders } });
+    }
+    return folders[0] ?? '';
   }
-  const repo = await repositoryAt(req.cwd);
-  const path = req.path !== undefined ? checkProjectPath(req.path) : (repo.projectHere ?? (await projectFolderAt(repo.repository, branch)));
-  const kind: HookKind = repo.bare ? 'post-receive' : 'post-merge';
-  const file = join(repo.hooksDir, kind);
-  const before = await readFile(file, 'utf8').catch(() => null);
-  const ours = before !== null && before.includes(MARKER);
-  if (before !== null && !ours && !req.force) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `${file} exists and is not Reprise's: it was left as it is`, {
-      hint: 'call `reprise hooks notify` from your hook yourself, or pass --force to replace it',
-      details: { path: file },
-    });
-  }
-  const args = [...req.command, 'hooks', 'notify', '--hook', kind, '--branch', branch, '--path', path, ...(queue ? ['--queue', queue] : [])];
-  const script = [
-    '#!/bin/sh',
-    MARKER,
-    `# Reports each ${kind === 'post-receive' ? 'push' : 'merge'} to ${branch} to the Reprise server, which queues a run of the pipeline at that commit.`,
-    `REPRISE_SERVER=${shellQuote(req.server)} exec ${args.map(shellQuote).join(' ')}`,
-    '',
-  ].join('\n');
-  await mkdir(repo.hooksDir, { recursive: true });
-  // Written aside and renamed: a push arriving meanwhile finds the old hook or the new one.
-  const tmp = `${file}.reprise-${process.pid}`;
-  await writeFile(tmp, script, { mode: 0o755 });
-  await chmod(tmp, 0o755);
-  await rename(tmp, file);
-  return { kind, file, repository: repo.repository, branch, path, server: req.server, replaced: ours };
-}
-
-/**
- * What the hook reports: for `post-receive`, each updated ref git wrote on stdin
- * (`old new ref` lines) that is the branch and not a deletion; for `post-merge`, the
- * clone's HEAD when the branch checked out is the one the hook is for.
- */
-export async function pushesFromHook(kind: HookKind, stdin: string, branch: string, cwd: string): Promise<{ repository: string; pushes: RepositoryPush[] }> {
-  const repo = await repositoryAt(cwd);
-  const ref = `refs/heads/${branch}`;
-  if (kind === 'post-receive') {
-    const pushes = stdin
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .filter((p) => p.length === 3 && p[2] === ref && !ZERO.test(p[1]!))
-      .map(([before, after]) => ({ ref, before: ZERO.test(before!) ? null : before!, after: after! }));
-    return { repository: repo.repository, pushes };
-  }
-  const head = await git(['symbolic-ref', '-q', 'HEAD'], cwd);
-  if (!head.ok || head.out !== ref) return { repository: repo.repository, pushes: [] };
-  const after = await git(['rev-parse', 'HEAD'], cwd);
-  const before = await git(['rev-parse', '-q', '--verify', 'ORIG_HEAD'], cwd);
-  return { repository: repo.repository, pushes: after.ok ? [{ ref, before: before.ok ? before.out : null, after: after.out }] : [] };
 }
 
 /**
@@ -163,5 +156,5 @@ export async function pushesFromHook(kind: HookKind, stdin: string, branch: stri
  * starts one run.
  */
 export function repositoryDeliveryId(repository: string, push: RepositoryPush): string {
-  return createHash('sha256').update(`${isAbsolute(repository) ? repository : resolve(repository)}\n${push.ref}\n${push.after}`).digest('hex').slice(0, 32);
+  return createHash('sha256').update(`${repository}\n${push.ref}\n${push.after}`).digest('hex').slice(0, 32);
 }

@@ -53,3 +53,8 @@ export function clip(s: string, max: number): string {
 export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
+
+/** Where a run's page is in the web UI a server serves. */
+export function runPageUrl(server: string, runId: string): string {
+  return `${server.replace(/\/+$/, '')}/runs/${runId}`;
+}

@@ -9,13 +9,13 @@
 import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, copyFile, rm, writeFile, realpath, stat, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { RepriseError } from '../../../core/errors.js';
 import { bug, isRepriseError } from '../../../core/errors.js';
 import { redactRepositoryUrl } from '../../../core/redact-url.js';
 import type { BlobRef, CodeVersion, GitCodeVersion } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
-import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, PushedCommit, RepositoryMirror, RestoreContext } from '../../../ports/code-source.js';
+import type { CapturedCode, CodeSource, CommitExporter, ExportedCommit, LocalRepositories, LocalRepository, PushedCommit, RepositoryMirror, RestoreContext } from '../../../ports/code-source.js';
 import { runCommand } from '../../../platform/run-command.js';
 import { extractCommitArchive } from './commit-archive.js';
 
@@ -40,7 +40,7 @@ export interface GitCodeSourceOptions {
   readonly mirrorsDir: string;
 }
 
-export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirror {
+export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirror, LocalRepositories {
   readonly kind = 'git' as const;
   readonly #mirrorsDir: string;
   /** The fetch into each mirror under way in this process. */
@@ -152,6 +152,36 @@ export class GitCodeSource implements CodeSource, CommitExporter, RepositoryMirr
       writeTo: (dest) => this.#checkout(mirror, commit, Buffer.alloc(0), dest),
       archive: (blobs) => storeArchive(mirror, commit, blobs),
     };
+  }
+
+  async repositoryAt(dir: string): Promise<LocalRepository> {
+    const bare = await git(['rev-parse', '--is-bare-repository'], dir);
+    if (!bare.ok) {
+      throw new RepriseError('REPRISE_ERR_CODE_NOT_GIT', `${dir} is not inside a git repository, so there is nowhere to install a hook`, {
+        hint: 'run it in the bare repository pushes go to, or in a working clone',
+        details: { path: dir },
+      });
+    }
+    const isBare = bare.stdout.toString('utf8').trim() === 'true';
+    const [hooks, where] = await Promise.all([
+      gitOrFail(['rev-parse', '--path-format=absolute', '--git-path', 'hooks'], dir),
+      gitOrFail(['rev-parse', '--path-format=absolute', isBare ? '--git-dir' : '--show-toplevel'], dir),
+    ]);
+    return { bare: isBare, path: resolve(where.toString('utf8').trim()), hooksDir: hooks.toString('utf8').trim() };
+  }
+
+  async filesOnBranch(repository: string, branch: string): Promise<string[] | null> {
+    const files = await git(['ls-tree', '-r', '-z', '--name-only', `refs/heads/${branch}`], repository);
+    return files.ok ? files.stdout.toString('utf8').split('\0').filter((f) => f !== '') : null;
+  }
+
+  async checkedOut(repository: string): Promise<{ ref: string | null; head: string | null; before: string | null }> {
+    const line = async (args: string[]): Promise<string | null> => {
+      const res = await git(args, repository);
+      return res.ok ? res.stdout.toString('utf8').trim() : null;
+    };
+    const [ref, head, before] = await Promise.all([line(['symbolic-ref', '-q', 'HEAD']), line(['rev-parse', '-q', '--verify', 'HEAD']), line(['rev-parse', '-q', '--verify', 'ORIG_HEAD'])]);
+    return { ref, head, before };
   }
 
   /** Where the mirror of a remote is kept: one bare repository per URL. */

@@ -5,7 +5,7 @@ import { RepriseError } from '../../../core/errors.js';
 import { isActive } from '../../../core/run-manifest.js';
 import type { RunRecord } from '../../../core/run.js';
 import type { CliContext } from '../context.js';
-import { formatDuration } from '../format.js';
+import { formatDuration, runPageUrl } from '../format.js';
 import { EXIT_GATES_FAILED, EXIT_WAIT_TIMED_OUT, exitCodeOf, say, sayFinished } from '../run-progress.js';
 import { addQueueOptions, queueRequest, type QueueOptions } from './submit.js';
 
@@ -21,7 +21,7 @@ export function registerCi(program: Command, ctx: CliContext): void {
       .option('--wait', 'follow the run to its end; exit 1 if it fails, 3 if it fails its gates')
       .option('--timeout <duration>', 'with --wait, stop waiting after this long (like 45m) and exit 124; the run goes on'),
   ).action(async (opts: QueueOptions & { name?: string; wait?: boolean; timeout?: string }) => {
-    const server = ctx.io.env.REPRISE_SERVER?.replace(/\/+$/, '');
+    const server = ctx.io.env.REPRISE_SERVER;
     if (!server) {
       throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'reprise ci queues the run on a server: set REPRISE_SERVER to its URL', {
         hint: 'in the CI job: REPRISE_SERVER=https://reprise.example.com reprise ci --wait',
@@ -38,7 +38,7 @@ export function registerCi(program: Command, ctx: CliContext): void {
       trigger: { kind: 'ci', by, ...ciFactsFromEnv(ctx.io.env) },
     });
     const queued = done.runs[0]!;
-    const url = `${server}/runs/${queued.id}`;
+    const url = runPageUrl(server, queued.id);
     if (!opts.wait) {
       if (opts.json) ctx.json({ id: queued.id, name: queued.name, url, status: queued.status });
       else ctx.out(`queued ${queued.name} (${queued.id}): ${url}`);

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { API_PREFIX } from '../../../core/api-version.js';
 import { RepriseError } from '../../../core/errors.js';
 import { redactRepositoryUrl } from '../../../core/redact-url.js';
-import { INSTALL_DIR } from '../../../app/assemble.js';
+import { INSTALL_DIR, repriseHome, repositoryHooks } from '../../../app/assemble.js';
 import type { HookAnswer } from '../../../services/merge-trigger.js';
-import { installRepositoryHook, pushesFromHook, repositoryDeliveryId, type HookKind } from '../../../services/repository-hook.js';
+import { repositoryDeliveryId, type HookKind } from '../../../services/repository-hook.js';
 import type { CliContext } from '../context.js';
-import { formatTime, table } from '../format.js';
+import { formatTime, runPageUrl, table } from '../format.js';
 import { say } from '../run-progress.js';
 
 interface LinkOptions {
@@ -27,6 +27,8 @@ function hookUrl(ctx: CliContext): string {
 }
 
 export function registerHooks(program: Command, ctx: CliContext): void {
+  /** The repository here: installing and running hooks needs no store, so no server either. */
+  const local = () => repositoryHooks(repriseHome(ctx.io.env));
   const hooks = program.command('hooks').description('merges that run the pipeline: repositories linked to projects, and hooks in repositories');
 
   hooks
@@ -47,10 +49,10 @@ export function registerHooks(program: Command, ctx: CliContext): void {
         throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--secret-env ${opts.secretEnv}: that variable is not set`, { details: { flag: '--secret-env' } });
       }
       const app = await ctx.app();
-      const here = opts.project === undefined || opts.path === undefined ? await app.hooks.projectAround(ctx.io.cwd) : null;
+      const here = opts.project === undefined || opts.path === undefined ? await local().projectAround(ctx.io.cwd) : null;
       const project = opts.project ?? here?.project;
       if (project === undefined) {
-        throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--project is needed: no ${'reprise.yaml'} around ${ctx.io.cwd} names one`, { details: { flag: '--project' } });
+        throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--project is needed: no reprise.yaml around ${ctx.io.cwd} names one`, { details: { flag: '--project' } });
       }
       const path = opts.path ?? (here && here.project === project ? here.path : undefined);
       const { link, generatedSecret } = await app.hooks.link({
@@ -116,7 +118,7 @@ export function registerHooks(program: Command, ctx: CliContext): void {
       if (!server) {
         throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'no server to report pushes to: pass --server URL or set REPRISE_SERVER', { details: { flag: '--server' } });
       }
-      const installed = await installRepositoryHook({
+      const installed = await local().install({
         cwd: ctx.io.cwd,
         branch: opts.branch,
         server: server.replace(/\/+$/, ''),
@@ -144,7 +146,7 @@ export function registerHooks(program: Command, ctx: CliContext): void {
       const server = ctx.io.env.REPRISE_SERVER;
       if (!server) throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'REPRISE_SERVER is not set: the hook does not know where to report', { details: { variable: 'REPRISE_SERVER' } });
       const stdin = opts.hook === 'post-receive' ? await readAll(process.stdin) : '';
-      const { repository, pushes } = await pushesFromHook(opts.hook as HookKind, stdin, opts.branch, ctx.io.cwd);
+      const { repository, pushes } = await local().pushes(opts.hook as HookKind, stdin, opts.branch, ctx.io.cwd);
       let failed = false;
       for (const push of pushes) {
         const res = await fetch(`${server.replace(/\/+$/, '')}${API_PREFIX}/hooks/git`, {
@@ -164,7 +166,7 @@ export function registerHooks(program: Command, ctx: CliContext): void {
           continue;
         }
         for (const o of body.projects ?? []) {
-          if ('queued' in o) say(ctx, `queued run ${o.queued.name} of ${o.project} at ${o.queued.commit.slice(0, 12)}: ${server.replace(/\/+$/, '')}/runs/${o.queued.id}`);
+          if ('queued' in o) say(ctx, `queued run ${o.queued.name} of ${o.project} at ${o.queued.commit.slice(0, 12)}: ${runPageUrl(server, o.queued.id)}`);
           else if ('duplicate' in o) say(ctx, `${o.project}: already queued for this push`);
           else if ('skipped' in o) say(ctx, `${o.project}: ${o.skipped}`);
           else say(ctx, `${o.project}: ${o.error.message}`);
