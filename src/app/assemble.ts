@@ -20,6 +20,7 @@ import type { BlobStore } from '../ports/blob-store.js';
 import type { Lake } from '../ports/data-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
+import type { MlflowEndpoint } from '../services/mlflow-endpoint.js';
 import { DataService } from '../services/data-service.js';
 import { EnvironmentService } from '../services/environment-service.js';
 import type { GcOptions, GcReport } from '../services/garbage-collector.js';
@@ -104,6 +105,8 @@ export interface Backends {
   readonly logMirror?: RunLogStore;
   /** Remote mode: live updates instead of polling. */
   readonly waitForActivity?: ActivityWaiter;
+  /** Where stages' `mlflow` calls go. */
+  readonly mlflow?: MlflowEndpoint;
 }
 
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
@@ -129,6 +132,7 @@ export function assembleServices(
     systemMonitor: new LocalSystemMonitor({ env }),
     data: { lake, postgres: (o) => new PostgresSource(o) },
     ...(b.logMirror ? { logMirror: b.logMirror } : {}),
+    ...(b.mlflow ? { mlflow: b.mlflow } : {}),
   });
   const catalog = new RunCatalog({ store, blobs, logs, ...(b.waitForActivity ? { waitForActivity: b.waitForActivity } : {}) });
   const environments = new EnvironmentService({ store, environments: envProvider });

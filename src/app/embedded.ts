@@ -13,6 +13,11 @@ import type { RunLogStore } from '../ports/run-log-store.js';
 import { GarbageCollector } from '../services/garbage-collector.js';
 import { RunEventBus } from '../services/run-events.js';
 import { TrackingService } from '../services/tracking-service.js';
+import { ClientRunService } from '../services/client-runs.js';
+import { LoggedModelService } from '../services/logged-models.js';
+import { ProjectRecordService } from '../services/project-records.js';
+import { LocalMlflowEndpoint } from './local-mlflow-endpoint.js';
+import type { MlflowDeps } from '../interfaces/mlflow/mlflow-route.js';
 import { assembleServices, lakeDir, repriseHome, type RepriseApp } from './assemble.js';
 
 export interface EmbeddedApp extends RepriseApp {
@@ -21,6 +26,17 @@ export interface EmbeddedApp extends RepriseApp {
   readonly events: RunEventBus;
   /** Live logs in the run folders under `home`. */
   readonly logs: RunLogStore;
+  /** What clients of the MLflow-compatible API drive: their runs, projects and logged models. */
+  readonly clientRuns: ClientRunService;
+  readonly projectRecords: ProjectRecordService;
+  readonly loggedModels: LoggedModelService;
+  /** Where stages' `mlflow` calls go: a loopback endpoint opened while runs need it, or the server once it listens. */
+  readonly mlflowEndpoint: LocalMlflowEndpoint;
+}
+
+/** What the MLflow-compatible API is served from. */
+export function mlflowDeps(app: EmbeddedApp): MlflowDeps {
+  return { store: app.store, projects: app.projectRecords, runs: app.clientRuns, models: app.models, loggedModels: app.loggedModels };
 }
 
 export async function openEmbedded(options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<EmbeddedApp> {
@@ -34,17 +50,26 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const tracking = new TrackingService({ store, logs, events });
   const collector = new GarbageCollector({ store, blobs });
   const lake = new DuckdbLake(lakeDir(home, env));
+  const mlflowEndpoint = new LocalMlflowEndpoint(() => ({ store, projects, runs: clientRuns, models: services.models, loggedModels }));
+  const services = assembleServices({ home, env, store, blobs, logs, lake, mlflow: mlflowEndpoint });
+  const clientRuns = new ClientRunService({ store, blobs, tracking, gates: services.gates, tmpDir: join(home, 'tmp') });
+  const projects = new ProjectRecordService({ store });
+  const loggedModels = new LoggedModelService({ store, runs: clientRuns });
   return {
     mode: 'embedded',
     home,
     server: null,
     store,
     blobs,
-    ...assembleServices({ home, env, store, blobs, logs, lake }),
+    ...services,
     collectGarbage: (o) => collector.collect(o),
     tracking,
     events,
     logs,
+    clientRuns,
+    projectRecords: projects,
+    loggedModels,
+    mlflowEndpoint,
     close: async () => {
       await lake.close();
       await store.close();

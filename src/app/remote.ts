@@ -16,6 +16,7 @@ import { HttpRunLogStore } from '../adapters/run-log-store/http/http-run-log-sto
 import { parseDuration } from '../core/duration.js';
 import { WORKER_HEADER } from '../core/queue.js';
 import type { GcReport } from '../services/garbage-collector.js';
+import { fixedMlflowEndpoint } from '../services/mlflow-endpoint.js';
 import { assembleServices, repriseHome, type RepriseApp } from './assemble.js';
 
 /** How long a process that reached the server waits for it to come back. */
@@ -47,7 +48,7 @@ export async function openRemote(options: {
     server: api.url,
     store,
     blobs,
-    ...assembleServices({ home, env, store, blobs, logs, lake: new HttpLake({ api, blobs }), logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms) }),
+    ...assembleServices({ home, env, store, blobs, logs, lake: new HttpLake({ api, blobs }), logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms), mlflow: fixedMlflowEndpoint(api.url) }),
     // The blobs are the server's: its own gc deletes them.
     collectGarbage: (o) => api.json<GcReport>({ method: 'POST', path: '/gc', json: { dryRun: o.dryRun ?? false, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) }, timeoutMs: 3_600_000 }),
     close: async () => {

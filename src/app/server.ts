@@ -14,7 +14,7 @@ import { HEARTBEAT_MS } from '../services/run-service.js';
 import { QueueWorker, type QueueWorkerOptions } from '../services/queue-worker.js';
 import { StoreWatcher } from '../services/store-watcher.js';
 import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
-import { openEmbedded, type EmbeddedApp } from './embedded.js';
+import { mlflowDeps, openEmbedded, type EmbeddedApp } from './embedded.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -68,10 +68,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         data: app.data,
         hooks: app.hooks,
         collectGarbage: (o) => app.collectGarbage(o),
+        mlflow: mlflowDeps(app),
       },
       { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },
     );
     const url = await listen(server, opts.host, opts.port);
+    // Runs of the server's own worker send their stages' mlflow calls here.
+    app.mlflowEndpoint.serveAt(url);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
     const sweep = setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
     // Runs started here without REPRISE_SERVER write the store directly: watched for live views.

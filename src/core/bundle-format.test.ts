@@ -91,4 +91,9 @@ describe('the blobs a run references', () => {
     expect(blobsOfRun(folder, [])).toEqual([{ sha256: sha('c'), size: 99, what: 'the folder snapshot' }]);
     expect(snapshotBlobs([{ path: 'a.py', mode: 0o644, sha256: sha('d'), size: 4 }, { path: 'l', link: 'a.py' }])).toEqual([{ sha256: sha('d'), size: 4, what: 'file "a.py" of the folder snapshot' }]);
   });
+
+  it('lists no code or environment blob for a run logged through the MLflow client, which recorded neither', () => {
+    const client = { ...manifest, code: null, environment: null, execution: { stages: [] } } as unknown as RunManifest;
+    expect(blobsOfRun(client, []).map((u) => u.what)).toEqual(['the metrics file', 'artifact "outputs/a.txt"']);
+  });
 });

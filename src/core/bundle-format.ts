@@ -140,11 +140,12 @@ export interface BlobUse {
  */
 export function blobsOfRun(manifest: RunManifest, artifacts: readonly Artifact[]): BlobUse[] {
   const uses: BlobUse[] = [];
+  // A run logged through the MLflow client recorded no code or environment: none of their blobs.
   const code = manifest.code;
-  if (code.kind === 'git' && code.patch) uses.push({ ...code.patch, what: 'the code patch' });
-  if (code.kind === 'git' && code.archive) uses.push({ ...code.archive, what: `the files of commit ${code.commit.slice(0, 12)}` });
-  if (code.kind === 'folder') uses.push({ ...code.snapshot, what: 'the folder snapshot' });
-  const env = manifest.environment.resolved;
+  if (code?.kind === 'git' && code.patch) uses.push({ ...code.patch, what: 'the code patch' });
+  if (code?.kind === 'git' && code.archive) uses.push({ ...code.archive, what: `the files of commit ${code.commit.slice(0, 12)}` });
+  if (code?.kind === 'folder') uses.push({ ...code.snapshot, what: 'the folder snapshot' });
+  const env = manifest.environment?.resolved;
   if (env) {
     uses.push({ ...env.lock, what: 'the environment lock' });
     if (env.lockInput) uses.push({ ...env.lockInput, what: 'the lock file the environment was built from' });

@@ -168,7 +168,7 @@ describe('lineageOf', () => {
         ...base.manifest,
         code: { kind: 'folder', subdir: '', snapshot: { sha256: SHA_A, size: 50 }, files: 3, bytes: 400 },
         environment: {
-          ...base.manifest.environment,
+          ...base.manifest.environment!,
           image: { ref: 'reprise/mnist:0123', digest: null },
           resolved: {
             kind: 'venv',

@@ -28,9 +28,11 @@ export interface ModelFile {
 /** Everything a version leads back to: enough to reproduce the run that made it. */
 export interface ModelLineage {
   readonly run: { id: string; name: string; project: string; createdAt: number; endedAt: number | null };
+  /** Null for a run logged through the MLflow client outside `reprise run`: no code was recorded. */
   readonly code:
     | { kind: 'git'; commit: string; branch: string | null; remoteUrl: string | null; dirty: boolean; patch: BlobRef | null }
-    | { kind: 'folder'; snapshot: BlobRef };
+    | { kind: 'folder'; snapshot: BlobRef }
+    | null;
   readonly params: Record<string, unknown>;
   readonly paramsHash: string;
   /** The data snapshots the run read (none before the lake). */
@@ -49,6 +51,11 @@ export interface ModelVersion {
   readonly createdAt: number;
   readonly createdBy: string;
   readonly note: string | null;
+  /** Free text, changed at will (the MLflow API's description). */
+  readonly description: string | null;
+  readonly tags: Readonly<Record<string, string>>;
+  /** The folder among the run's artifacts its files came from (`model` unless registered from another). */
+  readonly path: string;
   readonly files: ModelFile[];
   readonly bytes: number;
   /** The aliases pointing at this version now. */
@@ -60,6 +67,8 @@ export interface RegisteredModel {
   readonly name: string;
   readonly createdAt: number;
   readonly updatedAt: number;
+  readonly description: string | null;
+  readonly tags: Readonly<Record<string, string>>;
   readonly versions: number;
   readonly latestVersion: number;
   readonly aliases: Record<string, number>;
@@ -69,7 +78,8 @@ export interface ModelAuditEntry {
   readonly id: number;
   readonly at: number;
   readonly by: string;
-  readonly action: 'promote' | 'alias';
+  /** `unalias`: an alias removed; `delete`: a version removed (toVersion) or the whole model (toVersion 0). */
+  readonly action: 'promote' | 'alias' | 'unalias' | 'delete';
   readonly model: string;
   readonly alias: string;
   readonly fromVersion: number | null;
@@ -131,32 +141,36 @@ export function describeRef(name: string, ref: VersionRef): string {
   return 'version' in ref ? `${name} v${ref.version}` : `${name}@${ref.alias}`;
 }
 
-/** The model files of a run: its artifacts under `model/`, relative to that folder. */
-export function modelFilesOf(artifacts: readonly Artifact[]): ModelFile[] {
-  return artifacts
-    .filter((a) => a.path.startsWith(MODEL_ARTIFACT_PREFIX))
-    .map((a) => ({ path: a.path.slice(MODEL_ARTIFACT_PREFIX.length), size: a.size, sha256: a.sha256 }));
+/** The model files of a run: its artifacts under `model/` (or another folder), relative to that folder. */
+export function modelFilesOf(artifacts: readonly Artifact[], folder: string = MODEL_ARTIFACT_PREFIX): ModelFile[] {
+  const prefix = folder.endsWith('/') ? folder : `${folder}/`;
+  return artifacts.filter((a) => a.path.startsWith(prefix)).map((a) => ({ path: a.path.slice(prefix.length), size: a.size, sha256: a.sha256 }));
 }
 
-/** What a version made from `run` records of it. */
-export function lineageOf(run: RunRecord): ModelLineage {
+/**
+ * What a version made from `run` records of it. `params` are all the run's params, those
+ * a client logged as it went included (the manifest holds the resolved file's alone).
+ */
+export function lineageOf(run: RunRecord, params?: Readonly<Record<string, unknown>>): ModelLineage {
   const m: RunManifest = run.manifest;
   const code = m.code;
   const env = m.environment;
   return {
     run: { id: run.id, name: run.name, project: run.project, createdAt: run.createdAt, endedAt: run.endedAt },
     code:
-      code.kind === 'git'
-        ? { kind: 'git', commit: code.commit, branch: code.branch, remoteUrl: code.remoteUrl, dirty: code.dirty, patch: code.patch }
-        : { kind: 'folder', snapshot: code.snapshot },
-    params: { ...m.params.values },
+      code === null
+        ? null
+        : code.kind === 'git'
+          ? { kind: 'git', commit: code.commit, branch: code.branch, remoteUrl: code.remoteUrl, dirty: code.dirty, patch: code.patch }
+          : { kind: 'folder', snapshot: code.snapshot },
+    params: { ...(params ?? m.params.values) },
     paramsHash: m.params.hash,
     data: [],
     environment: {
-      python: env.resolved?.pythonVersion ?? env.python?.version ?? null,
+      python: env?.resolved?.pythonVersion ?? env?.python?.version ?? null,
       envHash: run.envHash,
-      lock: env.resolved?.lock ?? null,
-      image: env.image,
+      lock: env?.resolved?.lock ?? null,
+      image: env?.image ?? null,
     },
     metrics: { ...m.outputs.metrics },
     gate: m.outputs.gate ?? null,
@@ -165,10 +179,16 @@ export function lineageOf(run: RunRecord): ModelLineage {
 
 /**
  * Why `run` may not become a model version, or null when it may: it succeeded, its gates
- * passed (or it has none), its artifacts are still there, and it has a model output.
+ * passed (or it has none), its artifacts are still there, and it has a model output (in
+ * `model.folder` of `model.artifacts`: by default `model/` of the manifest's outputs).
  * Checked by the promotion service for its message and again by the store, atomically.
  */
-export function promotionRefusal(run: RunRecord, deletedAt: number | null): RepriseError | null {
+export function promotionRefusal(
+  run: RunRecord,
+  deletedAt: number | null,
+  model: { readonly folder?: string; readonly artifacts?: readonly Artifact[] } = {},
+): RepriseError | null {
+  const folder = model.folder ?? MODEL_ARTIFACT_PREFIX;
   const who = `run ${run.name} (${run.id})`;
   const refuse = (why: string, details: Record<string, unknown> = {}, hint?: string) =>
     new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `${who} cannot be promoted: ${why}`, { details: { run: run.id, ...details }, ...(hint ? { hint } : {}) });
@@ -180,8 +200,9 @@ export function promotionRefusal(run: RunRecord, deletedAt: number | null): Repr
     return refuse(`it failed ${failed.length === 1 ? 'a gate' : `${failed.length} gates`}:\n${failed.map((f) => `  - ${f}`).join('\n')}`, { failedGates: failed });
   }
   if (deletedAt !== null) return refuse(`its artifacts were deleted by gc on ${new Date(deletedAt).toISOString()}`, { deletedAt });
-  if (modelFilesOf(run.manifest.outputs.artifacts).length === 0) {
-    return new RepriseError('REPRISE_ERR_MODEL_INVALID', `${who} has no model output: nothing was written under its model folder (REPRISE_MODEL_DIR, or model.path of reprise.yaml)`, {
+  if (modelFilesOf(model.artifacts ?? run.manifest.outputs.artifacts, folder).length === 0) {
+    const where = folder.replace(/\/$/, '') === MODEL_ARTIFACT_PREFIX.replace(/\/$/, '') ? 'its model folder (REPRISE_MODEL_DIR, or model.path of reprise.yaml)' : `its artifacts' folder ${folder.replace(/\/$/, '')}/`;
+    return new RepriseError('REPRISE_ERR_MODEL_INVALID', `${who} has no model output: nothing was written under ${where}`, {
       details: { run: run.id, field: 'model' },
     });
   }

@@ -44,7 +44,17 @@ export type FilterExpr =
   | { readonly kind: 'and'; readonly items: readonly FilterExpr[] }
   | { readonly kind: 'or'; readonly items: readonly FilterExpr[] }
   | { readonly kind: 'not'; readonly expr: FilterExpr }
-  | { readonly kind: 'cmp'; readonly field: FilterField; readonly op: CompareOp; readonly value: FilterValue }
+  | {
+      readonly kind: 'cmp';
+      readonly field: FilterField;
+      readonly op: CompareOp;
+      readonly value: FilterValue;
+      /**
+       * Only with `like` and `not like`: letters must match in case, as MLflow's LIKE asks
+       * (Reprise's own grammar never sets it, and its `like` ignores ASCII case).
+       */
+      readonly caseSensitive?: true;
+    }
   | { readonly kind: 'in'; readonly field: FilterField; readonly values: readonly FilterValue[]; readonly negated: boolean }
   /** `field is null` / `field is not null`. */
   | { readonly kind: 'null'; readonly field: FilterField; readonly negated: boolean };

@@ -121,6 +121,8 @@ const jsonNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])
 export interface MetricSummary {
   readonly last: number;
   readonly lastStep: number;
+  /** UTC ms of the last point, where the store keeps it. */
+  readonly lastTs?: number;
   readonly min: number;
   readonly max: number;
   readonly count: number;
@@ -196,7 +198,8 @@ export const runManifestSchema = z.object({
   submission: submissionSchema.optional(),
   /** What started the run (core/trigger); absent in runs older than triggers, whose fields imply it (triggerOf). */
   trigger: triggerSchema.optional(),
-  code: codeSchema,
+  /** Null for a run a client opened from outside (the MLflow API): no code was recorded. */
+  code: codeSchema.nullable(),
   /** The data queries of `data:`, pinned; absent for a project that declares none. */
   data: z.array(dataInputSchema).optional(),
   params: z.object({
@@ -206,7 +209,8 @@ export const runManifestSchema = z.object({
     overrides: z.array(z.object({ key: z.string(), value: jsonValue })),
     hash: z.string(),
   }),
-  environment: environmentSchema,
+  /** Null for a run a client opened from outside: the machine it ran on is not known. */
+  environment: environmentSchema.nullable(),
   pipeline: z.object({
     configFile: z.string(),
     stages: z.array(z.object({ name: z.string(), cmd: z.string() })),

@@ -24,6 +24,8 @@ export interface RunRecord {
   readonly heartbeatAt: number;
   /** The environment key the run needs (null: the system interpreter), so it is never pruned under it. */
   readonly envHash: string | null;
+  /** When the run was deleted (the MLflow API's soft deletion, undone by a restore); absent or null while it is not. */
+  readonly deletedAt?: number | null;
   readonly manifest: RunManifest;
 }
 
@@ -62,6 +64,7 @@ export const runRecordSchema = z.object({
   pidStart: z.string(),
   heartbeatAt: z.number(),
   envHash: z.string().nullable(),
+  deletedAt: z.number().nullable().optional(),
   manifest: runManifestSchema,
 });
 

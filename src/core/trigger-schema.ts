@@ -55,7 +55,21 @@ const ciTrigger = z.object({
   pullRequest: z.string().nullable(),
 });
 
-export const triggerSchema = z.discriminatedUnion('kind', [personTrigger, sweepTrigger, reproductionTrigger, mergeTrigger, ciTrigger]);
+/**
+ * A run opened by a client through the MLflow-compatible API (`mlflow.start_run()` outside
+ * `reprise run`): no pipeline, code or environment was recorded, only what the client said.
+ */
+const clientTrigger = z.object({
+  kind: z.literal('mlflow'),
+  /** The client's user (its `mlflow.user` tag), else `unknown`. */
+  by,
+  /** The script or notebook it ran from (`mlflow.source.name`), when given. */
+  source: z.string().nullable(),
+  /** The commit the client found its script in (`mlflow.source.git.commit`), when given. */
+  commit: z.string().nullable(),
+});
+
+export const triggerSchema = z.discriminatedUnion('kind', [personTrigger, sweepTrigger, reproductionTrigger, mergeTrigger, ciTrigger, clientTrigger]);
 export type Trigger = z.infer<typeof triggerSchema>;
 export type MergeTrigger = z.infer<typeof mergeTrigger>;
 export type CiTrigger = z.infer<typeof ciTrigger>;

@@ -13,21 +13,22 @@ export const GIT_PROVIDERS = ['github', 'gitlab', 'gitea', 'git'] as const;
 export type GitProvider = (typeof GIT_PROVIDERS)[number];
 
 export type { CiTrigger, MergeTrigger, Trigger, TriggerImage, TriggerKind } from './trigger-schema.js';
-export const TRIGGER_KINDS = ['run', 'submit', 'sweep', 'merge', 'reproduction', 'ci'] as const;
+export const TRIGGER_KINDS = ['run', 'submit', 'sweep', 'merge', 'reproduction', 'ci', 'mlflow'] as const;
 
 /** The trigger a manifest recorded, or the one its other fields imply (runs older than triggers). */
 export function triggerOf(m: {
   readonly trigger?: Trigger | undefined;
   readonly run: { readonly reproduces?: string | undefined };
   readonly submission?: { readonly by: string; readonly sweep: { readonly name: string } | null } | undefined;
-  readonly environment: { readonly user: string };
+  readonly environment: { readonly user: string } | null;
 }): Trigger {
   if (m.trigger) return m.trigger;
-  if (m.run.reproduces) return { kind: 'reproduction', by: m.environment.user, of: m.run.reproduces };
+  const user = m.environment?.user ?? 'unknown';
+  if (m.run.reproduces) return { kind: 'reproduction', by: user, of: m.run.reproduces };
   const s = m.submission;
   if (s?.sweep) return { kind: 'sweep', by: s.by, sweep: s.sweep.name };
   if (s) return { kind: 'submit', by: s.by };
-  return { kind: 'run', by: m.environment.user };
+  return { kind: 'run', by: user };
 }
 
 /** One line saying what started a run, for listings and `reprise show`. */
@@ -43,6 +44,8 @@ export function describeTrigger(t: Trigger): string {
       return `reproduction of ${t.of} by ${t.by}`;
     case 'merge':
       return `merge to ${t.branch} (${t.commit.slice(0, 12)} "${firstLine(t.message)}" by ${t.author.name}), pushed by ${t.by} via ${t.provider === 'git' ? 'a repository hook' : t.provider}`;
+    case 'mlflow':
+      return `the MLflow client by ${t.by}${t.source ? ` from ${t.source}` : ''} (no pipeline)`;
     case 'ci':
       return `CI (${t.system}${t.ref ? ` on ${t.ref}` : ''}${t.pullRequest ? `, pull request ${t.pullRequest}` : ''}) by ${t.by}`;
   }

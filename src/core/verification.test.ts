@@ -3,7 +3,7 @@ import { makeRunRecord } from '../ports/metadata-store.fixtures.js';
 import type { MetricSummary } from './run-manifest.js';
 import { compareRuns, lockPins, NO_RULES, type ComparedRun } from './verification.js';
 
-const env = makeRunRecord().manifest.environment;
+const env = makeRunRecord().manifest.environment!;
 const m = (last: number): MetricSummary => ({ last, lastStep: 1, min: last, max: last, count: 1 });
 
 function run(id: string, over: Partial<ComparedRun> = {}): ComparedRun {

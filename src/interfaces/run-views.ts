@@ -6,24 +6,34 @@
 import { encodeNumber, type JsonNumber } from '../core/json-number.js';
 import { durationMs, type RunRecord } from '../core/run.js';
 import { triggerOf } from '../core/trigger.js';
-import type { Artifact, MetricSummary } from '../core/run-manifest.js';
+import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
 import type { MetricColumns } from '../core/metric-series.js';
 import type { LinkedVerification } from '../services/verification-service.js';
 
 export interface MetricSummaryView {
   readonly last: JsonNumber;
   readonly lastStep: number;
+  /** UTC ms of the last point. */
+  readonly lastTs?: number;
   readonly min: JsonNumber;
   readonly max: JsonNumber;
   readonly count: number;
 }
 
 export function metricSummaryView(s: MetricSummary): MetricSummaryView {
-  return { last: encodeNumber(s.last), lastStep: s.lastStep, min: encodeNumber(s.min), max: encodeNumber(s.max), count: s.count };
+  return { last: encodeNumber(s.last), lastStep: s.lastStep, ...(s.lastTs !== undefined ? { lastTs: s.lastTs } : {}), min: encodeNumber(s.min), max: encodeNumber(s.max), count: s.count };
 }
 
 export function metricsView(m: Record<string, MetricSummary>): Record<string, MetricSummaryView> {
   return Object.fromEntries(Object.entries(m).map(([k, v]) => [k, metricSummaryView(v)]));
+}
+
+/**
+ * What a display says in place of the code or environment a run did not record: a run
+ * logged through the MLflow client, outside `reprise run`, has neither.
+ */
+export function notRecorded(m: Pick<RunManifest, 'trigger'>): string {
+  return m.trigger?.kind === 'mlflow' ? 'not recorded: logged through the MLflow client, outside `reprise run`' : 'not recorded';
 }
 
 /** What names a run and says how it went, in every shape of a run that is listed. */
@@ -67,8 +77,8 @@ export function runListView(run: RunRecord, metrics: Record<string, MetricSummar
     submission: submissionView(run),
     trigger: triggerOf(run.manifest),
     durationMs: durationMs(run, now),
-    commit: code.kind === 'git' ? code.commit : null,
-    dirty: code.kind === 'git' ? code.dirty : null,
+    commit: code?.kind === 'git' ? code.commit : null,
+    dirty: code?.kind === 'git' ? code.dirty : null,
     params: Object.fromEntries(run.manifest.params.overrides.map((o) => [o.key, o.value])),
     metrics: Object.fromEntries(Object.entries(metrics).map(([k, v]) => [k, encodeNumber(v.last)])),
   };

@@ -12,7 +12,7 @@ import { batchesFromPoints, pointsOf, type MetricColumns, type MetricPoint } fro
 import { foldPoint, type SummaryState } from '../core/metric-summary.js';
 import type { Params } from '../core/params.js';
 import type { RunRecord } from '../core/run.js';
-import { parseRunFilter, parseRunOrder } from '../core/run-filter.js';
+import { parseRunFilter, parseRunOrder, type FilterExpr, type FilterField } from '../core/run-filter.js';
 import type { GateOutcome } from '../core/gates.js';
 import type { RetentionMark } from '../core/retention.js';
 import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
@@ -26,7 +26,7 @@ export { FIXTURE_PARAMS, makeRunRecord, type RunRecordOptions } from './metadata
 /** The store's summary of a series, computed independently by folding every point in order. */
 function expectedSummary(points: readonly MetricPoint[]): MetricSummary {
   const s = points.reduce<SummaryState | undefined>((acc, p) => foldPoint(acc, p), undefined)!;
-  return { last: s.last, lastStep: s.lastStep, min: s.min, max: s.max, count: s.count };
+  return { last: s.last, lastStep: s.lastStep, lastTs: s.lastTs, min: s.min, max: s.max, count: s.count };
 }
 
 const point = (key: string, step: number, ts: number, value: number): MetricPoint => ({ key, step, ts, value });
@@ -545,6 +545,39 @@ export function runMetadataStoreContract(
         expect(byStage.slice(1, 3).sort()).toEqual([0, 3]);
         expect(byStage[3]).toBe(2);
       });
+
+      // Reprise's text grammar cannot ask for a case-sensitive like (MLflow's LIKE does), and
+      // a store over HTTP receives filters as that text: the server's own store answers these.
+      it.skipIf(!options.serverSide)('matches a case-sensitive like letter for letter, with only % and _ as wildcards', async () => {
+        const names = ['ResNet-50', 'resnet-18', 'a*b', 'a?b', 'a[1]b', 'axb', 'A%B'];
+        const runs = await given(...names.map((name, i) => makeRunRecord({ name, createdAt: 1_000 + i, params: { arch: name } })));
+        for (const [i, r] of runs.entries()) await store.setTags(r.id, { model: names[i]! });
+        const like = (field: FilterField, value: string, op: 'like' | 'not like' = 'like'): FilterExpr => ({ kind: 'cmp', field, op, value, caseSensitive: true });
+        const which = async (f: FilterExpr): Promise<string[]> =>
+          (await store.listRuns({ filter: f, order: parseRunOrder('created') })).runs.map((r) => names[runs.findIndex((x) => x.id === r.id)]!);
+        const fields: FilterField[] = [{ kind: 'attr', name: 'name' }, { kind: 'tag', key: 'model' }, { kind: 'param', key: 'arch' }];
+        for (const field of fields) {
+          const at = JSON.stringify(field);
+          expect(await which(like(field, 'ResNet%')), at).toEqual(['ResNet-50']);
+          expect(await which(like(field, 'resnet%')), at).toEqual(['resnet-18']);
+          expect(await which(like(field, 'RESNET%')), at).toEqual([]);
+          expect(await which(like(field, '%Net-__')), at).toEqual(['ResNet-50']);
+          expect(await which(like(field, 'a_b')), at).toEqual(['a*b', 'a?b', 'axb']);
+          // GLOB's own wildcards in the pattern stand for themselves.
+          expect(await which(like(field, 'a*b')), at).toEqual(['a*b']);
+          expect(await which(like(field, 'a?b')), at).toEqual(['a?b']);
+          expect(await which(like(field, 'a[1]b')), at).toEqual(['a[1]b']);
+          expect(await which(like(field, 'a[%')), at).toEqual(['a[1]b']);
+          expect(await which(like(field, 'A%B')), at).toEqual(['A%B']);
+          expect(await which(like(field, 'resnet%', 'not like')), at).toEqual(names.filter((n) => n !== 'resnet-18'));
+          // Without the flag, like still ignores case.
+          expect(await which({ kind: 'cmp', field, op: 'like', value: 'RESNET%' }), at).toEqual(['ResNet-50', 'resnet-18']);
+        }
+        // A run without the tag or param matches neither like nor not like.
+        const bare = await given(makeRunRecord({ name: 'bare', createdAt: 2_000, params: {} }));
+        expect((await store.listRuns({ filter: like({ kind: 'tag', key: 'model' }, '%', 'not like') })).runs.map((r) => r.id)).not.toContain(bare[0]!.id);
+        expect((await store.listRuns({ filter: like({ kind: 'tag', key: 'model' }, '%') })).runs.map((r) => r.id)).not.toContain(bare[0]!.id);
+      });
     });
 
     describe('paging', () => {
@@ -712,7 +745,7 @@ export function runMetadataStoreContract(
           point('loss', 1, 10, 0.6),
           point('loss', 1, 20, 0.5),
         ]);
-        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual({ last: 0.5, lastStep: 1, min: 0.1, max: 9, count: 7 });
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual({ last: 0.5, lastStep: 1, lastTs: 20, min: 0.1, max: 9, count: 7 });
       });
 
       it('gives empty columns for an unknown key or run', async () => {
@@ -821,7 +854,7 @@ export function runMetadataStoreContract(
           expect(summaries?.[key]).toEqual(expectedSummary(points));
         }
         expect(summaries?.big?.count).toBe(5_000);
-        expect(summaries?.mixed).toEqual({ last: 2_999, lastStep: 2_999, min: 0, max: 2_999, count: 3_000 });
+        expect(summaries?.mixed).toEqual({ last: 2_999, lastStep: 2_999, lastTs: 2_999, min: 0, max: 2_999, count: 3_000 });
       });
 
       it('skips an append whose writer and seq were already applied', async () => {
@@ -848,7 +881,7 @@ export function runMetadataStoreContract(
         expect(await append(other!.id, [point('loss', 0, 1, 5)], w(1))).toBe(true);
 
         expect((await series(run!.id, 'loss')).map((p) => p.value)).toEqual([1, 2, 7, 3, 3]);
-        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual({ last: 3, lastStep: 2, min: 1, max: 7, count: 5 });
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toEqual({ last: 3, lastStep: 2, lastTs: 4, min: 1, max: 7, count: 5 });
         expect(await series(other!.id, 'loss')).toEqual([point('loss', 0, 1, 5)]);
         expect(await append(run!.id, [point('loss', 3, 5, 4)], w(3))).toBe(true);
         expect((await series(run!.id, 'loss')).map((p) => p.value)).toEqual([1, 2, 7, 3, 3, 4]);
@@ -870,7 +903,7 @@ export function runMetadataStoreContract(
           acc: expectedSummary(all.filter((p) => p.key === 'acc')),
         });
         // Spelled out, so a wrong fold could not hide the mistake: last is step 7's later point.
-        expect(summaries.get(run!.id)?.loss).toEqual({ last: 0.47, lastStep: 7, min: -Infinity, max: Infinity, count: 8 });
+        expect(summaries.get(run!.id)?.loss).toEqual({ last: 0.47, lastStep: 7, lastTs: 60, min: -Infinity, max: Infinity, count: 8 });
         const acc = summaries.get(run!.id)?.acc;
         expect(acc?.count).toBe(2);
         expect([acc?.last, acc?.min, acc?.max].every(Number.isNaN)).toBe(true);
@@ -881,8 +914,8 @@ export function runMetadataStoreContract(
         await append(a!.id, [point('loss', 0, 1, 3), point('loss', 1, 2, 2)]);
         await append(b!.id, [point('acc', 0, 1, 0.5)]);
         const summaries = await store.metricSummaries([a!.id, b!.id, c!.id]);
-        expect(summaries.get(a!.id)).toEqual({ loss: { last: 2, lastStep: 1, min: 2, max: 3, count: 2 } });
-        expect(summaries.get(b!.id)).toEqual({ acc: { last: 0.5, lastStep: 0, min: 0.5, max: 0.5, count: 1 } });
+        expect(summaries.get(a!.id)).toEqual({ loss: { last: 2, lastStep: 1, lastTs: 2, min: 2, max: 3, count: 2 } });
+        expect(summaries.get(b!.id)).toEqual({ acc: { last: 0.5, lastStep: 0, lastTs: 1, min: 0.5, max: 0.5, count: 1 } });
         expect(summaries.get(c!.id) ?? {}).toEqual({});
         expect(await store.metricSummaries([])).toEqual(new Map());
       });

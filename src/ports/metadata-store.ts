@@ -13,6 +13,8 @@ import type { Verification } from '../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../core/model-store.js';
 
 import type { RetentionMark } from '../core/retention.js';
+import type { ProjectPatch, ProjectRecord } from '../core/project-record.js';
+import type { LoggedModelRecord, RunDataset, RunInputs, RunModelLink } from '../core/client-records.js';
 import type { HookDelivery, RepositoryLink } from '../core/repository-link.js';
 import type { CancelRequest, QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerRegistration, WorkerRecord } from '../core/queue.js';
 
@@ -31,6 +33,10 @@ export interface ImageRecord {
 
 export interface RunQuery {
   readonly project?: string;
+  /** Runs of any of these projects (with `project`, both must hold). */
+  readonly projects?: readonly string[];
+  /** Deleted runs (the MLflow API's soft deletion) are left out unless asked for. Default `exclude`. */
+  readonly deleted?: 'exclude' | 'only' | 'include';
   readonly statuses?: readonly RunStatus[];
   readonly dev?: boolean;
   /** Parsed by core/run-filter; adapters compile it to bound parameters. */
@@ -104,8 +110,12 @@ export interface ImportedRun {
 export interface NewModelVersion {
   readonly model: string;
   readonly runId: string;
-  /** Moved to the new version. */
-  readonly alias: string;
+  /** Moved to the new version; null to move none (a registration through the MLflow API). */
+  readonly alias: string | null;
+  /** The folder among the run's artifacts that holds the model; default `model`. */
+  readonly path?: string;
+  readonly description?: string | null;
+  readonly tags?: Readonly<Record<string, string>>;
   readonly note: string | null;
   readonly by: string;
   readonly at: number;
@@ -116,6 +126,14 @@ export interface AliasMove {
   readonly alias: string;
   readonly from: number | null;
   readonly to: number;
+}
+
+/** Changes to a registered model or a version: its description, tags set and tags removed. */
+export interface ModelPatch {
+  readonly description?: string | null;
+  readonly setTags?: Readonly<Record<string, string>>;
+  readonly deleteTags?: readonly string[];
+  readonly at: number;
 }
 
 export interface AliasChange {
@@ -249,7 +267,7 @@ export interface MetadataStore {
    * core/model-store's promotionRefusal allows the run as it is at that moment, and
    * when the run is already a version of that model.
    */
-  createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }>;
+  createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove | null }>;
 
   /** Every registered model, by name. */
   listModels(): Promise<RegisteredModel[]>;
@@ -362,6 +380,80 @@ export interface MetadataStore {
 
   /** A delivery remembered by submitRuns. */
   hookDelivery(provider: string, id: string, project: string): Promise<HookDelivery | undefined>;
+
+  // Projects as records (the MLflow API's experiments). Every project with runs has one:
+  // recording a run makes its project's record when it has none.
+
+  /** A new project; REPRISE_ERR_PROJECT_EXISTS when the name is taken, deleted projects' included. */
+  createProject(p: { readonly name: string; readonly at: number; readonly tags?: Readonly<Record<string, string>> }): Promise<ProjectRecord>;
+
+  projectRecord(ref: { readonly id: number } | { readonly name: string }): Promise<ProjectRecord | undefined>;
+
+  /** Every project's record, by id. */
+  projectRecords(): Promise<ProjectRecord[]>;
+
+  /**
+   * Changes a project. Deleting it deletes its runs that were not deleted yet, at the same
+   * time; restoring it restores those runs (and only those). REPRISE_ERR_PROJECT_NOT_FOUND
+   * for an unknown project.
+   */
+  updateProject(name: string, patch: ProjectPatch): Promise<ProjectRecord>;
+
+  /** Deletes a run (hidden from searches unless asked for) or, with null, restores it; false for an unknown run. */
+  setRunDeleted(runId: string, at: number | null): Promise<boolean>;
+
+  /** Renames a run (the MLflow API's `run_name`); its manifest says the new name too. */
+  renameRun(runId: string, name: string): Promise<boolean>;
+
+  /** Adds artifacts to a run's list, replacing any of the same path, in one transaction. */
+  addArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void>;
+
+  /** Removes a run's artifacts at `path` and under `path/`; how many went. */
+  removeArtifacts(runId: string, path: string): Promise<number>;
+
+  /** Records datasets a run read (one per name and digest) and models it took in or put out. */
+  addRunInputs(runId: string, inputs: { readonly datasets?: readonly RunDataset[]; readonly models?: readonly RunModelLink[] }): Promise<void>;
+
+  /** The recorded inputs of runs; runs without any are left out. */
+  runInputs(runIds: readonly string[]): Promise<Map<string, RunInputs>>;
+
+  /**
+   * Records a logged model, or replaces the record of the same id. A new model's folder
+   * among its run's artifacts is its name unless another model of the run has that folder:
+   * then `models/<id>`. Returns the record as stored.
+   */
+  saveLoggedModel(m: Omit<LoggedModelRecord, 'path'> & { readonly path?: string }): Promise<LoggedModelRecord>;
+
+  loggedModel(id: string): Promise<LoggedModelRecord | undefined>;
+
+  /** Logged models of these projects (all with none), newest first. */
+  loggedModels(query: { readonly projects?: readonly string[]; readonly runId?: string }): Promise<LoggedModelRecord[]>;
+
+  deleteLoggedModel(id: string): Promise<boolean>;
+
+  // The registry's records beyond promotion (the MLflow API's registered models).
+
+  /** A registered model without versions yet; REPRISE_ERR_MODEL_EXISTS when the name is taken. */
+  createModel(m: { readonly name: string; readonly by: string; readonly description: string | null; readonly tags: Readonly<Record<string, string>>; readonly at: number }): Promise<RegisteredModel>;
+
+  /** REPRISE_ERR_MODEL_NOT_FOUND for an unknown model. */
+  updateModel(name: string, patch: ModelPatch): Promise<RegisteredModel>;
+
+  /** REPRISE_ERR_MODEL_NOT_FOUND for an unknown model or version. */
+  updateModelVersion(name: string, version: number, patch: ModelPatch): Promise<ModelVersion>;
+
+  /** Removes an alias, with an audit entry; false when the model had no such alias. */
+  removeAlias(change: { readonly model: string; readonly alias: string; readonly by: string; readonly at: number }): Promise<boolean>;
+
+  /**
+   * Deletes a version (and the aliases on it), or the whole model with `version` absent,
+   * with an audit entry. The runs stay pinned: a model once promoted keeps its lineage.
+   * REPRISE_ERR_MODEL_NOT_FOUND for an unknown model or version.
+   */
+  deleteModel(change: { readonly model: string; readonly version?: number; readonly by: string; readonly at: number }): Promise<void>;
+
+  /** Every version of every model (one model's with `model`), by model, newest first. */
+  allModelVersions(model?: string): Promise<ModelVersion[]>;
 
   /** How many runs (any status) used each environment key. */
   countRunsByEnvironment(): Promise<Map<string, number>>;

@@ -21,6 +21,7 @@ import type { ImageRecord, MetadataStore } from '../ports/metadata-store.js';
 import { pathExists } from '../platform/path-exists.js';
 import { readRequirementFiles } from './environment-plan.js';
 import { sanitizeName } from './project-loader.js';
+import { recordedCodeOf, recordedEnvironmentOf } from './recorded-code.js';
 import type { RunCatalog } from './run-catalog.js';
 
 /** What of Reprise's own installation the image needs to run stages: the bundled CLI and the SDK. */
@@ -87,10 +88,12 @@ export class ImageService {
       throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--run takes the commit and the lock from the run: give it alone, without --commit or --lock');
     }
     const run = req.run !== undefined ? await this.#d.catalog.resolve(req.run) : undefined;
-    if (run && run.manifest.code.kind !== 'git') {
+    // An image from a run takes its commit and its lock.
+    const recorded = run ? { code: recordedCodeOf(run, 'built into an image'), env: recordedEnvironmentOf(run, 'built into an image') } : undefined;
+    if (run && recorded?.code.kind !== 'git') {
       throw new RepriseError('REPRISE_ERR_ARG_INVALID', `run ${run.name} was made from a folder snapshot (--no-git), and an image is built from a commit`);
     }
-    const ref = run && run.manifest.code.kind === 'git' ? run.manifest.code.commit : (req.commit ?? 'HEAD');
+    const ref = recorded?.code.kind === 'git' ? recorded.code.commit : (req.commit ?? 'HEAD');
     await mkdir(dest, { recursive: true });
     const exported = req.laidOut
       ? await cp(req.laidOut.dir, join(dest, 'code'), { recursive: true }).then(() => ({ root: req.laidOut!.dir, subdir: req.laidOut!.subdir, commit: req.laidOut!.commit, dirty: false }))
@@ -103,8 +106,8 @@ export class ImageService {
     const config = parseProjectConfig(await readFile(configPath, 'utf8'), configPath);
     const project = config.name ?? sanitizeName(exported.subdir.split('/').pop() || exported.root.split('/').pop() || 'project');
 
-    const pythonVersion = run
-      ? (run.manifest.environment.resolved?.pythonVersion ?? run.manifest.environment.python?.version)
+    const pythonVersion = recorded
+      ? (recorded.env.resolved?.pythonVersion ?? recorded.env.python?.version)
       : (await this.#d.host.findPython({ projectDir: req.cwd, ...(config.env?.python ? { version: config.env.python } : {}) }))?.version;
     if (!pythonVersion) {
       throw new RepriseError('REPRISE_ERR_INTERPRETER_NOT_FOUND', 'no Python version to base the image on: no python3 on PATH and none recorded');
@@ -114,9 +117,9 @@ export class ImageService {
     await mkdir(envDir, { recursive: true });
     const pip = pipOptionsFrom(config.env);
     let lock: Buffer | undefined;
-    if (run) {
-      const recorded = run.manifest.environment.resolved?.lock;
-      if (recorded) lock = await this.#d.blobs.read(recorded.sha256);
+    if (recorded) {
+      const recordedLock = recorded.env.resolved?.lock;
+      if (recordedLock) lock = await this.#d.blobs.read(recordedLock.sha256);
     } else if (req.lockFile !== undefined) {
       lock = await readFile(req.lockFile).catch(() => {
         throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--lock ${req.lockFile}: no such file`, { details: { path: req.lockFile } });

@@ -20,6 +20,7 @@ import { dataVariables, materializeDataInput } from './data-inputs.js';
 import { installArgs, type EnvironmentPlan } from './environment-plan.js';
 import { MetricsTailer } from './metrics-tailer.js';
 import { collectOutputs, outputSourcesFor } from './output-collector.js';
+import { nothingRecorded } from './recorded-code.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { stageEnvironment, type RunFolders } from './run-workspace.js';
 import { StageLogs } from './stage-logs.js';
@@ -70,6 +71,8 @@ export class LiveRun {
   #venv: string | null = null;
   /** The process group of the stage running now (the executor starts each in its own). */
   #stagePid: number | null = null;
+  /** Where the stages' `mlflow` calls go, held while they run. */
+  #mlflow: { readonly url: string; close(): Promise<void> } | null = null;
   #system: SystemMetrics | undefined;
 
   constructor(
@@ -116,6 +119,9 @@ export class LiveRun {
   async prepareEnvironment(): Promise<void> {
     const plan = this.plan.env;
     if (!plan) return;
+    // Every run Reprise drives recorded its machine; only a run opened by a client lacks it.
+    const facts = this.#manifest.environment;
+    if (!facts) throw nothingRecorded(this.record, 'run through its stages');
     let lockCopy: string | null = null;
     let lockInput: BlobRef | null = null;
     if (plan.lock) {
@@ -138,7 +144,7 @@ export class LiveRun {
     this.#manifest = {
       ...this.#manifest,
       environment: {
-        ...this.#manifest.environment,
+        ...facts,
         python: env.python,
         resolved: {
           kind: env.kind,
@@ -186,6 +192,13 @@ export class LiveRun {
     await this.#save({ status: 'running', startedAt });
     this.#tailer.start();
     this.#startSystemMetrics();
+    if (this.d.mlflow) {
+      try {
+        this.#mlflow = await this.d.mlflow.open();
+      } catch (e) {
+        this.observer.warning?.(`mlflow calls of the stages will not reach this run: ${messageOf(e)}`);
+      }
+    }
 
     const stages = this.#manifest.pipeline.stages;
     for (let i = 0; i < stages.length; i++) {
@@ -257,7 +270,12 @@ export class LiveRun {
       sdkPythonPath: this.d.sdkPythonPath,
       venv: this.#venv,
       data: dataVariables(this.folders.data, this.#manifest.data),
-      extra: { ...(this.plan.stageEnv.get(name) ?? {}), ...(this.plan.workerEnv ?? {}) },
+      extra: {
+        // The MLflow client resumes this very run: what it logs lands here.
+        ...(this.#mlflow ? { MLFLOW_TRACKING_URI: this.#mlflow.url, MLFLOW_RUN_ID: this.record.id } : {}),
+        ...(this.plan.stageEnv.get(name) ?? {}),
+        ...(this.plan.workerEnv ?? {}),
+      },
     });
     let canceled = false;
     let exit: ProcessExit;
@@ -299,6 +317,10 @@ export class LiveRun {
     await attempt('sampling system metrics', async () => {
       await this.#system?.stop();
     });
+    await attempt('closing the MLflow endpoint', async () => {
+      await this.#mlflow?.close();
+      this.#mlflow = null;
+    });
     await attempt('reading metrics', async () => {
       const p = await this.#tailer.stop();
       this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metricProblems: p } };
@@ -328,6 +350,11 @@ export class LiveRun {
         this.d.blobs,
       );
       for (const s of skipped) this.observer.warning?.(`not stored: ${s}`);
+      // Files a client uploaded while the run went (mlflow.log_artifact, log_model) stay beside the outputs.
+      const collected = new Set(artifacts.map((a) => a.path));
+      const uploaded = (await this.d.store.listArtifacts(this.record.id)).filter((a) => !collected.has(a.path));
+      artifacts.push(...uploaded);
+      artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
       const modelFiles = artifacts.filter((a) => a.path.startsWith('model/'));
       const metricsFile = (await stat(this.folders.metrics).catch(() => undefined))?.size
         ? await this.d.blobs.putFile(this.folders.metrics)

@@ -15,6 +15,11 @@ describe('isRunOrphaned', () => {
     expect(isRunOrphaned(run, now, 'here', now - 5_000)).toBe(false);
     expect(isRunOrphaned(run, now, 'here', now - LOST_AFTER_MS - 1)).toBe(true);
   });
+  it('never judges a run the MLflow client opened: nothing of Reprise drives it and the client sends no heartbeats', () => {
+    const run = makeRunRecord({ status: 'running', host: 'elsewhere', heartbeatAt: now - 10 * LOST_AFTER_MS });
+    const client = { ...run, manifest: { ...run.manifest, trigger: { kind: 'mlflow' as const, by: 'alice', source: null, commit: null }, code: null, environment: null } };
+    expect(isRunOrphaned(client, now, 'here')).toBe(false);
+  });
 });
 
 describe('retryOf', () => {
@@ -37,5 +42,8 @@ describe('retryOf', () => {
   it('gives nothing for a run started in the foreground or with no retries', () => {
     expect(retryOf(makeRunRecord({ status: 'lost' }), 1)).toBeNull();
     expect(retryOf({ ...makeQueuedRun({ retries: 0 }), status: 'lost' }, 1)).toBeNull();
+    // Nothing to run again without recorded code and environment.
+    const queued = { ...makeQueuedRun({ retries: 2 }), status: 'lost' as const };
+    expect(retryOf({ ...queued, manifest: { ...queued.manifest, code: null, environment: null } }, 1)).toBeNull();
   });
 });

@@ -25,6 +25,9 @@ export const LOST_AFTER_MS = HEARTBEAT_MS * 6;
 export function isRunOrphaned(run: RunRecord, now: number, thisHost: string = hostname(), listeningSince = 0): boolean {
   // A queued run waits for a worker; nothing drives it yet.
   if (!ACTIVE_STATUSES.includes(run.status) || run.status === 'queued') return false;
+  // A run the MLflow client opened has no Reprise process and sends no heartbeats: as in
+  // MLflow, it stays running until the client (or someone) ends it.
+  if (run.manifest.trigger?.kind === 'mlflow') return false;
   if (run.host === thisHost) return !isProcessAlive(run.pid, run.pidStart);
   return now - Math.max(run.heartbeatAt, listeningSince) > LOST_AFTER_MS;
 }
@@ -63,11 +66,12 @@ export async function reconcileLostRuns(store: MetadataStore, now: number = Date
  */
 export function retryOf(run: RunRecord, now: number): RunRecord | null {
   const sub = run.manifest.submission;
-  if (!sub || sub.attempt > sub.retries) return null;
+  const m = run.manifest;
+  // Without recorded code and environment there is nothing to run again.
+  if (!sub || sub.attempt > sub.retries || !m.code || !m.environment) return null;
   const id = newRunId(now);
   const base = run.manifest.submission?.retryOf ? run.name.replace(/-retry\d+$/, '') : run.name;
   const name = `${base}-retry${sub.attempt}`;
-  const m = run.manifest;
   const manifest: RunManifest = {
     ...freshManifest({
       run: { ...m.run, id, name, createdAt: now },

@@ -11,7 +11,8 @@ import { mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { RepriseError } from '../core/errors.js';
+import { bug, RepriseError } from '../core/errors.js';
+import { checkRegisterFrom, type ProjectRecord, type RegisterFrom } from '../core/project-record.js';
 import {
   checkAlias,
   checkModelName,
@@ -25,7 +26,7 @@ import {
 } from '../core/model-store.js';
 import type { RunRecord } from '../core/run.js';
 import type { BlobStore } from '../ports/blob-store.js';
-import type { AliasMove, MetadataStore } from '../ports/metadata-store.js';
+import type { AliasMove, MetadataStore, ModelPatch } from '../ports/metadata-store.js';
 import type { GateService } from './gate-service.js';
 
 export interface PromoteRequest {
@@ -61,9 +62,99 @@ export class ModelService {
     // A run that succeeded before gates were recorded is judged now, by its own code's gates.
     if (run.status === 'succeeded' && !run.manifest.outputs.gate) run = (await this.d.gates.evaluate(run, req.near)).run;
     const mark = (await this.d.store.retentionMarks([run.id])).get(run.id);
-    const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null);
+    // The stored list: files a client uploaded (the MLflow API) are there, not in the manifest.
+    const artifacts = await this.d.store.listArtifacts(run.id);
+    const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, artifacts.length > 0 ? { artifacts } : {});
     if (refusal) throw refusal;
-    return this.d.store.createModelVersion({ model: name, runId: run.id, alias, note: req.note ?? null, by: req.by, at: Date.now() });
+    const made = await this.d.store.createModelVersion({ model: name, runId: run.id, alias, note: req.note ?? null, by: req.by, at: Date.now() });
+    if (!made.alias) throw bug(`promoting ${run.id} to ${name} moved no alias`);
+    return { version: made.version, alias: made.alias };
+  }
+
+  /**
+   * A version asked for from outside (the MLflow API's `register_model`), under the
+   * project's policy. A promoted run (one that is a version of any model) may be
+   * registered; the version it already is of this model is answered as it is. Otherwise,
+   * `promoted` (the default) refuses, saying how to promote; `passed` promotes the run
+   * now, if the promotion rule allows it (it succeeded, passed its gates, has the files).
+   */
+  async register(req: {
+    readonly model: string;
+    readonly run: RunRecord;
+    /** The folder among the run's artifacts that holds the model. */
+    readonly folder: string;
+    readonly by: string;
+    readonly description?: string | null;
+    readonly tags?: Readonly<Record<string, string>>;
+    readonly near: string;
+  }): Promise<ModelVersion> {
+    const name = checkModelName(req.model, 'name');
+    let run = req.run;
+    const versions = (await this.d.store.modelVersionsOfRuns([run.id])).get(run.id) ?? [];
+    const same = versions.find((v) => v.model === name);
+    if (same) return this.resolve(name, { version: same.version });
+    if (versions.length === 0) {
+      const policy = (await this.d.store.projectRecord({ name: run.project }))?.registerFrom ?? 'promoted';
+      if (policy === 'promoted') {
+        throw new RepriseError(
+          'REPRISE_ERR_PROMOTION_REFUSED',
+          `run ${run.name} (${run.id}) is not promoted: in Reprise a registered model version comes only from a promoted run ` +
+            `(one that succeeded, passed its gates and was promoted), and project ${run.project} registers from promoted runs alone`,
+          {
+            hint: `promote it first: reprise promote ${run.id} --model ${name}; or let the project register any run that passed: reprise models policy ${JSON.stringify(run.project)} --register-from passed`,
+            details: { run: run.id, project: run.project, policy },
+          },
+        );
+      }
+      if (run.status === 'succeeded' && !run.manifest.outputs.gate) run = (await this.d.gates.evaluate(run, req.near)).run;
+    }
+    const made = await this.d.store.createModelVersion({
+      model: name,
+      runId: run.id,
+      alias: null,
+      path: req.folder,
+      note: versions.length === 0 ? 'registered through the MLflow API (the project registers runs that passed)' : 'registered through the MLflow API',
+      by: req.by,
+      at: Date.now(),
+      ...(req.description !== undefined ? { description: req.description } : {}),
+      ...(req.tags ? { tags: req.tags } : {}),
+    });
+    return made.version;
+  }
+
+  async create(req: { readonly name: string; readonly by: string; readonly description?: string | null; readonly tags?: Readonly<Record<string, string>> }): Promise<RegisteredModel> {
+    return this.d.store.createModel({ name: checkModelName(req.name, 'name'), by: req.by, description: req.description ?? null, tags: req.tags ?? {}, at: Date.now() });
+  }
+
+  update(name: string, patch: Omit<ModelPatch, 'at'>): Promise<RegisteredModel> {
+    return this.d.store.updateModel(checkModelName(name, 'name'), { ...patch, at: Date.now() });
+  }
+
+  updateVersion(name: string, version: number, patch: Omit<ModelPatch, 'at'>): Promise<ModelVersion> {
+    return this.d.store.updateModelVersion(checkModelName(name, 'name'), version, { ...patch, at: Date.now() });
+  }
+
+  removeAlias(req: { readonly model: string; readonly alias: string; readonly by: string }): Promise<boolean> {
+    return this.d.store.removeAlias({ model: checkModelName(req.model, 'name'), alias: req.alias, by: req.by, at: Date.now() });
+  }
+
+  /** Deletes a version, or the model with every version; the runs stay pinned. */
+  delete(req: { readonly model: string; readonly version?: number; readonly by: string }): Promise<void> {
+    return this.d.store.deleteModel({ ...req, model: checkModelName(req.model, 'name'), at: Date.now() });
+  }
+
+  /** Every version, one model's with `model`. */
+  versions(model?: string): Promise<ModelVersion[]> {
+    return this.d.store.allModelVersions(model);
+  }
+
+  policy(project: string): Promise<ProjectRecord | undefined> {
+    return this.d.store.projectRecord({ name: project });
+  }
+
+  /** Sets which runs of a project may be registered through the MLflow API. */
+  async setPolicy(project: string, registerFrom: RegisterFrom): Promise<ProjectRecord> {
+    return this.d.store.updateProject(project, { registerFrom: checkRegisterFrom(registerFrom), at: Date.now() });
   }
 
   list(): Promise<RegisteredModel[]> {

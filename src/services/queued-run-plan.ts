@@ -12,7 +12,7 @@ import type { RunRecord } from '../core/run.js';
 import type { RunManifest } from '../core/run-manifest.js';
 import { planEnvironment } from './environment-plan.js';
 import { settingsOf, type RunPlan } from './live-run.js';
-import { layOutRecordedCode, restoreRecordedCode } from './recorded-code.js';
+import { layOutRecordedCode, recordedCodeOf, restoreRecordedCode } from './recorded-code.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { imageOf } from './run-manifest-draft.js';
 import { removeWorkspace, runFolders } from './run-workspace.js';
@@ -30,7 +30,7 @@ export async function planQueuedRun(d: RunServiceDeps, run: RunRecord, ctx: Queu
   const m = run.manifest;
   const root = join(d.runsDir, run.id);
   try {
-    const [captured, facts] = await Promise.all([restoreRecordedCode(d, run, ctx.near), d.host.facts()]);
+    const [captured, facts] = await Promise.all([restoreRecordedCode(d, run, ctx.near, 'run on a worker'), d.host.facts()]);
     const { config, projectDir } = await layOutRecordedCode(captured, run, join(root, 'workspace'));
     const python = await d.host.findPython({ projectDir, ...(config.env?.python ? { version: config.env.python } : {}) });
     const project = { dir: projectDir, configPath: join(projectDir, 'reprise.yaml'), config, name: m.run.project };
@@ -55,7 +55,7 @@ export async function planQueuedRun(d: RunServiceDeps, run: RunRecord, ctx: Queu
       codeLaidOut: true,
       python,
       env,
-      folders: runFolders(d.runsDir, run.id, m.code.subdir, config),
+      folders: runFolders(d.runsDir, run.id, recordedCodeOf(run, 'run on a worker').subdir, config),
       ...settingsOf(config),
       workerEnv: ctx.workerEnv,
       observer: ctx.observer,

@@ -12,13 +12,13 @@ import { isRepriseError, RepriseError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import type { ProjectConfig } from '../core/project-config.js';
 import type { RunRecord } from '../core/run.js';
-import { isActive, type RunManifest } from '../core/run-manifest.js';
+import { isActive, type EnvironmentFacts, type RunManifest } from '../core/run-manifest.js';
 import type { HostFacts, PythonInterpreter } from '../ports/host-probe.js';
 import type { EnvironmentPlan } from './environment-plan.js';
 import { settingsOf, type RunPlan } from './live-run.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
 import { freshManifest, imageOf, pipelineRules } from './run-manifest-draft.js';
-import { layOutRecordedCode, restoreRecordedCode } from './recorded-code.js';
+import { layOutRecordedCode, recordedCodeOf, recordedEnvironmentOf, restoreRecordedCode } from './recorded-code.js';
 import { removeWorkspace, runFolders } from './run-workspace.js';
 
 export interface ReproduceRequest {
@@ -44,13 +44,16 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
       details: { run: original.id, status: original.status },
     });
   }
-  const resolved = m.environment.resolved;
-  if (m.environment.python && !resolved) {
+  // Checked before anything is laid out: a run logged through the MLflow client has neither.
+  const code = recordedCodeOf(original, 'reproduced');
+  const recordedEnv = recordedEnvironmentOf(original, 'reproduced');
+  const resolved = recordedEnv.resolved;
+  if (recordedEnv.python && !resolved) {
     throw new RepriseError('REPRISE_ERR_ARG_INVALID', `run ${original.name} (${original.id}) ended before its environment was prepared, so there is no lock to rebuild it from`, {
       details: { run: original.id },
     });
   }
-  const [captured, facts] = await Promise.all([restoreRecordedCode(d, original, req.cwd), d.host.facts()]);
+  const [captured, facts] = await Promise.all([restoreRecordedCode(d, original, req.cwd, 'reproduced'), d.host.facts()]);
 
   const createdAt = Date.now();
   const id = newRunId(createdAt);
@@ -63,20 +66,20 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
     await removeWorkspace({ root: join(d.runsDir, id) }).catch(() => undefined);
     throw e;
   }
-  const folders = runFolders(d.runsDir, id, m.code.subdir, config);
+  const folders = runFolders(d.runsDir, id, code.subdir, config);
   try {
-    const python = await interpreterFor(d, m, folders.project, req.observer);
-    const env = await environmentFor(d, m, python, facts);
+    const python = await interpreterFor(d, recordedEnv, folders.project, req.observer);
+    const env = await environmentFor(d, m, recordedEnv, python, facts);
     const manifest: RunManifest = freshManifest({
       run: { id, name, project: m.run.project, dev: m.run.dev, createdAt, reproduces: original.id },
       trigger: { kind: 'reproduction', by: req.by ?? facts.user, of: original.id },
-      code: m.code,
+      code,
       params: m.params,
       environment: {
         ...facts,
         python,
         repriseVersion: d.repriseVersion,
-        requirements: m.environment.requirements,
+        requirements: recordedEnv.requirements,
         image: await imageOf(d),
         resolved: null,
       },
@@ -112,8 +115,8 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
  * the same minor version, else the default one, said as a notice (the verdict then
  * lists the difference).
  */
-async function interpreterFor(d: RunServiceDeps, m: RunManifest, projectDir: string, observer: RunObserver | undefined): Promise<PythonInterpreter | null> {
-  const wanted = m.environment.resolved?.pythonVersion ?? m.environment.python?.version;
+async function interpreterFor(d: RunServiceDeps, recorded: EnvironmentFacts, projectDir: string, observer: RunObserver | undefined): Promise<PythonInterpreter | null> {
+  const wanted = recorded.resolved?.pythonVersion ?? recorded.python?.version;
   if (!wanted) return d.host.findPython({ projectDir });
   const minor = wanted.split('.').slice(0, 2).join('.');
   for (const version of [wanted, minor]) {
@@ -132,11 +135,11 @@ async function interpreterFor(d: RunServiceDeps, m: RunManifest, projectDir: str
 }
 
 /** The environment from the recorded lock (or the system interpreter, as the original used it). */
-async function environmentFor(d: RunServiceDeps, m: RunManifest, python: PythonInterpreter | null, host: HostFacts): Promise<EnvironmentPlan | null> {
-  const r = m.environment.resolved;
+async function environmentFor(d: RunServiceDeps, m: RunManifest, recorded: EnvironmentFacts, python: PythonInterpreter | null, host: HostFacts): Promise<EnvironmentPlan | null> {
+  const r = recorded.resolved;
   if (!r || !python) return null;
   const pip: PipOptions = { ...r.pip, extraIndexUrls: [...r.pip.extraIndexUrls], findLinks: [...r.pip.findLinks] };
-  const files = m.environment.requirements;
+  const files = recorded.requirements;
   if (r.kind === 'system') return { kind: 'system', source: 'system', hash: null, python, requirements: [], files, lock: null, pip };
   const content = await d.blobs.read(r.lock.sha256);
   return {

@@ -252,7 +252,8 @@ export class RunBundles {
    */
   async #withArchive(run: RunRecord, req: ExportRequest, scratch: string, archives: Map<string, string>): Promise<RunRecord> {
     const code = run.manifest.code;
-    if (code.kind !== 'git' || code.archive) return run;
+    // A run without recorded code (logged through the MLflow client) goes as it is.
+    if (code?.kind !== 'git' || code.archive) return run;
     const file = join(scratch, `${code.commit}.tar`);
     let ref = [...archives].find(([, f]) => f === file)?.[0];
     if (ref === undefined && (await this.#code.archive(code, { near: req.cwd, blobs: this.#blobs }, file))) {
@@ -317,7 +318,7 @@ export class RunBundles {
         details: { run: run.id, blob: use.sha256, what: use.what },
       });
     const code = run.manifest.code;
-    if (code.kind === 'folder') {
+    if (code?.kind === 'folder') {
       const use = uses.find((u) => u.sha256 === code.snapshot.sha256)!;
       if (!(await this.#blobs.stat(use.sha256))) throw missing(use);
       const parsed = snapshotSchema.safeParse(JSON.parse((await this.#blobs.read(use.sha256)).toString('utf8')));
@@ -654,7 +655,7 @@ async function checkBundle(staged: Map<string, Staged>): Promise<CheckedBundle> 
     };
     for (const use of uses) need(use);
     const code = run.manifest.code;
-    if (code.kind === 'folder') {
+    if (code?.kind === 'folder') {
       const snap = need({ ...code.snapshot, what: 'the folder snapshot' });
       let list;
       try {

@@ -6,7 +6,7 @@
 import { parseDuration } from '../core/duration.js';
 import type { ProjectConfig } from '../core/project-config.js';
 import { DEFAULT_FAILED_RETENTION } from '../core/retention.js';
-import { MANIFEST_SCHEMA_VERSION, type RunManifest } from '../core/run-manifest.js';
+import { MANIFEST_SCHEMA_VERSION, type EnvironmentFacts, type RunManifest } from '../core/run-manifest.js';
 import type { Trigger } from '../core/trigger.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 
@@ -54,7 +54,7 @@ export function freshManifest(resolved: Pick<RunManifest, 'run' | 'code' | 'para
  * REPRISE_IMAGE); its digest comes from whoever started the container
  * (REPRISE_IMAGE_DIGEST), or from the record `reprise image build` made here.
  */
-export async function imageOf(d: { readonly env?: NodeJS.ProcessEnv; readonly store: MetadataStore }): Promise<RunManifest['environment']['image']> {
+export async function imageOf(d: { readonly env?: NodeJS.ProcessEnv; readonly store: MetadataStore }): Promise<EnvironmentFacts['image']> {
   const env = d.env ?? process.env;
   const ref = env.REPRISE_IMAGE;
   if (!ref) return null;

@@ -22,6 +22,7 @@ import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environm
 import type { Executor } from '../ports/executor.js';
 import type { HostProbe } from '../ports/host-probe.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import type { MlflowEndpoint } from './mlflow-endpoint.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import type { SystemMonitor } from '../ports/system-monitor.js';
 import { processStartTime } from '../platform/process-identity.js';
@@ -149,6 +150,8 @@ export interface RunServiceDeps {
   readonly systemMonitor?: SystemMonitor;
   /** Where `data:` queries are answered: the lake, and databases reprise.yaml declares. */
   readonly data: DataSources;
+  /** Where stages' `mlflow` calls go (MLFLOW_TRACKING_URI and MLFLOW_RUN_ID); none: not set. */
+  readonly mlflow?: MlflowEndpoint;
 }
 
 export class RunService {

@@ -10,6 +10,7 @@ import { isActive } from '../core/run-manifest.js';
 import { compareRuns, NO_RULES, type ComparedRun, type ReproduceRules, type Verification } from '../core/verification.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import { recordedEnvironmentOf } from './recorded-code.js';
 
 export interface VerificationServiceDeps {
   readonly store: MetadataStore;
@@ -43,6 +44,8 @@ export class VerificationService {
     if (original.id === reproduction.id) {
       throw new RepriseError('REPRISE_ERR_ARG_INVALID', `both arguments name run ${original.name} (${original.id}); name two different runs`);
     }
+    // The verdict explains differences by the two machines and locks, so both must be recorded.
+    for (const run of [original, reproduction]) recordedEnvironmentOf(run, 'checked by `reprise verify`');
     const declared = original.manifest.pipeline.reproduce ?? reproduction.manifest.pipeline.reproduce ?? NO_RULES;
     const rules: ReproduceRules = {
       tolerance: { ...declared.tolerance, ...(extra.tolerance ?? {}) },
@@ -82,7 +85,8 @@ export class VerificationService {
   }
 
   async #compared(run: RunRecord): Promise<ComparedRun> {
-    const lockRef = run.manifest.environment.resolved?.lock;
+    const environment = recordedEnvironmentOf(run, 'checked by `reprise verify`');
+    const lockRef = environment.resolved?.lock;
     const [summaries, artifacts, lock] = await Promise.all([
       this.#d.store.metricSummaries([run.id]),
       this.#d.store.listArtifacts(run.id),
@@ -94,7 +98,7 @@ export class VerificationService {
       status: run.status,
       metrics: summaries.get(run.id) ?? {},
       artifacts,
-      environment: run.manifest.environment,
+      environment,
       lock,
       data: Object.fromEntries((run.manifest.data ?? []).flatMap((d) => (d.snapshot ? [[d.name, d.snapshot.contentHash]] : []))),
     };

@@ -81,7 +81,7 @@ describe('projects', () => {
     expect(first.name).toBe('dash-7');
     expect(second.name).toBe('dash-6');
     expect(first.manifest).toBeUndefined();
-    expect(first).toMatchObject({ project: 'dash', status: 'succeeded', dev: true, params: { lr: 0.3, 'optim.name': 'sgd' }, code: { commit: runs[7]!.manifest.code.kind === 'git' ? runs[7]!.manifest.code.commit : '' } });
+    expect(first).toMatchObject({ project: 'dash', status: 'succeeded', dev: true, params: { lr: 0.3, 'optim.name': 'sgd' }, code: { commit: runs[7]!.manifest.code?.kind === 'git' ? runs[7]!.manifest.code.commit : '' } });
     expect(first.metrics.val_acc).toMatchObject({ last: 0.99, count: 2 });
     const tagged = await ctx.client.get(`/runs?project=dash&view=row&filter=${encodeURIComponent("tags.stage = 'candidate'")}`);
     expect(tagged.json.runs.map((r: { tags: unknown }) => r.tags)).toEqual([{ stage: 'candidate' }]);

@@ -55,11 +55,21 @@ interface Runs {
   ci: RunRecord;
   sweep: RunRecord;
   plain: RunRecord;
+  client: RunRecord;
 }
 
 function run(name: string, at: number, trigger?: Trigger, submission?: RunRecord['manifest']['submission']): RunRecord {
   const r = finishedRun({ id: newRunId(at), project: PROJECT, name, createdAt: at });
   return { ...r, manifest: { ...r.manifest, ...(trigger ? { trigger } : {}), ...(submission ? { submission } : {}) } };
+}
+
+/** A run a script opened with the MLflow client: no stages, code or environment recorded. */
+function clientRun(at: number): RunRecord {
+  const r = run('logged', at, { kind: 'mlflow', by: 'bob', source: 'notebooks/train.py', commit: COMMIT });
+  return {
+    ...r,
+    manifest: { ...r.manifest, code: null, environment: null, pipeline: { ...r.manifest.pipeline, stages: [] }, execution: { ...r.manifest.execution, stages: [] } },
+  };
 }
 
 function sweepRun(at: number): RunRecord {
@@ -94,6 +104,7 @@ describe('what started each run, in the UI', () => {
       sweep: sweepRun(T0 + 3000),
       // No trigger in its manifest, as runs older than triggers: it reads as `reprise run`.
       plain: run('by-hand', T0 + 4000),
+      client: clientRun(T0 + 5000),
     };
     for (const r of Object.values(seeded)) await createRun(store.client, r);
     runs = seeded;
@@ -166,23 +177,50 @@ describe('what started each run, in the UI', () => {
     await sweep.page.close();
 
     const plain = await openRun(r.plain.id);
-    expect(await plain.page.getByTestId('run-trigger').innerText()).toBe(`reprise run by ${r.plain.manifest.environment.user}`);
+    expect(await plain.page.getByTestId('run-trigger').innerText()).toBe(`reprise run by ${r.plain.manifest.environment!.user}`);
     plain.assertNoErrors();
     await plain.page.close();
+  });
+
+  it('shows a run the MLflow client logged: what the client said, and that no code or environment was recorded', async () => {
+    const r = ui().runs;
+    const client = await openRun(r.client.id);
+    const fact = client.page.getByTestId('run-trigger');
+    expect(await fact.getAttribute('data-kind')).toBe('mlflow');
+    expect(await text(client.page, 'trigger-what')).toBe('the MLflow client');
+    expect(await text(client.page, 'trigger-source')).toBe('notebooks/train.py');
+    expect(await text(client.page, 'trigger-commit')).toBe(COMMIT.slice(0, 12));
+    expect(await text(client.page, 'trigger-by')).toBe('bob');
+    // Reproducing it would be refused, so the page does not offer the command.
+    const repro = client.page.getByTestId('repro-none');
+    await repro.waitFor();
+    expect(await repro.innerText()).toContain('Cannot be reproduced');
+    expect(await client.page.getByTestId('repro-command').count()).toBe(0);
+    client.assertNoErrors();
+    await client.page.close();
+
+    for (const [tab, testId] of [['code', 'code-not-recorded'], ['environment', 'env-not-recorded']] as const) {
+      const { page, assertNoErrors } = await ui().browser.openPage(`${ui().store.url}/runs/${r.client.id}?tab=${tab}`);
+      const note = page.getByTestId(testId);
+      await note.waitFor();
+      expect(await note.innerText()).toContain('not recorded: logged through the MLflow client, outside reprise run');
+      assertNoErrors();
+      await page.close();
+    }
   });
 
   it('adds a "Started by" column from the column picker: the kind as a word, the rest in its title', async () => {
     const { store: s, runs: r } = ui();
     const { page, assertNoErrors } = await ui().browser.openPage(`${s.url}/projects/${PROJECT}`);
-    await expect.poll(() => page.getByTestId('run-row').count(), WAIT).toBe(5);
+    await expect.poll(() => page.getByTestId('run-row').count(), WAIT).toBe(6);
     expect(await page.locator('[data-testid="col-header"][data-col="trigger"]').count()).toBe(0);
     await page.getByTestId('column-picker').click();
     await page.locator('[data-testid="column-option"][data-col="trigger"]').click();
     await page.keyboard.press('Escape');
     await page.locator('[data-testid="col-header"][data-col="trigger"]').waitFor();
     const badge = (id: string) => page.locator(`[data-testid="run-row"][data-run-id="${id}"] [data-testid="trigger-cell"] [data-testid="trigger"]`);
-    const words = await Promise.all([r.merge, r.hooked, r.ci, r.sweep, r.plain].map((x) => badge(x.id).innerText()));
-    expect(words).toEqual(['merge', 'merge', 'ci', 'sweep', 'run']);
+    const words = await Promise.all([r.merge, r.hooked, r.ci, r.sweep, r.plain, r.client].map((x) => badge(x.id).innerText()));
+    expect(words).toEqual(['merge', 'merge', 'ci', 'sweep', 'run', 'mlflow']);
     expect(await badge(r.merge.id).getAttribute('title')).toBe(
       `merge to main (${COMMIT.slice(0, 12)} "Balance the classes before training" by Ada Lovelace), pushed by ada-l via github`,
     );

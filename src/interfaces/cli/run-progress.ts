@@ -9,6 +9,7 @@ import { CANCEL_GRACE_MS } from '../../services/live-run.js';
 import type { RunObserver } from '../../services/run-service.js';
 import { failedGates } from '../../core/gates.js';
 import { DEFAULT_FAILED_RETENTION } from '../../core/retention.js';
+import { notRecorded } from '../run-views.js';
 import type { CliContext } from './context.js';
 import { formatBytes, formatDuration, formatNumber } from './format.js';
 
@@ -30,9 +31,11 @@ export function runObserver(ctx: CliContext, opts: { json?: boolean | undefined 
   return {
     created(run) {
       const code = run.manifest.code;
-      const codeLabel = code.kind === 'git'
-        ? `${code.commit.slice(0, 12)}${code.dirty ? ` + ${code.changedFiles.length} uncommitted file(s)` : ''}`
-        : `folder snapshot (${code.files} files)`;
+      const codeLabel = !code
+        ? notRecorded(run.manifest)
+        : code.kind === 'git'
+          ? `${code.commit.slice(0, 12)}${code.dirty ? ` + ${code.changedFiles.length} uncommitted file(s)` : ''}`
+          : `folder snapshot (${code.files} files)`;
       say(ctx, `run ${run.name} (${run.id})${run.dev ? ' [dev]' : ''} · project ${run.project} · code ${codeLabel} · seed ${run.manifest.pipeline.seed}`);
     },
     envProgress(line) {

@@ -14,6 +14,7 @@ import type { RetentionService } from '../../services/retention-service.js';
 import type { RunCatalog } from '../../services/run-catalog.js';
 import type { RunEventBus } from '../../services/run-events.js';
 import type { TrackingService } from '../../services/tracking-service.js';
+import type { MlflowDeps } from '../mlflow/mlflow-route.js';
 
 export interface ApiDeps {
   readonly version: string;
@@ -30,4 +31,6 @@ export interface ApiDeps {
   /** Repository links and the git hook. */
   readonly hooks: MergeTrigger;
   collectGarbage(options: GcOptions): Promise<GcReport>;
+  /** The MLflow-compatible API's services; absent: that API is not mounted. */
+  readonly mlflow?: MlflowDeps;
 }

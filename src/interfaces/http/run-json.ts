@@ -54,7 +54,7 @@ export function runRowJson(
   }
   return {
     ...runHeadView(run),
-    code: code.kind === 'git' ? { commit: code.commit, branch: code.branch, dirty: code.dirty } : null,
+    code: code?.kind === 'git' ? { commit: code.commit, branch: code.branch, dirty: code.dirty } : null,
     params,
     metrics: metricsView(metrics),
     tags,

@@ -12,7 +12,7 @@ export const runIdParams = z.object({ id: z.string().regex(/^[0-9a-hjkmnp-tv-z]{
 
 export const jsonNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 
-export const metricSummaryJson = z.object({ last: jsonNumber, lastStep: z.number(), min: jsonNumber, max: jsonNumber, count: z.number() });
+export const metricSummaryJson = z.object({ last: jsonNumber, lastStep: z.number(), lastTs: z.number().optional().describe('UTC ms of the last point'), min: jsonNumber, max: jsonNumber, count: z.number() });
 
 export const artifactJson = z.object({ path: z.string(), size: z.number().int().nonnegative(), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 

@@ -28,6 +28,7 @@ import { queueRoutes } from './routes/queue.js';
 import { retentionRoutes } from './routes/retention.js';
 import { runRoutes } from './routes/runs.js';
 import { systemRoutes } from './routes/system.js';
+import { mlflowNotFound, registerMlflowApi } from '../mlflow/mlflow-api.js';
 import type { z } from 'zod';
 
 /** JSON bodies beyond this are refused with 413 (metric ingestion allows more). */
@@ -146,6 +147,8 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
   }
   app.setNotFoundHandler((req, reply) => {
     const path = req.url.split('?')[0]!;
+    const mlflow = d.mlflow ? mlflowNotFound(req.method, req.url) : undefined;
+    if (mlflow) return reply.code(404).send(mlflow);
     // The UI's pages are paths of its own router: any GET outside the API gets its page.
     if (req.method === 'GET' && !path.startsWith('/api/') && !path.startsWith('/assets/')) {
       if (web) return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });
@@ -153,6 +156,10 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
     }
     return reply.code(404).send(errorBody('REPRISE_ERR_ROUTE_NOT_FOUND', `no route ${req.method} ${path}`, { hint: `the API is described at ${API_PREFIX}/openapi.json` }));
   });
+
+  if (d.mlflow) registerMlflowApi(app, d.mlflow);
+  // Load balancers and MLflow users probe this, as they do MLflow's server.
+  app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
 
   const routes = apiRoutes(d, opts);
   const doc = openApiDocument(routes, d.version);

@@ -6,6 +6,7 @@ import {
   bestIndexes,
   envRows,
   formatDelta,
+  lockOf,
   packageDifferences,
   parseFreeze,
   sharedKeys,
@@ -108,7 +109,7 @@ describe('artifactRows', () => {
 });
 
 describe('envRows', () => {
-  const manifest = (over: { commit?: string; gpus?: RunManifest['environment']['gpus']; python?: string }): RunManifest =>
+  const manifest = (over: { commit?: string; gpus?: NonNullable<RunManifest['environment']>['gpus']; python?: string }): RunManifest =>
     ({
       code: { kind: 'git', subdir: '', remoteUrl: null, branch: 'main', commit: over.commit ?? 'a'.repeat(40), dirty: false, patch: null, changedFiles: [] },
       environment: {
@@ -135,5 +136,15 @@ describe('envRows', () => {
     const commit = rows.find((r) => r.key === 'commit')!;
     expect(commit.short?.(commit.values[0]!)).toBe('aaaaaaa');
     expect(shortCode(manifest({ commit: '0abb830fafc47a9f0504bf24bd714007c8f2f8c1' }))).toBe('0abb830');
+  });
+
+  it('says "not recorded" on the side of a run logged through the MLflow client, which recorded no code or environment', () => {
+    const client = { ...manifest({}), code: null, environment: null } as RunManifest;
+    const rows = envRows([manifest({}), client]);
+    for (const r of rows) expect(r.values[1]).toBe('not recorded');
+    // Against a run that recorded them, every fact differs.
+    expect(rows.every((r) => valuesDiffer(r.values))).toBe(true);
+    expect(shortCode(client)).toBe('not recorded');
+    expect(lockOf(client)).toBeNull();
   });
 });

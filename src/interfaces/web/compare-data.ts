@@ -144,30 +144,39 @@ export interface EnvRow {
   readonly short?: (value: string) => string;
 }
 
-type Facts = RunManifest['environment'];
-type Fact = (m: RunManifest, env: Facts) => string | undefined;
+type Facts = NonNullable<RunManifest['environment']>;
+type Code = NonNullable<RunManifest['code']>;
+type Fact = (m: RunManifest) => string | undefined;
+
+/** What a cell says of a fact a run did not record (one logged through the MLflow client). */
+export const NOT_RECORDED = 'not recorded';
+
+/** A fact of the machine and environment; `not recorded` for a run that recorded none. */
+const ofEnv = (fact: (e: Facts) => string | undefined): Fact => (m) => (m.environment ? fact(m.environment) : NOT_RECORDED);
+/** A fact of the code; `not recorded` for a run that recorded none. */
+const ofCode = (fact: (c: Code) => string | undefined): Fact => (m) => (m.code ? fact(m.code) : NOT_RECORDED);
 
 /** Hashes inside a value cut to `length` characters. */
 const hashesTo = (length: number) => (value: string) => value.replace(/\b[0-9a-f]{32,}\b/g, (h) => h.slice(0, length));
 
 const ENV_FACTS: readonly { key: string; label: string; fact: Fact; short?: (value: string) => string }[] = [
-  { key: 'python', label: 'Python version', fact: (_m, e) => e.python?.version ?? e.resolved?.pythonVersion },
-  { key: 'os', label: 'Operating system', fact: (_m, e) => `${e.os.type} ${e.os.release}` },
-  { key: 'arch', label: 'Architecture', fact: (_m, e) => e.arch },
-  { key: 'cpu', label: 'CPU', fact: (_m, e) => e.cpu.model },
-  { key: 'cores', label: 'CPU cores', fact: (_m, e) => String(e.cpu.cores) },
-  { key: 'memory', label: 'Memory', fact: (_m, e) => formatBytes(e.memoryBytes) },
+  { key: 'python', label: 'Python version', fact: ofEnv((e) => e.python?.version ?? e.resolved?.pythonVersion) },
+  { key: 'os', label: 'Operating system', fact: ofEnv((e) => `${e.os.type} ${e.os.release}`) },
+  { key: 'arch', label: 'Architecture', fact: ofEnv((e) => e.arch) },
+  { key: 'cpu', label: 'CPU', fact: ofEnv((e) => e.cpu.model) },
+  { key: 'cores', label: 'CPU cores', fact: ofEnv((e) => String(e.cpu.cores)) },
+  { key: 'memory', label: 'Memory', fact: ofEnv((e) => formatBytes(e.memoryBytes)) },
   {
     key: 'gpus',
     label: 'GPUs',
-    fact: (_m, e) => (e.gpus.length === 0 ? 'none' : e.gpus.map((g) => (g.memoryMiB === null ? g.name : `${g.name} (${formatBytes(g.memoryMiB * 1024 * 1024)})`)).join(', ')),
+    fact: ofEnv((e) => (e.gpus.length === 0 ? 'none' : e.gpus.map((g) => (g.memoryMiB === null ? g.name : `${g.name} (${formatBytes(g.memoryMiB * 1024 * 1024)})`)).join(', '))),
   },
-  { key: 'image', label: 'Container image', fact: (_m, e) => (e.image ? `${e.image.ref}${e.image.digest ? `@${e.image.digest}` : ''}` : 'none') },
-  { key: 'envHash', label: 'Environment hash', fact: (_m, e) => (e.resolved ? (e.resolved.hash ?? 'system interpreter') : undefined), short: hashesTo(12) },
-  { key: 'pip', label: 'pip version', fact: (_m, e) => e.resolved?.pipVersion ?? undefined },
-  { key: 'commit', label: 'Code commit', fact: (m) => (m.code.kind === 'git' ? m.code.commit : `folder snapshot ${m.code.snapshot.sha256}`), short: hashesTo(7) },
-  { key: 'branch', label: 'Branch', fact: (m) => (m.code.kind === 'git' ? (m.code.branch ?? 'detached') : undefined) },
-  { key: 'dirty', label: 'Uncommitted changes', fact: (m) => (m.code.kind === 'git' ? (m.code.dirty ? `yes (${m.code.changedFiles.length} files)` : 'no') : undefined) },
+  { key: 'image', label: 'Container image', fact: ofEnv((e) => (e.image ? `${e.image.ref}${e.image.digest ? `@${e.image.digest}` : ''}` : 'none')) },
+  { key: 'envHash', label: 'Environment hash', fact: ofEnv((e) => (e.resolved ? (e.resolved.hash ?? 'system interpreter') : undefined)), short: hashesTo(12) },
+  { key: 'pip', label: 'pip version', fact: ofEnv((e) => e.resolved?.pipVersion ?? undefined) },
+  { key: 'commit', label: 'Code commit', fact: ofCode((c) => (c.kind === 'git' ? c.commit : `folder snapshot ${c.snapshot.sha256}`)), short: hashesTo(7) },
+  { key: 'branch', label: 'Branch', fact: ofCode((c) => (c.kind === 'git' ? (c.branch ?? 'detached') : undefined)) },
+  { key: 'dirty', label: 'Uncommitted changes', fact: ofCode((c) => (c.kind === 'git' ? (c.dirty ? `yes (${c.changedFiles.length} files)` : 'no') : undefined)) },
 ];
 
 /** The environment facts of each run, one row per fact. */
@@ -175,17 +184,18 @@ export function envRows(manifests: readonly RunManifest[]): EnvRow[] {
   return ENV_FACTS.map(({ key, label, fact, short }) => ({
     key,
     label,
-    values: manifests.map((m) => fact(m, m.environment)),
+    values: manifests.map((m) => fact(m)),
     ...(short === undefined ? {} : { short }),
   }));
 }
 
 /** The lock (`pip freeze`) blob of a run, if its environment was prepared. */
 export function lockOf(m: RunManifest): string | null {
-  return m.environment.resolved?.lock.sha256 ?? null;
+  return m.environment?.resolved?.lock.sha256 ?? null;
 }
 
-/** The code a run ran, short: a 7-character commit, or that it was a folder snapshot. */
+/** The code a run ran, short: a 7-character commit, that it was a folder snapshot, or that none was recorded. */
 export function shortCode(m: RunManifest): string {
+  if (!m.code) return NOT_RECORDED;
   return m.code.kind === 'git' ? m.code.commit.slice(0, 7) : 'folder snapshot';
 }

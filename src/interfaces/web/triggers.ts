@@ -1,7 +1,7 @@
 /**
  * What started a run, in the words and links the UI adds around core/trigger's.
  */
-import type { GitProvider } from '../../core/trigger.js';
+import type { GitProvider, Trigger } from '../../core/trigger.js';
 
 export { describeTrigger, firstLine, triggerOf } from '../../core/trigger.js';
 export type { CiTrigger, GitProvider, MergeTrigger, Trigger, TriggerImage, TriggerKind } from '../../core/trigger.js';
@@ -17,6 +17,18 @@ export const PROVIDER_LABELS: Readonly<Record<GitProvider, string>> = {
 /** The first 12 hex digits: as `git log --abbrev=12` shows a commit. */
 export function shortCommit(commit: string): string {
   return commit.slice(0, 12);
+}
+
+/** A run the MLflow client opened (outside `reprise run`): it recorded no code or environment. */
+export type MlflowTrigger = Extract<Trigger, { kind: 'mlflow' }>;
+
+/**
+ * What the UI says in place of the code or environment a run did not record, so the gap
+ * reads as a fact of the run rather than as something that failed to load. Plain text,
+ * for tooltips; run-trigger's NotRecorded says it in a page's text.
+ */
+export function notRecordedText(m: { readonly trigger?: Trigger | undefined }): string {
+  return m.trigger?.kind === 'mlflow' ? 'not recorded: logged through the MLflow client, outside reprise run' : 'not recorded';
 }
 
 /** The runs filter (docs/search.md) that keeps the runs merges started. */

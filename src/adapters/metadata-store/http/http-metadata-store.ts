@@ -18,6 +18,8 @@ import type { HookDelivery, RepositoryLink } from '../../../core/repository-link
 import type { Verification } from '../../../core/verification.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../../../core/model-store.js';
 import type { RetentionMark } from '../../../core/retention.js';
+import type { ProjectPatch, ProjectRecord } from '../../../core/project-record.js';
+import type { LoggedModelRecord, RunInputs } from '../../../core/client-records.js';
 import type { CancelRequest, QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerRegistration, WorkerRecord } from '../../../core/queue.js';
 import type {
   AliasChange,
@@ -38,7 +40,7 @@ import type {
 import { qs, type ApiClient } from '../../api-client/api-client.js';
 import type { Outbox } from '../../api-client/outbox.js';
 
-type SummaryJson = { last: JsonNumber; lastStep: number; min: JsonNumber; max: JsonNumber; count: number };
+type SummaryJson = { last: JsonNumber; lastStep: number; lastTs?: number; min: JsonNumber; max: JsonNumber; count: number };
 
 /** The record part of a run as the API returns it (it adds metrics and tags). */
 function recordOf(j: RunRecord & { metrics?: unknown; tags?: unknown }): RunRecord {
@@ -47,7 +49,7 @@ function recordOf(j: RunRecord & { metrics?: unknown; tags?: unknown }): RunReco
 }
 
 function summaryOf(s: SummaryJson): MetricSummary {
-  return { last: decodeNumber(s.last), lastStep: s.lastStep, min: decodeNumber(s.min), max: decodeNumber(s.max), count: s.count };
+  return { last: decodeNumber(s.last), lastStep: s.lastStep, ...(s.lastTs !== undefined ? { lastTs: s.lastTs } : {}), min: decodeNumber(s.min), max: decodeNumber(s.max), count: s.count };
 }
 
 /** The conditions of a query as the search routes take them. */
@@ -295,15 +297,17 @@ export class HttpMetadataStore implements MetadataStore {
     return out;
   }
 
-  async createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }> {
+  async createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove | null }> {
     await this.#outbox.flush();
+    if (v.alias === null || v.path !== undefined) throw serverOnly('registering a version without an alias or from another folder (the MLflow API)');
+    const alias = v.alias;
     // The server stamps the time: the audit log has one clock.
     const res = await this.#api.json<{ version: ModelVersion; aliasFrom: number | null }>({
       method: 'POST',
       path: `/models/${encodeURIComponent(v.model)}/versions`,
       json: { runId: v.runId, alias: v.alias, ...(v.note !== null ? { note: v.note } : {}), by: v.by },
     });
-    return { version: res.version, alias: { alias: v.alias, from: res.aliasFrom, to: res.version.version } };
+    return { version: res.version, alias: { alias, from: res.aliasFrom, to: res.version.version } };
   }
 
   async listModels(): Promise<RegisteredModel[]> {
@@ -472,6 +476,83 @@ export class HttpMetadataStore implements MetadataStore {
     return (await this.#api.json<{ sweeps: SweepSummary[] }>({ method: 'GET', path: `/sweeps${qs({ ref, limit })}` })).sweeps;
   }
 
+  async projectRecord(ref: { readonly id: number } | { readonly name: string }): Promise<ProjectRecord | undefined> {
+    if ('id' in ref) return (await this.projectRecords()).find((p) => p.id === ref.id);
+    await this.#outbox.flush();
+    const res = await this.#api.request({ method: 'GET', path: `/projects/${encodeURIComponent(ref.name)}/record`, accept: [404] });
+    if (res.status === 404) return undefined;
+    return ((await res.json()) as { project: ProjectRecord }).project;
+  }
+
+  async projectRecords(): Promise<ProjectRecord[]> {
+    await this.#outbox.flush();
+    return (await this.#api.json<{ projects: ProjectRecord[] }>({ method: 'GET', path: '/project-records' })).projects;
+  }
+
+  async updateProject(name: string, patch: ProjectPatch): Promise<ProjectRecord> {
+    const { at: _at, registerFrom, ...rest } = patch;
+    if (registerFrom === undefined || Object.keys(rest).length > 0) throw serverOnly('changing a project other than its model policy');
+    const res = await this.#api.json<{ project: ProjectRecord }>({
+      method: 'PUT',
+      path: `/projects/${encodeURIComponent(name)}/model-policy`,
+      json: { registerFrom },
+    });
+    return res.project;
+  }
+
+  // What only the MLflow-compatible API writes, in the server's own process.
+  createProject(): Promise<ProjectRecord> {
+    return Promise.reject(serverOnly('creating a project (an MLflow experiment)'));
+  }
+  setRunDeleted(): Promise<boolean> {
+    return Promise.reject(serverOnly('deleting a run'));
+  }
+  renameRun(): Promise<boolean> {
+    return Promise.reject(serverOnly('renaming a run'));
+  }
+  addArtifacts(): Promise<void> {
+    return Promise.reject(serverOnly('adding artifacts one by one'));
+  }
+  removeArtifacts(): Promise<number> {
+    return Promise.reject(serverOnly('removing artifacts'));
+  }
+  addRunInputs(): Promise<void> {
+    return Promise.reject(serverOnly("recording a run's datasets"));
+  }
+  runInputs(): Promise<Map<string, RunInputs>> {
+    return Promise.reject(serverOnly("reading a run's datasets"));
+  }
+  saveLoggedModel(): Promise<LoggedModelRecord> {
+    return Promise.reject(serverOnly('recording a logged model'));
+  }
+  loggedModel(): Promise<LoggedModelRecord | undefined> {
+    return Promise.reject(serverOnly('reading a logged model'));
+  }
+  loggedModels(): Promise<LoggedModelRecord[]> {
+    return Promise.reject(serverOnly('reading logged models'));
+  }
+  deleteLoggedModel(): Promise<boolean> {
+    return Promise.reject(serverOnly('deleting a logged model'));
+  }
+  createModel(): Promise<RegisteredModel> {
+    return Promise.reject(serverOnly('creating an empty registered model'));
+  }
+  updateModel(): Promise<RegisteredModel> {
+    return Promise.reject(serverOnly("changing a registered model's description or tags"));
+  }
+  updateModelVersion(): Promise<ModelVersion> {
+    return Promise.reject(serverOnly("changing a version's description or tags"));
+  }
+  removeAlias(): Promise<boolean> {
+    return Promise.reject(serverOnly('removing an alias'));
+  }
+  deleteModel(): Promise<void> {
+    return Promise.reject(serverOnly('deleting a model or a version'));
+  }
+  allModelVersions(): Promise<ModelVersion[]> {
+    return Promise.reject(serverOnly('listing every model version'));
+  }
+
   async countRunsByEnvironment(): Promise<Map<string, number>> {
     const res = await this.#api.json<{ runs: Record<string, number> }>({ method: 'GET', path: '/environments/usage' });
     return new Map(Object.entries(res.runs));
@@ -480,4 +561,11 @@ export class HttpMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     await this.#outbox.close();
   }
+}
+
+/** What this adapter does not carry: those writes come only through the server's MLflow-compatible API. */
+function serverOnly(what: string): RepriseError {
+  return new RepriseError('REPRISE_ERR_ARG_INVALID', `${what} happens on the server, through its MLflow-compatible API; a client's store does not do it`, {
+    details: { field: 'store' },
+  });
 }

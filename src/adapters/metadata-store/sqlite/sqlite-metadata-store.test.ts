@@ -150,8 +150,8 @@ describe('SqliteMetadataStore', () => {
     for (const store of [a, b]) {
       const summaries = (await store.metricSummaries([run.id])).get(run.id);
       expect(summaries).toEqual({
-        a: { last: 199, lastStep: 199, min: 0, max: 199, count: 200 },
-        b: { last: -200, lastStep: 199, min: -200, max: -1, count: 200 },
+        a: { last: 199, lastStep: 199, lastTs: 199, min: 0, max: 199, count: 200 },
+        b: { last: -200, lastStep: 199, lastTs: 199, min: -200, max: -1, count: 200 },
       });
       expect([...(await store.metricSeries(run.id, 'a')).values]).toEqual(Array.from({ length: 200 }, (_, i) => i));
     }
@@ -230,8 +230,8 @@ describe('SqliteMetadataStore', () => {
       expect(await store.getRun(run.id)).toEqual(run);
       expect((await store.metricSeries(run.id, 'loss')).steps).toHaveLength(50);
       expect(summaries.get(run.id)).toEqual({
-        acc: { last: 49 / 50, lastStep: 49, min: 0, max: 49 / 50, count: 50 },
-        loss: { last: 1 / 50, lastStep: 49, min: 1 / 50, max: 1, count: 50 },
+        acc: { last: 49 / 50, lastStep: 49, lastTs: expect.any(Number), min: 0, max: 49 / 50, count: 50 },
+        loss: { last: 1 / 50, lastStep: 49, lastTs: expect.any(Number), min: 1 / 50, max: 1, count: 50 },
       });
     }
   });
@@ -270,7 +270,7 @@ describe('SqliteMetadataStore', () => {
       const got = await store.metricSeries(run.id, 'loss');
       expect(got.steps).toEqual(steps);
       expect(got.values).toEqual(values);
-      expect((await store.metricSummaries([run.id])).get(run.id)?.loss).toEqual({ last: Math.sqrt(n - 1), lastStep: n - 1, min: 0, max: Math.sqrt(n - 1), count: n });
+      expect((await store.metricSummaries([run.id])).get(run.id)?.loss).toEqual({ last: Math.sqrt(n - 1), lastStep: n - 1, lastTs: n - 1, min: 0, max: Math.sqrt(n - 1), count: n });
 
       const chunks = await chunksOf(run.id, 'loss');
       expect(chunks).toHaveLength(Math.ceil(n / METRIC_CHUNK_POINTS));
@@ -396,8 +396,8 @@ describe('SqliteMetadataStore', () => {
       expect(pointsOf('nan', await store.metricSeries(run.id, 'nan'))).toEqual(allNaN);
 
       const summaries = (await store.metricSummaries([run.id, bare.id])).get(run.id);
-      expect(summaries?.loss).toEqual({ last: Infinity, lastStep: 3, min: 0.2, max: Infinity, count: 6 });
-      expect(summaries?.acc).toEqual({ last: 2_499 / 2_500, lastStep: 2_499, min: 0, max: 2_499 / 2_500, count: 2_500 });
+      expect(summaries?.loss).toEqual({ last: Infinity, lastStep: 3, lastTs: 40, min: 0.2, max: Infinity, count: 6 });
+      expect(summaries?.acc).toEqual({ last: 2_499 / 2_500, lastStep: 2_499, lastTs: 100, min: 0, max: 2_499 / 2_500, count: 2_500 });
       expect(summaries?.nan?.count).toBe(2);
       expect((await store.metricSummaries([bare.id])).get(bare.id) ?? {}).toEqual({});
 
@@ -407,7 +407,7 @@ describe('SqliteMetadataStore', () => {
       // Search works on what the migration filled in: params and the commit.
       const ids = async (filter: FilterExpr): Promise<string[]> => (await store.listRuns({ filter })).runs.map((r) => r.id);
       expect(await ids({ kind: 'cmp', field: { kind: 'param', key: 'optim.lr' }, op: '<', value: 0.1 })).toEqual([run.id]);
-      const commit = run.manifest.code.kind === 'git' ? run.manifest.code.commit : '';
+      const commit = run.manifest.code?.kind === 'git' ? run.manifest.code.commit : '';
       expect(await ids({ kind: 'cmp', field: { kind: 'attr', name: 'commit' }, op: '=', value: commit })).toEqual([run.id, bare.id]);
       expect(await ids({ kind: 'cmp', field: { kind: 'metric', key: 'acc', agg: 'max' }, op: '>', value: 0.9 })).toEqual([run.id]);
 

@@ -48,6 +48,8 @@ import {
 import { ACTIVE_STATUSES } from '../../../core/run-manifest.js';
 import type { HookDelivery, RepositoryLink } from '../../../core/repository-link.js';
 import { triggerOf } from '../../../core/trigger.js';
+import type { ProjectPatch, ProjectRecord, RegisterFrom } from '../../../core/project-record.js';
+import type { LoggedModelRecord, LoggedModelStatus, RunDataset, RunInputs, RunModelLink } from '../../../core/client-records.js';
 import type {
   AliasChange,
   AliasMove,
@@ -57,6 +59,7 @@ import type {
   ImportedRun,
   MetadataStore,
   MetricWriter,
+  ModelPatch,
   NewModelVersion,
   ProjectSummary,
   RunKeys,
@@ -66,7 +69,7 @@ import type {
 } from '../../../ports/metadata-store.js';
 import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
-import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable, type WorkersTable } from './sqlite-schema.js';
+import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type LoggedModelsTable, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable, type WorkersTable } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -85,6 +88,9 @@ export interface SqliteMetadataStoreOptions {
 function queryConditions(query: RunQuery, mode: FilterMode): RawBuilder<unknown> {
   const c: RawBuilder<unknown>[] = [sql`1`];
   if (query.project !== undefined) c.push(sql`runs.project = ${query.project}`);
+  if (query.projects !== undefined) c.push(query.projects.length === 0 ? sql`0` : sql`runs.project in (${sql.join([...query.projects])})`);
+  const deleted = query.deleted ?? 'exclude';
+  if (deleted !== 'include') c.push(deleted === 'only' ? sql`runs.deleted_at is not null` : sql`runs.deleted_at is null`);
   if (query.statuses && query.statuses.length > 0) c.push(sql`runs.status in (${sql.join([...query.statuses])})`);
   if (query.dev !== undefined) c.push(sql`runs.dev = ${query.dev ? 1 : 0}`);
   if (query.filter) c.push(compileFilter(query.filter, mode));
@@ -180,6 +186,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const k = this.#k;
     const params = Object.entries(flattenParams(run.manifest.params.values as Params));
     this.#exec(k.insertInto('runs').values(toRow(run)));
+    this.#ensureProject(run.project, run.createdAt);
     this.#indexDataReads(run.id, run.manifest);
     for (let i = 0; i < params.length; i += MAX_PARAMS / 5) {
       this.#exec(k.insertInto('run_params').values(params.slice(i, i + MAX_PARAMS / 5).map(([key, v]) => ({ run_id: run.id, key, ...paramColumns(v) }))));
@@ -451,8 +458,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async runParams(runId: string): Promise<Record<string, ParamValue>> {
-    const rows = this.#statements().paramsOf.all(runId) as { key: string; json: string }[];
-    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.json) as ParamValue]));
+    return this.#paramsOfRun(runId);
   }
 
   async paramsOf(runIds: readonly string[]): Promise<Map<string, Record<string, ParamValue>>> {
@@ -508,7 +514,7 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const r of rows) {
         const rec = out.get(r.run_id) ?? {};
         const s = summaryFromRow(r);
-        rec[r.key] = { last: s.last, lastStep: s.lastStep, min: s.min, max: s.max, count: s.count };
+        rec[r.key] = { last: s.last, lastStep: s.lastStep, lastTs: s.lastTs, min: s.min, max: s.max, count: s.count };
         out.set(r.run_id, rec);
       }
     }
@@ -562,6 +568,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write(() => {
       if (st.runExists.get(run.id)) return false;
       this.#exec(k.insertInto('runs').values(toRow(run)));
+      this.#ensureProject(run.project, run.createdAt);
       this.#indexDataReads(run.id, run.manifest);
       for (const [key, v] of Object.entries(params)) {
         const c = paramColumns(v);
@@ -610,28 +617,31 @@ export class SqliteMetadataStore implements MetadataStore {
     return out;
   }
 
-  async createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove }> {
+  async createModelVersion(v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove | null }> {
     const k = this.#k;
+    const folder = v.path ?? 'model';
     return this.#write(() => {
       const row = this.#exec(k.selectFrom('runs').selectAll().where('id', '=', v.runId))[0];
       if (!row) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${v.runId}`, { details: { run: v.runId } });
       const run = fromRow(row);
       const mark = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', v.runId))[0];
-      const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null);
+      const stored = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
+      const artifacts = stored.length > 0 ? stored : run.manifest.outputs.artifacts;
+      const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { folder, artifacts });
       if (refusal) throw refusal;
       const already = this.#exec(k.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId))[0];
       if (already) {
         throw new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `run ${run.name} (${run.id}) is already version ${already.version} of ${v.model}`, {
-          hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias}`,
+          hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias ?? 'ALIAS'}`,
           details: { run: run.id, model: v.model, version: already.version },
         });
       }
-      const artifacts = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
-      const files = modelFilesOf(artifacts.length > 0 ? artifacts : run.manifest.outputs.artifacts);
+      const files = modelFilesOf(artifacts, folder);
       this.#exec(k.insertInto('models').values({ name: v.model, created_at: v.at, updated_at: v.at }).onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at })));
       const last = this.#exec(k.selectFrom('model_versions').select((eb) => eb.fn.max<number | null>('version').as('v')).where('model', '=', v.model))[0]?.v ?? 0;
       const version = last + 1;
-      const lineage = lineageOf(run);
+      // A client's run has no params file: its params are those it logged.
+      const lineage = lineageOf(run, run.manifest.code === null ? this.#paramsOfRun(run.id) : undefined);
       this.#exec(
         k.insertInto('model_versions').values({
           model: v.model,
@@ -643,16 +653,25 @@ export class SqliteMetadataStore implements MetadataStore {
           files: JSON.stringify(files),
           bytes: files.reduce((n, f) => n + f.size, 0),
           lineage: JSON.stringify(lineage),
+          description: v.description ?? null,
+          tags: JSON.stringify(v.tags ?? {}),
+          path: folder.replace(/\/+$/, ''),
         }),
       );
-      const alias = this.#pointAlias(v.model, v.alias, version, v.at);
-      this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias, fromVersion: alias.from, toVersion: version, runId: run.id, note: v.note });
+      const alias = v.alias === null ? null : this.#pointAlias(v.model, v.alias, version, v.at);
+      this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: v.note });
       const pin: RetentionMark = { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at };
       this.#putRetention(run.id, pin);
       const made = this.#versionsWhere({ model: v.model, version })[0];
       if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
       return { version: made, alias };
     });
+  }
+
+  /** A run's params under their dotted keys (the manifest's and those logged later). */
+  #paramsOfRun(runId: string): Record<string, ParamValue> {
+    const rows = this.#statements().paramsOf.all(runId) as { key: string; json: string }[];
+    return Object.fromEntries(rows.map((r) => [r.key, JSON.parse(r.json) as ParamValue]));
   }
 
   /** Inside a write transaction: the alias now points at `version`; where it pointed before. */
@@ -714,7 +733,7 @@ export class SqliteMetadataStore implements MetadataStore {
     let q = k
       .selectFrom('models')
       .leftJoin('model_versions', 'model_versions.model', 'models.name')
-      .select(['models.name', 'models.created_at', 'models.updated_at'])
+      .select(['models.name', 'models.created_at', 'models.updated_at', 'models.description', 'models.tags'])
       .select((eb) => [eb.fn.count<number>('model_versions.version').as('versions'), eb.fn.max<number | null>('model_versions.version').as('latest')])
       .groupBy('models.name')
       .orderBy('models.name');
@@ -726,6 +745,8 @@ export class SqliteMetadataStore implements MetadataStore {
       name: r.name,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
+      description: r.description,
+      tags: JSON.parse(r.tags) as Record<string, string>,
       versions: Number(r.versions),
       latestVersion: r.latest ?? 0,
       aliases: Object.fromEntries(aliases.filter((a) => a.model === r.name).map((a) => [a.alias, a.version])),
@@ -1105,6 +1126,237 @@ export class SqliteMetadataStore implements MetadataStore {
     }));
   }
 
+  // Projects as records.
+
+  /** Inside a write transaction: the project's record, made when it has none. */
+  #ensureProject(name: string, at: number): void {
+    this.#raw!.prepare('INSERT OR IGNORE INTO projects (name, created_at, updated_at) VALUES (?, ?, ?)').run(name, at, at);
+  }
+
+  async createProject(p: { readonly name: string; readonly at: number; readonly tags?: Readonly<Record<string, string>> }): Promise<ProjectRecord> {
+    const k = this.#k;
+    return this.#write(() => {
+      const taken = this.#exec(k.selectFrom('projects').selectAll().where('name', '=', p.name))[0];
+      if (taken) {
+        throw new RepriseError('REPRISE_ERR_PROJECT_EXISTS', `a project named ${JSON.stringify(p.name)} exists already${taken.deleted_at !== null ? ' (deleted; restore it, or choose another name)' : ''}`, {
+          details: { field: 'name', name: p.name, id: taken.id },
+        });
+      }
+      this.#exec(k.insertInto('projects').values({ name: p.name, created_at: p.at, updated_at: p.at, tags: JSON.stringify(p.tags ?? {}) }));
+      return projectFromRow(this.#exec(k.selectFrom('projects').selectAll().where('name', '=', p.name))[0]!);
+    });
+  }
+
+  async projectRecord(ref: { readonly id: number } | { readonly name: string }): Promise<ProjectRecord | undefined> {
+    const q = this.#k.selectFrom('projects').selectAll();
+    const row = 'id' in ref ? this.#exec(q.where('id', '=', ref.id))[0] : this.#exec(q.where('name', '=', ref.name))[0];
+    return row ? projectFromRow(row) : undefined;
+  }
+
+  async projectRecords(): Promise<ProjectRecord[]> {
+    return this.#exec(this.#k.selectFrom('projects').selectAll().orderBy('id')).map(projectFromRow);
+  }
+
+  async updateProject(name: string, patch: ProjectPatch): Promise<ProjectRecord> {
+    const k = this.#k;
+    return this.#write(() => {
+      const row = this.#exec(k.selectFrom('projects').selectAll().where('name', '=', name))[0];
+      if (!row) throw new RepriseError('REPRISE_ERR_PROJECT_NOT_FOUND', `no project named ${JSON.stringify(name)}`, { details: { project: name } });
+      const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...(patch.setTags ?? {}) };
+      for (const key of patch.deleteTags ?? []) delete tags[key];
+      const set: { updated_at: number; tags: string; register_from?: string; deleted_at?: number | null } = { updated_at: patch.at, tags: JSON.stringify(tags) };
+      if (patch.registerFrom !== undefined) set.register_from = patch.registerFrom;
+      if (patch.deletedAt !== undefined && (patch.deletedAt === null) !== (row.deleted_at === null)) {
+        set.deleted_at = patch.deletedAt;
+        // Runs deleted with the project carry its time, so a restore brings back those alone.
+        if (patch.deletedAt !== null) this.#exec(k.updateTable('runs').set({ deleted_at: patch.deletedAt }).where('project', '=', name).where('deleted_at', 'is', null));
+        else if (row.deleted_at !== null) this.#exec(k.updateTable('runs').set({ deleted_at: null }).where('project', '=', name).where('deleted_at', '=', row.deleted_at));
+      }
+      this.#exec(k.updateTable('projects').set(set).where('id', '=', row.id));
+      return projectFromRow(this.#exec(k.selectFrom('projects').selectAll().where('id', '=', row.id))[0]!);
+    });
+  }
+
+  async setRunDeleted(runId: string, at: number | null): Promise<boolean> {
+    return this.#write(() => this.#raw!.prepare('UPDATE runs SET deleted_at = ? WHERE id = ?').run(at, runId).changes > 0);
+  }
+
+  async renameRun(runId: string, name: string): Promise<boolean> {
+    return this.#write(
+      () => this.#raw!.prepare(`UPDATE runs SET name = ?, manifest = json_set(manifest, '$.run.name', ?) WHERE id = ?`).run(name, name, runId).changes > 0,
+    );
+  }
+
+  async addArtifacts(runId: string, artifacts: readonly Artifact[]): Promise<void> {
+    const put = this.#raw!.prepare(
+      'INSERT INTO artifacts (run_id, path, size, sha256) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, path) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256',
+    );
+    this.#write(() => {
+      for (const a of artifacts) put.run(runId, a.path, a.size, a.sha256);
+    });
+  }
+
+  async removeArtifacts(runId: string, path: string): Promise<number> {
+    const under = `${path.replace(/\/+$/, '')}/`.replace(/[%_\\]/g, (c) => `\\${c}`);
+    return this.#write(
+      () => this.#raw!.prepare(`DELETE FROM artifacts WHERE run_id = ? AND (path = ? OR path LIKE ? ESCAPE '\\')`).run(runId, path, `${under}%`).changes,
+    );
+  }
+
+  async addRunInputs(runId: string, inputs: { readonly datasets?: readonly RunDataset[]; readonly models?: readonly RunModelLink[] }): Promise<void> {
+    const dataset = this.#raw!.prepare('INSERT INTO run_datasets (run_id, name, digest, body) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, name, digest) DO UPDATE SET body = excluded.body');
+    const model = this.#raw!.prepare(
+      'INSERT INTO run_models (run_id, model_id, direction, step) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, model_id, direction) DO UPDATE SET step = max(step, excluded.step)',
+    );
+    this.#write(() => {
+      for (const d of inputs.datasets ?? []) dataset.run(runId, d.name, d.digest, JSON.stringify(d));
+      for (const m of inputs.models ?? []) model.run(runId, m.modelId, m.direction, m.step);
+    });
+  }
+
+  async runInputs(runIds: readonly string[]): Promise<Map<string, RunInputs>> {
+    const out = new Map<string, { datasets: RunDataset[]; models: RunModelLink[] }>();
+    const entry = (id: string) => {
+      let e = out.get(id);
+      if (!e) out.set(id, (e = { datasets: [], models: [] }));
+      return e;
+    };
+    for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
+      const ids = runIds.slice(i, i + MAX_PARAMS);
+      for (const r of this.#execRaw<{ run_id: string; body: string }>(sql`select run_id, body from run_datasets where run_id in (${sql.join(ids)}) order by rowid`)) entry(r.run_id).datasets.push(JSON.parse(r.body) as RunDataset);
+      for (const r of this.#execRaw<{ run_id: string; model_id: string; direction: string; step: number }>(sql`select run_id, model_id, direction, step from run_models where run_id in (${sql.join(ids)}) order by rowid`)) {
+        entry(r.run_id).models.push({ modelId: r.model_id, direction: r.direction as RunModelLink['direction'], step: r.step });
+      }
+    }
+    return out;
+  }
+
+  async saveLoggedModel(m: Omit<LoggedModelRecord, 'path'> & { readonly path?: string }): Promise<LoggedModelRecord> {
+    const k = this.#k;
+    return this.#write(() => {
+      const before = this.#exec(k.selectFrom('logged_models').select('path').where('id', '=', m.id))[0];
+      let path = before?.path ?? m.path;
+      if (path === undefined) {
+        const taken = this.#exec(k.selectFrom('logged_models').select('id').where('run_id', '=', m.runId).where('path', '=', m.name))[0];
+        path = taken ? `models/${m.id}` : m.name;
+      }
+      const row: LoggedModelsTable = {
+        id: m.id,
+        project: m.project,
+        name: m.name,
+        run_id: m.runId,
+        path,
+        status: m.status,
+        status_message: m.statusMessage,
+        model_type: m.modelType,
+        created_at: m.createdAt,
+        updated_at: m.updatedAt,
+        params: JSON.stringify(m.params),
+        tags: JSON.stringify(m.tags),
+      };
+      this.#exec(k.insertInto('logged_models').values(row).onConflict((oc) => oc.column('id').doUpdateSet({ ...row })));
+      return loggedModelFromRow(row);
+    });
+  }
+
+  async loggedModel(id: string): Promise<LoggedModelRecord | undefined> {
+    const row = this.#exec(this.#k.selectFrom('logged_models').selectAll().where('id', '=', id))[0];
+    return row ? loggedModelFromRow(row) : undefined;
+  }
+
+  async loggedModels(query: { readonly projects?: readonly string[]; readonly runId?: string }): Promise<LoggedModelRecord[]> {
+    let q = this.#k.selectFrom('logged_models').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc');
+    if (query.projects !== undefined) q = q.where('project', 'in', query.projects.length > 0 ? [...query.projects] : ['']);
+    if (query.runId !== undefined) q = q.where('run_id', '=', query.runId);
+    return this.#exec(q).map(loggedModelFromRow);
+  }
+
+  async deleteLoggedModel(id: string): Promise<boolean> {
+    return this.#write(() => this.#raw!.prepare('DELETE FROM logged_models WHERE id = ?').run(id).changes > 0);
+  }
+
+  // The registry beyond promotion.
+
+  async createModel(m: { readonly name: string; readonly by: string; readonly description: string | null; readonly tags: Readonly<Record<string, string>>; readonly at: number }): Promise<RegisteredModel> {
+    const k = this.#k;
+    return this.#write(() => {
+      if (this.#exec(k.selectFrom('models').select('name').where('name', '=', m.name))[0]) {
+        throw new RepriseError('REPRISE_ERR_MODEL_EXISTS', `a registered model named ${JSON.stringify(m.name)} exists already`, { details: { field: 'name', model: m.name } });
+      }
+      this.#exec(k.insertInto('models').values({ name: m.name, created_at: m.at, updated_at: m.at, description: m.description, tags: JSON.stringify(m.tags) }));
+      return this.#models(m.name)[0]!;
+    });
+  }
+
+  async updateModel(name: string, patch: ModelPatch): Promise<RegisteredModel> {
+    const k = this.#k;
+    return this.#write(() => {
+      const row = this.#exec(k.selectFrom('models').select(['tags']).where('name', '=', name))[0];
+      if (!row) throw unknownModel(name);
+      const set: { updated_at: number; tags: string; description?: string | null } = { updated_at: patch.at, tags: patchedTags(row.tags, patch) };
+      if (patch.description !== undefined) set.description = patch.description;
+      this.#exec(k.updateTable('models').set(set).where('name', '=', name));
+      return this.#models(name)[0]!;
+    });
+  }
+
+  async updateModelVersion(name: string, version: number, patch: ModelPatch): Promise<ModelVersion> {
+    const k = this.#k;
+    return this.#write(() => {
+      const row = this.#exec(k.selectFrom('model_versions').select(['tags']).where('model', '=', name).where('version', '=', version))[0];
+      if (!row) throw this.#unknownVersion(name, version);
+      const set: { tags: string; description?: string | null } = { tags: patchedTags(row.tags, patch) };
+      if (patch.description !== undefined) set.description = patch.description;
+      this.#exec(k.updateTable('model_versions').set(set).where('model', '=', name).where('version', '=', version));
+      this.#exec(k.updateTable('models').set({ updated_at: patch.at }).where('name', '=', name));
+      return this.#versionsWhere({ model: name, version })[0]!;
+    });
+  }
+
+  #unknownVersion(name: string, version: number): RepriseError {
+    const known = this.#exec(this.#k.selectFrom('models').select('name').where('name', '=', name))[0];
+    return known
+      ? new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `${name} has no version ${version}`, { details: { model: name, version } })
+      : unknownModel(name);
+  }
+
+  async removeAlias(change: { readonly model: string; readonly alias: string; readonly by: string; readonly at: number }): Promise<boolean> {
+    const k = this.#k;
+    return this.#write(() => {
+      const row = this.#exec(k.selectFrom('model_aliases').select('version').where('model', '=', change.model).where('alias', '=', change.alias))[0];
+      if (!row) return false;
+      this.#exec(k.deleteFrom('model_aliases').where('model', '=', change.model).where('alias', '=', change.alias));
+      this.#exec(k.updateTable('models').set({ updated_at: change.at }).where('name', '=', change.model));
+      this.#audit({ at: change.at, by: change.by, action: 'unalias', model: change.model, alias: change.alias, fromVersion: row.version, toVersion: 0, runId: null, note: null });
+      return true;
+    });
+  }
+
+  async deleteModel(change: { readonly model: string; readonly version?: number; readonly by: string; readonly at: number }): Promise<void> {
+    const k = this.#k;
+    this.#write(() => {
+      if (!this.#exec(k.selectFrom('models').select('name').where('name', '=', change.model))[0]) throw unknownModel(change.model);
+      const v = change.version;
+      if (v !== undefined) {
+        const row = this.#exec(k.selectFrom('model_versions').select('run_id').where('model', '=', change.model).where('version', '=', v))[0];
+        if (!row) throw this.#unknownVersion(change.model, v);
+        this.#exec(k.deleteFrom('model_aliases').where('model', '=', change.model).where('version', '=', v));
+        this.#exec(k.deleteFrom('model_versions').where('model', '=', change.model).where('version', '=', v));
+        this.#exec(k.updateTable('models').set({ updated_at: change.at }).where('name', '=', change.model));
+        this.#audit({ at: change.at, by: change.by, action: 'delete', model: change.model, alias: '', fromVersion: v, toVersion: v, runId: row.run_id, note: null });
+        return;
+      }
+      this.#exec(k.deleteFrom('model_aliases').where('model', '=', change.model));
+      this.#exec(k.deleteFrom('model_versions').where('model', '=', change.model));
+      this.#exec(k.deleteFrom('models').where('name', '=', change.model));
+      this.#audit({ at: change.at, by: change.by, action: 'delete', model: change.model, alias: '', fromVersion: null, toVersion: 0, runId: null, note: null });
+    });
+  }
+
+  async allModelVersions(model?: string): Promise<ModelVersion[]> {
+    return this.#versionsWhere(model !== undefined ? { model } : {});
+  }
+
   async countRunsByEnvironment(): Promise<Map<string, number>> {
     const rows = await this.#k
       .selectFrom('runs')
@@ -1213,7 +1465,7 @@ function toRow(run: RunRecord): RunsTable {
     pid_start: run.pidStart,
     heartbeat_at: run.heartbeatAt,
     env_hash: run.envHash,
-    commit_sha: run.manifest.code.kind === 'git' ? run.manifest.code.commit : null,
+    commit_sha: run.manifest.code?.kind === 'git' ? run.manifest.code.commit : null,
     gate: run.manifest.outputs.gate?.status ?? null,
     queue: sub?.queue ?? null,
     priority: sub?.priority ?? null,
@@ -1223,6 +1475,7 @@ function toRow(run: RunRecord): RunsTable {
     cancel_by: null,
     cancel_at: null,
     trigger_kind: triggerOf(run.manifest).kind,
+    deleted_at: run.deletedAt ?? null,
     manifest: JSON.stringify(run.manifest),
   };
 }
@@ -1243,15 +1496,59 @@ function fromRow(row: RunsTable): RunRecord {
     pidStart: row.pid_start,
     heartbeatAt: row.heartbeat_at,
     envHash: row.env_hash,
+    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
     manifest,
   };
+}
+
+function projectFromRow(r: { id: number; name: string; created_at: number; updated_at: number; deleted_at: number | null; tags: string; register_from: string }): ProjectRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    deletedAt: r.deleted_at,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+    registerFrom: r.register_from as RegisterFrom,
+  };
+}
+
+function loggedModelFromRow(r: LoggedModelsTable): LoggedModelRecord {
+  return {
+    id: r.id,
+    project: r.project,
+    name: r.name,
+    runId: r.run_id,
+    path: r.path,
+    status: r.status as LoggedModelStatus,
+    statusMessage: r.status_message,
+    modelType: r.model_type,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    params: JSON.parse(r.params) as Record<string, string>,
+    tags: JSON.parse(r.tags) as Record<string, string>,
+  };
+}
+
+/** Stored tags (JSON) with a patch's tags set and removed, as JSON again. */
+function patchedTags(stored: string, patch: ModelPatch): string {
+  const tags = { ...(JSON.parse(stored) as Record<string, string>), ...(patch.setTags ?? {}) };
+  for (const key of patch.deleteTags ?? []) delete tags[key];
+  return JSON.stringify(tags);
+}
+
+function unknownModel(name: string): RepriseError {
+  return new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `no registered model ${JSON.stringify(name)}`, { details: { model: name } });
 }
 
 function retentionRow(runId: string, m: RetentionMark): RunRetentionTable {
   return { run_id: runId, state: m.state, until: m.until, reason: m.reason, manual: m.manual ? 1 : 0, by: m.by, at: m.at };
 }
 
-function versionFromRow(r: ModelVersionsTable & { run_name: string; run_project: string }, aliases: string[]): ModelVersion {
+function versionFromRow(
+  r: Omit<ModelVersionsTable, 'description' | 'tags' | 'path'> & { description: string | null; tags: string; path: string; run_name: string; run_project: string },
+  aliases: string[],
+): ModelVersion {
   return {
     model: r.model,
     version: r.version,
@@ -1261,6 +1558,9 @@ function versionFromRow(r: ModelVersionsTable & { run_name: string; run_project:
     createdAt: r.created_at,
     createdBy: r.created_by,
     note: r.note,
+    description: r.description ?? null,
+    tags: JSON.parse(r.tags ?? '{}') as Record<string, string>,
+    path: r.path ?? 'model',
     files: JSON.parse(r.files) as ModelFile[],
     bytes: r.bytes,
     aliases,

@@ -31,6 +31,22 @@ const ATTRIBUTE_COLUMNS = {
 
 const OPS = { '=': sql`=`, '!=': sql`!=`, '<': sql`<`, '<=': sql`<=`, '>': sql`>`, '>=': sql`>=`, like: sql`like`, 'not like': sql`not like` } as const;
 
+/**
+ * A like pattern as a GLOB pattern, for a case-sensitive like: SQLite's LIKE ignores ASCII
+ * case and GLOB does not. `%` and `_` become `*` and `?`; GLOB's own `*`, `?` and `[` in
+ * the pattern are put in brackets, so they match only themselves.
+ */
+export function likeToGlob(pattern: string): string {
+  let out = '';
+  for (const ch of pattern) {
+    if (ch === '%') out += '*';
+    else if (ch === '_') out += '?';
+    else if (ch === '*' || ch === '?' || ch === '[') out += `[${ch}]`;
+    else out += ch;
+  }
+  return out;
+}
+
 export const DEFAULT_ORDER: RunOrder = { field: { kind: 'attr', name: 'created' }, direction: 'desc' };
 
 /** A value as the column holding it stores it (dev as 0/1). */
@@ -92,10 +108,12 @@ export function compileFilter(e: FilterExpr, mode: FilterMode = 'probe'): Sql {
     case 'not':
       return sql`not (${sub(e.expr)})`;
     case 'cmp': {
-      const op = OPS[e.op];
-      if (e.field.kind === 'attr') return sql`${ATTRIBUTE_COLUMNS[e.field.name]} ${op} ${bind(e.field, e.value)}`;
-      const v = e.field.kind === 'metric' ? e.value : paramText(e.value);
-      return keyed(e.field, mode, (col) => sql`${col(e.value)} ${op} ${v}`);
+      const glob = e.caseSensitive === true && (e.op === 'like' || e.op === 'not like') && typeof e.value === 'string';
+      const op = glob ? (e.op === 'like' ? sql`glob` : sql`not glob`) : OPS[e.op];
+      const value = glob ? likeToGlob(e.value as string) : e.value;
+      if (e.field.kind === 'attr') return sql`${ATTRIBUTE_COLUMNS[e.field.name]} ${op} ${bind(e.field, value)}`;
+      const v = e.field.kind === 'metric' ? value : paramText(value);
+      return keyed(e.field, mode, (col) => sql`${col(value)} ${op} ${v}`);
     }
     case 'in': {
       if (e.values.length === 0) return e.negated ? sql`1` : sql`0`;

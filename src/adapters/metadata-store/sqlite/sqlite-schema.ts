@@ -336,6 +336,63 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (provider, delivery, project)
   );
   `,
+  // Projects as records (the MLflow API's experiments: an id each, 0 being the Default one
+  // its clients expect), runs and projects deleted softly, what MLflow clients record beside
+  // metrics (datasets, logged models), and the registry's descriptions and tags.
+  `
+  CREATE TABLE projects (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    deleted_at INTEGER,
+    tags TEXT NOT NULL DEFAULT '{}',
+    register_from TEXT NOT NULL DEFAULT 'promoted'
+  );
+  INSERT INTO projects (id, name, created_at, updated_at)
+    VALUES (0, 'Default', CAST(unixepoch('subsec') * 1000 AS INTEGER), CAST(unixepoch('subsec') * 1000 AS INTEGER));
+  INSERT INTO projects (name, created_at, updated_at)
+    SELECT project, min(created_at), max(created_at) FROM runs WHERE project != 'Default' GROUP BY project ORDER BY min(created_at);
+
+  ALTER TABLE runs ADD COLUMN deleted_at INTEGER;
+
+  CREATE TABLE run_datasets (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (run_id, name, digest)
+  );
+  CREATE TABLE run_models (
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    model_id TEXT NOT NULL,
+    direction TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    PRIMARY KEY (run_id, model_id, direction)
+  );
+  CREATE TABLE logged_models (
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    name TEXT NOT NULL,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_message TEXT,
+    model_type TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    tags TEXT NOT NULL
+  );
+  CREATE INDEX logged_models_project ON logged_models(project, created_at);
+  CREATE UNIQUE INDEX logged_models_run_path ON logged_models(run_id, path);
+
+  ALTER TABLE models ADD COLUMN description TEXT;
+  ALTER TABLE models ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE model_versions ADD COLUMN description TEXT;
+  ALTER TABLE model_versions ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
+  ALTER TABLE model_versions ADD COLUMN path TEXT NOT NULL DEFAULT 'model';
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -366,7 +423,51 @@ export interface RunsTable {
   cancel_at: number | null;
   /** core/trigger's kind: what started the run. */
   trigger_kind: string | null;
+  deleted_at: number | null;
   manifest: string;
+}
+
+export interface ProjectsTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+  /** JSON: Record<string, string>. */
+  tags: Generated<string>;
+  register_from: Generated<string>;
+}
+
+export interface RunDatasetsTable {
+  run_id: string;
+  name: string;
+  digest: string;
+  /** JSON: core/client-records' RunDataset. */
+  body: string;
+}
+
+export interface RunModelsTable {
+  run_id: string;
+  model_id: string;
+  direction: string;
+  step: number;
+}
+
+export interface LoggedModelsTable {
+  id: string;
+  project: string;
+  name: string;
+  run_id: string;
+  path: string;
+  status: string;
+  status_message: string | null;
+  model_type: string | null;
+  created_at: number;
+  updated_at: number;
+  /** JSON: Record<string, string>. */
+  params: string;
+  /** JSON: Record<string, string>. */
+  tags: string;
 }
 
 export interface SweepsTable {
@@ -492,6 +593,10 @@ export interface SqliteDatabaseSchema {
   model_versions: ModelVersionsTable;
   model_aliases: ModelAliasesTable;
   model_audit: ModelAuditTable;
+  projects: ProjectsTable;
+  run_datasets: RunDatasetsTable;
+  run_models: RunModelsTable;
+  logged_models: LoggedModelsTable;
 }
 
 export interface RepositoryLinksTable {
@@ -530,6 +635,9 @@ export interface ModelsTable {
   name: string;
   created_at: number;
   updated_at: number;
+  description: Generated<string | null>;
+  /** JSON: Record<string, string>. */
+  tags: Generated<string>;
 }
 
 export interface ModelVersionsTable {
@@ -544,6 +652,11 @@ export interface ModelVersionsTable {
   bytes: number;
   /** JSON: ModelLineage. */
   lineage: string;
+  description: Generated<string | null>;
+  /** JSON: Record<string, string>. */
+  tags: Generated<string>;
+  /** The folder among the run's artifacts the files came from. */
+  path: Generated<string>;
 }
 
 export interface ModelAliasesTable {

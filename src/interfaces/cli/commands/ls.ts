@@ -118,6 +118,8 @@ function queueLabel(run: RunRecord): string {
 
 function commitLabel(run: RunRecord): string {
   const code = run.manifest.code;
+  // Nothing recorded: say who logged it rather than leave the cell empty.
+  if (!code) return run.manifest.trigger?.kind === 'mlflow' ? 'mlflow' : 'none';
   if (code.kind === 'folder') return 'folder';
   return `${code.commit.slice(0, 7)}${code.dirty ? '+' : ''}`;
 }

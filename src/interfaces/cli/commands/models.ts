@@ -4,6 +4,7 @@ import { describeGate } from '../../../core/gates.js';
 import { decodeNumber } from '../../../core/json-number.js';
 import { describeRef, parseModelRef, parseVersionRef, type ModelVersion } from '../../../core/model-store.js';
 import { RepriseError } from '../../../core/errors.js';
+import { checkRegisterFrom } from '../../../core/project-record.js';
 import type { CliContext } from '../context.js';
 import { clip, formatBytes, formatNumber, formatTime, plural, table } from '../format.js';
 
@@ -12,6 +13,12 @@ function metricsCell(v: ModelVersion): string {
     .slice(0, 3)
     .map(([k, m]) => `${k}=${formatNumber(decodeNumber(m.last))}`)
     .join(' ');
+}
+
+/** The COMMIT cell: a version from a run the MLflow client logged has no recorded code. */
+function codeCell(code: ModelVersion['lineage']['code']): string {
+  if (!code) return 'mlflow';
+  return code.kind === 'git' ? `${code.commit.slice(0, 12)}${code.dirty ? '+patch' : ''}` : 'folder';
 }
 
 export function registerModels(program: Command, ctx: CliContext): void {
@@ -50,7 +57,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
             `v${v.version}`,
             v.aliases.join(' ') || '—',
             `${v.runName} (${v.runId.slice(0, 10)})`,
-            v.lineage.code.kind === 'git' ? `${v.lineage.code.commit.slice(0, 12)}${v.lineage.code.dirty ? '+patch' : ''}` : 'folder',
+            codeCell(v.lineage.code),
             clip(metricsCell(v), 40),
             `${v.files.length} (${formatBytes(v.bytes)})`,
             formatTime(v.createdAt),
@@ -64,9 +71,9 @@ export function registerModels(program: Command, ctx: CliContext): void {
         ctx.out(`lineage of v${latest.version}:`);
         ctx.out(`  run         ${latest.runName} ${latest.runId} (project ${latest.project})`);
         const c = latest.lineage.code;
-        ctx.out(`  code        ${c.kind === 'git' ? `${c.commit}${c.branch ? ` on ${c.branch}` : ''}${c.dirty ? ' with a patch' : ''}` : 'a folder snapshot'}`);
+        ctx.out(`  code        ${!c ? 'not recorded: logged through the MLflow client, outside `reprise run`' : c.kind === 'git' ? `${c.commit}${c.branch ? ` on ${c.branch}` : ''}${c.dirty ? ' with a patch' : ''}` : 'a folder snapshot'}`);
         ctx.out(`  params      ${clip(JSON.stringify(latest.lineage.params), 100)} (hash ${latest.lineage.paramsHash.slice(0, 12)})`);
-        ctx.out(`  environment Python ${latest.lineage.environment.python ?? '—'}${latest.lineage.environment.lock ? `, lock ${latest.lineage.environment.lock.sha256.slice(0, 12)}` : ''}`);
+        ctx.out(`  environment Python ${latest.lineage.environment.python ?? 'not recorded'}${latest.lineage.environment.lock ? `, lock ${latest.lineage.environment.lock.sha256.slice(0, 12)}` : ''}`);
         const gate = latest.lineage.gate;
         ctx.out(`  gates       ${gate ? `${gate.status}${gate.results.length ? `: ${gate.results.map((r) => `${describeGate(r)} (${String(r.actual)})`).join(', ')}` : ''}` : '—'}`);
         if (latest.note) ctx.out(`  note        ${latest.note}`);
@@ -77,7 +84,7 @@ export function registerModels(program: Command, ctx: CliContext): void {
         ctx.out(
           table(
             ['WHEN', 'WHO', 'ACTION', 'ALIAS', 'FROM', 'TO', 'NOTE'],
-            audit.map((e) => [formatTime(e.at), e.by, e.action, e.alias, e.fromVersion === null ? '—' : `v${e.fromVersion}`, `v${e.toVersion}`, clip(e.note ?? '', 50)]),
+            audit.map((e) => [formatTime(e.at), e.by, e.action, e.alias || '—', e.fromVersion === null ? '—' : `v${e.fromVersion}`, e.toVersion === 0 ? '—' : `v${e.toVersion}`, clip(e.note ?? '', 50)]),
           ),
         );
       }
@@ -114,5 +121,24 @@ export function registerModels(program: Command, ctx: CliContext): void {
       const move = await (await ctx.app()).models.moveAlias({ model: name, version: ref.version, alias, ...(opts.note !== undefined ? { note: opts.note } : {}), by: ctx.actor() });
       if (opts.json) return ctx.json(move);
       ctx.out(`${name}@${move.alias}: ${move.from === null ? 'new' : `v${move.from}`} -> v${move.to}`);
+    });
+
+  models
+    .command('policy')
+    .description('which runs of a project a model version may be registered from through the MLflow API: promoted runs only (the default), or any run that passed')
+    .argument('<project>', 'the project')
+    .option('--register-from <which>', 'promoted | passed')
+    .option('--json', 'print the project record as JSON')
+    .action(async (project: string, opts: { registerFrom?: string; json?: boolean }) => {
+      const app = await ctx.app();
+      const record =
+        opts.registerFrom !== undefined ? await app.models.setPolicy(project, checkRegisterFrom(opts.registerFrom, '--register-from')) : await app.models.policy(project);
+      if (!record) throw new RepriseError('REPRISE_ERR_PROJECT_NOT_FOUND', `no project named ${JSON.stringify(project)}`, { details: { project } });
+      if (opts.json) return ctx.json({ project: record });
+      ctx.out(
+        record.registerFrom === 'promoted'
+          ? `${record.name}: the MLflow API registers versions from promoted runs only (reprise promote RUN --model NAME promotes one)`
+          : `${record.name}: the MLflow API registers versions from any run that succeeded and passed its gates (registering promotes it)`,
+      );
     });
 }

@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import { describeTrigger, triggerOf } from '../../../core/trigger.js';
 import { describeOverrides } from '../../../core/params.js';
 import { durationMs, type RunRecord } from '../../../core/run.js';
-import type { Artifact, MetricSummary } from '../../../core/run-manifest.js';
+import type { Artifact, MetricSummary, RunManifest } from '../../../core/run-manifest.js';
 import { VERDICT_LABELS } from '../../../core/verification.js';
 import type { LinkedVerification } from '../../../services/verification-service.js';
-import { reproducibilityView, runDetailView } from '../../run-views.js';
+import { notRecorded, reproducibilityView, runDetailView } from '../../run-views.js';
 import type { Retention } from '../../../core/retention.js';
 import type { RunModelVersion } from '../../../core/model-store.js';
 import type { CliContext } from '../context.js';
@@ -96,14 +96,21 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   }
 
   out.push('code');
-  if (m.code.kind === 'git') {
-    out.push(`  commit    ${m.code.commit}${m.code.branch ? ` on ${m.code.branch}` : ' (detached)'}`);
-    out.push(`  remote    ${m.code.remoteUrl ?? '(none)'}`);
-    out.push(`  changes   ${m.code.dirty ? `${m.code.changedFiles.length} uncommitted file(s), patch ${formatBytes(m.code.patch?.size ?? 0)}: ${m.code.changedFiles.slice(0, 8).join(', ')}${m.code.changedFiles.length > 8 ? ', …' : ''}` : 'none (clean tree)'}`);
-    if (m.code.subdir) out.push(`  project   ${m.code.subdir}/ in the repository`);
-    if (m.code.archive) out.push(`  files     a copy of the commit's files came with a bundle (${formatBytes(m.code.archive.size)})`);
+  const code = m.code;
+  if (!code) {
+    out.push(`  ${notRecorded(m)}`);
+    // What the client said of its script; Reprise holds none of it.
+    if (trigger.kind === 'mlflow' && (trigger.source || trigger.commit)) {
+      out.push(`  source    ${trigger.source ?? '(not given)'}${trigger.commit ? ` at commit ${trigger.commit}` : ''} (as the client reported; Reprise keeps no copy)`);
+    }
+  } else if (code.kind === 'git') {
+    out.push(`  commit    ${code.commit}${code.branch ? ` on ${code.branch}` : ' (detached)'}`);
+    out.push(`  remote    ${code.remoteUrl ?? '(none)'}`);
+    out.push(`  changes   ${code.dirty ? `${code.changedFiles.length} uncommitted file(s), patch ${formatBytes(code.patch?.size ?? 0)}: ${code.changedFiles.slice(0, 8).join(', ')}${code.changedFiles.length > 8 ? ', …' : ''}` : 'none (clean tree)'}`);
+    if (code.subdir) out.push(`  project   ${code.subdir}/ in the repository`);
+    if (code.archive) out.push(`  files     a copy of the commit's files came with a bundle (${formatBytes(code.archive.size)})`);
   } else {
-    out.push(`  folder snapshot: ${m.code.files} files, ${formatBytes(m.code.bytes)} (not a git repository)`);
+    out.push(`  folder snapshot: ${code.files} files, ${formatBytes(code.bytes)} (not a git repository)`);
   }
 
   if (m.data?.length) {
@@ -128,36 +135,10 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   if (m.params.overrides.length) out.push(`  overrides ${describeOverrides(m.params.overrides)}`);
   out.push(`  values    ${JSON.stringify(m.params.values)}`);
 
-  const e = m.environment;
   out.push('environment');
-  out.push(`  python    ${e.python ? `${e.python.version} (${e.python.path})` : '(none found)'}`);
-  out.push(`  machine   ${e.hostname} · ${e.os.type} ${e.os.release} · ${e.arch} · ${e.cpu.model} × ${e.cpu.cores} · ${formatBytes(e.memoryBytes)}`);
-  out.push(`  gpus      ${e.gpus.length ? e.gpus.map((g) => `${g.name}${g.memoryMiB ? ` ${g.memoryMiB} MiB` : ''}`).join(', ') : 'none'}`);
-  out.push(`  user      ${e.user} · reprise ${e.repriseVersion} · node ${e.nodeVersion}`);
-  for (const r of e.requirements) out.push(`  requires  ${r.path} sha256:${r.sha256.slice(0, 16)}…`);
-  if (e.image) out.push(`  image     ${e.image.ref}${e.image.digest ? ` (${e.image.digest})` : ''}`);
-  const env = e.resolved;
-  if (env) {
-    const how = env.kind === 'system' ? 'the interpreter as it is' : `venv ${env.hash?.slice(0, 12)} from ${env.source}, ${env.cacheHit ? 'reused' : `built in ${formatDuration(env.buildMs)}`}`;
-    out.push(`  env       ${how}${env.rebuiltBecause ? ` (rebuilt: ${env.rebuiltBecause})` : ''}`);
-    out.push(`  lock      pip freeze sha256:${env.lock.sha256.slice(0, 16)}… (${formatBytes(env.lock.size)})${env.pipVersion ? ` · pip ${env.pipVersion}` : ''}`);
-  }
+  out.push(...environmentLines(m));
 
-  out.push(`pipeline (seed ${m.pipeline.seed}, ${m.pipeline.seedSource}; executor ${m.pipeline.executor})`);
-  out.push(
-    indent(
-      table(
-        ['STAGE', 'STATUS', 'EXIT', 'DURATION', 'COMMAND'],
-        m.execution.stages.map((s) => [
-          s.name,
-          s.status,
-          s.exitCode === null ? (s.signal ?? '-') : String(s.exitCode),
-          formatDuration(s.startedAt !== null && s.endedAt !== null ? s.endedAt - s.startedAt : null),
-          s.cmd,
-        ]),
-      ),
-    ),
-  );
+  out.push(...pipelineLines(m));
 
   const keys = Object.entries(metrics);
   out.push(`metrics (${keys.length})`);
@@ -177,6 +158,47 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   return out.join('\n');
 }
 
+function environmentLines(m: RunManifest): string[] {
+  const e = m.environment;
+  if (!e) return [`  ${notRecorded(m)}`];
+  const out: string[] = [];
+  out.push(`  python    ${e.python ? `${e.python.version} (${e.python.path})` : '(none found)'}`);
+  out.push(`  machine   ${e.hostname} · ${e.os.type} ${e.os.release} · ${e.arch} · ${e.cpu.model} × ${e.cpu.cores} · ${formatBytes(e.memoryBytes)}`);
+  out.push(`  gpus      ${e.gpus.length ? e.gpus.map((g) => `${g.name}${g.memoryMiB ? ` ${g.memoryMiB} MiB` : ''}`).join(', ') : 'none'}`);
+  out.push(`  user      ${e.user} · reprise ${e.repriseVersion} · node ${e.nodeVersion}`);
+  for (const r of e.requirements) out.push(`  requires  ${r.path} sha256:${r.sha256.slice(0, 16)}…`);
+  if (e.image) out.push(`  image     ${e.image.ref}${e.image.digest ? ` (${e.image.digest})` : ''}`);
+  const env = e.resolved;
+  if (env) {
+    const how = env.kind === 'system' ? 'the interpreter as it is' : `venv ${env.hash?.slice(0, 12)} from ${env.source}, ${env.cacheHit ? 'reused' : `built in ${formatDuration(env.buildMs)}`}`;
+    out.push(`  env       ${how}${env.rebuiltBecause ? ` (rebuilt: ${env.rebuiltBecause})` : ''}`);
+    out.push(`  lock      pip freeze sha256:${env.lock.sha256.slice(0, 16)}… (${formatBytes(env.lock.size)})${env.pipVersion ? ` · pip ${env.pipVersion}` : ''}`);
+  }
+  return out;
+}
+
+function pipelineLines(m: RunManifest): string[] {
+  // A run the MLflow client logged ran no stages of Reprise's: its seed and executor mean nothing.
+  if (m.execution.stages.length === 0 && m.trigger?.kind === 'mlflow') return ['pipeline', `  none: logged through the MLflow client, outside \`reprise run\``];
+  const head = `pipeline (seed ${m.pipeline.seed}, ${m.pipeline.seedSource}; executor ${m.pipeline.executor})`;
+  if (m.execution.stages.length === 0) return [head, '  no stages'];
+  return [
+    head,
+    indent(
+      table(
+        ['STAGE', 'STATUS', 'EXIT', 'DURATION', 'COMMAND'],
+        m.execution.stages.map((s) => [
+          s.name,
+          s.status,
+          s.exitCode === null ? (s.signal ?? '-') : String(s.exitCode),
+          formatDuration(s.startedAt !== null && s.endedAt !== null ? s.endedAt - s.startedAt : null),
+          s.cmd,
+        ]),
+      ),
+    ),
+  ];
+}
+
 /** How the run stands with its reproductions, or how to reproduce it. */
 export function renderReproducibility(run: RunRecord, checks: readonly LinkedVerification[]): string {
   const out = ['reproducibility'];
@@ -190,6 +212,10 @@ export function renderReproducibility(run: RunRecord, checks: readonly LinkedVer
     const label = `${VERDICT_LABELS[v.verdict]}${v.differences.length ? ` (${v.differences.length} difference(s))` : ''} · checked ${formatTime(v.checkedAt)}`;
     out.push(c.role === 'reproduction' ? `  reproduces     ${named(c.other)}: ${label}` : `  reproduced by  ${named(c.other)}: ${label}`);
   }
-  if (out.length === 1) out.push(`  not reproduced yet${run.status === 'succeeded' ? `: reprise reproduce ${run.name}` : ''}`);
+  // Only a run with recorded code and environment can be reproduced; don't suggest it otherwise.
+  const reproducible = run.manifest.code !== null && run.manifest.environment !== null;
+  const why = run.manifest.trigger?.kind === 'mlflow' ? ' (logged through the MLflow client, outside `reprise run`)' : '';
+  if (out.length === 1 && !reproducible) out.push(`  cannot be reproduced: its code and environment were not recorded${why}`);
+  else if (out.length === 1) out.push(`  not reproduced yet${run.status === 'succeeded' ? `: reprise reproduce ${run.name}` : ''}`);
   return out.join('\n');
 }

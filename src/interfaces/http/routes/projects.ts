@@ -4,8 +4,10 @@
  * (the columns a table can show); when its runs ran; its dashboard.
  */
 import { z } from 'zod';
+import { RepriseError } from '../../../core/errors.js';
 import { encodeNumber } from '../../../core/json-number.js';
 import { RUN_STATUSES } from '../../../core/run-manifest.js';
+import { REGISTER_FROM } from '../../../core/project-record.js';
 import type { BestValue } from '../../../services/project-overview.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
@@ -25,6 +27,16 @@ const projectJson = z.object({
   firstRunAt: z.number(),
   lastActivityAt: z.number(),
   best: bestJson.nullable().describe('the best final value of the headline metric among succeeded runs'),
+});
+
+const projectRecordJson = z.object({
+  id: z.number().int().describe("the project's number: its experiment id in the MLflow-compatible API (0 is Default)"),
+  name: z.string(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  deletedAt: z.number().nullable(),
+  tags: z.record(z.string(), z.string()),
+  registerFrom: z.enum(REGISTER_FROM).describe('which runs a model version may be registered from through the MLflow API'),
 });
 
 const dashboardJson = z.object({
@@ -58,6 +70,41 @@ function bestView(b: BestValue | null) {
 
 export function projectRoutes(d: ApiDeps): Route[] {
   return [
+    route({
+      method: 'GET',
+      path: '/project-records',
+      tag: 'projects',
+      summary: 'Every project as a record: its number (the MLflow experiment id), tags, deletion and model policy',
+      answers: { 200: { description: 'by number', schema: z.object({ projects: z.array(projectRecordJson) }) } },
+      async handler() {
+        return { projects: await d.store.projectRecords() };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/projects/:project/record',
+      tag: 'projects',
+      summary: "A project's record",
+      params: projectParams,
+      answers: { 200: { description: 'the record', schema: z.object({ project: projectRecordJson }) }, 404: { description: 'no such project', schema: errorJson } },
+      async handler({ params }) {
+        const project = await d.models.policy(params.project);
+        if (!project) throw new RepriseError('REPRISE_ERR_PROJECT_NOT_FOUND', `no project named ${JSON.stringify(params.project)}`, { details: { project: params.project } });
+        return { project };
+      },
+    }),
+    route({
+      method: 'PUT',
+      path: '/projects/:project/model-policy',
+      tag: 'projects',
+      summary: 'Which runs of the project a model version may be registered from through the MLflow API: promoted runs only (the default), or any run that passed',
+      params: projectParams,
+      body: z.object({ registerFrom: z.enum(REGISTER_FROM) }),
+      answers: { 200: { description: 'the record as changed', schema: z.object({ project: projectRecordJson }) }, 404: { description: 'no such project', schema: errorJson } },
+      async handler({ params, body }) {
+        return { project: await d.models.setPolicy(params.project, body.registerFrom) };
+      },
+    }),
     route({
       method: 'GET',
       path: '/projects',

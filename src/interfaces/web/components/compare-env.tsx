@@ -3,13 +3,23 @@
  * packages whose versions differ, read from each run's `pip freeze` lock.
  */
 import { api, type RunDetails } from '../api.js';
-import { envRows, lockOf, packageDifferences, parseFreeze, valuesDiffer } from '../compare-data.js';
+import { envRows, lockOf, NOT_RECORDED, packageDifferences, parseFreeze, valuesDiffer } from '../compare-data.js';
+import { notRecordedText } from '../triggers.js';
 import { useFetch } from '../use-fetch.js';
 import { RunHeadCells } from './compare-header.js';
 import { LoadError } from './empty-state.js';
 
 function Missing() {
   return <span className="muted">—</span>;
+}
+
+/** A fact the run never recorded (logged through the MLflow client): said, with why in the tooltip. */
+function NotRecorded({ manifest }: { manifest: RunDetails['run']['manifest'] }) {
+  return (
+    <span className="muted" data-testid="not-recorded" title={notRecordedText(manifest)}>
+      {NOT_RECORDED}
+    </span>
+  );
 }
 
 export function CompareEnv({ runs }: { runs: readonly RunDetails[] }) {
@@ -35,7 +45,7 @@ export function CompareEnv({ runs }: { runs: readonly RunDetails[] }) {
                 <td className="row-key">{r.label}</td>
                 {r.values.map((v, i) => (
                   <td key={i} title={r.short && v !== undefined ? v : undefined}>
-                    {v === undefined ? <Missing /> : r.short ? <code>{r.short(v)}</code> : v}
+                    {v === undefined ? <Missing /> : v === NOT_RECORDED ? <NotRecorded manifest={runs[i]!.run.manifest} /> : r.short ? <code>{r.short(v)}</code> : v}
                   </td>
                 ))}
               </tr>
@@ -66,7 +76,9 @@ async function loadLocks(shas: readonly (string | null)[], signal: AbortSignal):
 function ComparePackages({ runs }: { runs: readonly RunDetails[] }) {
   const shas = runs.map((d) => lockOf(d.run.manifest));
   const { data, error, loading } = useFetch((signal) => loadLocks(shas, signal), [shas.join(',')]);
-  const unknown = runs.filter((_d, i) => shas[i] === null).map((d) => d.run.name);
+  const unknown = runs.filter((d, i) => shas[i] === null && d.run.manifest.environment !== null).map((d) => d.run.name);
+  // Runs logged through the MLflow client recorded no environment at all, so no packages either.
+  const unrecorded = runs.filter((d) => d.run.manifest.environment === null).map((d) => d.run.name);
   const diffs = data ? packageDifferences(data) : [];
   return (
     <div data-testid="compare-packages">
@@ -76,10 +88,16 @@ function ComparePackages({ runs }: { runs: readonly RunDetails[] }) {
           No package list for {unknown.join(', ')}: {unknown.length === 1 ? 'its' : 'their'} environment was never prepared.
         </p>
       ) : null}
+      {unrecorded.length > 0 ? (
+        <p className="muted" data-testid="packages-not-recorded">
+          No package list for {unrecorded.join(', ')}: {unrecorded.length === 1 ? 'its' : 'their'} environment was not recorded (logged through the MLflow client, outside{' '}
+          <code>reprise run</code>).
+        </p>
+      ) : null}
       {error ? <LoadError error={error} /> : null}
       {!data ? (
         <p className="muted">{loading ? 'Reading package lists…' : ''}</p>
-      ) : unknown.length >= runs.length - 1 ? null : diffs.length === 0 ? (
+      ) : unknown.length + unrecorded.length >= runs.length - 1 ? null : diffs.length === 0 ? (
         <p data-testid="same-packages">Same packages in every run.</p>
       ) : (
         <div className="table-scroll">

@@ -3,6 +3,7 @@ import { Link } from 'react-router-dom';
 import type { RunDetails } from '../api.js';
 import { paths } from '../paths.js';
 import { shortCode } from '../compare-data.js';
+import { notRecordedText } from '../triggers.js';
 import { formatDate } from '../format.js';
 import { PALETTE } from './metric-chart.js';
 import { StatusBadge } from './status-badge.js';
@@ -28,12 +29,29 @@ export function CompareHeader({ runs, onRemove }: { runs: readonly RunDetails[];
           <StatusBadge status={d.run.status} dev={d.run.dev} />
           <div className="muted">{formatDate(d.run.createdAt)}</div>
           <div className="muted">
-            code <code title={d.run.manifest.code.kind === 'git' ? d.run.manifest.code.commit : undefined}>{shortCode(d.run.manifest)}</code>
-            {d.run.manifest.code.kind === 'git' && d.run.manifest.code.dirty ? ' + changes' : ''}
+            <CodeLine manifest={d.run.manifest} />
           </div>
         </div>
       ))}
     </div>
+  );
+}
+
+/** The code a run ran, short; for a run that recorded none, why (in words and the tooltip). */
+function CodeLine({ manifest }: { manifest: RunDetails['run']['manifest'] }) {
+  const code = manifest.code;
+  if (!code) {
+    return (
+      <span data-testid="compare-code" title={notRecordedText(manifest)}>
+        code {manifest.trigger?.kind === 'mlflow' ? 'not recorded (MLflow client)' : shortCode(manifest)}
+      </span>
+    );
+  }
+  return (
+    <span data-testid="compare-code">
+      code <code title={code.kind === 'git' ? code.commit : undefined}>{shortCode(manifest)}</code>
+      {code.kind === 'git' && code.dirty ? ' + changes' : ''}
+    </span>
   );
 }
 

@@ -49,6 +49,8 @@ function Files({ version }: { version: ModelVersion }) {
 }
 
 function CodeFact({ code }: { code: ModelLineage['code'] }) {
+  // Lineage holds no trigger; a version without code came from a run the MLflow client logged.
+  if (!code) return <span className="muted" data-testid="lineage-code-not-recorded">not recorded: the run was logged through the MLflow client, outside <code>reprise run</code></span>;
   if (code.kind === 'folder') return <span>a snapshot of the folder ({formatBytes(code.snapshot.size)} list), no git</span>;
   return (
     <span>

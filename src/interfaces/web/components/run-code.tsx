@@ -1,9 +1,11 @@
 /** The code a run ran: a git commit and its uncommitted changes, or a snapshot of a folder. */
 import { api, type RunDetails, type RunManifest } from '../api.js';
 import { formatBytes } from '../format.js';
+import type { MlflowTrigger } from '../triggers.js';
 import { useFetch } from '../use-fetch.js';
 import { DiffView } from './diff-view.js';
 import { LoadError } from './empty-state.js';
+import { NotRecorded } from './run-trigger.js';
 
 type GitCode = Extract<RunManifest['code'], { kind: 'git' }>;
 type FolderCode = Extract<RunManifest['code'], { kind: 'folder' }>;
@@ -90,7 +92,36 @@ function FolderCodeView({ code }: { code: FolderCode }) {
   );
 }
 
+/** A run that recorded no code: said plainly, with what the MLflow client reported of its script. */
+function NoCodeView({ manifest }: { manifest: RunManifest }) {
+  const t: MlflowTrigger | null = manifest.trigger?.kind === 'mlflow' ? manifest.trigger : null;
+  return (
+    <>
+      <p data-testid="code-not-recorded">
+        Code <NotRecorded manifest={manifest} />.{' '}
+        <span className="muted">Reprise holds no copy of it, so this run cannot be reproduced; a run started with <code>reprise run</code> records its code.</span>
+      </p>
+      {t && (t.source || t.commit) ? (
+        <dl className="kv" data-testid="code-facts">
+          <dt>Source, as the client said</dt>
+          <dd className="mono" data-testid="code-client-source">
+            {t.source ?? <span className="muted">not given</span>}
+          </dd>
+          <dt>Commit, as the client said</dt>
+          <dd className="mono" data-testid="code-client-commit">
+            {t.commit ?? <span className="muted">not given</span>}
+          </dd>
+        </dl>
+      ) : null}
+    </>
+  );
+}
+
 export function RunCode({ details }: { details: RunDetails }) {
   const code = details.run.manifest.code;
-  return <div className="run-code">{code.kind === 'git' ? <GitCodeView code={code} /> : <FolderCodeView code={code} />}</div>;
+  return (
+    <div className="run-code">
+      {!code ? <NoCodeView manifest={details.run.manifest} /> : code.kind === 'git' ? <GitCodeView code={code} /> : <FolderCodeView code={code} />}
+    </div>
+  );
 }

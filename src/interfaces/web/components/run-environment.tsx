@@ -5,8 +5,9 @@ import { formatBytes, formatDuration } from '../format.js';
 import { useFetch } from '../use-fetch.js';
 import { LoadError } from './empty-state.js';
 import { Facts } from './facts.js';
+import { NotRecorded } from './run-trigger.js';
 
-type Environment = RunManifest['environment'];
+type Environment = NonNullable<RunManifest['environment']>;
 type Resolved = NonNullable<Environment['resolved']>;
 
 const none = <span className="muted">none</span>;
@@ -87,6 +88,16 @@ function Lock({ sha256 }: { sha256: string }) {
 
 export function RunEnvironment({ details }: { details: RunDetails }) {
   const env = details.run.manifest.environment;
+  if (!env) {
+    return (
+      <div className="run-environment">
+        <p data-testid="env-not-recorded">
+          Environment <NotRecorded manifest={details.run.manifest} />.{' '}
+          <span className="muted">The machine, Python and packages it ran with are not known; a run started with <code>reprise run</code> records them.</span>
+        </p>
+      </div>
+    );
+  }
   return (
     <div className="run-environment">
       <div className="cards env-cards">

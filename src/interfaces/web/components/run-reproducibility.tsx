@@ -12,6 +12,7 @@ import { paths } from '../paths.js';
 import { useFetch } from '../use-fetch.js';
 import { CopyCommand } from './copy-link.js';
 import { LoadError } from './empty-state.js';
+import { NotRecorded } from './run-trigger.js';
 import { VerdictBadge } from './verdict-badge.js';
 
 type Difference = Verification['differences'][number];
@@ -208,6 +209,15 @@ function PendingCheck({ original, names, active }: { original: string; names: Na
 }
 
 function HowToReproduce({ details }: { details: RunDetails }) {
+  const m = details.run.manifest;
+  // `reprise reproduce` refuses such a run, so it is not suggested.
+  if (!m.code || !m.environment) {
+    return (
+      <p className="muted" data-testid="repro-none">
+        Cannot be reproduced: its code and environment were <NotRecorded manifest={m} />.
+      </p>
+    );
+  }
   if (isActiveStatus(details.run.status)) return <p className="muted" data-testid="repro-none">Not reproduced: a run can be reproduced once it finishes.</p>;
   return (
     <p className="muted" data-testid="repro-none">

@@ -1,7 +1,8 @@
 /**
  * What started a run: a person at a terminal (`reprise run`, `reprise submit`), a sweep,
- * a reproduction of another run, a merge to a linked branch, or a CI job. As a fact of
- * the run page's header, and as a short word in the runs table (the rest in its title).
+ * a reproduction of another run, a merge to a linked branch, a CI job, or a script through
+ * the MLflow client. As a fact of the run page's header, and as a short word in the runs
+ * table (the rest in its title).
  */
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
@@ -17,6 +18,7 @@ import {
   webHref,
   type CiTrigger,
   type MergeTrigger,
+  type MlflowTrigger,
   type Trigger,
   type TriggerImage,
 } from '../triggers.js';
@@ -167,6 +169,39 @@ function CiFact({ t }: { t: CiTrigger }) {
   return <>{joined(parts)}</>;
 }
 
+/** A run a script opened with the MLflow client: what the client said of itself, and that Reprise ran nothing. */
+function MlflowFact({ t }: { t: MlflowTrigger }) {
+  const parts: ReactNode[] = [
+    <span key="what">
+      <strong data-testid="trigger-what">the MLflow client</strong>
+    </span>,
+  ];
+  if (t.source) {
+    parts.push(
+      <span key="source">
+        from <code data-testid="trigger-source">{t.source}</code>
+      </span>,
+    );
+  }
+  if (t.commit) {
+    parts.push(
+      <span key="commit">
+        at commit{' '}
+        <code data-testid="trigger-commit" title={t.commit}>
+          {shortCommit(t.commit)}
+        </code>
+      </span>,
+    );
+  }
+  parts.push(<By key="by" who={t.by} />);
+  parts.push(
+    <span key="note" className="muted" data-testid="trigger-note">
+      outside <code>reprise run</code>: no pipeline, code or environment recorded
+    </span>,
+  );
+  return <>{joined(parts)}</>;
+}
+
 function TriggerBody({ t, details }: { t: Trigger; details: RunDetails }) {
   switch (t.kind) {
     case 'run':
@@ -207,7 +242,23 @@ function TriggerBody({ t, details }: { t: Trigger; details: RunDetails }) {
       return <MergeFact t={t} />;
     case 'ci':
       return <CiFact t={t} />;
+    case 'mlflow':
+      return <MlflowFact t={t} />;
   }
+}
+
+/** Said in place of the code or environment a run did not record (see notRecordedText). */
+export function NotRecorded({ manifest }: { manifest: RunDetails['run']['manifest'] }) {
+  return (
+    <>
+      not recorded
+      {manifest.trigger?.kind === 'mlflow' ? (
+        <>
+          : logged through the MLflow client, outside <code>reprise run</code>
+        </>
+      ) : null}
+    </>
+  );
 }
 
 /** The "Started by" fact of a run's header; a full row of its own, since a merge says a lot. */

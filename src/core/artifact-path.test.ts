@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkArtifactPath } from './artifacts.js';
+import { checkArtifactPath } from './artifact-path.js';
 
 describe('checkArtifactPath', () => {
   it('accepts relative paths inside the outputs', () => {

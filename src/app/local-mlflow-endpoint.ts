@@ -1,0 +1,59 @@
+/**
+ * @module app/local-mlflow-endpoint
+ * The MLflow-compatible endpoint of an embedded `reprise run`: no server runs, so this
+ * process opens one on loopback while any of its runs executes stages, over the same
+ * store and services, and closes it after. Inside `reprise server` it is not needed: the
+ * server's own address is used once it listens.
+ */
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerMlflowApi } from '../interfaces/mlflow/mlflow-api.js';
+import type { MlflowDeps } from '../interfaces/mlflow/mlflow-route.js';
+import type { MlflowEndpoint } from '../services/mlflow-endpoint.js';
+
+export class LocalMlflowEndpoint implements MlflowEndpoint {
+  #fixed: string | null = null;
+  #users = 0;
+  #server: Promise<{ app: FastifyInstance; url: string }> | null = null;
+
+  /** `deps` is read when the first run needs the endpoint, once the app is assembled. */
+  constructor(private readonly deps: () => MlflowDeps) {}
+
+  /** From now on, runs are sent to this listening server instead. */
+  serveAt(url: string): void {
+    this.#fixed = url;
+  }
+
+  async open(): Promise<{ readonly url: string; close(): Promise<void> }> {
+    if (this.#fixed !== null) return { url: this.#fixed, close: async () => undefined };
+    this.#users++;
+    this.#server ??= this.#start();
+    let server;
+    try {
+      server = await this.#server;
+    } catch (e) {
+      this.#users--;
+      this.#server = null;
+      throw e;
+    }
+    let closed = false;
+    return {
+      url: server.url,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        if (--this.#users > 0) return;
+        this.#server = null;
+        await server.app.close();
+      },
+    };
+  }
+
+  async #start(): Promise<{ app: FastifyInstance; url: string }> {
+    const app = Fastify({ logger: false, forceCloseConnections: true });
+    registerMlflowApi(app, this.deps());
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const addr = app.server.address();
+    if (addr === null || typeof addr === 'string') throw new Error('the MLflow endpoint did not get a TCP port');
+    return { app, url: `http://127.0.0.1:${addr.port}` };
+  }
+}
