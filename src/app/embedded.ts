@@ -52,7 +52,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const lake = new DuckdbLake(lakeDir(home, env));
   const mlflowEndpoint = new LocalMlflowEndpoint(() => ({ store, projects, runs: clientRuns, models: services.models, loggedModels }));
   const services = assembleServices({ home, env, store, blobs, logs, lake, mlflow: mlflowEndpoint });
-  const clientRuns = new ClientRunService({ store, blobs, tracking, gates: services.gates, tmpDir: join(home, 'tmp') });
+  const clientRuns = new ClientRunService({ store, blobs, tracking, gates: services.gates });
   const projects = new ProjectRecordService({ store });
   const loggedModels = new LoggedModelService({ store, runs: clientRuns });
   return {

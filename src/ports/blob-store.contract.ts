@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RepriseError } from '../core/errors.js';
@@ -74,9 +75,18 @@ export function runBlobStoreContract(
       expect(await store.putFile(file(''))).toEqual({ sha256: sha(''), size: 0 });
     });
 
+    it('names a stream by the sha256 of its bytes as they arrive in pieces, and reads them back', async () => {
+      const pieces = [randomBytes(70_000), randomBytes(1), Buffer.alloc(0), randomBytes(200_000)];
+      const all = Buffer.concat(pieces);
+      const ref = await store.putStream(Readable.from(pieces));
+      expect(ref).toEqual({ sha256: sha(all), size: all.length });
+      expect((await store.read(ref.sha256)).equals(all)).toBe(true);
+      expect(await store.putStream(Readable.from([]))).toEqual({ sha256: sha(''), size: 0 });
+    });
+
     it('stores the same bytes once however often and however they are put', async () => {
       const data = Buffer.from('same bytes');
-      const refs = [await store.putBytes(data), await store.putBytes(data), await store.putFile(file(data)), await store.putFile(file(data))];
+      const refs = [await store.putBytes(data), await store.putBytes(data), await store.putFile(file(data)), await store.putFile(file(data)), await store.putStream(Readable.from([data]))];
       for (const r of refs) expect(r).toEqual({ sha256: sha(data), size: data.length });
       await listed(store, [sha(data)]);
       expect(await store.read(sha(data))).toEqual(data);

@@ -26,6 +26,12 @@ export interface BlobStore {
    */
   putFile(path: string): Promise<BlobRef>;
 
+  /**
+   * Stores the bytes of a stream as they arrive (an upload), hashed on the way; idempotent
+   * like putFile. The stream is read to its end.
+   */
+  putStream(source: Readable): Promise<BlobRef>;
+
   /** Stores bytes held in memory; idempotent, refreshing the write time like putFile. */
   putBytes(data: Buffer | string): Promise<BlobRef>;
 

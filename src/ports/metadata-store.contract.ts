@@ -20,6 +20,8 @@ import type { Verification } from '../core/verification.js';
 import type { ImageRecord, MetadataStore, MetricWriter, NewModelVersion, RunQuery } from './metadata-store.js';
 import { COMMIT, gateOutcomes, makeQueuedRun, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
 import type { QueueClaim, WorkerRegistration } from '../core/queue.js';
+import { DEFAULT_PROJECT } from '../core/project-record.js';
+import type { LoggedModelRecord } from '../core/client-records.js';
 
 export { FIXTURE_PARAMS, makeRunRecord, type RunRecordOptions } from './metadata-store.fixtures.js';
 
@@ -1823,6 +1825,410 @@ export function runMetadataStoreContract(
         // Ended runs are no longer held.
         await store.updateRun(run.id, { status: 'succeeded', endedAt: 4_000 });
         expect((await store.listWorkers(0))[0]?.runs).toEqual([]);
+      });
+    });
+
+    // What the MLflow-compatible API relies on. Most of it is written only in the server's
+    // own process (the HTTP adapter refuses it), hence the gate on `serverSide`.
+    describe('projects as records, and what MLflow clients record', () => {
+      const serverIt = it.skipIf(!options.serverSide);
+      const ENDED = 1_700_000_100_000;
+      const passedGate: GateOutcome = { status: 'passed', evaluatedAt: ENDED, results: [] };
+      const art = (path: string, size = 1): Artifact => ({ path, size, sha256: SHA_A });
+
+      /** A run that succeeded and passed its gates, with `artifacts` as its manifest and stored list. */
+      async function passedRun(artifacts: Artifact[] = [art('model/MLmodel', 5), art('model/model.pkl', 50)], over: { project?: string } = {}): Promise<RunRecord> {
+        const base = makeRunRecord({ status: 'succeeded', endedAt: ENDED, ...over });
+        const run: RunRecord = { ...base, manifest: { ...base.manifest, outputs: { ...base.manifest.outputs, artifacts, gate: passedGate } } };
+        await store.createRun(run);
+        await store.setArtifacts(run.id, artifacts);
+        return run;
+      }
+
+      const ids = async (q: RunQuery): Promise<string[]> => (await store.listRuns(q)).runs.map((r) => r.id);
+
+      let modelSeq = 0;
+      /** A logged model as the MLflow API first records it, with a new id (`m-` and 32 hex digits). */
+      const logged = (run: RunRecord, name: string, over: Partial<LoggedModelRecord> = {}): Omit<LoggedModelRecord, 'path'> => ({
+        id: `m-${(++modelSeq).toString(16).padStart(32, '0')}`,
+        project: run.project,
+        name,
+        runId: run.id,
+        status: 'pending',
+        statusMessage: null,
+        modelType: null,
+        createdAt: 1_000,
+        updatedAt: 1_000,
+        params: {},
+        tags: {},
+        ...over,
+      });
+
+      it('holds the Default project (id 0) from the start, and a record for each project a run is recorded in', async () => {
+        const fresh = await store.projectRecords();
+        expect(fresh).toEqual([expect.objectContaining({ id: DEFAULT_PROJECT.id, name: DEFAULT_PROJECT.name, deletedAt: null, tags: {}, registerFrom: 'promoted' })]);
+        await given(makeRunRecord({ project: 'mnist', createdAt: 1_000 }), makeRunRecord({ project: 'cifar', createdAt: 2_000 }), makeRunRecord({ project: 'mnist', createdAt: 3_000 }));
+        await store.submitRuns([makeQueuedRun({ project: 'queued-only' })]);
+        const records = await store.projectRecords();
+        expect(records.map((p) => p.name)).toEqual(['Default', 'mnist', 'cifar', 'queued-only']);
+        // Numbers grow in the order projects first appear, and none is reused.
+        const numbers = records.map((p) => p.id);
+        expect(numbers[0]).toBe(0);
+        for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBeGreaterThan(numbers[i - 1]!);
+        const mnist = records[1]!;
+        expect(mnist).toMatchObject({ deletedAt: null, tags: {}, registerFrom: 'promoted' });
+        expect(await store.projectRecord({ name: 'mnist' })).toEqual(mnist);
+        expect(await store.projectRecord({ id: mnist.id })).toEqual(mnist);
+        expect(await store.projectRecord({ id: 0 })).toEqual(records[0]);
+        expect(await store.projectRecord({ name: 'nope' })).toBeUndefined();
+        expect(await store.projectRecord({ id: numbers.at(-1)! + 100 })).toBeUndefined();
+      });
+
+      it("changes a project's model policy and keeps it", async () => {
+        await given(makeRunRecord({ project: 'mnist' }));
+        const changed = await store.updateProject('mnist', { at: 5_000, registerFrom: 'passed' });
+        expect(changed).toMatchObject({ name: 'mnist', registerFrom: 'passed', deletedAt: null });
+        expect((await store.projectRecord({ name: 'mnist' }))?.registerFrom).toBe('passed');
+        expect((await store.updateProject('mnist', { at: 6_000, registerFrom: 'promoted' })).registerFrom).toBe('promoted');
+        expect((await store.projectRecord({ name: 'mnist' }))?.registerFrom).toBe('promoted');
+        await expect(store.updateProject('nope', { at: 7_000, registerFrom: 'passed' })).rejects.toMatchObject({ code: 'REPRISE_ERR_PROJECT_NOT_FOUND' });
+      });
+
+      serverIt('creates a project with tags, and refuses a taken name, a deleted project\'s and one made by a run included', async () => {
+        await given(makeRunRecord({ project: 'mnist' }));
+        const made = await store.createProject({ name: 'churn', at: 2_000, tags: { team: 'risk' } });
+        expect(made).toMatchObject({ name: 'churn', createdAt: 2_000, updatedAt: 2_000, deletedAt: null, tags: { team: 'risk' }, registerFrom: 'promoted' });
+        expect(made.id).toBeGreaterThan((await store.projectRecord({ name: 'mnist' }))!.id);
+        expect(await store.projectRecord({ id: made.id })).toEqual(made);
+        const bare = await store.createProject({ name: 'bare', at: 3_000 });
+        expect(bare.tags).toEqual({});
+        expect(bare.id).toBeGreaterThan(made.id);
+
+        for (const taken of ['churn', 'mnist', 'Default']) {
+          await expect(store.createProject({ name: taken, at: 4_000 }), taken).rejects.toMatchObject({ code: 'REPRISE_ERR_PROJECT_EXISTS' });
+        }
+        await store.updateProject('churn', { at: 5_000, deletedAt: 5_000 });
+        await expect(store.createProject({ name: 'churn', at: 6_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_PROJECT_EXISTS' });
+        expect((await store.projectRecords()).filter((p) => p.name === 'churn')).toHaveLength(1);
+      });
+
+      serverIt('sets and removes tags of a project', async () => {
+        await store.createProject({ name: 'churn', at: 1_000, tags: { team: 'risk', stage: 'dev' } });
+        const changed = await store.updateProject('churn', { at: 2_000, setTags: { stage: 'prod', owner: 'ada' }, deleteTags: ['team', 'never-set'] });
+        expect(changed).toMatchObject({ tags: { stage: 'prod', owner: 'ada' }, updatedAt: 2_000, createdAt: 1_000 });
+        expect((await store.projectRecord({ name: 'churn' }))?.tags).toEqual({ stage: 'prod', owner: 'ada' });
+        await expect(store.updateProject('nope', { at: 3_000, setTags: { a: 'b' } })).rejects.toMatchObject({ code: 'REPRISE_ERR_PROJECT_NOT_FOUND' });
+      });
+
+      serverIt('deletes a project with its runs, and a restore brings back only the runs deleted with it', async () => {
+        const [a, b, alone, other] = await given(
+          makeRunRecord({ project: 'mnist', createdAt: 1_000 }),
+          makeRunRecord({ project: 'mnist', createdAt: 2_000 }),
+          makeRunRecord({ project: 'mnist', createdAt: 3_000 }),
+          makeRunRecord({ project: 'cifar', createdAt: 4_000 }),
+        );
+        expect(await store.setRunDeleted(alone!.id, 10_000)).toBe(true);
+
+        const deleted = await store.updateProject('mnist', { at: 20_000, deletedAt: 20_000 });
+        expect(deleted.deletedAt).toBe(20_000);
+        expect((await store.getRun(a!.id))?.deletedAt).toBe(20_000);
+        expect((await store.getRun(b!.id))?.deletedAt).toBe(20_000);
+        // The run deleted on its own keeps its own time.
+        expect((await store.getRun(alone!.id))?.deletedAt).toBe(10_000);
+        expect(await ids({ project: 'mnist' })).toEqual([]);
+        expect(await ids({})).toEqual([other!.id]);
+        expect(await ids({ project: 'mnist', deleted: 'only' })).toEqual([alone!.id, b!.id, a!.id]);
+
+        // Deleting it again changes nothing.
+        await store.updateProject('mnist', { at: 25_000, deletedAt: 25_000 });
+        expect((await store.getRun(a!.id))?.deletedAt).toBe(20_000);
+
+        const restored = await store.updateProject('mnist', { at: 30_000, deletedAt: null });
+        expect(restored.deletedAt).toBeNull();
+        expect(await ids({ project: 'mnist' })).toEqual([b!.id, a!.id]);
+        expect((await store.getRun(a!.id))?.deletedAt ?? null).toBeNull();
+        expect((await store.getRun(alone!.id))?.deletedAt).toBe(10_000);
+        expect(await ids({ project: 'mnist', deleted: 'only' })).toEqual([alone!.id]);
+        expect((await store.getRun(other!.id))?.deletedAt ?? null).toBeNull();
+      });
+
+      serverIt('leaves deleted runs out of listings and counts unless asked for', async () => {
+        const [a, b, c] = await given(makeRunRecord({ createdAt: 1_000 }), makeRunRecord({ createdAt: 2_000 }), makeRunRecord({ createdAt: 3_000 }));
+        expect(await store.setRunDeleted(b!.id, 5_000)).toBe(true);
+        expect(await ids({})).toEqual([c!.id, a!.id]);
+        expect(await ids({ deleted: 'exclude' })).toEqual([c!.id, a!.id]);
+        expect(await ids({ deleted: 'only' })).toEqual([b!.id]);
+        expect(await ids({ deleted: 'include' })).toEqual([c!.id, b!.id, a!.id]);
+        expect(await store.countRuns({})).toBe(2);
+        expect(await store.countRuns({ deleted: 'only' })).toBe(1);
+        expect(await store.countRuns({ deleted: 'include' })).toBe(3);
+        // With a filter and in pages too.
+        expect(await ids({ deleted: 'include', filter: filter(`attributes.created >= 2000`) })).toEqual([c!.id, b!.id]);
+        expect((await allPages({ deleted: 'include', limit: 1 })).ids).toEqual([c!.id, b!.id, a!.id]);
+        expect((await allPages({ limit: 1 })).ids).toEqual([c!.id, a!.id]);
+        // Still there by id, saying when it was deleted.
+        expect(await store.getRun(b!.id)).toEqual({ ...b, deletedAt: 5_000 });
+
+        expect(await store.setRunDeleted(b!.id, null)).toBe(true);
+        expect(await ids({})).toEqual([c!.id, b!.id, a!.id]);
+        expect((await store.getRun(b!.id))?.deletedAt ?? null).toBeNull();
+        expect(await store.setRunDeleted(newRunId(), 6_000)).toBe(false);
+      });
+
+      serverIt('lists the runs of any of several projects, and none for an empty list', async () => {
+        const [a, b, c] = await given(
+          makeRunRecord({ project: 'a', createdAt: 1_000 }),
+          makeRunRecord({ project: 'b', createdAt: 2_000 }),
+          makeRunRecord({ project: 'c', createdAt: 3_000 }),
+        );
+        expect(await ids({ projects: ['a', 'c'] })).toEqual([c!.id, a!.id]);
+        expect(await ids({ projects: ['b', 'nope'] })).toEqual([b!.id]);
+        expect(await ids({ projects: [] })).toEqual([]);
+        expect(await store.countRuns({ projects: [] })).toBe(0);
+        expect(await store.countRuns({ projects: ['a', 'b', 'c'] })).toBe(3);
+        // With `project` both must hold.
+        expect(await ids({ project: 'a', projects: ['a', 'b'] })).toEqual([a!.id]);
+        expect(await ids({ project: 'c', projects: ['a', 'b'] })).toEqual([]);
+        await store.setRunDeleted(a!.id, 5_000);
+        expect(await ids({ projects: ['a', 'c'] })).toEqual([c!.id]);
+        expect(await ids({ projects: ['a', 'c'], deleted: 'include' })).toEqual([c!.id, a!.id]);
+      });
+
+      serverIt('renames a run, its manifest with it', async () => {
+        const [run] = await given(makeRunRecord({ name: 'old-name' }));
+        expect(await store.renameRun(run!.id, 'new-name')).toBe(true);
+        const got = await store.getRun(run!.id);
+        expect(got?.name).toBe('new-name');
+        expect(got?.manifest.run.name).toBe('new-name');
+        expect({ ...got, name: run!.name, manifest: { ...got!.manifest, run: { ...got!.manifest.run, name: run!.name } } }).toEqual(run);
+        expect((await store.findRuns('new-name', 5)).map((r) => r.id)).toEqual([run!.id]);
+        expect(await store.findRuns('old-name', 5)).toEqual([]);
+        expect(await store.renameRun(newRunId(), 'x')).toBe(false);
+      });
+
+      serverIt('adds artifacts one by one, replacing those of the same path', async () => {
+        const [run, other] = await given(makeRunRecord(), makeRunRecord());
+        await store.setArtifacts(run!.id, [art('a.txt', 1), art('plots/b.png', 2)]);
+        await store.addArtifacts(run!.id, [art('plots/c.png', 3), art('a.txt', 10)]);
+        await store.addArtifacts(run!.id, []);
+        expect(await store.listArtifacts(run!.id)).toEqual([art('a.txt', 10), art('plots/b.png', 2), art('plots/c.png', 3)]);
+        expect(await store.listArtifacts(other!.id)).toEqual([]);
+      });
+
+      serverIt('removes an artifact path and everything under it, not a sibling sharing its prefix, with % and _ taken literally', async () => {
+        const [run] = await given(makeRunRecord());
+        const all = ['a/b', 'a/b/c.txt', 'a/b/d/e.txt', 'a/bc', 'a/bc/f.txt', 'a_b/g', 'axb/h', 'p%/i', 'p%q/j', 'z.txt'];
+        await store.addArtifacts(run!.id, all.map((p) => art(p)));
+        const left = async () => (await store.listArtifacts(run!.id)).map((a) => a.path);
+        expect(await store.removeArtifacts(run!.id, 'a/b')).toBe(3);
+        expect(await left()).toEqual(['a/bc', 'a/bc/f.txt', 'a_b/g', 'axb/h', 'p%/i', 'p%q/j', 'z.txt']);
+        expect(await store.removeArtifacts(run!.id, 'a_b')).toBe(1);
+        expect(await store.removeArtifacts(run!.id, 'p%')).toBe(1);
+        expect(await left()).toEqual(['a/bc', 'a/bc/f.txt', 'axb/h', 'p%q/j', 'z.txt']);
+        expect(await store.removeArtifacts(run!.id, 'z.txt')).toBe(1);
+        expect(await store.removeArtifacts(run!.id, 'nothing/here')).toBe(0);
+        expect(await left()).toEqual(['a/bc', 'a/bc/f.txt', 'axb/h', 'p%q/j']);
+      });
+
+      serverIt('records the datasets a run read once per name and digest, and the models it took in or put out', async () => {
+        const [run, other, none] = await given(makeRunRecord(), makeRunRecord(), makeRunRecord());
+        const ds = (name: string, digest: string, context = 'training') => ({
+          name,
+          digest,
+          sourceType: 'local',
+          source: JSON.stringify({ uri: `/data/${name}.csv` }),
+          schema: null,
+          profile: JSON.stringify({ num_rows: 150 }),
+          tags: { 'mlflow.data.context': context },
+        });
+        await store.addRunInputs(run!.id, { datasets: [ds('iris', 'd1'), ds('iris', 'd2')] });
+        // The same dataset again (a second log_input) is still one.
+        await store.addRunInputs(run!.id, { datasets: [ds('iris', 'd1')], models: [{ modelId: 'm-in', direction: 'input', step: 0 }] });
+        await store.addRunInputs(run!.id, { models: [{ modelId: 'm-out', direction: 'output', step: 7 }] });
+        await store.addRunInputs(other!.id, { datasets: [ds('wine', 'd3', 'eval')] });
+
+        const found = await store.runInputs([run!.id, other!.id, none!.id, newRunId()]);
+        const mine = found.get(run!.id)!;
+        expect(mine.datasets.map((d) => [d.name, d.digest])).toEqual([
+          ['iris', 'd1'],
+          ['iris', 'd2'],
+        ]);
+        expect(mine.datasets[0]).toEqual(ds('iris', 'd1'));
+        expect([...mine.models].sort((x, y) => x.modelId.localeCompare(y.modelId))).toEqual([
+          { modelId: 'm-in', direction: 'input', step: 0 },
+          { modelId: 'm-out', direction: 'output', step: 7 },
+        ]);
+        expect(found.get(other!.id)).toEqual({ datasets: [ds('wine', 'd3', 'eval')], models: [] });
+        expect(found.has(none!.id)).toBe(false);
+        expect(found.size).toBe(2);
+        expect((await store.runInputs([])).size).toBe(0);
+      });
+
+      serverIt("gives a logged model its name as folder, a second of that name in the run models/<id>, and keeps the folder on update", async () => {
+        const [run, other] = await given(makeRunRecord({ project: 'mnist' }), makeRunRecord({ project: 'cifar' }));
+        const first = await store.saveLoggedModel(logged(run!, 'model', { createdAt: 1_000 }));
+        expect(first.path).toBe('model');
+        const second = await store.saveLoggedModel(logged(run!, 'model', { createdAt: 2_000 }));
+        expect(second.path).toBe(`models/${second.id}`);
+        // Another run's model of the same name takes its own run's folder of that name.
+        const elsewhere = await store.saveLoggedModel(logged(other!, 'model', { createdAt: 3_000 }));
+        expect(elsewhere.path).toBe('model');
+
+        const ready = await store.saveLoggedModel({ ...logged(run!, 'model'), id: first.id, status: 'ready', updatedAt: 4_000, params: { alpha: '0.5' }, tags: { flavor: 'sklearn' } });
+        expect(ready).toMatchObject({ id: first.id, path: 'model', status: 'ready', updatedAt: 4_000, params: { alpha: '0.5' }, tags: { flavor: 'sklearn' } });
+        expect(await store.loggedModel(first.id)).toEqual(ready);
+        expect(await store.loggedModel('m-00000000000000000000000000000000')).toBeUndefined();
+
+        expect((await store.loggedModels({})).map((m) => m.id)).toEqual([elsewhere.id, second.id, first.id]);
+        expect((await store.loggedModels({ projects: ['mnist'] })).map((m) => m.id)).toEqual([second.id, first.id]);
+        expect((await store.loggedModels({ projects: ['mnist', 'cifar'] })).map((m) => m.id)).toEqual([elsewhere.id, second.id, first.id]);
+        expect((await store.loggedModels({ runId: other!.id })).map((m) => m.id)).toEqual([elsewhere.id]);
+        expect((await store.loggedModels({ projects: ['cifar'], runId: run!.id }))).toEqual([]);
+
+        expect(await store.deleteLoggedModel(second.id)).toBe(true);
+        expect(await store.deleteLoggedModel(second.id)).toBe(false);
+        expect(await store.loggedModel(second.id)).toBeUndefined();
+        expect((await store.loggedModels({ runId: run!.id })).map((m) => m.id)).toEqual([first.id]);
+      });
+
+      serverIt('creates an empty registered model with a description and tags, refusing a taken name', async () => {
+        const made = await store.createModel({ name: 'churn', by: 'alice', description: 'who leaves', tags: { team: 'risk' }, at: 1_000 });
+        expect(made).toEqual({ name: 'churn', createdAt: 1_000, updatedAt: 1_000, description: 'who leaves', tags: { team: 'risk' }, versions: 0, latestVersion: 0, aliases: {} });
+        expect(await store.listModels()).toEqual([made]);
+        expect(await store.modelVersions('churn')).toEqual({ model: made, versions: [] });
+        await expect(store.createModel({ name: 'churn', by: 'bob', description: null, tags: {}, at: 2_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_EXISTS' });
+        // A name taken by a promotion too.
+        await store.createModelVersion({ model: 'iris', runId: (await passedRun()).id, alias: 'candidate', note: null, by: 'alice', at: 3_000 });
+        await expect(store.createModel({ name: 'iris', by: 'bob', description: null, tags: {}, at: 4_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_EXISTS' });
+        expect(await store.listModels()).toEqual([made, expect.objectContaining({ name: 'iris', versions: 1 })]);
+      });
+
+      serverIt('registers a version without moving an alias, with its description and tags, and audits it', async () => {
+        await store.createModel({ name: 'iris', by: 'alice', description: null, tags: {}, at: 1_000 });
+        const run = await passedRun();
+        const made = await store.createModelVersion({ model: 'iris', runId: run.id, alias: null, description: 'first try', tags: { source: 'mlflow' }, note: null, by: 'bob', at: 2_000 });
+        expect(made.alias).toBeNull();
+        expect(made.version).toMatchObject({ model: 'iris', version: 1, runId: run.id, aliases: [], description: 'first try', tags: { source: 'mlflow' }, path: 'model', createdBy: 'bob' });
+        expect(made.version.files.map((f) => f.path)).toEqual(['MLmodel', 'model.pkl']);
+        expect((await store.listModels())[0]).toMatchObject({ name: 'iris', versions: 1, latestVersion: 1, aliases: {} });
+        const audit = await store.modelAudit({ model: 'iris' });
+        expect(audit).toHaveLength(1);
+        expect(audit[0]).toMatchObject({ action: 'promote', by: 'bob', fromVersion: null, toVersion: 1, runId: run.id });
+        // Registered is promoted: the run is pinned.
+        expect((await store.retentionMarks([run.id])).get(run.id)?.state).toBe('pinned');
+      });
+
+      serverIt("registers from another folder of the run's stored artifacts, as a client uploaded them", async () => {
+        // A client's run: nothing in the manifest's outputs, its files added one by one.
+        const run = await passedRun([]);
+        await store.addArtifacts(run.id, [art('clf/MLmodel', 4), art('clf/model.pkl', 40), art('clf/sub/conda.yaml', 3), art('clfx/other.bin', 9), art('plots/fig.png', 2)]);
+        await expect(store.createModelVersion({ model: 'iris', runId: run.id, alias: null, note: null, by: 'bob', at: 1_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_INVALID' });
+        await expect(store.createModelVersion({ model: 'iris', runId: run.id, alias: null, path: 'nothing', note: null, by: 'bob', at: 1_000 })).rejects.toMatchObject({
+          code: 'REPRISE_ERR_MODEL_INVALID',
+        });
+        expect(await store.listModels()).toEqual([]);
+        const { version } = await store.createModelVersion({ model: 'iris', runId: run.id, alias: null, path: 'clf', note: null, by: 'bob', at: 2_000 });
+        expect(version.path).toBe('clf');
+        expect(version.files).toEqual([
+          { path: 'MLmodel', size: 4, sha256: SHA_A },
+          { path: 'model.pkl', size: 40, sha256: SHA_A },
+          { path: 'sub/conda.yaml', size: 3, sha256: SHA_A },
+        ]);
+        expect(version.bytes).toBe(47);
+        expect(await store.getModelVersion('iris', { version: 1 })).toEqual(version);
+      });
+
+      serverIt('changes the description and tags of a model and of a version', async () => {
+        const run = await passedRun();
+        await store.createModelVersion({ model: 'iris', runId: run.id, alias: 'candidate', tags: { a: '1', b: '2' }, note: null, by: 'alice', at: 1_000 });
+        const model = await store.updateModel('iris', { description: 'flowers', setTags: { team: 'botany', stage: 'dev' }, at: 2_000 });
+        expect(model).toMatchObject({ name: 'iris', description: 'flowers', tags: { team: 'botany', stage: 'dev' }, updatedAt: 2_000, versions: 1, aliases: { candidate: 1 } });
+        // Without a description the description stays; null clears it.
+        expect(await store.updateModel('iris', { setTags: { stage: 'prod' }, deleteTags: ['team'], at: 3_000 })).toMatchObject({ description: 'flowers', tags: { stage: 'prod' } });
+        expect(await store.updateModel('iris', { description: null, at: 4_000 })).toMatchObject({ description: null, tags: { stage: 'prod' } });
+        expect((await store.listModels())[0]).toMatchObject({ description: null, tags: { stage: 'prod' }, updatedAt: 4_000 });
+
+        const version = await store.updateModelVersion('iris', 1, { description: 'the first', setTags: { c: '3' }, deleteTags: ['a'], at: 5_000 });
+        expect(version).toMatchObject({ version: 1, description: 'the first', tags: { b: '2', c: '3' }, aliases: ['candidate'], runId: run.id });
+        expect(await store.getModelVersion('iris', { version: 1 })).toEqual(version);
+        expect(await store.updateModelVersion('iris', 1, { at: 6_000, deleteTags: ['b'] })).toMatchObject({ description: 'the first', tags: { c: '3' } });
+
+        await expect(store.updateModel('nope', { description: 'x', at: 7_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_NOT_FOUND' });
+        await expect(store.updateModelVersion('iris', 2, { description: 'x', at: 7_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_NOT_FOUND' });
+        await expect(store.updateModelVersion('nope', 1, { description: 'x', at: 7_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_NOT_FOUND' });
+      });
+
+      serverIt('removes an alias with an audit entry, and says when there was none', async () => {
+        const run = await passedRun();
+        await store.createModelVersion({ model: 'iris', runId: run.id, alias: 'candidate', note: null, by: 'alice', at: 1_000 });
+        await store.moveAlias({ model: 'iris', alias: 'production', version: 1, note: null, by: 'alice', at: 2_000 });
+        expect(await store.removeAlias({ model: 'iris', alias: 'candidate', by: 'bob', at: 3_000 })).toBe(true);
+        expect(await store.removeAlias({ model: 'iris', alias: 'candidate', by: 'bob', at: 4_000 })).toBe(false);
+        expect(await store.removeAlias({ model: 'nope', alias: 'candidate', by: 'bob', at: 4_000 })).toBe(false);
+        expect((await store.getModelVersion('iris', { version: 1 }))?.aliases).toEqual(['production']);
+        expect(await store.getModelVersion('iris', { alias: 'candidate' })).toBeUndefined();
+        expect((await store.listModels())[0]?.aliases).toEqual({ production: 1 });
+        const [latest] = await store.modelAudit({ model: 'iris' });
+        expect(latest).toMatchObject({ action: 'unalias', by: 'bob', alias: 'candidate', fromVersion: 1, at: 3_000 });
+        expect(await store.modelAudit({ model: 'iris' })).toHaveLength(3);
+      });
+
+      serverIt('deletes a version with its aliases, then the whole model; the runs stay pinned', async () => {
+        const [a, b] = [await passedRun(), await passedRun()];
+        await store.createModelVersion({ model: 'iris', runId: a.id, alias: 'production', note: null, by: 'alice', at: 1_000 });
+        await store.createModelVersion({ model: 'iris', runId: b.id, alias: 'candidate', note: null, by: 'alice', at: 2_000 });
+        await store.moveAlias({ model: 'iris', alias: 'shadow', version: 1, note: null, by: 'alice', at: 3_000 });
+
+        await store.deleteModel({ model: 'iris', version: 1, by: 'bob', at: 4_000 });
+        expect(await store.getModelVersion('iris', { version: 1 })).toBeUndefined();
+        expect(await store.getModelVersion('iris', { alias: 'production' })).toBeUndefined();
+        expect((await store.modelVersions('iris'))?.versions.map((v) => [v.version, v.aliases])).toEqual([[2, ['candidate']]]);
+        expect((await store.listModels())[0]).toMatchObject({ versions: 1, aliases: { candidate: 2 } });
+        expect((await store.modelVersionsOfRuns([a.id])).has(a.id)).toBe(false);
+        expect((await store.modelAudit({ model: 'iris' }))[0]).toMatchObject({ action: 'delete', by: 'bob', runId: a.id });
+        expect((await store.retentionMarks([a.id])).get(a.id)?.state).toBe('pinned');
+
+        await expect(store.deleteModel({ model: 'iris', version: 1, by: 'bob', at: 5_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_NOT_FOUND' });
+        await expect(store.deleteModel({ model: 'nope', by: 'bob', at: 5_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_NOT_FOUND' });
+        await expect(store.deleteModel({ model: 'nope', version: 1, by: 'bob', at: 5_000 })).rejects.toMatchObject({ code: 'REPRISE_ERR_MODEL_NOT_FOUND' });
+
+        await store.deleteModel({ model: 'iris', by: 'bob', at: 6_000 });
+        expect(await store.listModels()).toEqual([]);
+        expect(await store.modelVersions('iris')).toBeUndefined();
+        expect(await store.getModelVersion('iris', { alias: 'candidate' })).toBeUndefined();
+        expect(await store.allModelVersions()).toEqual([]);
+        expect((await store.modelAudit({ model: 'iris' }))[0]).toMatchObject({ action: 'delete', by: 'bob', at: 6_000 });
+        const marks = await store.retentionMarks([a.id, b.id]);
+        expect([marks.get(a.id)?.state, marks.get(b.id)?.state]).toEqual(['pinned', 'pinned']);
+        // The name is free again.
+        expect(await store.createModel({ name: 'iris', by: 'carol', description: null, tags: {}, at: 7_000 })).toMatchObject({ name: 'iris', versions: 0 });
+      });
+
+      serverIt('lists every version of every model by model, newest first, or one model\'s', async () => {
+        const [a, b, c] = [await passedRun(), await passedRun(), await passedRun()];
+        await store.createModelVersion({ model: 'iris', runId: a.id, alias: 'candidate', note: null, by: 'alice', at: 1_000 });
+        await store.createModelVersion({ model: 'churn', runId: b.id, alias: null, note: null, by: 'alice', at: 2_000 });
+        await store.createModelVersion({ model: 'iris', runId: c.id, alias: null, note: null, by: 'alice', at: 3_000 });
+        await store.createModel({ name: 'empty', by: 'alice', description: null, tags: {}, at: 4_000 });
+        const all = await store.allModelVersions();
+        expect(all.map((v) => [v.model, v.version, v.runId])).toEqual([
+          ['churn', 1, b.id],
+          ['iris', 2, c.id],
+          ['iris', 1, a.id],
+        ]);
+        expect(all[2]?.aliases).toEqual(['candidate']);
+        expect(await store.allModelVersions('iris')).toEqual(all.slice(1));
+        expect(await store.allModelVersions('empty')).toEqual([]);
+        expect(await store.allModelVersions('nope')).toEqual([]);
+      });
+
+      it('gives the time of the last point (highest step, then latest) in each summary', async () => {
+        const [run] = await given(makeRunRecord());
+        await append(run!.id, [point('loss', 0, 500, 1), point('loss', 5, 200, 0.5), point('loss', 3, 900, 0.7)]);
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toMatchObject({ last: 0.5, lastStep: 5, lastTs: 200 });
+        // The same step again, later: that point is the last now.
+        await append(run!.id, [point('loss', 5, 250, 0.4)]);
+        expect((await store.metricSummaries([run!.id])).get(run!.id)?.loss).toMatchObject({ last: 0.4, lastStep: 5, lastTs: 250, count: 4 });
       });
     });
   });

@@ -6,14 +6,8 @@
  * that `reprise run` drives (the client got its id from MLFLOW_RUN_ID) takes the client's
  * metrics, params, tags and files, but its status stays the runner's.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { checkArtifactPath } from '../core/artifact-path.js';
 import type { RunDataset, RunModelLink } from '../core/client-records.js';
 import { RepriseError } from '../core/errors.js';
@@ -59,8 +53,6 @@ export class ClientRunService {
       readonly blobs: BlobStore;
       readonly tracking: TrackingService;
       readonly gates: GateService;
-      /** Where uploads are staged before they are stored. */
-      readonly tmpDir: string;
     },
   ) {}
 
@@ -196,34 +188,14 @@ export class ClientRunService {
     await this.d.store.addRunInputs(run.id, inputs);
   }
 
-  /** Stores one file of a run under `path`, replacing what that path held. */
+  /** Stores one file of a run under `path`, replacing what that path held; the bytes go straight into the blob store. */
   async putArtifact(runId: string, rawPath: string, body: Readable): Promise<Artifact> {
     const path = checkArtifactPath(rawPath);
     const run = await this.writable(runId);
-    await mkdir(this.d.tmpDir, { recursive: true });
-    const staged = join(this.d.tmpDir, `upload-${randomBytes(8).toString('hex')}`);
-    try {
-      const hash = createHash('sha256');
-      let size = 0;
-      await pipeline(
-        body,
-        new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            hash.update(chunk);
-            size += chunk.length;
-            cb(null, chunk);
-          },
-        }),
-        createWriteStream(staged),
-      );
-      const ref = await this.d.blobs.putFile(staged);
-      const artifact = { path, size: ref.size, sha256: ref.sha256 };
-      if (ref.sha256 !== hash.digest('hex') || ref.size !== size) throw new RepriseError('REPRISE_ERR_BLOB_CORRUPT', `artifact ${path}: the stored bytes differ from those received`, { details: { path } });
-      await this.d.store.addArtifacts(run.id, [artifact]);
-      return artifact;
-    } finally {
-      await rm(staged, { force: true });
-    }
+    const ref = await this.d.blobs.putStream(body);
+    const artifact = { path, size: ref.size, sha256: ref.sha256 };
+    await this.d.store.addArtifacts(run.id, [artifact]);
+    return artifact;
   }
 
   /** One artifact by path; undefined when the run has none there. */

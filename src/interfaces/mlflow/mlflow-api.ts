@@ -18,6 +18,8 @@ import { mlflowError } from './wire.js';
 
 export const MLFLOW_PREFIXES = ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow'] as const;
 export const MLFLOW_ARTIFACT_PREFIXES = ['/api/2.0/mlflow-artifacts', '/ajax-api/2.0/mlflow-artifacts'] as const;
+/** MLflow 3's own RPCs (traces, scorers, datasets): none is served, each answered as MLflow answers an unknown route. */
+const MLFLOW_V3_PREFIXES = ['/api/3.0/mlflow', '/ajax-api/3.0/mlflow'] as const;
 
 /**
  * Unknown routes answer as MLflow's do, so the client's fallbacks (older endpoints) take
@@ -26,14 +28,15 @@ export const MLFLOW_ARTIFACT_PREFIXES = ['/api/2.0/mlflow-artifacts', '/ajax-api
  */
 export function mlflowNotFound(method: string, url: string): { error_code: 'ENDPOINT_NOT_FOUND'; message: string } | undefined {
   const path = url.split('?')[0]!;
-  if (![...MLFLOW_PREFIXES, ...MLFLOW_ARTIFACT_PREFIXES].some((p) => path === p || path.startsWith(`${p}/`))) return undefined;
+  if (![...MLFLOW_PREFIXES, ...MLFLOW_ARTIFACT_PREFIXES, ...MLFLOW_V3_PREFIXES].some((p) => path === p || path.startsWith(`${p}/`))) return undefined;
   return { error_code: 'ENDPOINT_NOT_FOUND', message: `no route ${method} ${path} in Reprise's MLflow-compatible API` };
 }
 
-function plugin(routes: readonly MlflowRoute[]): FastifyPluginAsync {
+/** `bodies`: `json` for the API; `raw` for the artifact proxy, whose uploads are bytes whatever their content type says. */
+function plugin(routes: readonly MlflowRoute[], bodies: 'json' | 'raw'): FastifyPluginAsync {
   return async (app) => {
     app.removeAllContentTypeParsers();
-    app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
+    if (bodies === 'json') app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, text, done) => {
       // MLflow's client sends DELETE and some GET calls with an empty body: read as no fields.
       if ((text as string).trim() === '') return done(null, {});
       try {
@@ -44,7 +47,7 @@ function plugin(routes: readonly MlflowRoute[]): FastifyPluginAsync {
         done(err, undefined);
       }
     });
-    // Artifact uploads come with the file's guessed type (text/plain, image/png, …): handed over as a stream.
+    // Artifact uploads come with the file's guessed type (text/plain, image/png, application/json, …): handed over as a stream.
     app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
     app.setErrorHandler((err, _req, reply) => {
       const { status, body } = mlflowError(err);
@@ -70,6 +73,6 @@ function plugin(routes: readonly MlflowRoute[]): FastifyPluginAsync {
 export function registerMlflowApi(app: FastifyInstance, d: MlflowDeps): void {
   const api = [...trackingRoutes(d), ...registryRoutes(d), ...loggedModelRoutes(d), runArtifactListRoute(d)];
   const artifacts = artifactProxyRoutes(d);
-  for (const prefix of MLFLOW_PREFIXES) void app.register(plugin(api), { prefix });
-  for (const prefix of MLFLOW_ARTIFACT_PREFIXES) void app.register(plugin(artifacts), { prefix });
+  for (const prefix of MLFLOW_PREFIXES) void app.register(plugin(api, 'json'), { prefix });
+  for (const prefix of MLFLOW_ARTIFACT_PREFIXES) void app.register(plugin(artifacts, 'raw'), { prefix });
 }

@@ -96,14 +96,19 @@ function runTags(f: MlflowFields, field = 'tags'): { tags: Record<string, string
   return { tags, runName };
 }
 
-function metricBatches(list: readonly MlflowFields[], field: string): MetricBatch[] {
+/** Where a field of the i-th entry of a list is (`metrics[3].key`); a request of one entry names its fields alone (`key`). */
+function fieldAt(list: string | null, i: number, name: string): string {
+  return list === null ? name : `${list}[${i}].${name}`;
+}
+
+function metricBatches(list: readonly MlflowFields[], field: string | null): MetricBatch[] {
   const byKey = new Map<string, { steps: number[]; ts: number[]; values: number[] }>();
   list.forEach((m, i) => {
-    const key = checkKey(m.requiredStr('key'), `${field}[${i}].key`, 'metric');
+    const key = checkKey(m.requiredStr('key'), fieldAt(field, i, 'key'), 'metric');
     const value = m.num('value');
-    if (value === undefined) throw invalid(`Missing value for required parameter '${field}[${i}].value'`, `${field}[${i}].value`);
+    if (value === undefined) throw invalid(`Missing value for required parameter '${fieldAt(field, i, 'value')}'`, fieldAt(field, i, 'value'));
     const timestamp = m.int('timestamp');
-    if (timestamp === undefined) throw invalid(`Missing value for required parameter '${field}[${i}].timestamp'`, `${field}[${i}].timestamp`);
+    if (timestamp === undefined) throw invalid(`Missing value for required parameter '${fieldAt(field, i, 'timestamp')}'`, fieldAt(field, i, 'timestamp'));
     const b = byKey.get(key) ?? { steps: [], ts: [], values: [] };
     b.steps.push(m.int('step') ?? 0);
     b.ts.push(timestamp);
@@ -113,13 +118,13 @@ function metricBatches(list: readonly MlflowFields[], field: string): MetricBatc
   return [...byKey].map(([key, b]) => ({ key, steps: Float64Array.from(b.steps), ts: Float64Array.from(b.ts), values: Float64Array.from(b.values) }));
 }
 
-function paramsOf(list: readonly MlflowFields[], field: string): Record<string, string> {
+function paramsOf(list: readonly MlflowFields[], field: string | null): Record<string, string> {
   const out: Record<string, string> = {};
   list.forEach((p, i) => {
-    const key = checkKey(p.requiredStr('key'), `${field}[${i}].key`, 'param');
-    const value = checkValueLength(p.str('value') ?? '', MAX_PARAM_VALUE_LENGTH, `${field}[${i}].value`, `the value of param ${key}`);
+    const key = checkKey(p.requiredStr('key'), fieldAt(field, i, 'key'), 'param');
+    const value = checkValueLength(p.str('value') ?? '', MAX_PARAM_VALUE_LENGTH, fieldAt(field, i, 'value'), `the value of param ${key}`);
     if (key in out && out[key] !== value) {
-      throw invalid(`Duplicate parameter keys have been submitted: ${JSON.stringify(key)} with different values`, `${field}[${i}].key`);
+      throw invalid(`Duplicate parameter keys have been submitted: ${JSON.stringify(key)} with different values`, fieldAt(field, i, 'key'));
     }
     out[key] = value;
   });
@@ -340,7 +345,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
       method: 'POST',
       path: '/runs/log-metric',
       async handler(f) {
-        await d.runs.log(f.runId(), { metrics: metricBatches([f], 'metric') });
+        await d.runs.log(f.runId(), { metrics: metricBatches([f], null) });
         return {};
       },
     },
@@ -348,7 +353,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
       method: 'POST',
       path: '/runs/log-parameter',
       async handler(f) {
-        await d.runs.log(f.runId(), { params: paramsOf([f], 'param') });
+        await d.runs.log(f.runId(), { params: paramsOf([f], null) });
         return {};
       },
     },

@@ -18,12 +18,13 @@ import type { Retention, RetentionState } from '../../core/retention.js';
 import type { SweepSpec } from '../../core/sweep.js';
 import type { RepositoryLink } from '../../core/repository-link.js';
 import type { Trigger } from '../../core/trigger.js';
+import type { RunDataset, RunModelLink } from '../../core/client-records.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
 export type { DataColumn, DataFormat, DataInput, LakeCommit };
 export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion, SweepSpec };
-export type { RepositoryLink, Trigger };
+export type { RepositoryLink, RunDataset, RunModelLink, Trigger };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -183,6 +184,8 @@ export interface RunDetails {
     host: string;
     /** Its `data` (the pinned data queries) is absent for a project that declares none, and in runs older than the lake. */
     manifest: RunManifest;
+    /** When the MLflow API deleted it (`delete_run`); absent or null while it is not deleted. */
+    deletedAt?: number | null;
   };
   params: Record<string, ParamValue>;
   artifacts: Artifact[];
@@ -190,6 +193,18 @@ export interface RunDetails {
   retention?: Retention | null;
   /** The model versions made from this run. */
   models?: RunModelVersion[];
+  /** What an MLflow client logged as the run's inputs (absent from servers before the MLflow API). */
+  clientInputs?: { datasets: RunDataset[]; models: RunModelLink[] };
+}
+
+/** A project as a record: its number is its experiment id in the MLflow API. */
+export interface ProjectRecord {
+  id: number;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+  tags: Record<string, string>;
 }
 
 /** A file of a model version; with where it downloads from when read through GET /models/:name/versions/:ref. */
@@ -334,6 +349,8 @@ const SWEEP_PAGE = 1000;
 
 export const api = {
   projects: (signal?: AbortSignal) => getJson<{ projects: Project[] }>('/projects', {}, signal).then((r) => r.projects),
+  /** Every project's record, deleted ones included: how an MLflow experiment id is found. */
+  projectRecords: (signal?: AbortSignal) => getJson<{ projects: ProjectRecord[] }>('/project-records', {}, signal).then((r) => r.projects),
   keys: (project: string, signal?: AbortSignal) => getJson<RunKeys>('/run-keys', { project }, signal),
   rows: (q: { project: string; filter?: string; order?: string; cursor?: string; limit?: number }, signal?: AbortSignal) =>
     getJson<{ runs: RunRow[]; nextCursor: string | null }>('/runs', { ...q, view: 'row' }, signal),

@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -37,6 +38,19 @@ export class HttpBlobStore implements BlobStore {
       await this.#api.request({ method: 'PUT', path: `/blobs/${ref.sha256}`, bytes: () => createReadStream(path), timeoutMs: 3_600_000 });
     }
     return ref;
+  }
+
+  /** The server is asked for bytes by their hash: a stream is staged in a file first, to be hashed. */
+  async putStream(source: Readable): Promise<BlobRef> {
+    const dir = join(tmpdir(), 'reprise-uploads');
+    await mkdir(dir, { recursive: true });
+    const staged = join(dir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    try {
+      await pipeline(source, createWriteStream(staged, { flags: 'wx' }));
+      return await this.putFile(staged);
+    } finally {
+      await rm(staged, { force: true });
+    }
   }
 
   async putBytes(data: Buffer | string): Promise<BlobRef> {

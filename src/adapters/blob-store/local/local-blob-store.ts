@@ -69,12 +69,15 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async putFile(path: string): Promise<BlobRef> {
+    return this.putStream(createReadStream(path));
+  }
+
+  async putStream(src: Readable): Promise<BlobRef> {
     const tmp = await this.#tempPath();
     const hash = createHash('sha256');
     let size = 0;
     try {
       const out = createWriteStream(tmp, { flags: 'wx' });
-      const src = createReadStream(path);
       src.on('data', (chunk: Buffer | string) => {
         hash.update(chunk);
         size += chunk.length;

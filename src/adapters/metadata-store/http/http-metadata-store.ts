@@ -124,6 +124,7 @@ export class HttpMetadataStore implements MetadataStore {
   }
 
   async listRuns(query: RunQuery): Promise<RunPage> {
+    refuseServerOnlyQuery(query);
     await this.#outbox.flush();
     const res = await this.#api.json<{ runs: RunRecord[]; nextCursor: string | null }>({
       method: 'GET',
@@ -138,6 +139,7 @@ export class HttpMetadataStore implements MetadataStore {
   }
 
   async countRuns(query: RunQuery): Promise<number> {
+    refuseServerOnlyQuery(query);
     await this.#outbox.flush();
     const res = await this.#api.json<{ count: number }>({ method: 'GET', path: `/runs/count${qs(searchParams(query))}` });
     return res.count;
@@ -568,4 +570,9 @@ function serverOnly(what: string): RepriseError {
   return new RepriseError('REPRISE_ERR_ARG_INVALID', `${what} happens on the server, through its MLflow-compatible API; a client's store does not do it`, {
     details: { field: 'store' },
   });
+}
+
+/** Several projects, and deleted runs, are searched on the server alone (its MLflow API); the native routes do not carry them. */
+function refuseServerOnlyQuery(query: RunQuery): void {
+  if (query.projects !== undefined || (query.deleted !== undefined && query.deleted !== 'exclude')) throw serverOnly('searching several projects, or deleted runs,');
 }

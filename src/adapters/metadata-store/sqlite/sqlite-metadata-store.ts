@@ -78,6 +78,8 @@ const OPTIMIZE_EVERY_MS = 60 * 60_000;
 const WALK_BUDGET = 2_000;
 /** SQLite's default limit on bound parameters is 32766; stay far below it. */
 const MAX_PARAMS = 900;
+/** Prepared statements kept per store, by their text. */
+const STATEMENT_CACHE_SIZE = 256;
 
 export interface SqliteMetadataStoreOptions {
   /** Path of the database file; created with its folder when missing. */
@@ -103,6 +105,7 @@ export class SqliteMetadataStore implements MetadataStore {
   #raw: Database.Database | undefined;
   #db: Kysely<SqliteDatabaseSchema> | undefined;
   #prepared: ReturnType<typeof prepareStatements> | undefined;
+  readonly #statementCache = new Map<string, Database.Statement>();
   #optimizer: NodeJS.Timeout | undefined;
 
   constructor(options: SqliteMetadataStoreOptions) {
@@ -160,11 +163,29 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#raw.transaction(fn).immediate();
   }
 
+  /**
+   * A prepared statement for the text, kept for the next query of the same shape: a search
+   * page builds the same few statements each time, and preparing them costs more than
+   * running them on a small store.
+   */
+  #prepare(text: string): Database.Statement {
+    if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
+    let stmt = this.#statementCache.get(text);
+    if (stmt) {
+      // Most recently used last, so the oldest is the one dropped.
+      this.#statementCache.delete(text);
+    } else {
+      stmt = this.#raw.prepare(text);
+      if (this.#statementCache.size >= STATEMENT_CACHE_SIZE) this.#statementCache.delete(this.#statementCache.keys().next().value!);
+    }
+    this.#statementCache.set(text, stmt);
+    return stmt;
+  }
+
   /** Runs a query built with kysely synchronously; rows for reads, [] for writes. */
   #exec<R>(query: Compilable<R>): R[] {
-    if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
     const { sql: text, parameters } = query.compile();
-    const stmt = this.#raw.prepare(text);
+    const stmt = this.#prepare(text);
     if (stmt.reader) return stmt.all(...(parameters as unknown[])) as R[];
     stmt.run(...(parameters as unknown[]));
     return [];
@@ -172,9 +193,8 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Runs a query written as raw SQL (its values bound), for the shapes kysely's builder does not express. */
   #execRaw<R>(query: RawBuilder<unknown>): R[] {
-    if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
     const { sql: text, parameters } = query.compile(this.#k);
-    return this.#raw.prepare(text).all(...(parameters as unknown[])) as R[];
+    return this.#prepare(text).all(...(parameters as unknown[])) as R[];
   }
 
   async createRun(run: RunRecord): Promise<void> {
@@ -274,34 +294,48 @@ export class SqliteMetadataStore implements MetadataStore {
       const value = seg.value ?? sql`null`;
       const from = seg.table ? sql`${seg.table} s` : sql`runs`;
       if (seg.having && this.#execRaw<{ n: number }>(seg.having)[0]!.n >= this.#execRaw<{ n: number }>(sql`select count(*) as n from runs`)[0]!.n) continue;
-      let rows: { id: string; sv: unknown }[] = [];
+      const rows: { id: string; sv: unknown }[] = [];
       let walked = 0;
-      // A short walk first (most filters pass often), then a longer one.
-      for (const size of [Math.max(want * 4, 200), WALK_BUDGET]) {
+      let exhausted = false;
+      let position = after;
+      // A short walk first (most filters pass often); each next one continues where the
+      // last stopped, sized by how many runs passed so far.
+      let size = Math.max(want * 4, 200);
+      while (rows.length < want && walked < WALK_BUDGET) {
+        const n = Math.min(size, WALK_BUDGET - walked);
         const batch = this.#execRaw<{ id: string; sv: unknown }>(
-          sql`select ${seg.id} as id, ${value} as sv from ${from} where ${seg.where} and ${after} order by ${segmentOrder(seg, order.direction)} limit ${size}`,
+          sql`select ${seg.id} as id, ${value} as sv from ${from} where ${seg.where} and ${position} order by ${segmentOrder(seg, order.direction)} limit ${n}`,
         );
-        walked = batch.length;
+        walked += batch.length;
         const ids = JSON.stringify(batch.map((w) => w.id));
         const passing = new Set(
-          walked === 0 ? [] : this.#execRaw<{ id: string }>(sql`select runs.id as id from runs where runs.id in (select value from json_each(${ids})) and ${conditions('probe')}`).map((r) => r.id),
+          batch.length === 0 ? [] : this.#execRaw<{ id: string }>(sql`select runs.id as id from runs where runs.id in (select value from json_each(${ids})) and ${conditions('probe')}`).map((r) => r.id),
         );
-        rows = batch.filter((w) => passing.has(w.id)).slice(0, want);
-        if (rows.length >= want || walked < size) break;
+        for (const w of batch) if (passing.has(w.id) && rows.length < want) rows.push(w);
+        if (batch.length < n) {
+          exhausted = true;
+          break;
+        }
+        const last = batch[batch.length - 1]!;
+        position = afterCursor(seg, order.direction, { o: '', s: i, v: typeof last.sv === 'number' || typeof last.sv === 'string' ? last.sv : null, id: last.id });
+        size = Math.ceil(((want - rows.length) * walked * 1.5) / Math.max(rows.length, 1)) + 50;
       }
-      if (rows.length < want && walked === WALK_BUDGET) {
+      if (rows.length < want && !exhausted && walked >= WALK_BUDGET) {
         const join = seg.table ? sql`${seg.table} s join runs on runs.id = s.run_id` : sql`runs`;
-        rows = this.#execRaw<{ id: string; sv: unknown }>(
+        rows.length = 0;
+        rows.push(...this.#execRaw<{ id: string; sv: unknown }>(
           sql`select ${seg.id} as id, ${value} as sv from ${join} where ${seg.where} and ${after} and ${conditions('select')} order by ${segmentOrder(seg, order.direction, 'select')} limit ${want}`,
+          ),
         );
       }
       for (const r of rows) found.push({ ...r, segment: i });
     }
     const page = found.slice(0, limit);
-    const byId = new Map<string, RunsTable>();
+    const byId = new Map<string, RecordRow>();
     for (let i = 0; i < page.length; i += MAX_PARAMS) {
       const ids = page.slice(i, i + MAX_PARAMS).map((f) => f.id);
-      for (const r of this.#exec(this.#k.selectFrom('runs').selectAll().where('id', 'in', ids))) byId.set(r.id, r);
+      // The record's columns alone: a page of thousands of rows is read faster without the queue's.
+      for (const r of this.#exec(this.#k.selectFrom('runs').select(RECORD_COLUMNS).where('id', 'in', ids))) byId.set(r.id, r);
     }
     const last = page[page.length - 1];
     return {
@@ -638,7 +672,10 @@ export class SqliteMetadataStore implements MetadataStore {
       }
       const files = modelFilesOf(artifacts, folder);
       this.#exec(k.insertInto('models').values({ name: v.model, created_at: v.at, updated_at: v.at }).onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at })));
-      const last = this.#exec(k.selectFrom('model_versions').select((eb) => eb.fn.max<number | null>('version').as('v')).where('model', '=', v.model))[0]?.v ?? 0;
+      // A deleted version's number is never given again (the audit log remembers it): `NAME@3` means one version forever.
+      const last = this.#execRaw<{ v: number | null }>(
+        sql`select max(v) as v from (select max(version) as v from model_versions where model = ${v.model} union all select max(to_version) as v from model_audit where model = ${v.model})`,
+      )[0]?.v ?? 0;
       const version = last + 1;
       // A client's run has no params file: its params are those it logged.
       const lineage = lineageOf(run, run.manifest.code === null ? this.#paramsOfRun(run.id) : undefined);
@@ -1372,6 +1409,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#db = undefined;
     this.#raw = undefined;
     this.#prepared = undefined;
+    this.#statementCache.clear();
     clearInterval(this.#optimizer);
     await db?.destroy();
   }
@@ -1480,7 +1518,27 @@ function toRow(run: RunRecord): RunsTable {
   };
 }
 
-function fromRow(row: RunsTable): RunRecord {
+/** The columns a RunRecord is made of. */
+const RECORD_COLUMNS = [
+  'id',
+  'name',
+  'project',
+  'status',
+  'dev',
+  'created_at',
+  'started_at',
+  'ended_at',
+  'host',
+  'pid',
+  'pid_start',
+  'heartbeat_at',
+  'env_hash',
+  'deleted_at',
+  'manifest',
+] as const satisfies readonly (keyof RunsTable)[];
+type RecordRow = Pick<RunsTable, (typeof RECORD_COLUMNS)[number]>;
+
+function fromRow(row: RecordRow): RunRecord {
   const manifest = JSON.parse(row.manifest) as RunManifest;
   return {
     id: row.id,

@@ -72,6 +72,23 @@ const rowJson = z.object({
     .describe('how a queued run was submitted (queue, priority, attempt, sweep) and the worker that ran it; null for a run started in the foreground'),
   trigger: triggerSchema.describe('what started the run: a person (run, submit), a sweep, a merge, a reproduction, or CI'),
 });
+/** What an MLflow client said the run read (`mlflow.log_input`) and which logged models it took in or put out. */
+const clientInputsJson = z
+  .object({
+    datasets: z.array(
+      z.object({
+        name: z.string(),
+        digest: z.string(),
+        sourceType: z.string().describe('e.g. local, http, s3, code'),
+        source: z.string().describe('JSON text saying where the data came from'),
+        schema: z.string().nullable().describe('JSON text, when the client sent one'),
+        hasProfile: z.boolean().describe('whether the client sent a profile (up to 16 MB; not repeated here, as this answer is read again and again while a run goes on)'),
+        tags: z.record(z.string(), z.string()).describe('e.g. mlflow.data.context = training'),
+      }),
+    ),
+    models: z.array(z.object({ modelId: z.string(), direction: z.enum(['input', 'output']), step: z.number().int() })),
+  })
+  .describe('datasets and models an MLflow client logged for the run (empty for runs that logged none)');
 const pageJson = z.object({ runs: z.array(z.union([runJsonSchema, rowJson])), nextCursor: z.string().nullable() });
 const updateBody = runPatchSchema.extend({
   ifStatus: z.array(z.enum(RUN_STATUSES)).optional().describe('apply only while the run has one of these statuses'),
@@ -190,12 +207,16 @@ export function runRoutes(d: ApiDeps): Route[] {
             gate: gateOutcomeSchema.nullable().describe("the gates' outcome once the run succeeded (also manifest.outputs.gate)"),
             retention: retentionMarkSchema.nullable().describe('whether its artifacts stay; null while it runs'),
             models: z.array(z.object({ model: z.string(), version: z.number().int(), aliases: z.array(z.string()) })).describe('model versions made from it'),
+            clientInputs: clientInputsJson,
           }),
         },
         404: { description: 'no such run', schema: errorJson },
       },
       async handler({ params }) {
-        const det = await d.catalog.detailsOf(await getRunOr404(d, params.id));
+        const run = await getRunOr404(d, params.id);
+        // What MLflow clients logged is kept by the server's own store alone (d.store here; a remote store refuses runInputs).
+        const [det, inputs] = await Promise.all([d.catalog.detailsOf(run), d.store.runInputs([run.id])]);
+        const logged = inputs.get(run.id);
         return {
           run: runJson(det.run, det.metrics, det.tags),
           params: det.params,
@@ -203,6 +224,10 @@ export function runRoutes(d: ApiDeps): Route[] {
           gate: det.run.manifest.outputs.gate ?? null,
           retention: det.retention,
           models: det.models,
+          clientInputs: {
+            datasets: (logged?.datasets ?? []).map(({ profile, ...d }) => ({ ...d, hasProfile: profile !== null })),
+            models: logged?.models ?? [],
+          },
         };
       },
     }),

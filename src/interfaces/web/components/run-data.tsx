@@ -1,12 +1,14 @@
 /**
  * The data a run read: each query declared under data: in its reprise.yaml, pinned to a
  * time, with what came back once materialized (rows, content hash, schema, the file) and,
- * for a reproduction, whether the source still gives the same rows; and its params file.
+ * for a reproduction, whether the source still gives the same rows; its params file; and
+ * the datasets and models an MLflow client logged for it (`mlflow.log_input`).
  */
 import type { ReactNode } from 'react';
 import { Link } from 'react-router-dom';
-import { api, type DataInput, type RunDetails } from '../api.js';
+import { api, type DataInput, type RunDataset, type RunDetails, type RunModelLink } from '../api.js';
 import { formatBytes, formatDuration, formatIso, plural, shortHash } from '../format.js';
+import { DATASET_CONTEXT_TAG, datasetSourceText } from '../mlflow.js';
 import { paths } from '../paths.js';
 import { DataSchema } from './data-schema.js';
 import { Facts } from './facts.js';
@@ -26,15 +28,31 @@ const CHECK_WORDS: Record<NonNullable<Snapshot['check']>, string> = {
 export function RunData({ details }: { details: RunDetails }) {
   const { params } = details.run.manifest;
   const inputs = details.run.manifest.data ?? [];
+  const datasets = details.clientInputs?.datasets ?? [];
+  const models = details.clientInputs?.models ?? [];
+  const client = details.run.manifest.trigger?.kind === 'mlflow';
   return (
     <div className="run-data">
-      {inputs.length === 0 && !params.file ? (
+      {inputs.length === 0 && !params.file && datasets.length === 0 && models.length === 0 ? (
         <div className="empty" data-testid="data-empty">
           <h2>No data inputs</h2>
-          <p>This run declared no data queries and no params file.</p>
-          <p>Data queries are declared under data: in the project's reprise.yaml; each is pinned to a time when a run is started or queued, and what it read is listed here.</p>
+          {client ? (
+            <>
+              <p>The MLflow client logged no datasets for this run.</p>
+              <p>
+                A script records what it read with <code>mlflow.log_input(dataset, context="training")</code>; each dataset is listed here with its digest and source.
+              </p>
+            </>
+          ) : (
+            <>
+              <p>This run declared no data queries and no params file.</p>
+              <p>Data queries are declared under data: in the project's reprise.yaml; each is pinned to a time when a run is started or queued, and what it read is listed here.</p>
+            </>
+          )}
         </div>
       ) : null}
+      {datasets.length > 0 ? <ClientDatasets datasets={datasets} /> : null}
+      {models.length > 0 ? <ClientModels models={models} /> : null}
       {inputs.length > 0 ? (
         <section data-testid="data-queries">
           <h2>Data queries</h2>
@@ -151,4 +169,77 @@ function snapshotRows(d: DataInput): [string, ReactNode][] {
     ['From', <span data-testid="data-input-from">{FROM_WORDS[s.from]}</span>],
     ...(s.check ? ([['Check', <span className={`data-check data-check-${s.check}`} data-testid="data-input-check">{CHECK_WORDS[s.check]}</span>]] as [string, ReactNode][]) : []),
   ];
+}
+
+/** The datasets a client logged: what MLflow's own UI shows of each (its digest says which version of the data it was). */
+function ClientDatasets({ datasets }: { datasets: readonly RunDataset[] }) {
+  return (
+    <section data-testid="client-datasets">
+      <h2>Datasets logged by the MLflow client</h2>
+      <table className="plain">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Digest</th>
+            <th>Source type</th>
+            <th>Source</th>
+            <th>Context</th>
+          </tr>
+        </thead>
+        <tbody>
+          {datasets.map((d) => {
+            const context = d.tags[DATASET_CONTEXT_TAG];
+            const otherTags = Object.entries(d.tags).filter(([k]) => k !== DATASET_CONTEXT_TAG);
+            return (
+              <tr key={`${d.name}\u0000${d.digest}`} data-testid="client-dataset" data-name={d.name} data-digest={d.digest}>
+                <td className="mono" data-testid="client-dataset-name">
+                  {d.name}
+                </td>
+                <td className="mono" data-testid="client-dataset-digest">
+                  {d.digest}
+                </td>
+                <td data-testid="client-dataset-source-type">{d.sourceType}</td>
+                <td className="mono client-dataset-source" data-testid="client-dataset-source" title={d.source}>
+                  {datasetSourceText(d.source)}
+                </td>
+                <td data-testid="client-dataset-context">
+                  {context ?? <span className="muted">none given</span>}
+                  {otherTags.length > 0 ? (
+                    <div className="muted mono" title="the dataset's other tags">
+                      {otherTags.map(([k, v]) => `${k}=${v}`).join(', ')}
+                    </div>
+                  ) : null}
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+/** Logged models the run took in or put out, by the ids the client knows them by. */
+function ClientModels({ models }: { models: readonly RunModelLink[] }) {
+  return (
+    <section data-testid="client-models">
+      <h2>Models logged through the MLflow client</h2>
+      <table className="plain">
+        <thead>
+          <tr>
+            <th>Model id</th>
+            <th>Used as</th>
+          </tr>
+        </thead>
+        <tbody>
+          {models.map((m) => (
+            <tr key={`${m.modelId}-${m.direction}`} data-testid="client-model" data-model-id={m.modelId} data-direction={m.direction}>
+              <td className="mono">{m.modelId}</td>
+              <td>{m.direction === 'input' ? 'input' : `output, at step ${m.step}`}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
 }

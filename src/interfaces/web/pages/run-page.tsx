@@ -12,6 +12,7 @@ import { RunArtifacts } from '../components/run-artifacts.js';
 import { RunCharts } from '../components/run-charts.js';
 import { RunCode } from '../components/run-code.js';
 import { RunData } from '../components/run-data.js';
+import { RunDeletedBanner } from '../components/run-deleted.js';
 import { RunEnvironment } from '../components/run-environment.js';
 import { FailureBox, RunHeader } from '../components/run-header.js';
 import { useRunEventHub, type SubscribeRunEvents } from '../components/run-live.js';
@@ -114,6 +115,7 @@ export function RunPage() {
   return (
     <div className="run-page">
       <RunHeader details={details} onChanged={reload} />
+      <RunDeletedBanner details={details} />
       <RunPromotion details={details} onChanged={reload} />
       {error ? <LoadError error={error} /> : null}
       <FailureBox details={details} logsHref={logsHref} />

@@ -1,0 +1,10 @@
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+const home = '/tmp/' + readdirSync('/tmp').filter(d => d.startsWith('prof-')).sort().pop();
+const db = new Database(home + '/reprise.db', { readonly: true });
+const t = (l, fn, n=10) => { fn(); const a=[]; for (let i=0;i<n;i++){const s=performance.now(); fn(); a.push(performance.now()-s);} a.sort((x,y)=>x-y); console.log(l, a[n>>1].toFixed(2)); };
+const rows = db.prepare('select * from runs').all();
+console.log('manifest bytes avg', rows.reduce((n,r)=>n+r.manifest.length,0)/rows.length);
+t('select all rows', () => db.prepare('select * from runs').all());
+t('parse 1000 manifests', () => rows.map(r => JSON.parse(r.manifest)));
+t('stringify 1000', () => JSON.stringify(rows));

@@ -1,0 +1,10 @@
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+const home = '/tmp/' + readdirSync('/tmp').filter(d => d.startsWith('prof-')).sort().pop();
+const db = new Database(home + '/reprise.db');
+const t = (l, fn, n=10) => { fn(); const a=[]; for (let i=0;i<n;i++){const s=performance.now(); fn(); a.push(performance.now()-s);} a.sort((x,y)=>x-y); console.log(l, a[n>>1].toFixed(2)); };
+t('select all rows', () => db.prepare('select * from runs').all());
+t('select id only', () => db.prepare('select id from runs').all());
+t('select manifest only', () => db.prepare('select manifest from runs').all());
+console.log(db.pragma('wal_checkpoint(TRUNCATE)'));
+t('after checkpoint select all', () => db.prepare('select * from runs').all());

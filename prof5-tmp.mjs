@@ -1,0 +1,15 @@
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+import { SqliteMetadataStore } from './dist/adapters/metadata-store/sqlite/sqlite-metadata-store.js';
+import { parseMlflowRunFilter, parseMlflowRunOrder } from './dist/core/mlflow/run-search.js';
+const home = '/tmp/' + readdirSync('/tmp').filter(d => d.startsWith('prof-')).sort().pop();
+const orig = Database.prototype.prepare;
+let log = null;
+Database.prototype.prepare = function (sql) { const st = orig.call(this, sql); if (!log) return st; const all = st.all.bind(st); st.all = (...a) => { const s = performance.now(); const r = all(...a); log.push([(performance.now()-s).toFixed(2), r.length, sql.slice(0, 300)]); return r; }; return st; };
+const store = new SqliteMetadataStore({ path: home + '/reprise.db' }); await store.init();
+const FILTER = "metrics.accuracy > 0.3 and params.optimizer = 'adam'";
+const q = { projects: ['x'], filter: parseMlflowRunFilter(FILTER), order: parseMlflowRunOrder(['metrics.loss ASC']), limit: 100 };
+await store.listRuns(q);
+log = [];
+const ts=[]; for (let k=0;k<30;k++){ log=[]; const s = performance.now(); await store.listRuns(q); ts.push(performance.now()-s);} ts.sort((a,b)=>a-b); console.log("min", ts[0].toFixed(2), "median", ts[15].toFixed(2));
+for (const l of log) console.log(l[0], l[1], l[2].replace(/\s+/g,' '));
