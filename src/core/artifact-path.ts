@@ -32,3 +32,28 @@ export function checkArtifactPath(raw: string): string {
   return path;
 }
 
+/** One entry of a folder of files: a file with its size, or a folder (size null). */
+export interface FolderEntry {
+  /** Its name inside the folder. */
+  readonly name: string;
+  readonly isDir: boolean;
+  readonly size: number | null;
+}
+
+/**
+ * The entries directly inside `folder` (`''`: the top) of a list of files named by
+ * path, each subfolder once, by name; empty for a file or a folder that holds nothing.
+ */
+export function folderEntries(files: readonly { readonly path: string; readonly size: number }[], folder: string): FolderEntry[] {
+  const dir = folder.replace(/\/+$/, '');
+  const prefix = dir === '' ? '' : `${dir}/`;
+  const entries = new Map<string, FolderEntry>();
+  for (const f of files) {
+    if (!f.path.startsWith(prefix)) continue;
+    const rest = f.path.slice(prefix.length);
+    const slash = rest.indexOf('/');
+    if (slash < 0) entries.set(rest, { name: rest, isDir: false, size: f.size });
+    else entries.set(rest.slice(0, slash), { name: rest.slice(0, slash), isDir: true, size: null });
+  }
+  return [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}

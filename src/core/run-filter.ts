@@ -8,6 +8,7 @@
  */
 import { RepriseError } from './errors.js';
 import { excerpt } from './excerpt.js';
+import { FilterLexer, isKeyword, quote, type FilterLexerOptions, type FilterToken } from './filter-lexer.js';
 import { parseIsoTime } from './iso-time.js';
 import { GATE_STATUSES } from './gates.js';
 import { RUN_STATUSES } from './run-manifest.js';
@@ -69,21 +70,12 @@ export const MAX_FILTER_LENGTH = 10_000;
 export const MAX_FILTER_DEPTH = 64;
 
 type Mode = 'filter' | 'order';
-type OrderingOp = '=' | '!=' | '<' | '<=' | '>' | '>=';
 type OpName = CompareOp | 'in' | 'not in' | 'is null' | 'is not null';
 
-type Token =
-  | { readonly kind: 'word'; readonly pos: number; readonly text: string; readonly word: string; readonly quoted: string | undefined }
-  | { readonly kind: 'string'; readonly pos: number; readonly text: string; readonly value: string }
-  | { readonly kind: 'number'; readonly pos: number; readonly text: string; readonly value: number }
-  | { readonly kind: 'op'; readonly pos: number; readonly text: string; readonly op: OrderingOp }
-  | { readonly kind: '(' | ')' | ',' | 'bad' | 'end'; readonly pos: number; readonly text: string };
+type Token = FilterToken;
 
 /** Characters a key may use unquoted; anything else needs backticks. */
 const KEY_CHARS = /^[A-Za-z0-9_.\-/:]+$/;
-const WORD_START = /[A-Za-z_]/;
-const WORD_CHAR = /[A-Za-z0-9_.\-/:]/;
-const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
 const KEYWORDS = new Set(['and', 'or', 'not', 'like', 'in', 'is', 'null', 'true', 'false']);
 const AGGREGATES = new Set<string>(['last', 'min', 'max']);
 const PREFIXES: Readonly<Record<string, 'attr' | 'param' | 'tag' | 'metric'>> = {
@@ -109,6 +101,15 @@ const VALUE_EXPECTED = 'a value (a quoted string, a number, true or false)';
 const DATE_EXPECTED =
   "a date such as '2026-11-01' or '2026-11-01T12:00:00Z' (UTC unless an offset is given), or milliseconds since 1970";
 const NUMBER_EXPECTED = 'a number such as 3, -0.5 or 1e-3';
+
+/** Strings are ' or " (either one may be a value); only backticks quote a key, and `==` is `=`. */
+const LEXER: FilterLexerOptions = {
+  doubleEquals: true,
+  stringQuotes: ["'", '"'],
+  keyQuotes: ['`'],
+  unterminatedBacktick: 'unterminated quoted key',
+  outOfRangeExpected: NUMBER_EXPECTED,
+};
 
 function isAttribute(name: string): name is RunAttribute {
   return (RUN_ATTRIBUTES as readonly string[]).includes(name);
@@ -167,8 +168,7 @@ function formatKey(key: string): string {
 }
 
 class Parser {
-  private pos = 0;
-  private ahead: Token | undefined;
+  private readonly tokens: FilterLexer;
   private depth = 0;
 
   constructor(
@@ -178,6 +178,7 @@ class Parser {
     if (text.length > MAX_FILTER_LENGTH) {
       this.fail(MAX_FILTER_LENGTH, '', `too long (${text.length} characters)`, `at most ${MAX_FILTER_LENGTH} characters`);
     }
+    this.tokens = new FilterLexer(text, LEXER, (at, problem, expected) => this.fail(at.pos, at.text, problem, expected));
   }
 
   filter(): FilterExpr | undefined {
@@ -447,18 +448,15 @@ class Parser {
   // ---- tokens ------------------------------------------------------------------------
 
   private keyword(t: Token, word: string): boolean {
-    return t.kind === 'word' && t.quoted === undefined && t.word.toLowerCase() === word;
+    return isKeyword(t, word);
   }
 
   private peek(): Token {
-    this.ahead ??= this.lex();
-    return this.ahead;
+    return this.tokens.peek();
   }
 
   private next(): Token {
-    const t = this.peek();
-    this.ahead = undefined;
-    return t;
+    return this.tokens.next();
   }
 
   private enter(t: Token): void {
@@ -466,124 +464,6 @@ class Parser {
     if (this.depth > MAX_FILTER_DEPTH) {
       this.fail(t.pos, t.text, `nested deeper than ${MAX_FILTER_DEPTH} levels`, 'fewer nested parentheses and nots');
     }
-  }
-
-  /**
-   * Tokens are read one at a time, as the grammar asks for them, so the first mistake
-   * is the one reported even when a later one would also fail to lex.
-   */
-  private lex(): Token {
-    const s = this.text;
-    let i = this.pos;
-    while (i < s.length && /\s/.test(s[i]!)) i++;
-    if (i >= s.length) {
-      this.pos = i;
-      // The caret goes right after the last thing typed, not after trailing blanks.
-      return { kind: 'end', pos: s.trimEnd().length, text: '' };
-    }
-    const c = s[i]!;
-    const start = i;
-    const done = <T extends Token>(t: T): T => {
-      this.pos = start + t.text.length;
-      return t;
-    };
-
-    if (c === '(' || c === ')' || c === ',') return done({ kind: c, pos: start, text: c });
-
-    if (c === '=' || c === '<' || c === '>' || c === '!') {
-      const two = s.slice(i, i + 2);
-      if (two === '==') return done({ kind: 'op', pos: start, text: two, op: '=' });
-      if (two === '!=' || two === '<>') return done({ kind: 'op', pos: start, text: two, op: '!=' });
-      if (two === '<=' || two === '>=') return done({ kind: 'op', pos: start, text: two, op: two });
-      if (c !== '!') return done({ kind: 'op', pos: start, text: c, op: c });
-    }
-
-    if (c === "'" || c === '"') return done(this.lexString(start, c));
-
-    if (c === '-' || c === '.' || (c >= '0' && c <= '9')) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(s);
-      if (m) {
-        const raw = m[0];
-        const after = s[i + raw.length];
-        if (after !== undefined && WORD_CHAR.test(after)) {
-          const bad = /^[A-Za-z0-9_.\-+/:]+/.exec(s.slice(i))![0];
-          this.fail(start, bad, `invalid number ${quote(bad)}`, NUMBER_EXPECTED);
-        }
-        const value = Number(raw);
-        if (!Number.isFinite(value)) this.fail(start, raw, `number out of range ${quote(raw)}`, NUMBER_EXPECTED);
-        return done({ kind: 'number', pos: start, text: raw, value });
-      }
-    }
-
-    if (WORD_START.test(c)) {
-      while (i < s.length && WORD_CHAR.test(s[i]!)) i++;
-      const word = s.slice(start, i);
-      let quoted: string | undefined;
-      if (word.endsWith('.') && s[i] === '`') {
-        const q = this.lexBackticks(i);
-        quoted = q.value;
-        i = q.end;
-      }
-      return done({ kind: 'word', pos: start, text: s.slice(start, i), word, quoted });
-    }
-
-    const ch = String.fromCodePoint(s.codePointAt(i)!);
-    return done({ kind: 'bad', pos: start, text: ch });
-  }
-
-  /** A quoted value: the quote doubled stands for itself; `\\`, `\'` and `\"` are escapes. */
-  private lexString(start: number, q: string): Extract<Token, { kind: 'string' }> {
-    const s = this.text;
-    let out = '';
-    let i = start + 1;
-    while (i < s.length) {
-      const ch = s[i]!;
-      if (ch === '\\') {
-        const n = s[i + 1];
-        if (n === '\\' || n === "'" || n === '"') {
-          out += n;
-          i += 2;
-          continue;
-        }
-        // Any other backslash stays, so `\_` and `\%` reach a like pattern as written.
-        out += ch;
-        i++;
-        continue;
-      }
-      if (ch === q) {
-        if (s[i + 1] === q) {
-          out += q;
-          i += 2;
-          continue;
-        }
-        return { kind: 'string', pos: start, text: s.slice(start, i + 1), value: out };
-      }
-      out += ch;
-      i++;
-    }
-    return this.fail(start, q, 'unterminated string', `a closing ${q}`);
-  }
-
-  /** A backtick-quoted key; a doubled backtick stands for one. */
-  private lexBackticks(start: number): { value: string; end: number } {
-    const s = this.text;
-    let out = '';
-    let i = start + 1;
-    while (i < s.length) {
-      const ch = s[i]!;
-      if (ch === '`') {
-        if (s[i + 1] === '`') {
-          out += '`';
-          i += 2;
-          continue;
-        }
-        return { value: out, end: i + 1 };
-      }
-      out += ch;
-      i++;
-    }
-    return this.fail(start, '`', 'unterminated quoted key', 'a closing `');
   }
 
   // ---- errors ------------------------------------------------------------------------
@@ -622,9 +502,4 @@ function allowedOps(field: FilterField): readonly OpName[] {
   if (field.name === 'dev') return DEV_OPS;
   if (field.name === 'duration' || TIME_ATTRIBUTES.has(field.name)) return NUMERIC_OPS;
   return ALL_OPS;
-}
-
-/** JSON quoting, shortened: a message should name the token, not repeat a page of it. */
-function quote(s: string): string {
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }

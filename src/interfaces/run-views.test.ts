@@ -1,24 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../core/run.js';
-import { makeRunRecord } from '../ports/metadata-store.fixtures.js';
+import { makeClientRunRecord, makeRunRecord } from '../ports/metadata-store.fixtures.js';
 import { renderReproducibility, renderRun } from './cli/commands/show.js';
 import { notRecorded, runListView } from './run-views.js';
 
-/** A finished run as the MLflow-compatible API records one: no pipeline, code or environment. */
-function clientRun(): RunRecord {
-  const base = makeRunRecord({ status: 'succeeded', endedAt: 1_700_000_100_000, name: 'quiet-lynx-7' });
-  return {
-    ...base,
-    manifest: {
-      ...base.manifest,
-      trigger: { kind: 'mlflow', by: 'alice', source: 'notebooks/train.ipynb', commit: 'c0ffee1234567890c0ffee1234567890c0ffee12' },
-      code: null,
-      environment: null,
-      pipeline: { ...base.manifest.pipeline, stages: [] },
-      execution: { ...base.manifest.execution, stages: [] },
-    },
-  };
-}
+const clientRun = (): RunRecord => makeClientRunRecord({ source: 'notebooks/train.ipynb', commit: 'c0ffee1234567890c0ffee1234567890c0ffee12' });
 
 const NOTE = 'not recorded: logged through the MLflow client, outside `reprise run`';
 

@@ -162,3 +162,19 @@ export function makeQueuedRun(over: QueuedRunOptions = {}): RunRecord {
   });
   return { ...base, manifest };
 }
+
+/** A finished run as the MLflow-compatible API records one: no pipeline, code or environment. */
+export function makeClientRunRecord(trigger: { readonly source: string | null; readonly commit: string | null } = { source: 'train.py', commit: null }): RunRecord {
+  const base = makeRunRecord({ status: 'succeeded', endedAt: 1_700_000_100_000, name: 'quiet-lynx-7' });
+  return {
+    ...base,
+    manifest: {
+      ...base.manifest,
+      trigger: { kind: 'mlflow', by: 'alice', ...trigger },
+      code: null,
+      environment: null,
+      pipeline: { ...base.manifest.pipeline, stages: [] },
+      execution: { ...base.manifest.execution, stages: [] },
+    },
+  };
+}

@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
-import { checkArtifactPath } from '../core/artifact-path.js';
+import { checkArtifactPath, folderEntries, type FolderEntry } from '../core/artifact-path.js';
 import type { RunDataset, RunModelLink } from '../core/client-records.js';
 import { RepriseError } from '../core/errors.js';
 import { newRunId, newRunName } from '../core/ids.js';
@@ -37,14 +37,6 @@ export interface OpenRun {
   readonly commit: string | null;
 }
 
-/** One entry of a folder of a run's artifacts. */
-export interface ArtifactEntry {
-  /** Its name inside the folder. */
-  readonly name: string;
-  readonly isDir: boolean;
-  /** Null for a folder. */
-  readonly size: number | null;
-}
 
 export class ClientRunService {
   constructor(
@@ -208,23 +200,11 @@ export class ClientRunService {
     return this.d.blobs.stream(a.sha256);
   }
 
-  /**
-   * The entries directly inside a folder of a run's artifacts (`''`: the top), folders
-   * first named once; empty for a file or a folder that holds nothing.
-   */
-  async listFolder(runId: string, folder: string): Promise<ArtifactEntry[]> {
+  /** The entries directly inside a folder of a run's artifacts (`''`: the top). */
+  async listFolder(runId: string, folder: string): Promise<FolderEntry[]> {
     const dir = folder.replace(/\/+$/, '');
     if (dir !== '') checkArtifactPath(dir);
-    const prefix = dir === '' ? '' : `${dir}/`;
-    const entries = new Map<string, ArtifactEntry>();
-    for (const a of await this.d.store.listArtifacts(runId.toLowerCase())) {
-      if (!a.path.startsWith(prefix)) continue;
-      const rest = a.path.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash < 0) entries.set(rest, { name: rest, isDir: false, size: a.size });
-      else entries.set(rest.slice(0, slash), { name: rest.slice(0, slash), isDir: true, size: null });
-    }
-    return [...entries.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return folderEntries(await this.d.store.listArtifacts(runId.toLowerCase()), dir);
   }
 
   async deleteArtifacts(runId: string, rawPath: string): Promise<number> {

@@ -2,27 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { RunRecord } from '../core/run.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
-import { makeRunRecord } from '../ports/metadata-store.fixtures.js';
+import { makeClientRunRecord, makeRunRecord } from '../ports/metadata-store.fixtures.js';
 import { recordedCodeOf, recordedEnvironmentOf } from './recorded-code.js';
 import { planReproduction } from './reproduction-plan.js';
 import type { RunServiceDeps } from './run-service.js';
 import { VerificationService } from './verification-service.js';
 
-/** A finished run as the MLflow-compatible API records one: no pipeline, code or environment. */
-function clientRun(): RunRecord {
-  const base = makeRunRecord({ status: 'succeeded', endedAt: 1_700_000_100_000, name: 'quiet-lynx-7' });
-  return {
-    ...base,
-    manifest: {
-      ...base.manifest,
-      trigger: { kind: 'mlflow', by: 'alice', source: 'train.py', commit: null },
-      code: null,
-      environment: null,
-      pipeline: { ...base.manifest.pipeline, stages: [] },
-      execution: { ...base.manifest.execution, stages: [] },
-    },
-  };
-}
+const clientRun = (): RunRecord => makeClientRunRecord();
 
 /** Deps that fail the test if anything is reached: the refusal must come before any work. */
 const untouchable = new Proxy({}, {

@@ -69,8 +69,8 @@ describe('metrics', () => {
     expect((await full(id, 'odd')).values).toEqual(['NaN', 'Infinity', '-Infinity', 2]);
     expect((await full(id, 'nan')).values).toEqual([1, 'NaN']);
     const summaries = (await ctx.client.get(`/runs/${id}/metrics`)).json.metrics;
-    expect(summaries.odd).toEqual({ last: 2, lastStep: 3, min: '-Infinity', max: 'Infinity', count: 4 });
-    expect(summaries.nan).toEqual({ last: 'NaN', lastStep: 1, min: 1, max: 1, count: 2 });
+    expect(summaries.odd).toEqual({ last: 2, lastStep: 3, lastTs: 1, min: '-Infinity', max: 'Infinity', count: 4 });
+    expect(summaries.nan).toEqual({ last: 'NaN', lastStep: 1, lastTs: 1, min: 1, max: 1, count: 2 });
   });
 
   it('keeps several values logged at one step', async () => {
@@ -240,8 +240,8 @@ describe('metrics', () => {
     expect(one.status).toBe(200);
     expect(one.json).toEqual({
       metrics: {
-        loss: { last: 0.5, lastStep: 2, min: 0.3, max: 0.9, count: 3 },
-        acc: { last: 0.8, lastStep: 2, min: 0.8, max: 0.8, count: 1 },
+        loss: { last: 0.5, lastStep: 2, lastTs: 1, min: 0.3, max: 0.9, count: 3 },
+        acc: { last: 0.8, lastStep: 2, lastTs: 1, min: 0.8, max: 0.8, count: 1 },
       },
     });
     expect((await ctx.client.get(`/runs/${a}`)).json.run.metrics).toEqual(one.json.metrics);
@@ -249,7 +249,7 @@ describe('metrics', () => {
     const many = await ctx.client.post('/metric-summaries', { runIds: [a, b.toUpperCase(), quiet, UNKNOWN_RUN] });
     expect(many.status).toBe(200);
     expect(many.json.summaries[a]).toEqual(one.json.metrics);
-    expect(many.json.summaries[b]).toEqual({ loss: { last: 2, lastStep: 7, min: 2, max: 2, count: 1 } });
+    expect(many.json.summaries[b]).toEqual({ loss: { last: 2, lastStep: 7, lastTs: 1, min: 2, max: 2, count: 1 } });
     expect(many.json.summaries[quiet] ?? {}).toEqual({});
     expect(many.json.summaries[UNKNOWN_RUN] ?? {}).toEqual({});
   });

@@ -44,7 +44,7 @@ describe('parallel runs from one checkout', () => {
       const run = await repriseJson(sb, dir, ['show', `par-${s}`]);
       expect(run.status).toBe('succeeded');
       expect(run.manifest.params.values).toEqual({ seed: s });
-      expect(run.metrics.score).toEqual({ last: s * 100 + 4, lastStep: 4, min: s * 100, max: s * 100 + 4, count: 5 });
+      expect(run.metrics.score).toEqual({ last: s * 100 + 4, lastStep: 4, lastTs: expect.any(Number), min: s * 100, max: s * 100 + 4, count: 5 });
       const result = run.artifacts.find((a: any) => a.path === 'outputs/result.json');
       const body = JSON.parse(readBlob(sb, result.sha256));
       expect(body.seed).toBe(s);

@@ -163,8 +163,8 @@ describe('reprise run captures a complete, isolated run', () => {
   });
 
   it('reads metrics with steps, NaN and ±Infinity, and reports bad lines by number', async () => {
-    expect(run.metrics.loss).toEqual({ last: 0.25, lastStep: 2, min: 0.25, max: 1.5, count: 3 });
-    expect(run.metrics.acc).toEqual({ last: '-Infinity', lastStep: 2, min: '-Infinity', max: 'Infinity', count: 3 });
+    expect(run.metrics.loss).toEqual({ last: 0.25, lastStep: 2, lastTs: expect.any(Number), min: 0.25, max: 1.5, count: 3 });
+    expect(run.metrics.acc).toEqual({ last: '-Infinity', lastStep: 2, lastTs: expect.any(Number), min: '-Infinity', max: 'Infinity', count: 3 });
     expect(run.metrics.lr).toMatchObject({ last: 0.05, lastStep: 1, count: 2 });
     expect(run.manifest.outputs.metricProblems.count).toBe(2);
     expect(run.manifest.outputs.metricProblems.examples).toEqual([

@@ -174,7 +174,7 @@ describe.skipIf(!SERVER_MODE)('through a server', () => {
       expect(series.downsampled).toBe(false);
       expect(series.points.map((p: any) => [p.step, p.value])).toEqual(Array.from({ length: 200 }, (_, s) => [s, value(s)]));
     }
-    expect(run.metrics.loss).toEqual({ last: 99.5, lastStep: 199, min: 0, max: 99.5, count: 200 });
+    expect(run.metrics.loss).toEqual({ last: 99.5, lastStep: 199, lastTs: expect.any(Number), min: 0, max: 99.5, count: 200 });
     // What waited in the outbox was delivered, and the outbox file is gone.
     const outbox = join(sb.home, 'outbox');
     expect(existsSync(outbox) ? readdirSync(outbox) : []).toEqual([]);

@@ -8,7 +8,10 @@
  */
 import { RepriseError } from '../errors.js';
 import { excerpt } from '../excerpt.js';
+import { FilterLexer, isKeyword, quote, type FilterLexerOptions, type FilterToken } from '../filter-lexer.js';
 import { MAX_FILTER_LENGTH } from '../run-filter.js';
+
+export { quote };
 
 /** Where a token stands in the text, and what was typed there. */
 export interface Span {
@@ -48,19 +51,20 @@ export interface SearchOrderTerm {
   readonly desc: boolean;
 }
 
-type CompareToken = '=' | '!=' | '<' | '<=' | '>' | '>=';
-type Token =
-  /** A name or keyword; `quoted` is a quoted key right after a trailing dot (`` tags.`a b` ``). */
-  | { readonly kind: 'word'; readonly pos: number; readonly text: string; readonly word: string; readonly quoted: string | undefined }
-  | { readonly kind: 'string'; readonly pos: number; readonly text: string; readonly value: string; readonly quote: "'" | '"' | '`' }
-  | { readonly kind: 'number'; readonly pos: number; readonly text: string; readonly value: number }
-  | { readonly kind: 'op'; readonly pos: number; readonly text: string; readonly op: CompareToken }
-  | { readonly kind: '(' | ')' | ',' | 'bad' | 'end'; readonly pos: number; readonly text: string };
+type Token = FilterToken;
 
-const WORD_START = /[A-Za-z_]/;
-/** Key characters MLflow allows in names (letters, digits, `_ - . / :`); a space needs quotes. */
-const WORD_CHAR = /[A-Za-z0-9_.\-/:]/;
-const NUMBER = /-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/y;
+/**
+ * Any quote opens a string, and the grammar decides where each may stand (backticks name,
+ * single quotes are values, double quotes are either); after a dot, `` ` `` or `"` quote the key.
+ */
+const LEXER: FilterLexerOptions = {
+  doubleEquals: false,
+  stringQuotes: ["'", '"', '`'],
+  keyQuotes: ['`', '"'],
+  unterminatedBacktick: 'unterminated quoted name',
+  outOfRangeExpected: 'a finite number',
+};
+
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'like', 'ilike', 'asc', 'desc']);
 const OPERATORS = '=, !=, <, <=, >, >=, LIKE, ILIKE, IN or NOT IN';
 const VALUE_EXPECTED = "a quoted string such as 'adam' or a number such as 0.5";
@@ -135,14 +139,14 @@ export function likePattern(pattern: string, ignoreCase: boolean): RegExp {
 }
 
 class Parser {
-  private pos = 0;
-  private ahead: Token | undefined;
+  private readonly tokens: FilterLexer;
 
   constructor(readonly source: SearchText) {
     const text = source.text;
     if (text.length > MAX_FILTER_LENGTH) {
       source.fail({ pos: MAX_FILTER_LENGTH, text: '' }, `too long (${text.length} characters)`, `at most ${MAX_FILTER_LENGTH} characters`);
     }
+    this.tokens = new FilterLexer(text, LEXER, (at, problem, expected) => source.fail(at, problem, expected));
   }
 
   comparison(): SearchComparison {
@@ -209,7 +213,7 @@ class Parser {
   }
 
   keyword(t: Token, word: string): boolean {
-    return t.kind === 'word' && t.quoted === undefined && t.word.toLowerCase() === word;
+    return isKeyword(t, word);
   }
 
   unexpected(t: Token, expected: string): never {
@@ -223,108 +227,10 @@ class Parser {
   }
 
   peek(): Token {
-    this.ahead ??= this.lex();
-    return this.ahead;
+    return this.tokens.peek();
   }
 
   next(): Token {
-    const t = this.peek();
-    this.ahead = undefined;
-    return t;
+    return this.tokens.next();
   }
-
-  /** One token, read when the grammar asks for it. */
-  private lex(): Token {
-    const s = this.source.text;
-    let i = this.pos;
-    while (i < s.length && /\s/.test(s[i]!)) i++;
-    if (i >= s.length) {
-      this.pos = i;
-      // The caret goes right after the last thing typed, not after trailing blanks.
-      return { kind: 'end', pos: s.trimEnd().length, text: '' };
-    }
-    const c = s[i]!;
-    const start = i;
-    const done = <T extends Token>(t: T): T => {
-      this.pos = start + t.text.length;
-      return t;
-    };
-
-    if (c === '(' || c === ')' || c === ',') return done({ kind: c, pos: start, text: c });
-
-    if (c === '=' || c === '<' || c === '>' || c === '!') {
-      const two = s.slice(i, i + 2);
-      if (two === '!=' || two === '<>') return done({ kind: 'op', pos: start, text: two, op: '!=' });
-      if (two === '<=' || two === '>=') return done({ kind: 'op', pos: start, text: two, op: two });
-      if (c !== '!') return done({ kind: 'op', pos: start, text: c, op: c });
-    }
-
-    if (c === "'" || c === '"' || c === '`') {
-      const q = this.quoted(start);
-      return done({ kind: 'string', pos: start, text: s.slice(start, q.end), value: q.value, quote: c });
-    }
-
-    if (c === '-' || c === '.' || (c >= '0' && c <= '9')) {
-      NUMBER.lastIndex = i;
-      const m = NUMBER.exec(s);
-      if (m) {
-        const raw = m[0];
-        const after = s[i + raw.length];
-        if (after !== undefined && WORD_CHAR.test(after)) {
-          const bad = /^[A-Za-z0-9_.\-+/:]+/.exec(s.slice(i))![0];
-          this.source.fail({ pos: start, text: bad }, `invalid number ${quote(bad)}`, 'a number such as 3, -0.5 or 1e-3');
-        }
-        const value = Number(raw);
-        if (!Number.isFinite(value)) this.source.fail({ pos: start, text: raw }, `number out of range ${quote(raw)}`, 'a finite number');
-        return done({ kind: 'number', pos: start, text: raw, value });
-      }
-    }
-
-    if (WORD_START.test(c)) {
-      while (i < s.length && WORD_CHAR.test(s[i]!)) i++;
-      const word = s.slice(start, i);
-      let quoted: string | undefined;
-      if (word.endsWith('.') && (s[i] === '`' || s[i] === '"')) {
-        const q = this.quoted(i);
-        quoted = q.value;
-        i = q.end;
-      }
-      return done({ kind: 'word', pos: start, text: s.slice(start, i), word, quoted });
-    }
-
-    return done({ kind: 'bad', pos: start, text: String.fromCodePoint(s.codePointAt(i)!) });
-  }
-
-  /**
-   * A quoted string or name from its opening quote: the quote doubled stands for itself;
-   * `\\`, `\'` and `\"` are escapes, any other backslash stays (so `\%` reaches a pattern).
-   */
-  private quoted(start: number): { value: string; end: number } {
-    const s = this.source.text;
-    const q = s[start]!;
-    let out = '';
-    let i = start + 1;
-    while (i < s.length) {
-      const ch = s[i]!;
-      if (ch === '\\' && q !== '`') {
-        const n = s[i + 1];
-        if (n === '\\' || n === "'" || n === '"') {
-          out += n;
-          i += 2;
-          continue;
-        }
-      } else if (ch === q) {
-        if (s[i + 1] !== q) return { value: out, end: i + 1 };
-        i++;
-      }
-      out += ch;
-      i++;
-    }
-    return this.source.fail({ pos: start, text: q }, q === '`' ? 'unterminated quoted name' : 'unterminated string', `a closing ${q}`);
-  }
-}
-
-/** JSON quoting, shortened: a message should name the token, not repeat a page of it. */
-export function quote(s: string): string {
-  return JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }

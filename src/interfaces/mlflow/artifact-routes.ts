@@ -9,10 +9,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
-import { checkArtifactPath } from '../../core/artifact-path.js';
+import { checkArtifactPath, folderEntries, type FolderEntry } from '../../core/artifact-path.js';
 import { RepriseError } from '../../core/errors.js';
-import type { ModelVersion } from '../../core/model-store.js';
-import type { ArtifactEntry } from '../../services/client-runs.js';
 import type { MlflowDeps, MlflowRoute } from './mlflow-route.js';
 import { invalid, type MlflowFields } from './request.js';
 
@@ -41,20 +39,7 @@ function targetOf(raw: string): Target {
   return { kind: 'run', runId: parts[1]!, path: parts.slice(3).join('/') };
 }
 
-function versionEntries(v: ModelVersion, folder: string): ArtifactEntry[] {
-  const prefix = folder === '' ? '' : `${folder}/`;
-  const out = new Map<string, ArtifactEntry>();
-  for (const f of v.files) {
-    if (!f.path.startsWith(prefix)) continue;
-    const rest = f.path.slice(prefix.length);
-    const slash = rest.indexOf('/');
-    if (slash < 0) out.set(rest, { name: rest, isDir: false, size: f.size });
-    else out.set(rest.slice(0, slash), { name: rest.slice(0, slash), isDir: true, size: null });
-  }
-  return [...out.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-
-function filesJson(entries: readonly ArtifactEntry[], prefix = '') {
+function filesJson(entries: readonly FolderEntry[], prefix = '') {
   return entries.map((e) => ({ path: `${prefix}${e.name}`, is_dir: e.isDir, ...(e.size !== null ? { file_size: e.size } : {}) }));
 }
 
@@ -85,7 +70,7 @@ export function artifactProxyRoutes(d: MlflowDeps): MlflowRoute[] {
   const list = async (f: MlflowFields) => {
     const t = targetOf(f.str('path') ?? '');
     if (t.kind === 'root' || t.kind === 'above') return { files: [] };
-    if (t.kind === 'version') return { files: filesJson(versionEntries(await versionOf(t), t.path)) };
+    if (t.kind === 'version') return { files: filesJson(folderEntries((await versionOf(t)).files, t.path)) };
     await d.runs.get(t.runId);
     return { files: filesJson(await d.runs.listFolder(t.runId, t.path)) };
   };

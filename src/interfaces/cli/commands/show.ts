@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { describeTrigger, triggerOf } from '../../../core/trigger.js';
-import { describeOverrides } from '../../../core/params.js';
+import { describeOverrides, flattenParams, type ParamValue, type Params } from '../../../core/params.js';
 import { durationMs, type RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest } from '../../../core/run-manifest.js';
 import { VERDICT_LABELS } from '../../../core/verification.js';
@@ -20,11 +20,12 @@ export function registerShow(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON (the whole manifest included)')
     .action(async (ref: string, opts: { json?: boolean }) => {
       const app = await ctx.app();
-      const { run, metrics, artifacts, retention, models } = await app.catalog.details(ref);
+      const { run, metrics, artifacts, retention, models, params } = await app.catalog.details(ref);
       const checks = await app.verifications.of(run);
       if (opts.json) {
         ctx.json({
           ...runDetailView(run, metrics, artifacts),
+          params,
           reproducibility: reproducibilityView(run, checks),
           gate: run.manifest.outputs.gate ?? null,
           retention,
@@ -32,7 +33,7 @@ export function registerShow(program: Command, ctx: CliContext): void {
         });
         return;
       }
-      ctx.out(renderRun(run, metrics, artifacts));
+      ctx.out(renderRun(run, metrics, artifacts, params));
       const queued = renderQueued(run);
       if (queued) ctx.out(queued);
       ctx.out(renderReproducibility(run, checks));
@@ -75,7 +76,8 @@ function indent(text: string, by = '  '): string {
     .join('\n');
 }
 
-export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>, artifacts: Artifact[]): string {
+/** `params`: all the run's params under dotted keys; those beyond the params file (logged as the run went, e.g. through MLflow) are shown apart. */
+export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>, artifacts: Artifact[], params: Readonly<Record<string, ParamValue>> = {}): string {
   const m = run.manifest;
   const out: string[] = [];
   out.push(`run ${run.name}${run.dev ? ' (dev)' : ''}  ${run.id}`);
@@ -134,6 +136,9 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
   out.push(`  file      ${m.params.file ?? '(none)'}   hash ${m.params.hash}`);
   if (m.params.overrides.length) out.push(`  overrides ${describeOverrides(m.params.overrides)}`);
   out.push(`  values    ${JSON.stringify(m.params.values)}`);
+  const fromFile = flattenParams(m.params.values as Params);
+  const logged = Object.fromEntries(Object.entries(params).filter(([k]) => !(k in fromFile)));
+  if (Object.keys(logged).length > 0) out.push(`  logged    ${JSON.stringify(logged)}`);
 
   out.push('environment');
   out.push(...environmentLines(m));
