@@ -13,7 +13,6 @@ import type { RunDataset, RunModelLink } from '../core/client-records.js';
 import { RepriseError } from '../core/errors.js';
 import { newRunId, newRunName } from '../core/ids.js';
 import type { MetricBatch } from '../core/metric-series.js';
-import { checkProjectName, type ProjectRecord } from '../core/project-record.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive, type Artifact, type RunStatus } from '../core/run-manifest.js';
 import { contentHash } from '../core/canonical-json.js';
@@ -37,7 +36,6 @@ export interface OpenRun {
   readonly commit: string | null;
 }
 
-
 export class ClientRunService {
   constructor(
     private readonly d: {
@@ -47,21 +45,6 @@ export class ClientRunService {
       readonly gates: GateService;
     },
   ) {}
-
-  /** The project's record (made when missing), for a project named by a client. */
-  async project(name: string): Promise<ProjectRecord> {
-    checkProjectName(name);
-    const found = await this.d.store.projectRecord({ name });
-    if (found) return found;
-    try {
-      return await this.d.store.createProject({ name, at: Date.now() });
-    } catch (e) {
-      // Another request made it meanwhile.
-      const made = await this.d.store.projectRecord({ name });
-      if (made) return made;
-      throw e;
-    }
-  }
 
   /** A new run with no pipeline, code or environment, running from `startedAt`. */
   async open(req: OpenRun): Promise<RunRecord> {
@@ -102,7 +85,7 @@ export class ClientRunService {
       manifest,
     };
     await this.d.tracking.createRun(run);
-    if (Object.keys(req.tags).length > 0) await this.d.store.setTags(id, req.tags);
+    if (Object.keys(req.tags).length > 0) await this.d.tracking.setTags(id, req.tags);
     return run;
   }
 
