@@ -52,6 +52,8 @@ export class LocalMlflowEndpoint implements MlflowEndpoint {
     const app = Fastify({ logger: false, forceCloseConnections: true });
     registerMlflowApi(app, this.deps());
     await app.listen({ host: '127.0.0.1', port: 0 });
+    // Never what keeps the process alive: the run's own work does that while it needs the endpoint.
+    app.server.unref();
     const addr = app.server.address();
     if (addr === null || typeof addr === 'string') throw new Error('the MLflow endpoint did not get a TCP port');
     return { app, url: `http://127.0.0.1:${addr.port}` };

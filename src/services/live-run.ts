@@ -71,8 +71,12 @@ export class LiveRun {
   #venv: string | null = null;
   /** The process group of the stage running now (the executor starts each in its own). */
   #stagePid: number | null = null;
-  /** Where the stages' `mlflow` calls go, held while they run. */
-  #mlflow: { readonly url: string; close(): Promise<void> } | null = null;
+  /**
+   * Where the stages' `mlflow` calls go, held from the run's start to its end. Opened as
+   * the run is prepared, so an endpoint to start costs the stages nothing.
+   */
+  readonly #mlflow: Promise<{ readonly url: string; close(): Promise<void> } | null>;
+  #mlflowUrl: string | null = null;
   #system: SystemMetrics | undefined;
 
   constructor(
@@ -88,6 +92,10 @@ export class LiveRun {
       store: d.store,
       runId: record.id,
       onProblem: (p) => plan.observer.metricProblem?.(p),
+    });
+    this.#mlflow = (d.mlflow?.open() ?? Promise.resolve(null)).catch((e: unknown) => {
+      plan.observer.warning?.(`mlflow calls of the stages will not reach this run: ${messageOf(e)}`);
+      return null;
     });
   }
 
@@ -192,13 +200,8 @@ export class LiveRun {
     await this.#save({ status: 'running', startedAt });
     this.#tailer.start();
     this.#startSystemMetrics();
-    if (this.d.mlflow) {
-      try {
-        this.#mlflow = await this.d.mlflow.open();
-      } catch (e) {
-        this.observer.warning?.(`mlflow calls of the stages will not reach this run: ${messageOf(e)}`);
-      }
-    }
+    const mlflow = await this.#mlflow;
+    this.#mlflowUrl = mlflow?.url ?? null;
 
     const stages = this.#manifest.pipeline.stages;
     for (let i = 0; i < stages.length; i++) {
@@ -272,7 +275,7 @@ export class LiveRun {
       data: dataVariables(this.folders.data, this.#manifest.data),
       extra: {
         // The MLflow client resumes this very run: what it logs lands here.
-        ...(this.#mlflow ? { MLFLOW_TRACKING_URI: this.#mlflow.url, MLFLOW_RUN_ID: this.record.id } : {}),
+        ...(this.#mlflowUrl !== null ? { MLFLOW_TRACKING_URI: this.#mlflowUrl, MLFLOW_RUN_ID: this.record.id } : {}),
         ...(this.plan.stageEnv.get(name) ?? {}),
         ...(this.plan.workerEnv ?? {}),
       },
@@ -318,8 +321,7 @@ export class LiveRun {
       await this.#system?.stop();
     });
     await attempt('closing the MLflow endpoint', async () => {
-      await this.#mlflow?.close();
-      this.#mlflow = null;
+      await (await this.#mlflow)?.close();
     });
     await attempt('reading metrics', async () => {
       const p = await this.#tailer.stop();

@@ -1,8 +1,8 @@
 /**
  * mlflow calls inside a real `reprise run`: the stages' code uses the mlflow client as it
  * would anywhere, and what it logs (params, a metric over steps, an artifact, from two
- * stages) lands in that very Reprise run, through the server the run reports to; no
- * second run appears. The stages' interpreter is the `.venv-mlflow` one, chosen the way a
+ * stages) lands in that very Reprise run, through the server the run reports to, and
+ * embedded through the endpoint the run opens on loopback; no second run appears. The stages' interpreter is the `.venv-mlflow` one, chosen the way a
  * project without requirements picks it: `python3` on PATH.
  */
 import { readFileSync } from 'node:fs';
@@ -81,6 +81,50 @@ describe('mlflow inside a reprise run', () => {
       const found = await client.post('/api/2.0/mlflow/runs/search', { experiment_ids: [exp.json.experiment.experiment_id] });
       expect(found.status, found.text).toBe(200);
       expect(found.json.runs.map((r: any) => r.info.run_id)).toEqual([shown.id]);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('mlflow inside an embedded reprise run (no server anywhere)', () => {
+  let sb: Sandbox;
+  let dir: string;
+
+  beforeAll(async () => {
+    assertMlflowVenv();
+    sb = await sandbox();
+    for (const k of Object.keys(sb.env)) if (k.startsWith('MLFLOW_')) delete sb.env[k];
+    delete sb.env.REPRISE_SERVER;
+    Object.assign(sb.env, MLFLOW_CLIENT_ENV, { PATH: `${MLFLOW_VENV_BIN}:${process.env.PATH ?? ''}` });
+    dir = gitProject(sb, { 'reprise.yaml': YAML, 'stage.py': readFileSync(join(SCRIPTS_DIR, 'inside_run_stage.py'), 'utf8') });
+  });
+  afterAll(async () => {
+    await sb?.cleanup();
+  });
+
+  it(
+    "logs the stages' mlflow calls into the run through a loopback endpoint, closed when the run ends",
+    async () => {
+      const res = await reprise(sb, dir, ['run', '--name', 'local']);
+      expect(res.code, `${res.stderr}\n${res.stdout}`).toBe(0);
+      const shown = await repriseJson(sb, dir, ['show', 'local']);
+      expect(shown.status).toBe('succeeded');
+      const logs = await reprise(sb, dir, ['logs', 'local']);
+      expect(logs.stdout).toContain(`stage train logged to mlflow run ${shown.id}`);
+      expect(logs.stdout).toContain(`stage evaluate logged to mlflow run ${shown.id}`);
+      // The address the stages got is this run's own, on loopback.
+      expect(logs.stdout).toMatch(/logged to mlflow run \w+ at http:\/\/127\.0\.0\.1:\d+/);
+      expect(shown.params).toMatchObject({ lr: '0.05', epochs: '3', optimizer: 'sgd' });
+      expect(shown.metrics.eval_accuracy).toMatchObject({ last: 0.91, count: 1 });
+      const loss = await repriseJson(sb, dir, ['metrics', 'local', 'loss']);
+      expect(loss.points.map((p: any) => [p.step, p.value])).toEqual([
+        [0, 1],
+        [1, 1 / 2],
+        [2, 1 / 3],
+      ]);
+      expect(shown.artifacts.find((a: any) => a.path === 'reports/report.txt')).toMatchObject({ size: Buffer.byteLength('trained for 3 epochs\n') });
+      const listed = await repriseJson(sb, dir, ['ls']);
+      expect(listed.map((r: any) => r.id)).toEqual([shown.id]);
     },
     TIMEOUT,
   );
