@@ -114,7 +114,7 @@ describe('mlflow inside an embedded reprise run (no server anywhere)', () => {
       expect(logs.stdout).toContain(`stage evaluate logged to mlflow run ${shown.id}`);
       // The address the stages got is this run's own, on loopback.
       expect(logs.stdout).toMatch(/logged to mlflow run \w+ at http:\/\/127\.0\.0\.1:\d+/);
-      expect(shown.params).toMatchObject({ lr: '0.05', epochs: '3', optimizer: 'sgd' });
+      expect(shown.allParams).toMatchObject({ lr: '0.05', epochs: '3', optimizer: 'sgd' });
       expect(shown.metrics.eval_accuracy).toMatchObject({ last: 0.91, count: 1 });
       const loss = await repriseJson(sb, dir, ['metrics', 'local', 'loss']);
       expect(loss.points.map((p: any) => [p.step, p.value])).toEqual([

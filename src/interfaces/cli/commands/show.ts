@@ -25,7 +25,8 @@ export function registerShow(program: Command, ctx: CliContext): void {
       if (opts.json) {
         ctx.json({
           ...runDetailView(run, metrics, artifacts),
-          params,
+          // `params` holds the overrides, as `ls --json` does; these are every param, logged ones too.
+          allParams: params,
           reproducibility: reproducibilityView(run, checks),
           gate: run.manifest.outputs.gate ?? null,
           retention,
