@@ -294,38 +294,19 @@ export class SqliteMetadataStore implements MetadataStore {
       const value = seg.value ?? sql`null`;
       const from = seg.table ? sql`${seg.table} s` : sql`runs`;
       if (seg.having && this.#execRaw<{ n: number }>(seg.having)[0]!.n >= this.#execRaw<{ n: number }>(sql`select count(*) as n from runs`)[0]!.n) continue;
-      const rows: { id: string; sv: unknown }[] = [];
-      let walked = 0;
-      let exhausted = false;
-      let position = after;
-      // A short walk first (most filters pass often); each next one continues where the
-      // last stopped, sized by how many runs passed so far.
-      let size = Math.max(want * 4, 200);
-      while (rows.length < want && walked < WALK_BUDGET) {
-        const n = Math.min(size, WALK_BUDGET - walked);
-        const batch = this.#execRaw<{ id: string; sv: unknown }>(
-          sql`select ${seg.id} as id, ${value} as sv from ${from} where ${seg.where} and ${position} order by ${segmentOrder(seg, order.direction)} limit ${n}`,
-        );
-        walked += batch.length;
-        const ids = JSON.stringify(batch.map((w) => w.id));
-        const passing = new Set(
-          batch.length === 0 ? [] : this.#execRaw<{ id: string }>(sql`select runs.id as id from runs where runs.id in (select value from json_each(${ids})) and ${conditions('probe')}`).map((r) => r.id),
-        );
-        for (const w of batch) if (passing.has(w.id) && rows.length < want) rows.push(w);
-        if (batch.length < n) {
-          exhausted = true;
-          break;
-        }
-        const last = batch[batch.length - 1]!;
-        position = afterCursor(seg, order.direction, { o: '', s: i, v: typeof last.sv === 'number' || typeof last.sv === 'string' ? last.sv : null, id: last.id });
-        size = Math.ceil(((want - rows.length) * walked * 1.5) / Math.max(rows.length, 1)) + 50;
-      }
-      if (rows.length < want && !exhausted && walked >= WALK_BUDGET) {
+      // The walk: the order's index read in order (a co-routine, up to WALK_BUDGET entries),
+      // each entry checked against the filter by primary-key lookups, stopping at the
+      // page's end. Quick when many runs pass.
+      const dir = order.direction === 'desc' ? sql`desc` : sql`asc`;
+      let rows = this.#execRaw<{ id: string; sv: unknown }>(
+        sql`select w.id as id, w.sv as sv from (select ${seg.id} as id, ${value} as sv from ${from} where ${seg.where} and ${after} order by ${segmentOrder(seg, order.direction)} limit ${WALK_BUDGET}) w
+            join runs on runs.id = w.id where ${conditions('probe')} order by ${seg.value === null ? sql`w.id ${dir}` : sql`w.sv ${dir}, w.id ${dir}`} limit ${want}`,
+      );
+      // Short, with runs left beyond the walk: few runs pass, so the filter's matches are read first and sorted.
+      if (rows.length < want && this.#execRaw<{ n: number }>(sql`select count(*) as n from (select 1 from ${from} where ${seg.where} and ${after} limit ${WALK_BUDGET + 1})`)[0]!.n > WALK_BUDGET) {
         const join = seg.table ? sql`${seg.table} s join runs on runs.id = s.run_id` : sql`runs`;
-        rows.length = 0;
-        rows.push(...this.#execRaw<{ id: string; sv: unknown }>(
+        rows = this.#execRaw<{ id: string; sv: unknown }>(
           sql`select ${seg.id} as id, ${value} as sv from ${join} where ${seg.where} and ${after} and ${conditions('select')} order by ${segmentOrder(seg, order.direction, 'select')} limit ${want}`,
-          ),
         );
       }
       for (const r of rows) found.push({ ...r, segment: i });
@@ -335,7 +316,8 @@ export class SqliteMetadataStore implements MetadataStore {
     for (let i = 0; i < page.length; i += MAX_PARAMS) {
       const ids = page.slice(i, i + MAX_PARAMS).map((f) => f.id);
       // The record's columns alone: a page of thousands of rows is read faster without the queue's.
-      for (const r of this.#exec(this.#k.selectFrom('runs').select(RECORD_COLUMNS).where('id', 'in', ids))) byId.set(r.id, r);
+      const list = JSON.stringify(ids);
+      for (const r of this.#execRaw<RecordRow>(sql`select ${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))} from runs where id in (select value from json_each(${list}))`)) byId.set(r.id, r);
     }
     const last = page[page.length - 1];
     return {
@@ -526,7 +508,11 @@ export class SqliteMetadataStore implements MetadataStore {
   async tagsOf(runIds: readonly string[]): Promise<Map<string, Record<string, string>>> {
     const out = new Map<string, Record<string, string>>();
     for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
-      const rows = this.#exec(this.#k.selectFrom('run_tags').selectAll().where('run_id', 'in', runIds.slice(i, i + MAX_PARAMS)).orderBy('key'));
+      // The ids as one JSON value: one statement text whatever their number, prepared once.
+      const ids = JSON.stringify(runIds.slice(i, i + MAX_PARAMS));
+      const rows = this.#execRaw<{ run_id: string; key: string; value: string }>(
+        sql`select run_id, key, value from run_tags where run_id in (select value from json_each(${ids})) order by key`,
+      );
       for (const r of rows) {
         const rec = out.get(r.run_id) ?? {};
         rec[r.key] = r.value;
@@ -539,12 +525,10 @@ export class SqliteMetadataStore implements MetadataStore {
   async metricSummaries(runIds: readonly string[]): Promise<Map<string, Record<string, MetricSummary>>> {
     const out = new Map<string, Record<string, MetricSummary>>();
     for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
-      const rows = await this.#k
-        .selectFrom('metric_summaries')
-        .selectAll()
-        .where('run_id', 'in', runIds.slice(i, i + MAX_PARAMS))
-        .orderBy('key')
-        .execute();
+      const ids = JSON.stringify(runIds.slice(i, i + MAX_PARAMS));
+      const rows = this.#execRaw<SqliteDatabaseSchema['metric_summaries']>(
+        sql`select run_id, key, last, last_step, last_ts, min, max, count from metric_summaries where run_id in (select value from json_each(${ids})) order by key`,
+      );
       for (const r of rows) {
         const rec = out.get(r.run_id) ?? {};
         const s = summaryFromRow(r);

@@ -1,0 +1,16 @@
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+import { SqliteMetadataStore } from './dist/adapters/metadata-store/sqlite/sqlite-metadata-store.js';
+import { parseMlflowRunFilter, parseMlflowRunOrder } from './dist/core/mlflow/run-search.js';
+const home = '/tmp/' + readdirSync('/tmp').filter(d => d.startsWith('prof8-')).sort().pop();
+const orig = Database.prototype.prepare;
+let cap = null;
+Database.prototype.prepare = function (sql) { const st = orig.call(this, sql); const all = st.all.bind(st); st.all = (...a) => { if (sql.startsWith('select w.id')) cap = { sql, a }; return all(...a); }; return st; };
+const store = new SqliteMetadataStore({ path: home + '/reprise.db' }); await store.init();
+const q = { projects: ['x'], filter: parseMlflowRunFilter("metrics.accuracy > 0.3 and params.optimizer = 'adam'"), order: parseMlflowRunOrder(['metrics.loss ASC']), limit: 100 };
+await store.listRuns(q);
+console.log(cap.sql.replace(/\s+/g, ' ')); console.log(cap.a);
+const db = new Database(home + '/reprise.db', { readonly: true });
+for (const r of orig.call(db, 'explain query plan ' + cap.sql).all(...cap.a)) console.log(r.detail);
+const st = orig.call(db, cap.sql);
+const t=[]; for (let i=0;i<200;i++){const s=performance.now(); st.all(...cap.a); t.push(performance.now()-s);} t.sort((x,y)=>x-y); console.log('median', t[100].toFixed(3));

@@ -1,0 +1,13 @@
+import Database from 'better-sqlite3';
+import { readdirSync } from 'node:fs';
+const home = '/tmp/' + readdirSync('/tmp').filter(d => d.startsWith('prof8-')).sort().pop();
+const db = new Database(home + '/reprise.db', { readonly: true });
+const t = (l, fn, n=200) => { for (let i=0;i<20;i++) fn(); const a=[]; for (let i=0;i<n;i++){const s=performance.now(); fn(); a.push(performance.now()-s);} a.sort((x,y)=>x-y); console.log(l, a[n>>1].toFixed(3)); };
+const cond = `runs.project in ('x') and runs.deleted_at is null and exists (select 1 from metric_summaries f where f.run_id = runs.id and f.key = 'accuracy' and +f.last > 0.3) and exists (select 1 from run_params f where f.run_id = runs.id and f.key = 'optimizer' and f.text = 'adam')`;
+const one = db.prepare(`select w.id, w.sv from (select s.run_id as id, s.last as sv from metric_summaries s where s.key = 'loss' and s.last is not null order by s.last asc, s.run_id asc limit 2000) w join runs on runs.id = w.id where ${cond} order by w.sv, w.id limit 101`);
+console.log(one.all().length);
+for (const r of db.prepare('explain query plan ' + one.source).all()) console.log(r.detail);
+t('one statement', () => one.all());
+const walk = db.prepare(`select s.run_id as id, s.last as sv from metric_summaries s where s.key = 'loss' and s.last is not null order by s.last asc, s.run_id asc limit ?`);
+const probe = db.prepare(`select runs.id as id from runs where runs.id in (select value from json_each(?)) and ${cond}`);
+t('walk+probe 700', () => { const b = walk.all(700); probe.all(JSON.stringify(b.map(x=>x.id))); });
