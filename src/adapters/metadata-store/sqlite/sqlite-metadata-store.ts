@@ -120,6 +120,9 @@ export class SqliteMetadataStore implements MetadataStore {
     enableWal(raw);
     // FULL: a commit the caller was told about survives a crash of the machine too.
     raw.pragma('synchronous = FULL');
+    // 64 MiB of pages kept in the process (SQLite's default is 2 MiB): a server's searches
+    // read the same indexes again and again, and a page from the OS costs a system call.
+    raw.pragma('cache_size = -65536');
     raw.pragma('foreign_keys = ON');
     try {
       migrate(raw, this.#path);
@@ -168,17 +171,20 @@ export class SqliteMetadataStore implements MetadataStore {
    * page builds the same few statements each time, and preparing them costs more than
    * running them on a small store.
    */
-  #prepare(text: string): Database.Statement {
+  #prepare(text: string, arrays = false): Database.Statement {
     if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
-    let stmt = this.#statementCache.get(text);
+    // A statement gives rows as objects or as arrays, never both: each mode is kept apart.
+    const key = arrays ? `arrays:${text}` : text;
+    let stmt = this.#statementCache.get(key);
     if (stmt) {
       // Most recently used last, so the oldest is the one dropped.
-      this.#statementCache.delete(text);
+      this.#statementCache.delete(key);
     } else {
       stmt = this.#raw.prepare(text);
+      if (arrays) stmt.raw(true);
       if (this.#statementCache.size >= STATEMENT_CACHE_SIZE) this.#statementCache.delete(this.#statementCache.keys().next().value!);
     }
-    this.#statementCache.set(text, stmt);
+    this.#statementCache.set(key, stmt);
     return stmt;
   }
 
@@ -189,6 +195,15 @@ export class SqliteMetadataStore implements MetadataStore {
     if (stmt.reader) return stmt.all(...(parameters as unknown[])) as R[];
     stmt.run(...(parameters as unknown[]));
     return [];
+  }
+
+  /**
+   * The same, each row an array of its columns in order: several times quicker to read
+   * than objects, for the hot reads of a search page (hundreds of rows each).
+   */
+  #execArrays<R extends unknown[]>(query: RawBuilder<unknown>): R[] {
+    const { sql: text, parameters } = query.compile(this.#k);
+    return this.#prepare(text, true).all(...(parameters as unknown[])) as R[];
   }
 
   /** Runs a query written as raw SQL (its values bound), for the shapes kysely's builder does not express. */
@@ -298,18 +313,18 @@ export class SqliteMetadataStore implements MetadataStore {
       // each entry checked against the filter by primary-key lookups, stopping at the
       // page's end. Quick when many runs pass.
       const dir = order.direction === 'desc' ? sql`desc` : sql`asc`;
-      let rows = this.#execRaw<{ id: string; sv: unknown }>(
+      let rows = this.#execArrays<[string, unknown]>(
         sql`select w.id as id, w.sv as sv from (select ${seg.id} as id, ${value} as sv from ${from} where ${seg.where} and ${after} order by ${segmentOrder(seg, order.direction)} limit ${WALK_BUDGET}) w
             join runs on runs.id = w.id where ${conditions('probe')} order by ${seg.value === null ? sql`w.id ${dir}` : sql`w.sv ${dir}, w.id ${dir}`} limit ${want}`,
       );
       // Short, with runs left beyond the walk: few runs pass, so the filter's matches are read first and sorted.
       if (rows.length < want && this.#execRaw<{ n: number }>(sql`select count(*) as n from (select 1 from ${from} where ${seg.where} and ${after} limit ${WALK_BUDGET + 1})`)[0]!.n > WALK_BUDGET) {
         const join = seg.table ? sql`${seg.table} s join runs on runs.id = s.run_id` : sql`runs`;
-        rows = this.#execRaw<{ id: string; sv: unknown }>(
+        rows = this.#execArrays<[string, unknown]>(
           sql`select ${seg.id} as id, ${value} as sv from ${join} where ${seg.where} and ${after} and ${conditions('select')} order by ${segmentOrder(seg, order.direction, 'select')} limit ${want}`,
         );
       }
-      for (const r of rows) found.push({ ...r, segment: i });
+      for (const [id, sv] of rows) found.push({ id, sv, segment: i });
     }
     const page = found.slice(0, limit);
     const byId = new Map<string, RecordRow>();
@@ -317,7 +332,9 @@ export class SqliteMetadataStore implements MetadataStore {
       const ids = page.slice(i, i + MAX_PARAMS).map((f) => f.id);
       // The record's columns alone: a page of thousands of rows is read faster without the queue's.
       const list = JSON.stringify(ids);
-      for (const r of this.#execRaw<RecordRow>(sql`select ${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))} from runs where id in (select value from json_each(${list}))`)) byId.set(r.id, r);
+      for (const r of this.#execArrays<RecordArray>(sql`select ${sql.join(RECORD_COLUMNS.map((c) => sql.ref(c)))} from runs where id in (select value from json_each(${list}))`)) {
+        byId.set(r[0], recordRowOf(r));
+      }
     }
     const last = page[page.length - 1];
     return {
@@ -481,13 +498,11 @@ export class SqliteMetadataStore implements MetadataStore {
     const out = new Map<string, Record<string, ParamValue>>();
     for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
       const ids = JSON.stringify(runIds.slice(i, i + MAX_PARAMS));
-      const rows = this.#execRaw<{ run_id: string; key: string; json: string }>(
-        sql`select run_id, key, json from run_params where run_id in (select value from json_each(${ids})) order by key`,
-      );
-      for (const r of rows) {
-        const rec = out.get(r.run_id) ?? {};
-        rec[r.key] = JSON.parse(r.json) as ParamValue;
-        out.set(r.run_id, rec);
+      const rows = this.#execArrays<[string, string, string]>(sql`select run_id, key, json from run_params where run_id in (select value from json_each(${ids})) order by key`);
+      for (const [runId, key, json] of rows) {
+        const rec = out.get(runId) ?? {};
+        rec[key] = JSON.parse(json) as ParamValue;
+        out.set(runId, rec);
       }
     }
     return out;
@@ -510,13 +525,11 @@ export class SqliteMetadataStore implements MetadataStore {
     for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
       // The ids as one JSON value: one statement text whatever their number, prepared once.
       const ids = JSON.stringify(runIds.slice(i, i + MAX_PARAMS));
-      const rows = this.#execRaw<{ run_id: string; key: string; value: string }>(
-        sql`select run_id, key, value from run_tags where run_id in (select value from json_each(${ids})) order by key`,
-      );
-      for (const r of rows) {
-        const rec = out.get(r.run_id) ?? {};
-        rec[r.key] = r.value;
-        out.set(r.run_id, rec);
+      const rows = this.#execArrays<[string, string, string]>(sql`select run_id, key, value from run_tags where run_id in (select value from json_each(${ids})) order by key`);
+      for (const [runId, key, value] of rows) {
+        const rec = out.get(runId) ?? {};
+        rec[key] = value;
+        out.set(runId, rec);
       }
     }
     return out;
@@ -526,14 +539,13 @@ export class SqliteMetadataStore implements MetadataStore {
     const out = new Map<string, Record<string, MetricSummary>>();
     for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
       const ids = JSON.stringify(runIds.slice(i, i + MAX_PARAMS));
-      const rows = this.#execRaw<SqliteDatabaseSchema['metric_summaries']>(
+      const rows = this.#execArrays<[string, string, number | null, number, number, number | null, number | null, number]>(
         sql`select run_id, key, last, last_step, last_ts, min, max, count from metric_summaries where run_id in (select value from json_each(${ids})) order by key`,
       );
-      for (const r of rows) {
-        const rec = out.get(r.run_id) ?? {};
-        const s = summaryFromRow(r);
-        rec[r.key] = { last: s.last, lastStep: s.lastStep, lastTs: s.lastTs, min: s.min, max: s.max, count: s.count };
-        out.set(r.run_id, rec);
+      for (const [runId, key, last, lastStep, lastTs, min, max, count] of rows) {
+        const rec = out.get(runId) ?? {};
+        rec[key] = { last: toNumber(last), lastStep, lastTs, min: toNumber(min), max: toNumber(max), count };
+        out.set(runId, rec);
       }
     }
     return out;
@@ -1521,6 +1533,13 @@ const RECORD_COLUMNS = [
   'manifest',
 ] as const satisfies readonly (keyof RunsTable)[];
 type RecordRow = Pick<RunsTable, (typeof RECORD_COLUMNS)[number]>;
+/** The same columns as an array, in RECORD_COLUMNS' order. */
+type RecordArray = [string, string, string, string, number, number, number | null, number | null, string, number, string, number, string | null, number | null, string];
+
+function recordRowOf(r: RecordArray): RecordRow {
+  const [id, name, project, status, dev, created_at, started_at, ended_at, host, pid, pid_start, heartbeat_at, env_hash, deleted_at, manifest] = r;
+  return { id, name, project, status, dev, created_at, started_at, ended_at, host, pid, pid_start, heartbeat_at, env_hash, deleted_at, manifest };
+}
 
 function fromRow(row: RecordRow): RunRecord {
   const manifest = JSON.parse(row.manifest) as RunManifest;
