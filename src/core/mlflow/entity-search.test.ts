@@ -4,6 +4,7 @@ import {
   compileEntityFilter,
   compileEntityOrder,
   EXPERIMENT_SEARCH,
+  LOGGED_MODEL_SEARCH,
   MODEL_VERSION_SEARCH,
   REGISTERED_MODEL_SEARCH,
   type EntitySearchSchema,
@@ -231,5 +232,34 @@ describe('model versions', () => {
     expect(filterError("version = '1'", MODEL_VERSION_SEARCH, 0, 'version').message).toContain('unknown attribute "version" of model versions');
     expect(orderError(['name', 'version_number', 'name DESC'], MODEL_VERSION_SEARCH, 2, 0, 'name').message).toContain('order_by[2]: duplicate');
     expect(orderError(['source_path'], MODEL_VERSION_SEARCH, 0, 0, 'source_path').message).toContain('cannot be ordered by');
+  });
+});
+
+describe('logged models', () => {
+  const models = [
+    entity('m1', { name: 'model', model_id: 'm-1', model_type: null, status: 'LOGGED_MODEL_READY', source_run_id: 'r1', creation_timestamp: 10, last_updated_timestamp: 30 }),
+    entity('m2', { name: 'model', model_id: 'm-2', model_type: 'sklearn', status: 'LOGGED_MODEL_PENDING', source_run_id: 'r2', creation_timestamp: 20, last_updated_timestamp: 20 }),
+    entity('m3', { name: 'clf', model_id: 'm-3', model_type: null, status: 'LOGGED_MODEL_READY', source_run_id: 'r1', creation_timestamp: 30, last_updated_timestamp: 40 }, { k: 'v' }),
+  ];
+
+  it("finds a run's model by the artifact path the client names it by", () => {
+    expect(kept(models, "name = 'model'", LOGGED_MODEL_SEARCH)).toEqual(['m1', 'm2']);
+    expect(kept(models, "name = 'model' AND source_run_id = 'r1'", LOGGED_MODEL_SEARCH)).toEqual(['m1']);
+    expect(kept(models, "source_run_id IN ('r2', 'r9') ", LOGGED_MODEL_SEARCH)).toEqual(['m2']);
+    expect(kept(models, "status = 'LOGGED_MODEL_READY' AND creation_timestamp > 15", LOGGED_MODEL_SEARCH)).toEqual(['m3']);
+    expect(kept(models, "tags.k = 'v'", LOGGED_MODEL_SEARCH)).toEqual(['m3']);
+    // A model without a type matches no comparison of it.
+    expect(kept(models, "model_type != 'sklearn'", LOGGED_MODEL_SEARCH)).toEqual([]);
+  });
+
+  it('orders newest first by default, or by a field either way', () => {
+    const newest = [{ key: 'creation_timestamp', desc: true }];
+    expect(sorted(models, [], LOGGED_MODEL_SEARCH, newest)).toEqual(['m3', 'm2', 'm1']);
+    expect(sorted(models, ['last_updated_time ASC'], LOGGED_MODEL_SEARCH, newest)).toEqual(['m2', 'm1', 'm3']);
+    expect(sorted(models, ['name DESC'], LOGGED_MODEL_SEARCH, newest)).toEqual(['m2', 'm1', 'm3']);
+  });
+
+  it('names an attribute logged models do not have', () => {
+    expect(thrown(() => compileEntityFilter("artifact_uri = 'x'", LOGGED_MODEL_SEARCH)).code).toBe('REPRISE_ERR_FILTER_INVALID');
   });
 });

@@ -75,6 +75,35 @@ export const MODEL_VERSION_SEARCH: EntitySearchSchema = {
   },
 };
 
+/**
+ * Logged models (MLflow 3's `log_model`). The entity carries `name`, `model_id`,
+ * `model_type`, `status` (MLflow's name, e.g. `LOGGED_MODEL_READY`), `source_run_id` and
+ * `creation_timestamp` / `last_updated_timestamp`. The client's own search is
+ * `name = '<artifact path>'`; MLflow's default order is newest first.
+ */
+export const LOGGED_MODEL_SEARCH: EntitySearchSchema = {
+  what: 'logged models',
+  attributes: {
+    name: 'string',
+    model_id: 'string',
+    model_type: 'string',
+    status: 'string',
+    source_run_id: 'string',
+    creation_timestamp: 'number',
+    creation_time: 'number',
+    last_updated_timestamp: 'number',
+    last_updated_time: 'number',
+  },
+  lists: ['model_id', 'source_run_id'],
+  orderable: {
+    name: 'name',
+    creation_timestamp: 'creation_timestamp',
+    creation_time: 'creation_timestamp',
+    last_updated_timestamp: 'last_updated_timestamp',
+    last_updated_time: 'last_updated_timestamp',
+  },
+};
+
 const TAG_ENTITIES = new Set(['tags', 'tag']);
 const ATTRIBUTE_ENTITIES = new Set(['attributes', 'attribute', 'attr']);
 const NUMBER_OPS: readonly SearchOp[] = ['=', '!=', '<', '<=', '>', '>='];

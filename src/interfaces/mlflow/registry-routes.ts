@@ -7,7 +7,7 @@
  * kept (aliases replaced them in MLflow too): every version is in stage `None`.
  */
 import { RepriseError } from '../../core/errors.js';
-import { compileEntityFilter, compileEntityOrder, MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH } from '../../core/mlflow/entity-search.js';
+import { compileEntityFilter, compileEntityOrder, LOGGED_MODEL_SEARCH, MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH } from '../../core/mlflow/entity-search.js';
 import { checkKey, checkValueLength, MAX_REGISTRY_TAG_VALUE_LENGTH } from '../../core/mlflow/logging-limits.js';
 import type { ModelVersion, RegisteredModel } from '../../core/model-store.js';
 import { requester, type MlflowDeps, type MlflowRoute } from './mlflow-route.js';
@@ -378,18 +378,31 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
       async handler(f) {
         const names = new Map((await d.store.projectRecords()).map((p) => [String(p.id), p.name]));
         const projects = f.strings('experiment_ids').flatMap((id) => (names.has(id) ? [names.get(id)!] : []));
-        const filter = f.str('filter') ?? '';
-        // The client's own use: `name = '<artifact path>'`; attributes compared as text.
-        const conds = filter.trim() === '' ? [] : filter.split(/\s+AND\s+/i).map((c) => /^\s*(?:attributes\.)?(\w+)\s*(=|!=)\s*'([^']*)'\s*$/.exec(c));
-        if (conds.some((c) => c === null)) throw invalid(`filter ${JSON.stringify(filter)}: Reprise compares name, model_id, model_type, status or source_run_id with = or != and a quoted value`, 'filter');
-        const all = (await d.loggedModels.list({ projects })).filter((m) =>
-          conds.every((c) => {
-            const [, field, op, value] = c!;
-            const actual = { name: m.name, model_id: m.id, model_type: m.modelType ?? '', source_run_id: m.runId, status: loggedModelJson(m, 0).info.status }[field!];
-            if (actual === undefined) throw invalid(`filter: unknown field ${JSON.stringify(field)}`, 'filter');
-            return op === '=' ? actual === value : actual !== value;
-          }),
-        );
+        const matches = compileEntityFilter(f.str('filter') ?? '', LOGGED_MODEL_SEARCH);
+        // MLflow's order_by here is a list of objects ({field_name, ascending}); newest first by default.
+        const orderBy = f.objects('order_by').map((o) => `${o.requiredStr('field_name')} ${o.bool('ascending') === false ? 'DESC' : 'ASC'}`);
+        const order = compileEntityOrder(orderBy, LOGGED_MODEL_SEARCH, [
+          { key: 'creation_timestamp', desc: true },
+          { key: 'model_id', desc: false },
+        ]);
+        const all = (await d.loggedModels.list({ projects }))
+          .map((m) => {
+            const attrs = {
+              name: m.name,
+              model_id: m.id,
+              model_type: m.modelType,
+              status: loggedModelJson(m, 0).info.status,
+              source_run_id: m.runId,
+              creation_timestamp: m.createdAt,
+              creation_time: m.createdAt,
+              last_updated_timestamp: m.updatedAt,
+              last_updated_time: m.updatedAt,
+            };
+            return { m, e: { attrs, tags: m.tags } };
+          })
+          .filter((x) => matches(x.e))
+          .sort((x, y) => order(x.e, y.e))
+          .map((x) => x.m);
         const { page, next } = offsetPage(all, f, 50, 10_000);
         const ids = new Map([...names].map(([id, name]) => [name, Number(id)]));
         return { models: page.map((m) => loggedModelJson(m, ids.get(m.project) ?? 0)), ...(next ? { next_page_token: next } : {}) };
