@@ -67,14 +67,23 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async putFile(path: string): Promise<BlobRef> {
-    return this.putStream(createReadStream(path));
+    // Opened first, so a missing file is refused before anything is written.
+    const src = await open(path, 'r');
+    return this.putStream(src.createReadStream());
   }
 
   async putStream(src: Readable): Promise<BlobRef> {
+    // An error the source meets before it is read (a file that cannot be read) is kept, not left unhandled.
+    let early: unknown;
+    const onError = (e: unknown): void => {
+      early ??= e;
+    };
+    src.on('error', onError);
     const tmp = await this.#tempPath();
     const hash = createHash('sha256');
     let size = 0;
     try {
+      if (early !== undefined) throw early;
       const fh = await open(tmp, 'wx');
       try {
         for await (const piece of src as AsyncIterable<Buffer | string>) {
@@ -94,7 +103,10 @@ export class LocalBlobStore implements BlobStore {
       return { sha256, size };
     } catch (e) {
       await rm(tmp, { force: true });
+      src.destroy();
       throw e;
+    } finally {
+      src.off('error', onError);
     }
   }
 
