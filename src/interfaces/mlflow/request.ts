@@ -113,7 +113,7 @@ export class MlflowFields {
   }
 }
 
-export function numberOf(v: unknown, name: string): number | undefined {
+function numberOf(v: unknown, name: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {

@@ -55,7 +55,7 @@ function viewType(f: MlflowFields, name: string): RunQuery['deleted'] {
 }
 
 /** Runs in MLflow's shape, their data read in one query per kind. */
-export async function runsJson(d: MlflowDeps, runs: readonly RunRecord[]) {
+async function runsJson(d: MlflowDeps, runs: readonly RunRecord[]) {
   const ids = runs.map((r) => r.id);
   const [metrics, params, tags, inputs, projects] = await Promise.all([
     d.store.metricSummaries(ids),

@@ -17,7 +17,7 @@ import type { ClientStatus } from '../../services/client-runs.js';
 
 export type MlflowStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 
-export function mlflowStatus(s: RunStatus): MlflowStatus {
+function mlflowStatus(s: RunStatus): MlflowStatus {
   switch (s) {
     case 'queued':
       return 'SCHEDULED';
@@ -38,11 +38,11 @@ export function mlflowStatus(s: RunStatus): MlflowStatus {
 export const CLIENT_STATUSES: Readonly<Record<string, ClientStatus>> = { RUNNING: 'running', FINISHED: 'succeeded', FAILED: 'failed', KILLED: 'canceled' };
 
 /** Where the client sends a project's artifacts: through this server's artifact proxy. */
-export function experimentArtifactRoot(id: number): string {
+function experimentArtifactRoot(id: number): string {
   return `mlflow-artifacts:/${id}`;
 }
 
-export function runArtifactUri(experimentId: number, runId: string): string {
+function runArtifactUri(experimentId: number, runId: string): string {
   return `${experimentArtifactRoot(experimentId)}/${runId}/artifacts`;
 }
 
@@ -124,7 +124,7 @@ export function runJson(run: RunRecord, experimentId: number, data: RunData) {
 }
 
 /** Where a version's run keeps its files, as MLflow names a version's source. */
-export function versionSource(v: ModelVersion, experimentId: number | undefined): string {
+function versionSource(v: ModelVersion, experimentId: number | undefined): string {
   return experimentId === undefined ? `runs:/${v.runId}/${v.path}` : `${runArtifactUri(experimentId, v.runId)}/${v.path}`;
 }
 
@@ -233,4 +233,3 @@ export function mlflowError(e: unknown): { status: number; body: { error_code: M
   return { status: 500, body: { error_code: 'INTERNAL_ERROR', message: `the server failed: ${err.message ?? String(e)}. This is a bug in Reprise; please report it.` } };
 }
 
-export { MLFLOW_HTTP };

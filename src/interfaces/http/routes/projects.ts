@@ -88,7 +88,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
       params: projectParams,
       answers: { 200: { description: 'the record', schema: z.object({ project: projectRecordJson }) }, 404: { description: 'no such project', schema: errorJson } },
       async handler({ params }) {
-        const project = await d.models.policy(params.project);
+        const project = await d.store.projectRecord({ name: params.project });
         if (!project) throw new RepriseError('REPRISE_ERR_PROJECT_NOT_FOUND', `no project named ${JSON.stringify(params.project)}`, { details: { project: params.project } });
         return { project };
       },
