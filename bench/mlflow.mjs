@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The MLflow REST API side by side: `reprise server` against the real MLflow server
-// (.venv-mlflow/, from scripts/ensure-mlflow.sh; SQLite backend, proxied artifacts, its
+// (.venv-mlflow/, from scripts/ensure-venv.sh; SQLite backend, proxied artifacts, its
 // default 4 workers, no job runner), the same workload sent to each over loopback, one
 // server at a time.
 // Only MLflow's wire protocol is spoken here (/api/2.0/mlflow and /api/2.0/mlflow-artifacts),
@@ -50,7 +50,7 @@ const T0 = 1_760_000_000_000;
 const MLFLOW = join(REPO, '.venv-mlflow', 'bin', 'mlflow');
 const SIDES = (process.env.BENCH_MLFLOW_SIDES ?? 'reprise,mlflow').split(',').map((s) => s.trim());
 for (const s of SIDES) if (s !== 'reprise' && s !== 'mlflow') throw new Error(`BENCH_MLFLOW_SIDES=${process.env.BENCH_MLFLOW_SIDES}: expected reprise, mlflow or both`);
-if (SIDES.includes('mlflow') && !existsSync(MLFLOW)) throw new Error(`${MLFLOW} is missing: run bash scripts/ensure-mlflow.sh first`);
+if (SIDES.includes('mlflow') && !existsSync(MLFLOW)) throw new Error(`${MLFLOW} is missing: run bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt first`);
 
 // A deterministic stream of numbers, so both servers get the very same values.
 function generator(seed) {

@@ -34,6 +34,8 @@ import { ImageService } from '../services/image-service.js';
 import { RunBundles } from '../services/run-bundles.js';
 import { RunCatalog, type ActivityWaiter } from '../services/run-catalog.js';
 import { RunService } from '../services/run-service.js';
+import { TensorboardExport } from '../services/tensorboard-export.js';
+import { TensorboardImport } from '../services/tensorboard-import.js';
 import { VerificationService } from '../services/verification-service.js';
 
 /**
@@ -88,6 +90,8 @@ export interface RepriseApp {
   readonly data: DataService;
   /** `reprise hooks`: repository links; on the server, the git hook that merges go through. */
   readonly hooks: MergeTrigger;
+  /** `reprise import-tb` and `reprise tensorboard`: TensorBoard log directories in and out. */
+  readonly tensorboard: { readonly import: TensorboardImport; readonly export: TensorboardExport };
   /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
   collectGarbage(options: GcOptions): Promise<GcReport>;
   close(): Promise<void>;
@@ -112,7 +116,7 @@ export interface Backends {
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
 export function assembleServices(
   b: Backends,
-): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data' | 'hooks'> {
+): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data' | 'hooks' | 'tensorboard'> {
   const { home, env, store, blobs, logs, lake } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
@@ -153,7 +157,8 @@ export function assembleServices(
   const queue = new QueueService({ store });
   const data = new DataService({ lake, store });
   const hooks = new MergeTrigger({ store, blobs, runs, mirror: git, images, tmpDir: join(home, 'tmp') });
-  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data, hooks };
+  const tensorboard = { import: new TensorboardImport({ store, gates }), export: new TensorboardExport({ store }) };
+  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data, hooks, tensorboard };
 }
 
 /**

@@ -13,6 +13,9 @@ describe('bundle entry paths', () => {
     expect(checkEntryPath(`runs/${ID}/run.json`, 'file').entry).toEqual({ kind: 'run-file', runId: ID, file: 'run.json' });
     expect(checkEntryPath(`./runs/${ID}/metrics.json`, 'file')).toEqual({ path: `runs/${ID}/metrics.json`, entry: { kind: 'run-file', runId: ID, file: 'metrics.json' } });
     expect(checkEntryPath(`blobs/${SHA}`, 'file').entry).toEqual({ kind: 'blob', sha256: SHA });
+    // Since version 2, a run that recorded histograms or notes has a file of each.
+    expect(checkEntryPath(`runs/${ID}/histograms.json`, 'file').entry).toEqual({ kind: 'run-file', runId: ID, file: 'histograms.json' });
+    expect(checkEntryPath(`./runs/${ID}/notes.json`, 'file').entry).toEqual({ kind: 'run-file', runId: ID, file: 'notes.json' });
     for (const dir of ['runs/', 'blobs', `runs/${ID}/`, './', '.']) expect(checkEntryPath(dir, 'directory').entry).toEqual({ kind: 'folder' });
   });
 
@@ -28,6 +31,8 @@ describe('bundle entry paths', () => {
     [`blobs/${SHA.toUpperCase()}`, "not part of a bundle's layout"],
     [`blobs/${SHA.slice(1)}`, "not part of a bundle's layout"],
     [`runs/${ID}/other.json`, "not part of a bundle's layout"],
+    [`runs/${ID}/histograms.json/x`, "not part of a bundle's layout"],
+    [`histograms.json`, "not part of a bundle's layout"],
     ['runs/not-a-run-id/run.json', "not part of a bundle's layout"],
     [`runs/${ID}/run.json/x`, "not part of a bundle's layout"],
     ['runs', "not part of a bundle's layout"],
@@ -48,7 +53,9 @@ describe('the bundle index', () => {
 
   it('parses a good one and names what is wrong in a bad one', () => {
     expect(bundleIndexSchema.parse(index)).toEqual(index);
-    expect(bundleIndexSchema.safeParse({ ...index, version: 2 }).success).toBe(false);
+    // Version 1 (no histograms or notes) and 2 are read; a newer one or a fraction is not.
+    expect(bundleIndexSchema.parse({ ...index, version: 2 })).toEqual({ ...index, version: 2 });
+    for (const version of [0, 1.5, 3, '1']) expect(bundleIndexSchema.safeParse({ ...index, version }).success, `version ${version}`).toBe(false);
     expect(bundleIndexSchema.safeParse({ ...index, format: 'zip' }).success).toBe(false);
     expect(bundleIndexSchema.safeParse({ ...index, files: { x: { sha256: 'nope', size: 1 } } }).success).toBe(false);
     expect(bundleIndexSchema.safeParse({ ...index, runs: [{ id: '../x', name: 'n', project: 'p' }] }).success).toBe(false);

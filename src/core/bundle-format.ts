@@ -1,10 +1,10 @@
 /**
  * @module core/bundle-format
  * The run bundle (`reprise export` / `reprise import`): one gzip-compressed tar holding
- * an index, each run's record and metric series, the checks between its runs, and every
- * blob they reference, named by its sha256. This module holds what a bundle must look
- * like: the layout of entry paths, the schemas of its JSON files, and which blobs a run
- * needs. Pure: reading and writing the tar is the service's.
+ * an index, each run's record, metric series, histogram points and notes, the checks
+ * between its runs, and every blob they reference, named by its sha256. This module
+ * holds what a bundle must look like: the layout of entry paths, the schemas of its JSON
+ * files, and which blobs a run needs. Pure: reading and writing the tar is the service's.
  */
 import { z } from 'zod';
 import { RepriseError } from './errors.js';
@@ -13,12 +13,19 @@ import { artifactSchema, type Artifact, type RunManifest } from './run-manifest.
 import { verificationSchema } from './verification.js';
 
 export const BUNDLE_FORMAT = 'reprise-bundle';
-export const BUNDLE_VERSION = 1;
+/** The newest version this reads and writes: 2 added runs' histograms.json and notes.json. */
+export const BUNDLE_VERSION = 2;
+/**
+ * The version of a bundle whose runs have no histograms and no notes: such a bundle is
+ * a version 1 bundle, and is written as one so that Reprise before version 2 reads it too.
+ */
+export const BUNDLE_VERSION_PLAIN = 1;
 /** The index: every other file with its sha256 and size. */
 export const INDEX_PATH = 'reprise-bundle.json';
 /** The checks (`reprise verify`) whose two runs are both in the bundle. */
 export const VERIFICATIONS_PATH = 'verifications.json';
-export const RUN_FILES = ['run.json', 'metrics.json'] as const;
+/** Every bundled run has run.json and metrics.json; histograms.json and notes.json only a run that recorded some. */
+export const RUN_FILES = ['run.json', 'metrics.json', 'histograms.json', 'notes.json'] as const;
 export type RunFile = (typeof RUN_FILES)[number];
 
 const RUN_ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
@@ -61,7 +68,7 @@ export function checkEntryPath(raw: string, type: 'file' | 'directory'): { path:
   if (parts.some((p) => p === '' || p === '.')) throw bundleInvalid(`entry ${name}`, 'a path with an empty or "." component is refused');
   const entry = layoutOf(parts, type);
   if (!entry) {
-    throw bundleInvalid(`entry ${name}`, `not part of a bundle's layout (${INDEX_PATH}, ${VERIFICATIONS_PATH}, runs/<run id>/run.json, runs/<run id>/metrics.json, blobs/<sha256>)`);
+    throw bundleInvalid(`entry ${name}`, `not part of a bundle's layout (${INDEX_PATH}, ${VERIFICATIONS_PATH}, ${RUN_FILES.map((f) => `runs/<run id>/${f}`).join(', ')}, blobs/<sha256>)`);
   }
   return { path, entry };
 }
@@ -86,7 +93,7 @@ const fileRef = z.object({ sha256: z.string().regex(SHA256, 'must be a sha256 (6
 
 export const bundleIndexSchema = z.object({
   format: z.literal(BUNDLE_FORMAT),
-  version: z.literal(BUNDLE_VERSION),
+  version: z.number().int().min(BUNDLE_VERSION_PLAIN).max(BUNDLE_VERSION),
   createdAt: z.number(),
   repriseVersion: z.string(),
   runs: z.array(z.object({ id: z.string().regex(RUN_ID, 'must be a run id'), name: z.string(), project: z.string() })),

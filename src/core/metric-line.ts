@@ -3,9 +3,12 @@
  * One line of a run's `REPRISE_METRICS` file: `{"step": 3, "loss": 0.42}`, with an
  * optional `"ts"` in ms. Python's json writes NaN and ±Infinity as bare tokens, so
  * those are read too. A bad line is described, never thrown: a run must not crash
- * because of what user code wrote.
+ * because of what user code wrote. A line naming a `"histogram"` is one histogram point
+ * (the SDK's log_histogram): `{"histogram": "weights", "step": 3, "buckets": [[l, r, c], ...]}`,
+ * in the JSON form core/histogram reads.
  */
 import JSON5 from 'json5';
+import { histogramFromJson, type HistogramPoint } from './histogram.js';
 
 export interface MetricPoint {
   readonly key: string;
@@ -17,6 +20,8 @@ export interface MetricPoint {
 
 export interface ParsedMetricLine {
   readonly points: MetricPoint[];
+  /** A histogram line's point; its step and ts are 0 when the line gave none (see `stepGiven`). */
+  readonly histogram?: { readonly key: string; readonly point: HistogramPoint; readonly stepGiven: boolean; readonly tsGiven: boolean };
   /** Why (part of) the line was rejected; empty when all of it was taken. */
   readonly problems: string[];
 }
@@ -61,6 +66,15 @@ export function parseMetricLine(text: string): ParsedMetricLine {
   if (rec.ts !== undefined && rec.ts !== null) {
     if (typeof rec.ts === 'number' && Number.isFinite(rec.ts) && rec.ts >= 0) ts = Math.round(rec.ts);
     else return { points: [], problems: [`"ts" must be milliseconds since the epoch, got ${JSON.stringify(rec.ts)}`] };
+  }
+
+  if (typeof rec.histogram === 'string') {
+    try {
+      const { key, point } = histogramFromJson({ ...rec, key: rec.histogram, step: step ?? 0, ts: ts ?? 0 }, 'histogram', 0);
+      return { points: [], histogram: { key, point, stepGiven: step !== undefined, tsGiven: ts !== undefined }, problems: [] };
+    } catch (e) {
+      return { points: [], problems: [(e as Error).message] };
+    }
   }
 
   const points: MetricPoint[] = [];

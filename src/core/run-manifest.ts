@@ -239,6 +239,15 @@ export const runManifestSchema = z.object({
       count: z.number().int(),
       examples: z.array(z.object({ line: z.number().int(), problem: z.string() })),
     }),
+    /** What was read from the event files written under REPRISE_TB_DIR; absent when there were none. */
+    tensorboard: z
+      .object({
+        files: z.number().int(),
+        records: z.number().int(),
+        skipped: z.number().int(),
+        examples: z.array(z.object({ file: z.string(), offset: z.number().int(), problem: z.string() })),
+      })
+      .optional(),
     artifacts: z.array(artifactSchema),
     model: z.object({ path: z.string(), name: z.string().nullable(), files: z.number().int(), bytes: z.number().int() }).nullable(),
     /** The gates evaluated once the run succeeded (or later by `reprise gate`); absent otherwise. */

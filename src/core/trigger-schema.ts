@@ -69,7 +69,17 @@ const clientTrigger = z.object({
   commit: z.string().nullable(),
 });
 
-export const triggerSchema = z.discriminatedUnion('kind', [personTrigger, sweepTrigger, reproductionTrigger, mergeTrigger, ciTrigger, clientTrigger]);
+/** A run made by `reprise import-tb` from a TensorBoard run's event files: values only, no pipeline. */
+const tensorboardTrigger = z.object({
+  kind: z.literal('tensorboard'),
+  by,
+  /** The log directory imported, as an absolute path on the importing machine. */
+  logdir: z.string(),
+  /** The TensorBoard run: its directory relative to `logdir` (`.` for the top). */
+  run: z.string(),
+});
+
+export const triggerSchema = z.discriminatedUnion('kind', [personTrigger, sweepTrigger, reproductionTrigger, mergeTrigger, ciTrigger, clientTrigger, tensorboardTrigger]);
 export type Trigger = z.infer<typeof triggerSchema>;
 export type MergeTrigger = z.infer<typeof mergeTrigger>;
 export type CiTrigger = z.infer<typeof ciTrigger>;

@@ -46,6 +46,8 @@ export function describeTrigger(t: Trigger): string {
       return `merge to ${t.branch} (${t.commit.slice(0, 12)} "${firstLine(t.message)}" by ${t.author.name}), pushed by ${t.by} via ${t.provider === 'git' ? 'a repository hook' : t.provider}`;
     case 'mlflow':
       return `the MLflow client by ${t.by}${t.source ? ` from ${t.source}` : ''} (no pipeline)`;
+    case 'tensorboard':
+      return `reprise import-tb by ${t.by} from ${t.run === '.' ? t.logdir : `${t.logdir}/${t.run}`} (no pipeline)`;
     case 'ci':
       return `CI (${t.system}${t.ref ? ` on ${t.ref}` : ''}${t.pullRequest ? `, pull request ${t.pullRequest}` : ''}) by ${t.by}`;
   }

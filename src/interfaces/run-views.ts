@@ -33,7 +33,9 @@ export function metricsView(m: Record<string, MetricSummary>): Record<string, Me
  * logged through the MLflow client, outside `reprise run`, has neither.
  */
 export function notRecorded(m: Pick<RunManifest, 'trigger'>): string {
-  return m.trigger?.kind === 'mlflow' ? 'not recorded: logged through the MLflow client, outside `reprise run`' : 'not recorded';
+  if (m.trigger?.kind === 'mlflow') return 'not recorded: logged through the MLflow client, outside `reprise run`';
+  if (m.trigger?.kind === 'tensorboard') return 'not recorded: imported from TensorBoard event files';
+  return 'not recorded';
 }
 
 /** What names a run and says how it went, in every shape of a run that is listed. */

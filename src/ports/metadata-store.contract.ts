@@ -8,9 +8,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newRunId } from '../core/ids.js';
 import { downsample } from '../core/downsample.js';
+import { samplePoints, type HistogramPoint, type HistogramStats } from '../core/histogram.js';
 import { batchesFromPoints, pointsOf, type MetricColumns, type MetricPoint } from '../core/metric-series.js';
 import { foldPoint, type SummaryState } from '../core/metric-summary.js';
 import type { Params } from '../core/params.js';
+import type { RunNote } from '../core/run-note.js';
 import type { RunRecord } from '../core/run.js';
 import { parseRunFilter, parseRunOrder, type FilterExpr, type FilterField } from '../core/run-filter.js';
 import type { GateOutcome } from '../core/gates.js';
@@ -936,6 +938,205 @@ export function runMetadataStoreContract(
           runs.map((r) => r.id).sort(),
         );
         runs.forEach((r, i) => expect(summaries.get(r.id)?.loss?.last).toBe(i));
+      });
+    });
+
+    describe('histograms and notes', () => {
+      /** A point with `k` buckets of width 1 from `step`, counts from `seed`, and stats unless `stats` is null. */
+      const hist = (step: number, ts: number, k = 3, seed = step, stats: HistogramStats | null | undefined = undefined): HistogramPoint => {
+        const buckets = new Float64Array(k * 3);
+        for (let b = 0; b < k; b++) {
+          buckets[b * 3] = step + b;
+          buckets[b * 3 + 1] = step + b + 1;
+          buckets[b * 3 + 2] = (seed * 7 + b) % 11;
+        }
+        return { step, ts, buckets, stats: stats === undefined ? { min: step, max: step + k, count: k, sum: seed, sumSquares: seed * seed } : stats };
+      };
+
+      /** Every number of a point, compared with Object.is: -0, denormals and the last bit count. */
+      function expectSamePoints(got: readonly HistogramPoint[], want: readonly HistogramPoint[]): void {
+        expect(got).toHaveLength(want.length);
+        got.forEach((g, i) => {
+          const w = want[i]!;
+          const where = `point ${i} (step ${w.step})`;
+          expect(g.buckets, where).toBeInstanceOf(Float64Array);
+          expect([g.step, g.ts], where).toEqual([w.step, w.ts]);
+          expect(g.buckets.length, where).toBe(w.buckets.length);
+          g.buckets.forEach((v, j) => expect(Object.is(v, w.buckets[j]), `${where}, bucket value ${j}: ${v} vs ${w.buckets[j]}`).toBe(true));
+          if (w.stats === null) expect(g.stats, where).toBeNull();
+          else for (const f of ['min', 'max', 'count', 'sum', 'sumSquares'] as const) expect(Object.is(g.stats?.[f], w.stats[f]), `${where}, stats.${f}: ${g.stats?.[f]} vs ${w.stats[f]}`).toBe(true);
+        });
+      }
+
+      /** Points sorted as a store gives them back: by step, then time, then arrival. */
+      const inOrder = (points: readonly HistogramPoint[]): HistogramPoint[] =>
+        points
+          .map((p, i) => ({ p, i }))
+          .sort((a, b) => a.p.step - b.p.step || a.p.ts - b.p.ts || a.i - b.i)
+          .map(({ p }) => p);
+
+      const note = (key: string, step: number, ts: number, text: string): RunNote => ({ key, step, ts, text });
+
+      it('returns a key\'s points by step, then time, then arrival, several per step, across appends', async () => {
+        const [run] = await given(makeRunRecord());
+        const first = [hist(2, 20, 3, 1), hist(0, 5, 3, 2), hist(1, 10, 3, 3), hist(1, 10, 3, 4)];
+        const second = [hist(1, 10, 3, 5), hist(1, 7, 3, 6), hist(0, 5, 3, 7), hist(3, 1, 3, 8)];
+        await store.appendHistograms(run!.id, [{ key: 'weights', points: first }, { key: 'grads', points: [hist(0, 1)] }]);
+        await store.appendHistograms(run!.id, [{ key: 'weights', points: second }]);
+        const got = await store.histogramSeries(run!.id, 'weights');
+        expect(got.total).toBe(8);
+        // The three at (1, 10) keep the order they arrived in; every point is kept.
+        expect(got.points.map((p) => [p.step, p.ts, p.buckets[2]])).toEqual([
+          [0, 5, 14 % 11],
+          [0, 5, 49 % 11],
+          [1, 7, 42 % 11],
+          [1, 10, 21 % 11],
+          [1, 10, 28 % 11],
+          [1, 10, 35 % 11],
+          [2, 20, 7 % 11],
+          [3, 1, 56 % 11],
+        ]);
+        expectSamePoints(got.points, inOrder([...first, ...second]));
+        expectSamePoints((await store.histogramSeries(run!.id, 'grads')).points, [hist(0, 1)]);
+      });
+
+      it('keeps buckets and stats as the exact float64 values written, null stats, and points without buckets', async () => {
+        const [run] = await given(makeRunRecord());
+        const M = Number.MAX_VALUE;
+        const tiny = Number.MIN_VALUE;
+        const third = 0.1 + 0.2;
+        // Valid buckets (in order, counts >= 0) made of awkward doubles.
+        const buckets = Float64Array.from([-M, -1e-300, 0.1, -1e-300, tiny, 2 ** 53 + 2, tiny, 0.1, 1e-300, 0.1, third, 3, third, M, 7.000000000000001]);
+        const points: HistogramPoint[] = [
+          { step: 0, ts: 1_700_000_000_123, buckets, stats: { min: -M, max: M, count: 2 ** 53 + 2, sum: third, sumSquares: 1e-300 } },
+          { step: 1, ts: 1_700_000_000_124, buckets: buckets.slice(3, 9), stats: null },
+          { step: 2, ts: 1_700_000_000_125, buckets: new Float64Array(0), stats: { min: 0, max: 0, count: 0, sum: 0, sumSquares: 0 } },
+          { step: 3, ts: 1_700_000_000_126, buckets: new Float64Array(0), stats: null },
+          { step: 2 ** 40, ts: 1_700_000_000_127, buckets: Float64Array.from([-tiny, tiny, 1]), stats: { min: -tiny, max: tiny, count: 1, sum: -tiny, sumSquares: 0 } },
+        ];
+        await store.appendHistograms(run!.id, [{ key: 'awkward', points }]);
+        expectSamePoints((await store.histogramSeries(run!.id, 'awkward')).points, points);
+        expectSamePoints((await store.histogramSeries(run!.id, 'awkward', { maxPoints: 2 })).points, [points[0]!, points[4]!]);
+      });
+
+      it('takes points whose buckets are views into a larger buffer', async () => {
+        const [run] = await given(makeRunRecord());
+        const buf = new Float64Array([99, 0, 1, 5, 1, 2, 6, 99]);
+        await store.appendHistograms(run!.id, [{ key: 'w', points: [{ step: 0, ts: 1, buckets: buf.subarray(1, 7), stats: null }] }]);
+        expect([...(await store.histogramSeries(run!.id, 'w')).points[0]!.buckets]).toEqual([0, 1, 5, 1, 2, 6]);
+      });
+
+      it('samples a long series to at most maxPoints, spread evenly with the first and the last kept', async () => {
+        const [run] = await given(makeRunRecord());
+        // 600 points over 300 steps (two per step, the second earlier in time), in appends of 150, steps descending.
+        const all: HistogramPoint[] = [];
+        for (let step = 299; step >= 0; step--) all.push(hist(step, 10_000 + step, 4, step), hist(step, 5_000 + step, 4, step + 1, null));
+        for (let i = 0; i < all.length; i += 150) await store.appendHistograms(run!.id, [{ key: 'w', points: all.slice(i, i + 150) }]);
+        const ordered = inOrder(all);
+        const whole = await store.histogramSeries(run!.id, 'w');
+        expect(whole.total).toBe(600);
+        expectSamePoints(whole.points, ordered);
+        for (const max of [1, 2, 3, 7, 100, 599, 600, 601, 20_000]) {
+          const got = await store.histogramSeries(run!.id, 'w', { maxPoints: max });
+          expect(got.total, `maxPoints ${max}`).toBe(600);
+          expect(got.points.length, `maxPoints ${max}`).toBeLessThanOrEqual(max);
+          expectSamePoints(got.points, samplePoints(ordered, max));
+          if (max >= 2) {
+            expectSamePoints([got.points[0]!], [ordered[0]!]);
+            expectSamePoints([got.points.at(-1)!], [ordered.at(-1)!]);
+          }
+        }
+        expect((await store.histogramSeries(run!.id, 'w', { maxPoints: 100 })).points).toHaveLength(100);
+      });
+
+      it('lists a run\'s histogram keys by key: points, first and last step, the time of the last point', async () => {
+        const [run, other] = await given(makeRunRecord(), makeRunRecord());
+        expect(await store.histogramKeys(run!.id)).toEqual([]);
+        await store.appendHistograms(run!.id, [
+          { key: 'weights/b', points: [hist(5, 50), hist(1, 10), hist(5, 40)] },
+          { key: 'weights/a', points: [hist(0, 7)] },
+        ]);
+        await store.appendHistograms(run!.id, [{ key: 'weights/b', points: [hist(9, 30), hist(3, 99)] }]);
+        await store.appendHistograms(other!.id, [{ key: 'weights/c', points: [hist(0, 1)] }]);
+        expect(await store.histogramKeys(run!.id)).toEqual([
+          { key: 'weights/a', count: 1, firstStep: 0, lastStep: 0, lastTs: 7 },
+          { key: 'weights/b', count: 5, firstStep: 1, lastStep: 9, lastTs: 30 },
+        ]);
+        expect((await store.histogramKeys(other!.id)).map((h) => h.key)).toEqual(['weights/c']);
+        expect(await store.histogramKeys(newRunId())).toEqual([]);
+      });
+
+      it('gives none for an unknown key or run, and keeps each run\'s points apart', async () => {
+        const [a, b] = await given(makeRunRecord(), makeRunRecord());
+        await store.appendHistograms(a!.id, [{ key: 'w', points: [hist(0, 1, 2, 1)] }]);
+        await store.appendHistograms(b!.id, [{ key: 'w', points: [hist(0, 1, 2, 2), hist(1, 2, 2, 3)] }]);
+        for (const opts of [undefined, { maxPoints: 10 }]) {
+          expect(await store.histogramSeries(a!.id, 'nope', opts)).toEqual({ total: 0, points: [] });
+          expect(await store.histogramSeries(a!.id, 'W', opts)).toEqual({ total: 0, points: [] });
+          expect(await store.histogramSeries(newRunId(), 'w', opts)).toEqual({ total: 0, points: [] });
+        }
+        expectSamePoints((await store.histogramSeries(a!.id, 'w')).points, [hist(0, 1, 2, 1)]);
+        expectSamePoints((await store.histogramSeries(b!.id, 'w')).points, [hist(0, 1, 2, 2), hist(1, 2, 2, 3)]);
+      });
+
+      it('accepts an empty append, and a batch without points', async () => {
+        const [run] = await given(makeRunRecord());
+        await store.appendHistograms(run!.id, []);
+        await store.appendHistograms(run!.id, [{ key: 'w', points: [] }]);
+        await store.appendNotes(run!.id, []);
+        expect(await store.histogramKeys(run!.id)).toEqual([]);
+        expect(await store.runNotes(run!.id)).toEqual([]);
+      });
+
+      it('refuses appends to an unknown run', async () => {
+        await given(makeRunRecord());
+        const id = newRunId();
+        await expect(store.appendHistograms(id, [{ key: 'w', points: [hist(0, 1)] }])).rejects.toMatchObject({ code: 'REPRISE_ERR_RUN_NOT_FOUND' });
+        await expect(store.appendNotes(id, [note('n', 0, 1, 'x')])).rejects.toMatchObject({ code: 'REPRISE_ERR_RUN_NOT_FOUND' });
+        expect(await store.histogramKeys(id)).toEqual([]);
+        expect(await store.runNotes(id)).toEqual([]);
+      });
+
+      it('keeps notes by key, step, then arrival; one key\'s with `key`', async () => {
+        const [run, other] = await given(makeRunRecord(), makeRunRecord());
+        const text = '# Epoch 3\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\nünïcødé ✓ 😀 and "quotes"';
+        await store.appendNotes(run!.id, [note('summary', 3, 30, text), note('config', 0, 5, 'lr=0.1'), note('summary', 1, 10, 'first'), note('summary', 3, 20, 'same step')]);
+        await store.appendNotes(run!.id, [note('summary', 1, 5, 'later, earlier time'), note('summary', 0, 1, ''), note('config', 0, 6, 'again')]);
+        await store.appendNotes(other!.id, [note('summary', 0, 1, 'other run')]);
+        expect(await store.runNotes(run!.id)).toEqual([
+          note('config', 0, 5, 'lr=0.1'),
+          note('config', 0, 6, 'again'),
+          note('summary', 0, 1, ''),
+          note('summary', 1, 10, 'first'),
+          note('summary', 1, 5, 'later, earlier time'),
+          note('summary', 3, 30, text),
+          note('summary', 3, 20, 'same step'),
+        ]);
+        expect(await store.runNotes(run!.id, { key: 'config' })).toEqual([note('config', 0, 5, 'lr=0.1'), note('config', 0, 6, 'again')]);
+        expect(await store.runNotes(run!.id, { key: 'nope' })).toEqual([]);
+        expect(await store.runNotes(run!.id, {})).toHaveLength(7);
+        expect(await store.runNotes(other!.id)).toEqual([note('summary', 0, 1, 'other run')]);
+        expect(await store.runNotes(newRunId())).toEqual([]);
+      });
+
+      it('imports a run with its histograms and notes, all or nothing, and one without them', async () => {
+        const run = makeRunRecord({ status: 'succeeded', endedAt: 1_700_000_100_000 });
+        const points = [hist(2, 20, 5), hist(0, 1, 5, 0, null), hist(2, 20, 0, 9)];
+        const notes = [note('summary', 2, 20, 'done'), note('summary', 0, 1, 'start')];
+        const base = { run, params: {}, tags: {}, artifacts: [], metrics: [] };
+        expect(await store.importRun({ ...base, histograms: [{ key: 'w', points }, { key: 'empty', points: [] }], notes })).toBe(true);
+        expect(await store.histogramKeys(run.id)).toEqual([{ key: 'w', count: 3, firstStep: 0, lastStep: 2, lastTs: 20 }]);
+        expectSamePoints((await store.histogramSeries(run.id, 'w')).points, inOrder(points));
+        expect(await store.runNotes(run.id)).toEqual([notes[1], notes[0]]);
+        // Again: nothing is added.
+        expect(await store.importRun({ ...base, histograms: [{ key: 'w', points }], notes })).toBe(false);
+        expect((await store.histogramSeries(run.id, 'w')).total).toBe(3);
+        expect(await store.runNotes(run.id)).toHaveLength(2);
+        // A run from a bundle written before histograms and notes were kept.
+        const older = makeRunRecord({ status: 'failed', endedAt: 1_700_000_100_000 });
+        expect(await store.importRun({ ...base, run: older })).toBe(true);
+        expect(await store.histogramKeys(older.id)).toEqual([]);
+        expect(await store.runNotes(older.id)).toEqual([]);
       });
     });
 

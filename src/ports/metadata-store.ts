@@ -5,6 +5,8 @@
  */
 import type { DownsampleMethod } from '../core/downsample.js';
 import type { MetricBatch, MetricColumns } from '../core/metric-series.js';
+import type { HistogramBatch, HistogramPoint, HistogramSeriesInfo } from '../core/histogram.js';
+import type { RunNote } from '../core/run-note.js';
 import type { ParamValue } from '../core/params.js';
 import type { RunPatch, RunRecord } from '../core/run.js';
 import type { FilterExpr, RunOrder } from '../core/run-filter.js';
@@ -104,6 +106,9 @@ export interface ImportedRun {
   readonly tags: Readonly<Record<string, string>>;
   readonly artifacts: readonly Artifact[];
   readonly metrics: readonly MetricBatch[];
+  /** Absent in bundles written before histograms and notes were kept. */
+  readonly histograms?: readonly HistogramBatch[];
+  readonly notes?: readonly RunNote[];
 }
 
 /** A promotion as the store applies it: the run is checked, and files and lineage read from it, in the same transaction. */
@@ -216,6 +221,25 @@ export interface MetadataStore {
    * so that a long series is never held whole. Unknown keys give no points.
    */
   metricHistory(runId: string, key: string, sample: HistorySample): Promise<{ total: number; points: MetricColumns }>;
+
+  /** Appends histogram points (several per step are kept), in one transaction. */
+  appendHistograms(runId: string, batches: readonly HistogramBatch[]): Promise<void>;
+
+  /** The histogram keys of a run, by key. */
+  histogramKeys(runId: string): Promise<HistogramSeriesInfo[]>;
+
+  /**
+   * One key's histogram points in order of step, then time, then arrival; with `maxPoints`,
+   * at most that many spread evenly over the series, its first and last kept
+   * (core/histogram samplePoints). Unknown keys give none.
+   */
+  histogramSeries(runId: string, key: string, opts?: { readonly maxPoints?: number }): Promise<{ total: number; points: HistogramPoint[] }>;
+
+  /** Appends notes (text at a step), in one transaction. */
+  appendNotes(runId: string, notes: readonly RunNote[]): Promise<void>;
+
+  /** A run's notes in order of key, step, then arrival; one key's with `key`. */
+  runNotes(runId: string, query?: { readonly key?: string }): Promise<RunNote[]>;
 
   /** Sets params; a param already set keeps its value: another value is REPRISE_ERR_PARAM_IMMUTABLE. */
   logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void>;

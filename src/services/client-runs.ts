@@ -14,6 +14,7 @@ import { RepriseError } from '../core/errors.js';
 import { newRunId, newRunName } from '../core/ids.js';
 import type { MetricBatch } from '../core/metric-series.js';
 import type { RunRecord } from '../core/run.js';
+import type { Trigger } from '../core/trigger.js';
 import { isActive, type Artifact, type RunStatus } from '../core/run-manifest.js';
 import { contentHash } from '../core/canonical-json.js';
 import type { BlobStore } from '../ports/blob-store.js';
@@ -36,6 +37,43 @@ export interface OpenRun {
   readonly commit: string | null;
 }
 
+/**
+ * A running run with no pipeline, code or environment: what an outside writer's values
+ * (an MLflow client's, imported TensorBoard files') are recorded in.
+ */
+export function pipelinelessRun(r: { readonly project: string; readonly name: string; readonly trigger: Extract<Trigger, { kind: 'mlflow' | 'tensorboard' }>; readonly startedAt: number }): RunRecord {
+  const now = Date.now();
+  const id = newRunId(now);
+  const manifest = {
+    ...freshManifest({
+      run: { id, name: r.name, project: r.project, dev: false, createdAt: r.startedAt },
+      trigger: r.trigger,
+      code: null,
+      params: { file: null, values: {}, overrides: [], hash: contentHash({}) },
+      environment: null,
+      pipeline: { configFile: '', stages: [], seed: 0, seedSource: 'generated' as const, executor: 'client', host: hostname(), gates: [] },
+    }),
+    execution: { startedAt: r.startedAt, endedAt: null, stages: [] },
+    status: 'running' as const,
+  };
+  return {
+    id,
+    name: r.name,
+    project: r.project,
+    status: 'running',
+    dev: false,
+    createdAt: r.startedAt,
+    startedAt: r.startedAt,
+    endedAt: null,
+    host: hostname(),
+    pid: 0,
+    pidStart: '',
+    heartbeatAt: now,
+    envHash: null,
+    manifest,
+  };
+}
+
 export class ClientRunService {
   constructor(
     private readonly d: {
@@ -53,39 +91,14 @@ export class ClientRunService {
     if (project.deletedAt !== null) {
       throw new RepriseError('REPRISE_ERR_RUN_STATE_CONFLICT', `project ${JSON.stringify(project.name)} is deleted: restore it before starting runs in it`, { details: { project: project.name } });
     }
-    const now = Date.now();
-    const id = newRunId(now);
-    const name = req.name ?? newRunName();
-    const manifest = {
-      ...freshManifest({
-        run: { id, name, project: project.name, dev: false, createdAt: req.startedAt },
-        trigger: { kind: 'mlflow' as const, by: req.by, source: req.source, commit: req.commit },
-        code: null,
-        params: { file: null, values: {}, overrides: [], hash: contentHash({}) },
-        environment: null,
-        pipeline: { configFile: '', stages: [], seed: 0, seedSource: 'generated' as const, executor: 'client', host: hostname(), gates: [] },
-      }),
-      execution: { startedAt: req.startedAt, endedAt: null, stages: [] },
-      status: 'running' as const,
-    };
-    const run: RunRecord = {
-      id,
-      name,
+    const run = pipelinelessRun({
       project: project.name,
-      status: 'running',
-      dev: false,
-      createdAt: req.startedAt,
+      name: req.name ?? newRunName(),
+      trigger: { kind: 'mlflow', by: req.by, source: req.source, commit: req.commit },
       startedAt: req.startedAt,
-      endedAt: null,
-      host: hostname(),
-      pid: 0,
-      pidStart: '',
-      heartbeatAt: now,
-      envHash: null,
-      manifest,
-    };
+    });
     await this.d.tracking.createRun(run);
-    if (Object.keys(req.tags).length > 0) await this.d.tracking.setTags(id, req.tags);
+    if (Object.keys(req.tags).length > 0) await this.d.tracking.setTags(run.id, req.tags);
     return run;
   }
 

@@ -19,6 +19,7 @@ import type { DataSourceConfig } from '../core/data-query.js';
 import { dataVariables, materializeDataInput } from './data-inputs.js';
 import { installArgs, type EnvironmentPlan } from './environment-plan.js';
 import { MetricsTailer } from './metrics-tailer.js';
+import { TensorboardTailer } from './tensorboard-tailer.js';
 import { collectOutputs, outputSourcesFor } from './output-collector.js';
 import { nothingRecorded } from './recorded-code.js';
 import type { RunObserver, RunServiceDeps } from './run-service.js';
@@ -65,6 +66,7 @@ export class LiveRun {
   #manifest: RunManifest;
   readonly #logs = new Map<string, StageLogs>();
   readonly #tailer: MetricsTailer;
+  readonly #tensorboard: TensorboardTailer;
   readonly folders: RunFolders;
   readonly observer: RunObserver;
   /** The venv stages run in, once prepared; null for the system interpreter. */
@@ -92,6 +94,12 @@ export class LiveRun {
       store: d.store,
       runId: record.id,
       onProblem: (p) => plan.observer.metricProblem?.(p),
+    });
+    this.#tensorboard = new TensorboardTailer({
+      dir: plan.folders.tb,
+      store: d.store,
+      runId: record.id,
+      onProblem: (p) => plan.observer.warning?.(`TensorBoard file ${p.file}: record at byte ${p.offset} skipped: ${p.problem}`),
     });
     this.#mlflow = (d.mlflow?.open() ?? Promise.resolve(null)).catch((e: unknown) => {
       plan.observer.warning?.(`mlflow calls of the stages will not reach this run: ${messageOf(e)}`);
@@ -199,6 +207,7 @@ export class LiveRun {
     this.#manifest = { ...this.#manifest, status: 'running', execution: { ...this.#manifest.execution, startedAt } };
     await this.#save({ status: 'running', startedAt });
     this.#tailer.start();
+    this.#tensorboard.start();
     this.#startSystemMetrics();
     const mlflow = await this.#mlflow;
     this.#mlflowUrl = mlflow?.url ?? null;
@@ -327,6 +336,10 @@ export class LiveRun {
       const p = await this.#tailer.stop();
       this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, metricProblems: p } };
       if (p.count > 0) this.observer.warning?.(`${p.count} line(s) of the metrics file could not be read; see \`reprise show\``);
+    });
+    await attempt('reading TensorBoard event files', async () => {
+      const r = await this.#tensorboard.stop();
+      if (r.files > 0) this.#manifest = { ...this.#manifest, outputs: { ...this.#manifest.outputs, tensorboard: r } };
     });
     await attempt('storing logs', async () => {
       for (let i = 0; i < this.#manifest.execution.stages.length; i++) {

@@ -8,6 +8,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { parseMetricLine } from '../core/metric-line.js';
+import type { HistogramPoint } from '../core/histogram.js';
 import { batchesFromPoints, type MetricPoint } from '../core/metric-series.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 
@@ -34,6 +35,8 @@ export class MetricsTailer {
   readonly #examples: MetricProblem[] = [];
   /** The next step for a key whose lines give none: one past the last seen. */
   readonly #nextStep = new Map<string, number>();
+  /** The same for histogram keys, a series apart from a metric of the same name. */
+  readonly #nextHistogramStep = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
   #reading: Promise<void> = Promise.resolve();
   #error: unknown;
@@ -75,6 +78,7 @@ export class MetricsTailer {
       throw e;
     }
     const points: MetricPoint[] = [];
+    const histograms = new Map<string, HistogramPoint[]>();
     try {
       const buf = Buffer.alloc(1 << 20);
       for (;;) {
@@ -84,22 +88,31 @@ export class MetricsTailer {
         const text = this.#partial + this.#decoder.write(buf.subarray(0, bytesRead));
         const lines = text.split('\n');
         this.#partial = lines.pop() ?? '';
-        for (const line of lines) this.#take(line, points);
+        for (const line of lines) this.#take(line, points, histograms);
       }
     } finally {
       await fh.close();
     }
     if (final && this.#partial !== '') {
-      this.#take(this.#partial, points);
+      this.#take(this.#partial, points, histograms);
       this.#partial = '';
     }
     if (points.length > 0) await this.#store.appendMetrics(this.#runId, batchesFromPoints(points));
+    if (histograms.size > 0) await this.#store.appendHistograms(this.#runId, [...histograms].map(([key, list]) => ({ key, points: list })));
   }
 
-  #take(line: string, into: MetricPoint[]): void {
+  #take(line: string, into: MetricPoint[], histograms: Map<string, HistogramPoint[]>): void {
     this.#lineNo++;
     const parsed = parseMetricLine(line);
     const now = Date.now();
+    const h = parsed.histogram;
+    if (h) {
+      const step = h.stepGiven ? h.point.step : (this.#nextHistogramStep.get(h.key) ?? 0);
+      this.#nextHistogramStep.set(h.key, Math.max(this.#nextHistogramStep.get(h.key) ?? 0, step + 1));
+      const list = histograms.get(h.key) ?? [];
+      list.push({ ...h.point, step, ts: h.tsGiven ? h.point.ts : now });
+      histograms.set(h.key, list);
+    }
     for (const p of parsed.points) {
       const step = p.step ?? this.#nextStep.get(p.key) ?? 0;
       this.#nextStep.set(p.key, Math.max(this.#nextStep.get(p.key) ?? 0, step + 1));

@@ -25,7 +25,12 @@ type CodeDeps = Pick<RunServiceDeps, 'codeSources' | 'blobs'>;
  */
 export function nothingRecorded(run: RunRecord, consequence: string): RepriseError {
   const kind = triggerOf(run.manifest).kind;
-  const why = kind === 'mlflow' ? 'was logged through the MLflow client outside `reprise run`: no code or environment was recorded' : 'has no recorded code or environment';
+  const why =
+    kind === 'mlflow'
+      ? 'was logged through the MLflow client outside `reprise run`: no code or environment was recorded'
+      : kind === 'tensorboard'
+        ? 'was imported from TensorBoard event files: no code or environment was recorded'
+        : 'has no recorded code or environment';
   return new RepriseError('REPRISE_ERR_RUN_STATE_CONFLICT', `run ${run.name} (${run.id}) ${why}, so it cannot be ${consequence}`, {
     hint: 'a run started with `reprise run` (its stages may call mlflow as they like) records both',
     details: { run: run.id, trigger: kind },

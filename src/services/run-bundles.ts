@@ -21,6 +21,7 @@ import tar from 'tar-stream';
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
+  BUNDLE_VERSION_PLAIN,
   INDEX_PATH,
   VERIFICATIONS_PATH,
   blobFilePath,
@@ -40,8 +41,10 @@ import {
   type RunFile,
 } from '../core/bundle-format.js';
 import { RepriseError, bug } from '../core/errors.js';
+import { decodeHistogramsBody, histogramToJson, type HistogramBatch, type HistogramPoint } from '../core/histogram.js';
 import { batchesToJson, decodeMetricsBody } from '../core/metric-wire.js';
 import type { MetricBatch } from '../core/metric-series.js';
+import { decodeNotesBody, type RunNote } from '../core/run-note.js';
 import { failedGraceMs, retentionOf } from '../core/retention.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive } from '../core/run-manifest.js';
@@ -192,6 +195,7 @@ export class RunBundles {
       contentBytes += data.length;
       await guard(entry(pack, { name: path, size: data.length, mode: 0o644, mtime, type: 'file' }, data));
     };
+    let carriesHistogramsOrNotes = false;
     try {
       let done = 0;
       for (const p of planned) {
@@ -201,6 +205,18 @@ export class RunBundles {
         const series: MetricBatch[] = [];
         for (const key of p.metricKeys) series.push({ key, ...(await this.#store.metricSeries(run.id, key)) });
         await addBytes(runFilePath(run.id, 'metrics.json'), Buffer.from(JSON.stringify(batchesToJson(series))));
+        // Only a run that recorded some gets these files: a bundle without any stays version 1.
+        if (p.histogramKeys.length > 0) {
+          const parts: Buffer[] = [];
+          for (const key of p.histogramKeys) parts.push(...histogramsJsonParts(key, (await this.#store.histogramSeries(run.id, key)).points));
+          await addBytes(runFilePath(run.id, 'histograms.json'), joinJsonList('histograms', parts));
+          carriesHistogramsOrNotes = true;
+        }
+        const notes = await this.#store.runNotes(run.id);
+        if (notes.length > 0) {
+          await addBytes(runFilePath(run.id, 'notes.json'), Buffer.from(JSON.stringify({ notes } satisfies { notes: RunNote[] })));
+          carriesHistogramsOrNotes = true;
+        }
         for (const use of p.blobs) {
           if (written.has(use.sha256)) continue;
           written.add(use.sha256);
@@ -225,7 +241,7 @@ export class RunBundles {
       // Last: only now are every file's hash and size known.
       const index: BundleIndex = {
         format: BUNDLE_FORMAT,
-        version: BUNDLE_VERSION,
+        version: carriesHistogramsOrNotes ? BUNDLE_VERSION : BUNDLE_VERSION_PLAIN,
         createdAt: Date.now(),
         repriseVersion: this.#repriseVersion,
         runs: runs.map(headOf),
@@ -306,11 +322,12 @@ export class RunBundles {
 
   /** What a run's entries will hold; every blob it references is looked up now. */
   async #plan(run: RunRecord, archives: ReadonlyMap<string, string>): Promise<PlannedRun> {
-    const [params, tags, artifacts, summaries] = await Promise.all([
+    const [params, tags, artifacts, summaries, histograms] = await Promise.all([
       this.#store.runParams(run.id),
       this.#store.tagsOf([run.id]),
       this.#store.listArtifacts(run.id),
       this.#store.metricSummaries([run.id]),
+      this.#store.histogramKeys(run.id),
     ]);
     const uses = blobsOfRun(run.manifest, artifacts);
     const missing = (use: BlobUse): RepriseError =>
@@ -338,6 +355,7 @@ export class RunBundles {
       tags: tags.get(run.id) ?? {},
       artifacts,
       metricKeys: Object.keys(summaries.get(run.id) ?? {}).sort(),
+      histogramKeys: histograms.map((h) => h.key),
       blobs,
     };
   }
@@ -371,7 +389,10 @@ export class RunBundles {
       const skipped: RunHead[] = [];
       for (const r of checked.runs) {
         const metrics = decodeMetricsBody(JSON.parse(await readFile(staged.get(runFilePath(r.run.id, 'metrics.json'))!.file, 'utf8')), Date.now());
-        const done = await this.#store.importRun({ run: r.run, params: r.params, tags: r.tags, artifacts: r.artifacts, metrics });
+        // Bundles written before histograms and notes were kept have neither file.
+        const histograms = await readHistograms(staged, r.run.id);
+        const notes = await readNotes(staged, r.run.id);
+        const done = await this.#store.importRun({ run: r.run, params: r.params, tags: r.tags, artifacts: r.artifacts, metrics, histograms, notes });
         if (done) await this.#graceFromArrival(r.run);
         (done ? imported : skipped).push(headOf(r.run));
         opts.onProgress?.({ phase: 'run', run: headOf(r.run), imported: done });
@@ -401,6 +422,7 @@ interface PlannedRun {
   readonly tags: Record<string, string>;
   readonly artifacts: BundledRun['artifacts'];
   readonly metricKeys: string[];
+  readonly histogramKeys: string[];
   /** Unique by sha256, sizes as the store has them. */
   readonly blobs: BlobUse[];
 }
@@ -645,6 +667,8 @@ async function checkBundle(staged: Map<string, Staged>): Promise<CheckedBundle> 
     if (run.id !== id) throw bundleInvalid(runPath, `holds run ${run.id}, not ${id}`);
     if (isActive(run.status)) throw bundleInvalid(runPath, `run ${run.name} is ${run.status}: only finished runs can be imported`);
     await checkMetrics(staged, id);
+    await readHistograms(staged, id);
+    await readNotes(staged, id);
     const uses = blobsOfRun(run.manifest, artifacts);
     const need = (use: BlobUse): Staged => {
       const got = blobs.has(use.sha256) ? staged.get(blobFilePath(use.sha256)) : undefined;
@@ -695,6 +719,67 @@ async function checkMetrics(staged: Map<string, Staged>, runId: string): Promise
   });
   try {
     decodeMetricsBody({ series }, 0);
+  } catch (e) {
+    throw bundleInvalid(path, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** Points encoded a thousand at a time: a long series of wide histograms never becomes one string. */
+const JSON_PIECE_POINTS = 1_000;
+
+/** One key's points as pieces of the list of POST /runs/{id}/histograms (each point with its key and time), comma-separated. */
+function histogramsJsonParts(key: string, points: readonly HistogramPoint[]): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < points.length; i += JSON_PIECE_POINTS) {
+    const items = points.slice(i, i + JSON_PIECE_POINTS).map((p) => JSON.stringify({ key, ...histogramToJson(p) }));
+    parts.push(Buffer.from(items.join(',')));
+  }
+  return parts;
+}
+
+/** `{"<name>": [parts...]}` from pieces that each hold whole list items. */
+function joinJsonList(name: string, parts: readonly Buffer[]): Buffer {
+  const pieces: Buffer[] = [Buffer.from(`{${JSON.stringify(name)}:[`)];
+  parts.forEach((p, i) => {
+    if (i > 0) pieces.push(Buffer.from(','));
+    pieces.push(p);
+  });
+  pieces.push(Buffer.from(']}'));
+  return Buffer.concat(pieces);
+}
+
+/**
+ * A run's histograms.json decoded, or none when the bundle has no such file; every point
+ * must keep its own time (a missing one would be filled with the time of the import).
+ */
+async function readHistograms(staged: Map<string, Staged>, runId: string): Promise<HistogramBatch[]> {
+  const path = runFilePath(runId, 'histograms.json' satisfies RunFile);
+  if (!staged.has(path)) return [];
+  const body = await readJson(staged, path);
+  const list = (body as { histograms?: unknown } | null)?.histograms;
+  if (!Array.isArray(list)) throw bundleInvalid(path, 'expected {"histograms": [...]}');
+  list.forEach((h: unknown, i) => {
+    if (typeof (h as { ts?: unknown } | null)?.ts !== 'number') throw bundleInvalid(path, `histograms[${i}].ts: expected a time`);
+  });
+  try {
+    return decodeHistogramsBody(body, 0);
+  } catch (e) {
+    throw bundleInvalid(path, e instanceof Error ? e.message : String(e));
+  }
+}
+
+/** A run's notes.json decoded, or none when the bundle has no such file; each note keeps its time. */
+async function readNotes(staged: Map<string, Staged>, runId: string): Promise<RunNote[]> {
+  const path = runFilePath(runId, 'notes.json' satisfies RunFile);
+  if (!staged.has(path)) return [];
+  const body = await readJson(staged, path);
+  const list = (body as { notes?: unknown } | null)?.notes;
+  if (!Array.isArray(list)) throw bundleInvalid(path, 'expected {"notes": [...]}');
+  list.forEach((n: unknown, i) => {
+    if (typeof (n as { ts?: unknown } | null)?.ts !== 'number') throw bundleInvalid(path, `notes[${i}].ts: expected a time`);
+  });
+  try {
+    return decodeNotesBody(body, 0);
   } catch (e) {
     throw bundleInvalid(path, e instanceof Error ? e.message : String(e));
   }

@@ -40,6 +40,17 @@ export interface RunSearch {
   readonly cursor?: string;
 }
 
+/** Runs named, or found by project and filter (a command takes one way or the other). */
+export interface RunSelection {
+  readonly refs?: readonly string[];
+  readonly project?: string;
+  /** core/run-filter grammar. */
+  readonly filter?: string;
+}
+
+/** Runs read per page while selecting all of a search. */
+const SELECT_PAGE = 500;
+
 export interface RunListingPage {
   readonly runs: RunListing[];
   readonly nextCursor: string | null;
@@ -123,6 +134,47 @@ export class RunCatalog {
   /** The same without settling lost runs first: for the server, which settles them on a timer. */
   async search(query: RunSearch): Promise<RunListingPage> {
     return this.#page(query, parseSearch(query));
+  }
+
+  /**
+   * The runs a command works on: the ones named (by id, id prefix or name), or every run of
+   * the search (all pages, oldest first), each once. `verb` completes "nothing to …" in the
+   * refusals: naming runs and searching at once, neither, or a search that finds none.
+   */
+  async select(req: RunSelection, verb: string): Promise<RunRecord[]> {
+    const refs = req.refs ?? [];
+    if (refs.length > 0) {
+      if (req.project !== undefined || req.filter !== undefined) {
+        throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'name runs or select them with --project/--filter, not both');
+      }
+      const byId = new Map<string, RunRecord>();
+      for (const ref of refs) {
+        const run = await this.resolve(ref);
+        byId.set(run.id, run);
+      }
+      return [...byId.values()];
+    }
+    if (req.project === undefined && req.filter === undefined) {
+      throw new RepriseError('REPRISE_ERR_ARG_INVALID', `nothing to ${verb}: name runs, or select them with --project and/or --filter`);
+    }
+    const out = new Map<string, RunRecord>();
+    let cursor: string | undefined;
+    do {
+      const page = await this.list({
+        ...(req.project !== undefined ? { project: req.project } : {}),
+        ...(req.filter !== undefined ? { filter: req.filter } : {}),
+        order: 'created asc',
+        limit: SELECT_PAGE,
+        ...(cursor ? { cursor } : {}),
+      });
+      for (const l of page.runs) out.set(l.run.id, l.run);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    if (out.size === 0) {
+      const what = [req.project !== undefined ? `of project ${JSON.stringify(req.project)}` : '', req.filter !== undefined ? `matching ${JSON.stringify(req.filter)}` : ''].filter(Boolean).join(' ');
+      throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${what}: nothing to ${verb}`, { hint: 'list runs with `reprise ls`' });
+    }
+    return [...out.values()];
   }
 
   /** How many runs a search matches. */

@@ -1,8 +1,9 @@
 /**
  * @module services/run-events
  * What changes on runs, as it happens, for live views (the web UI, `reprise logs
- * --follow` through the server): a run's status or record, new metric points, new log
- * bytes. In-process publish and subscribe; the server streams it as server-sent events.
+ * --follow` through the server): a run's status or record, new metric points, new
+ * histogram points and notes, new log bytes. In-process publish and subscribe; the
+ * server streams it as server-sent events.
  * A subscriber that falls behind loses nothing it cannot read back: every event names
  * what changed, and the data itself is in the store.
  */
@@ -17,6 +18,9 @@ export type RunEvent =
       /** Per key: how many points arrived and the newest of them. */
       readonly keys: Readonly<Record<string, { count: number; step: number; value: number }>>;
     }
+  /** New histogram points or notes: which keys got some (read them from the store). */
+  | { readonly type: 'histograms'; readonly runId: string; readonly keys: readonly string[] }
+  | { readonly type: 'notes'; readonly runId: string; readonly keys: readonly string[] }
   | { readonly type: 'log'; readonly runId: string; readonly stage: string; readonly file: LogFile; readonly offset: number; readonly text: string };
 
 export type RunEventListener = (event: RunEvent) => void;

@@ -5,7 +5,9 @@
  * Each write goes to the store, then becomes an event for live views.
  */
 import { RepriseError } from '../core/errors.js';
+import type { HistogramBatch } from '../core/histogram.js';
 import type { MetricBatch } from '../core/metric-series.js';
+import type { RunNote } from '../core/run-note.js';
 import type { ParamValue } from '../core/params.js';
 import type { RunPatch, RunRecord } from '../core/run.js';
 import { isActive, type Artifact, type RunStatus } from '../core/run-manifest.js';
@@ -106,6 +108,21 @@ export class TrackingService {
       this.#events.publish({ type: 'metrics', runId, keys });
     }
     return applied;
+  }
+
+  /** Stores histogram points (not deduplicated: a resent append adds them again). */
+  async appendHistograms(runId: string, batches: readonly HistogramBatch[], worker?: string): Promise<void> {
+    await this.#mustHold(runId, worker);
+    await this.#store.appendHistograms(runId, batches);
+    const keys = [...new Set(batches.filter((b) => b.points.length > 0).map((b) => b.key))];
+    if (keys.length > 0 && this.#events.listeners > 0) this.#events.publish({ type: 'histograms', runId, keys });
+  }
+
+  async appendNotes(runId: string, notes: readonly RunNote[], worker?: string): Promise<void> {
+    await this.#mustHold(runId, worker);
+    await this.#store.appendNotes(runId, notes);
+    const keys = [...new Set(notes.map((n) => n.key))];
+    if (keys.length > 0 && this.#events.listeners > 0) this.#events.publish({ type: 'notes', runId, keys });
   }
 
   async appendLog(runId: string, stage: string, file: LogFile, offset: number, data: Buffer, worker?: string): Promise<LogAppend> {

@@ -1,13 +1,17 @@
 /**
  * `reprise export` and `reprise import`: runs carried to another store whole (manifest,
- * params, metric series with NaN, logs, artifacts, the patch and lock, checks between
- * them), a second import harmless, and tampered bundles refused with nothing imported.
+ * params, metric series with NaN, histogram points and notes, logs, artifacts, the patch
+ * and lock, checks between them), a second import harmless, and tampered bundles refused
+ * with nothing imported.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeHistogramsBody, histogramToJson } from '../../src/core/histogram.js';
+import { SqliteMetadataStore } from '../../src/adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { blobPath, gitProject, reprise, repriseJson, sandbox, startReprise, waitFor, writeFiles, yamlFor, type Sandbox } from '../helpers/cli.js';
 
 const STAGE = `
@@ -61,6 +65,60 @@ async function writeBundle(file: string, entries: readonly TarEntry[]): Promise<
   writeFileSync(file, gzipSync(Buffer.concat(chunks)));
 }
 
+/** Histogram points as the API takes them: two keys, several points per step, awkward doubles, no stats, no buckets. */
+const HISTOGRAMS = [
+  { key: 'weights/dense', step: 0, ts: 1_700_000_000_001, buckets: [[-Number.MAX_VALUE, -1e-300, 0.1], [-1e-300, Number.MIN_VALUE, 2 ** 53 + 2], [Number.MIN_VALUE, 0.1 + 0.2, 3]], stats: { min: -1, max: 0.3, count: 5, sum: 0.1 + 0.2, sumSquares: 1e-300 } },
+  { key: 'weights/dense', step: 1, ts: 1_700_000_000_003, buckets: [[0, 1, 4]], stats: null },
+  { key: 'weights/dense', step: 1, ts: 1_700_000_000_002, buckets: [], stats: null },
+  { key: 'grads', step: 0, ts: 1_700_000_000_004, buckets: [[-2, 2, 7]], stats: { min: -2, max: 2, count: 7, sum: 0, sumSquares: 11 } },
+];
+const NOTES = [
+  { key: 'summary', step: 1, ts: 1_700_000_000_005, text: '# Epoch 1\n\nloss went *down* ✓' },
+  { key: 'config', step: 0, ts: 1_700_000_000_006, text: 'lr = 0.5' },
+  { key: 'summary', step: 0, ts: 1_700_000_000_007, text: '' },
+];
+
+/** Adds histogram points and notes to a run where its sandbox keeps its store: through its server's API, or in its SQLite file. */
+async function recordHistogramsAndNotes(sb: Sandbox, runId: string): Promise<void> {
+  if (sb.server) {
+    for (const [path, body] of [['histograms', { histograms: HISTOGRAMS }], ['notes', { notes: NOTES }]] as const) {
+      const res = await fetch(`${sb.server.url}/api/v1/runs/${runId}/${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect(res.status, await res.text()).toBe(200);
+    }
+    return;
+  }
+  const store = new SqliteMetadataStore({ path: join(sb.storeHome, 'reprise.db') });
+  await store.init();
+  try {
+    await store.appendHistograms(runId, decodeHistogramsBody({ histograms: HISTOGRAMS }, 0));
+    await store.appendNotes(runId, NOTES);
+  } finally {
+    await store.close();
+  }
+}
+
+/** A run's histograms (every key's points in order, as the API gives them) and notes, read where its sandbox keeps its store. */
+async function histogramsAndNotes(sb: Sandbox, runId: string): Promise<{ histograms: Record<string, unknown[]>; notes: unknown[] }> {
+  const histograms: Record<string, unknown[]> = {};
+  if (sb.server) {
+    const get = async (path: string): Promise<any> => {
+      const res = await fetch(`${sb.server!.url}/api/v1/runs/${runId}/${path}`);
+      expect(res.status).toBe(200);
+      return res.json();
+    };
+    for (const h of (await get('histograms')).histograms) histograms[h.key] = (await get(`histograms/history?key=${encodeURIComponent(h.key)}&full=true`)).points;
+    return { histograms, notes: (await get('notes')).notes };
+  }
+  const store = new SqliteMetadataStore({ path: join(sb.storeHome, 'reprise.db') });
+  await store.init();
+  try {
+    for (const h of await store.histogramKeys(runId)) histograms[h.key] = (await store.histogramSeries(runId, h.key)).points.map(histogramToJson);
+    return { histograms, notes: await store.runNotes(runId) };
+  } finally {
+    await store.close();
+  }
+}
+
 const file = (name: string, data: Buffer | string): TarEntry => ({
   header: { name, type: 'file', size: 0, mode: 0o644, mtime: new Date(), linkname: '', uid: 0, gid: 0, uname: '', gname: '', devmajor: 0, devminor: 0 },
   data: Buffer.from(data),
@@ -94,6 +152,8 @@ describe('reprise export and import', () => {
     // As shown before any check involves them: the first bundle carries no check.
     first = await repriseJson(a, dir, ['show', 'first']);
     second = await repriseJson(a, dir, ['show', 'second']);
+    // The second run also recorded histograms and notes; the first none, so its bundle stays version 1.
+    await recordHistogramsAndNotes(a, second.id);
     // A recorded check between the two (its verdict does not matter here).
     await reprise(a, dir, ['verify', 'first', 'second']);
 
@@ -118,6 +178,8 @@ describe('reprise export and import', () => {
     expect(names.at(-1)).toBe('reprise-bundle.json');
     const index = JSON.parse(entries.at(-1)!.data.toString('utf8'));
     expect(index).toMatchObject({ format: 'reprise-bundle', version: 1, runs: [{ id: first.id, name: 'first' }] });
+    // A run without histograms or notes has no file of them: the bundle is what Reprise before them wrote and reads.
+    expect(names.filter((n) => /(histograms|notes)\.json$/.test(n))).toEqual([]);
     expect(Object.keys(index.files).sort()).toEqual(names.filter((n) => n !== 'reprise-bundle.json').sort());
     expect(names).toContain(`runs/${first.id}/run.json`);
     expect(names).toContain(`runs/${first.id}/metrics.json`);
@@ -165,6 +227,25 @@ describe('reprise export and import', () => {
     for (const name of ['first', 'second']) expect(await repriseJson(b, b.root, ['show', name])).toEqual(await repriseJson(a, a.root, ['show', name]));
     const verifications = JSON.parse((await readBundle(projectBundle)).find((e) => e.header.name === 'verifications.json')!.data.toString('utf8'));
     expect(verifications).toMatchObject([{ original: first.id, reproduction: second.id }]);
+  });
+
+  it('carries histogram points and notes, every value exact, and marks the bundle version 2', async () => {
+    const entries = await readBundle(projectBundle);
+    const index = JSON.parse(entries.at(-1)!.data.toString('utf8'));
+    expect(index.version).toBe(2);
+    expect(Object.keys(index.files).filter((n) => /(histograms|notes)\.json$/.test(n)).sort()).toEqual([`runs/${second.id}/histograms.json`, `runs/${second.id}/notes.json`]);
+    // Imported into b by the test before: the same points and notes as in a, in the store's order.
+    const got = await histogramsAndNotes(b, second.id);
+    expect(got).toEqual(await histogramsAndNotes(a, second.id));
+    const strip = ({ key: _k, ...p }: (typeof HISTOGRAMS)[number]) => p;
+    expect(got.histograms).toEqual({
+      grads: [strip(HISTOGRAMS[3]!)],
+      'weights/dense': [strip(HISTOGRAMS[0]!), strip(HISTOGRAMS[2]!), strip(HISTOGRAMS[1]!)],
+    });
+    const dense = got.histograms['weights/dense']![0] as { buckets: number[][] };
+    expect(Object.is(dense.buckets[1]![1], Number.MIN_VALUE) && dense.buckets[0]![0] === -Number.MAX_VALUE && dense.buckets[2]![1] === 0.1 + 0.2).toBe(true);
+    expect(got.notes).toEqual([NOTES[1], NOTES[2], NOTES[0]]);
+    expect(await histogramsAndNotes(b, first.id)).toEqual({ histograms: {}, notes: [] });
   });
 
   it('leaves no file when an export fails', async () => {
@@ -258,6 +339,18 @@ describe('reprise export and import', () => {
 
     it('a file listed in the index but missing', async () => {
       await refused('missing', (p) => writeBundle(p, entries.filter((e) => e.header.name !== patch)), new RegExp(`${patch}: listed in reprise-bundle.json but missing from the bundle`));
+    });
+
+    it('a histogram point out of order, its hash updated in the index', async () => {
+      const project = await readBundle(projectBundle);
+      const path = `runs/${second.id}/histograms.json`;
+      const body = JSON.parse(project.find((e) => e.header.name === path)!.data.toString('utf8'));
+      body.histograms[0].buckets[1] = [5, 4, 1];
+      const data = Buffer.from(JSON.stringify(body));
+      const index = JSON.parse(project.at(-1)!.data.toString('utf8'));
+      index.files[path] = { sha256: createHash('sha256').update(data).digest('hex'), size: data.length };
+      const changed = project.map((e) => (e.header.name === path ? { ...e, data } : e.header.name === 'reprise-bundle.json' ? { ...e, data: Buffer.from(JSON.stringify(index)) } : e));
+      await refused('histogram', (p) => writeBundle(p, changed), new RegExp(`${path}: histograms\\[0\\]\\.buckets\\[1\\]: left edge 5 is above right edge 4`));
     });
 
     it('a file not listed in the index', async () => {

@@ -1,6 +1,6 @@
 /**
  * The real `mlflow` client for the tests under test/mlflow: the interpreter of
- * `.venv-mlflow` (made by scripts/ensure-mlflow.sh from test/mlflow/requirements.txt),
+ * `.venv-mlflow` (made by scripts/ensure-venv.sh from test/mlflow/requirements.txt),
  * the environment it runs with, and the scripts run as separate processes.
  */
 import { spawn } from 'node:child_process';
@@ -18,7 +18,7 @@ export const RUN_ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
 /** Fails with what to do when the venv is missing, instead of a spawn error. */
 export function assertMlflowVenv(): void {
   if (!existsSync(MLFLOW_PYTHON)) {
-    throw new Error(`no mlflow client at ${MLFLOW_PYTHON}; run \`bash scripts/ensure-mlflow.sh\` first`);
+    throw new Error(`no mlflow client at ${MLFLOW_PYTHON}; run \`bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt\` first`);
   }
 }
 

@@ -19,6 +19,7 @@ from ._context import (
     stage,
     tb_dir,
 )
+from ._histograms import log_histogram
 from ._metrics import RepriseWarning, flush, log, metrics_path
 
 __version__ = "0.1.0"
@@ -31,6 +32,7 @@ __all__ = [
     "flush",
     "in_run",
     "log",
+    "log_histogram",
     "metrics_path",
     "model_dir",
     "output_dir",

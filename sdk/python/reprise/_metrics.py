@@ -73,6 +73,18 @@ def log(step=None, **metrics):
         _wake.set()
 
 
+def _append_line(line):
+    """Queue one whole JSON line (ending in a newline) written by another call, such as
+    log_histogram(), so it reaches the file in call order with log()'s lines."""
+    # A template with no arguments: '%' must be doubled for the batch's single %.
+    entry = (line.replace("%", "%%"),)
+    if not _running:
+        _start(stacklevel=5)  # the warning names the caller of log_histogram()
+    _buf.append(entry)
+    if len(_buf) >= WAKE_AT and not _wake.is_set():
+        _wake.set()
+
+
 def flush():
     """Write everything logged so far to the metrics file before returning."""
     with _flush_lock:
@@ -132,15 +144,15 @@ def _template(metrics):
     return template
 
 
-def _checked_step(step):
+def _checked_step(step, who="reprise.log()"):
     if isinstance(step, bool):
-        raise TypeError("reprise.log(): step must be an int, not bool")
+        raise TypeError("%s: step must be an int, not bool" % who)
     try:
         step = operator.index(step)  # numpy integers too
     except TypeError:
-        raise TypeError("reprise.log(): step must be an int, not %s" % type(step).__name__) from None
+        raise TypeError("%s: step must be an int, not %s" % (who, type(step).__name__)) from None
     if not 0 <= step <= MAX_STEP:
-        raise ValueError("reprise.log(): step must be between 0 and 2**53 - 1, got %d" % step)
+        raise ValueError("%s: step must be between 0 and 2**53 - 1, got %d" % (who, step))
     return step
 
 
@@ -156,13 +168,13 @@ def _bad_value(metrics):
     return TypeError("reprise.log(): a metric value could not be converted to float")
 
 
-def _start():
+def _start(stacklevel=4):
     global _running, _path, _atexit_registered
     with _start_lock:
         if _running:
             return
         if _path is None:
-            _path = _resolve_path()
+            _path = _resolve_path(stacklevel)
         threading.Thread(target=_flush_loop, name="reprise-metrics", daemon=True).start()
         if not _atexit_registered:
             atexit.register(flush)
@@ -175,7 +187,7 @@ def _start():
         _running = True
 
 
-def _resolve_path():
+def _resolve_path(stacklevel):
     path = os.environ.get("REPRISE_METRICS")
     if path:
         return os.path.abspath(path)
@@ -184,7 +196,7 @@ def _resolve_path():
         "reprise: no Reprise run is active (REPRISE_METRICS is unset), "
         "so metrics are written to %s" % path,
         RepriseWarning,
-        stacklevel=4,  # the caller of log()
+        stacklevel=stacklevel,  # the caller of log(), not the SDK
     )
     return path
 

@@ -85,7 +85,7 @@ class ImportTest(unittest.TestCase):
     def test_public_names(self):
         for name in reprise.__all__:
             self.assertTrue(hasattr(reprise, name), name)
-        for name in ("params", "log", "flush", "output_dir", "model_dir", "tb_dir", "seed", "run_id", "in_run"):
+        for name in ("params", "log", "log_histogram", "flush", "output_dir", "model_dir", "tb_dir", "seed", "run_id", "in_run"):
             self.assertIn(name, reprise.__all__)
 
 
@@ -441,10 +441,6 @@ class IdentityTest(TempDirTest):
         self.assertIn("REPRISE_SEED", str(cm.exception))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class DataTest(TempDirTest):
     def test_the_path_of_a_materialized_query_by_any_case_of_its_name(self):
         os.environ["REPRISE_RUN_ID"] = "01abc"
@@ -466,3 +462,251 @@ class DataTest(TempDirTest):
         self.assertIn("REPRISE_DATA_TRAIN", str(caught.exception))
         os.environ["REPRISE_DATA_TRAIN"] = self.path("mine.csv")
         self.assertEqual(reprise.data("train"), self.path("mine.csv"))
+
+
+class LogHistogramTest(TempDirTest):
+    """Lines written by log_histogram(), in child processes as for log()."""
+
+    def records(self, code):
+        run_child(code, self.tmp, REPRISE_METRICS=self.path("metrics.jsonl"))
+        lines = read_lines(self.path("metrics.jsonl"))
+        for line in lines:
+            self.assertEqual(line, json.dumps(json.loads(line)))  # json.dumps layout
+        return [json.loads(line) for line in lines]
+
+    def test_values_are_bucketed_in_equal_widths_with_stats(self):
+        before = int(time.time() * 1000)
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("layer1/w", [0.0, 1.0, 2.0, 3.0, 4.0], step=7, bins=4)
+            """
+        )
+        after = int(time.time() * 1000)
+        self.assertEqual(list(rec), ["histogram", "step", "ts", "buckets", "stats"])
+        self.assertEqual(rec["histogram"], "layer1/w")
+        self.assertEqual(rec["step"], 7)
+        self.assertIsInstance(rec["ts"], int)
+        self.assertTrue(before <= rec["ts"] <= after, rec["ts"])
+        # The greatest value goes into the last bucket, which is closed.
+        self.assertEqual(rec["buckets"], [[0.0, 1.0, 1], [1.0, 2.0, 1], [2.0, 3.0, 1], [3.0, 4.0, 2]])
+        self.assertEqual(rec["stats"], {"min": 0.0, "max": 4.0, "count": 5, "sum": 10.0, "sumSquares": 30.0})
+
+    def test_rows_are_the_runners_to_the_last_bit(self):
+        # Rows and stats that src/core/histogram.ts's histogramOfValues gives for these
+        # values and 7 bins, as it printed them.
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("w", [0.1 * i for i in range(11)] + [-0.3], step=0, bins=7)
+            """
+        )
+        self.assertEqual(
+            rec["buckets"],
+            [
+                [-0.3, -0.11428571428571427, 1],
+                [-0.11428571428571427, 0.07142857142857145, 1],
+                [0.07142857142857145, 0.2571428571428572, 2],
+                [0.2571428571428572, 0.4428571428571429, 2],
+                [0.4428571428571429, 0.6285714285714286, 2],
+                [0.6285714285714286, 0.8142857142857143, 2],
+                [0.8142857142857143, 1, 2],
+            ],
+        )
+        self.assertEqual(
+            rec["stats"], {"min": -0.3, "max": 1, "count": 12, "sum": 5.200000000000001, "sumSquares": 3.9400000000000004}
+        )
+
+    def test_thirty_bins_by_default_the_last_edge_exactly_the_max(self):
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("w", [i * 0.37 for i in range(100)], step=1)
+            """
+        )
+        rows = rec["buckets"]
+        self.assertEqual(len(rows), 30)
+        self.assertEqual(rows[0][0], 0.0)
+        self.assertEqual(rows[-1][1], 99 * 0.37)
+        for a, b in zip(rows, rows[1:]):
+            self.assertEqual(a[1], b[0])
+        self.assertEqual(sum(r[2] for r in rows), 100)
+
+    def test_equal_values_fill_the_last_of_zero_width_buckets(self):
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("w", [2.5, 2.5, 2.5, 2.5], step=0, bins=3)
+            """
+        )
+        self.assertEqual(rec["buckets"], [[2.5, 2.5, 0], [2.5, 2.5, 0], [2.5, 2.5, 4]])
+        self.assertEqual(rec["stats"], {"min": 2.5, "max": 2.5, "count": 4, "sum": 10.0, "sumSquares": 25.0})
+
+    def test_nan_and_infinities_are_left_out(self):
+        (rec,) = self.records(
+            """
+            import reprise
+            nan, inf = float("nan"), float("inf")
+            reprise.log_histogram("w", [nan, 1.0, inf, 3.0, -inf], step=0, bins=2)
+            """
+        )
+        self.assertEqual(rec["buckets"], [[1.0, 2.0, 1], [2.0, 3.0, 1]])
+        self.assertEqual(rec["stats"], {"min": 1.0, "max": 3.0, "count": 2, "sum": 4.0, "sumSquares": 10.0})
+
+    def test_subnormal_spread_loses_no_value(self):
+        # (max - min) / bins underflows to 0 here; every value must still be counted.
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("w", [0.0, 1e-323, 1e-323], step=0, bins=30)
+            """
+        )
+        counts = [r[2] for r in rec["buckets"]]
+        self.assertEqual((counts[0], counts[-1], sum(counts)), (1, 2, 3))
+
+    def test_arrays_tensors_iterables_and_scalars(self):
+        recs = self.records(
+            """
+            import reprise
+
+            class Array:  # stands in for numpy arrays and tensors: no numpy needed
+                def __init__(self, rows):
+                    self.rows = rows
+                def ravel(self):
+                    return Array([x for row in self.rows for x in row])
+                def tolist(self):
+                    return list(self.rows)
+
+            class Scalar:  # numpy scalars convert with float()
+                def __init__(self, v):
+                    self.v = v
+                def __float__(self):
+                    return self.v
+
+            reprise.log_histogram("array", Array([[1.0, 2.0], [3.0, 4.0]]), step=0, bins=3)
+            reprise.log_histogram("generator", (x for x in (1, 2, 3, 4)), step=0, bins=3)
+            reprise.log_histogram("mixed", (True, 2, Scalar(3.0), 4.0), step=0, bins=3)
+            """
+        )
+        self.assertEqual([r["histogram"] for r in recs], ["array", "generator", "mixed"])
+        for rec in recs:
+            self.assertEqual([r[2] for r in rec["buckets"]], [1, 1, 2], rec["histogram"])
+            self.assertEqual(rec["stats"]["count"], 4)
+        self.assertEqual(recs[0]["buckets"], recs[1]["buckets"])
+
+    def test_counts_and_edges_are_written_as_given_without_stats(self):
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("pre", counts=[3, 0, 2.5], edges=[0, 1, 1, 4], step=2)
+            """
+        )
+        self.assertEqual(list(rec), ["histogram", "step", "ts", "buckets"])
+        self.assertEqual(rec["buckets"], [[0.0, 1.0, 3], [1.0, 1.0, 0], [1.0, 4.0, 2.5]])
+
+    def test_step_is_optional(self):
+        (rec,) = self.records(
+            """
+            import reprise
+            reprise.log_histogram("w", [1.0, 2.0])
+            """
+        )
+        self.assertEqual(list(rec), ["histogram", "ts", "buckets", "stats"])
+
+    def test_lines_stay_whole_and_in_order_with_log(self):
+        # Keys with '%' and quotes share batches with log()'s %-formatted lines.
+        recs = self.records(
+            """
+            import reprise
+            for i in range(3000):
+                reprise.log(step=i, loss=1.0 / (i + 1))
+                reprise.log_histogram('50%%s %%d "q"', [i, i + 1.5], step=i, bins=2)
+                if i %% 1000 == 0:
+                    reprise.flush()
+            """.replace("%%", "%")
+        )
+        self.assertEqual(len(recs), 6000)
+        for i in range(3000):
+            scalar, hist = recs[2 * i], recs[2 * i + 1]
+            self.assertEqual((scalar["step"], scalar["loss"]), (i, 1.0 / (i + 1)))
+            self.assertEqual((hist["histogram"], hist["step"]), ('50%s %d "q"', i))
+            self.assertEqual(hist["buckets"], [[i, i + 0.75, 1], [i + 0.75, i + 1.5, 1]])
+
+    def test_outside_a_run_warns_at_the_caller(self):
+        proc = run_child(
+            """
+            import reprise
+            reprise.log_histogram("w", [1.0])
+            """,
+            self.tmp,
+            PYTHONWARNINGS="always",
+        )
+        self.assertIn("<string>:3: RepriseWarning", proc.stderr)
+        self.assertEqual(len(read_lines(self.path("reprise-metrics.jsonl"))), 1)
+
+
+class LogHistogramArgumentTest(unittest.TestCase):
+    """Bad calls raise before anything is buffered, so these run in-process."""
+
+    def assertRaisesNaming(self, exc, text, *args, **kwargs):
+        with self.assertRaises(exc) as cm:
+            reprise.log_histogram(*args, **kwargs)
+        self.assertIn(text, str(cm.exception))
+        self.assertIn("log_histogram", str(cm.exception))
+
+    def test_values_without_a_finite_number_name_the_key(self):
+        self.assertRaisesNaming(ValueError, "'w'", "w", [float("nan"), float("inf")], step=0)
+        self.assertRaisesNaming(ValueError, "'w'", "w", [], step=0)
+
+    def test_values_must_be_numbers(self):
+        self.assertRaisesNaming(TypeError, "'w'", "w", "123", step=0)
+        self.assertRaisesNaming(TypeError, "iterable", "w", 5.0, step=0)
+        self.assertRaisesNaming(TypeError, "item 1", "w", [1.0, "x"], step=0)
+        self.assertRaisesNaming(TypeError, "item 0", "w", [[1.0, 2.0]], step=0)
+
+    def test_values_that_overflow_the_width(self):
+        self.assertRaisesNaming(ValueError, "'w'", "w", [-1e308, 1e308], step=0)
+
+    def test_bins(self):
+        self.assertRaisesNaming(ValueError, "bins", "w", [1.0], bins=0)
+        self.assertRaisesNaming(ValueError, "10000", "w", [1.0], bins=10001)
+        self.assertRaisesNaming(TypeError, "bins", "w", [1.0], bins=2.5)
+        self.assertRaisesNaming(TypeError, "bool", "w", [1.0], bins=True)
+
+    def test_key(self):
+        self.assertRaisesNaming(ValueError, "key", "", [1.0])
+        self.assertRaisesNaming(ValueError, "250", "x" * 251, [1.0])
+        self.assertRaisesNaming(ValueError, "control", "a\nb", [1.0])
+        self.assertRaisesNaming(TypeError, "key", 5, [1.0])
+
+    def test_step(self):
+        self.assertRaisesNaming(ValueError, "-1", "w", [1.0], step=-1)
+        self.assertRaisesNaming(ValueError, "2**53", "w", [1.0], step=2 ** 53)
+        self.assertRaisesNaming(TypeError, "bool", "w", [1.0], step=True)
+        self.assertRaisesNaming(TypeError, "float", "w", [1.0], step=1.0)
+
+    def test_counts_and_edges(self):
+        self.assertRaisesNaming(ValueError, "edges", "w", counts=[1, 2], edges=[0, 1])
+        self.assertRaisesNaming(ValueError, "edges[2]", "w", counts=[1, 1], edges=[0, 2, 1])
+        self.assertRaisesNaming(ValueError, "edges[1]", "w", counts=[1], edges=[0, float("inf")])
+        self.assertRaisesNaming(ValueError, "counts[0]", "w", counts=[-1], edges=[0, 1])
+        self.assertRaisesNaming(ValueError, "counts[0]", "w", counts=[float("nan")], edges=[0, 1])
+        self.assertRaisesNaming(ValueError, "counts", "w", counts=[], edges=[0])
+        self.assertRaisesNaming(ValueError, "counts", "w", counts=[1] * 10001, edges=list(range(10002)))
+        self.assertRaisesNaming(TypeError, "counts", "w", counts="12", edges=[0, 1, 2])
+        self.assertRaisesNaming(ValueError, "edges", "w", counts=[1], edges=[0, "x"])
+
+    def test_values_or_counts_and_edges(self):
+        self.assertRaisesNaming(TypeError, "not both", "w", [1.0], counts=[1], edges=[0, 1])
+        self.assertRaisesNaming(TypeError, "edges is missing", "w", counts=[1])
+        self.assertRaisesNaming(TypeError, "counts is missing", "w", edges=[0, 1])
+        self.assertRaisesNaming(TypeError, "give values", "w")
+
+    def test_nothing_was_buffered(self):
+        from reprise import _metrics
+
+        self.assertEqual(_metrics._buf, [])
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -31,6 +31,7 @@ import { registerServer } from './commands/server.js';
 import { registerShow } from './commands/show.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerSweep } from './commands/sweep.js';
+import { registerTensorboard } from './commands/tensorboard.js';
 import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -58,6 +59,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerVerify(program, ctx);
   registerExport(program, ctx);
   registerImport(program, ctx);
+  registerTensorboard(program, ctx);
   registerGate(program, ctx);
   registerPromote(program, ctx);
   registerModels(program, ctx);

@@ -19,12 +19,15 @@ import type { SweepSpec } from '../../core/sweep.js';
 import type { RepositoryLink } from '../../core/repository-link.js';
 import type { Trigger } from '../../core/trigger.js';
 import type { RunDataset, RunModelLink } from '../../core/client-records.js';
+import type { HistogramSeriesInfo, HistogramStats } from '../../core/histogram.js';
+import type { RunNote } from '../../core/run-note.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
 export type { DataColumn, DataFormat, DataInput, LakeCommit };
 export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion, SweepSpec };
 export type { RepositoryLink, RunDataset, RunModelLink, Trigger };
+export type { HistogramSeriesInfo, HistogramStats, RunNote };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -266,6 +269,25 @@ export interface History {
   values: Float64Array;
 }
 
+/** A histogram bucket as the API sends it: [left edge, right edge, count]. */
+export type HistogramBucket = [number, number, number];
+
+/** One histogram point: how the values were spread at a step. */
+export interface HistogramPointJson {
+  step: number;
+  ts: number;
+  buckets: HistogramBucket[];
+  stats: HistogramStats | null;
+}
+
+/** A histogram key's points, by step (GET /runs/:id/histograms/history): at most the points asked for, spread over the series. */
+export interface HistogramHistory {
+  key: string;
+  /** How many points the key has in all. */
+  total: number;
+  points: HistogramPointJson[];
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -369,6 +391,15 @@ export const api = {
     );
     return { key: j.key, total: j.total, downsampled: j.downsampled, steps: Float64Array.from(j.steps), ts: Float64Array.from(j.ts), values: Float64Array.from(j.values, num) };
   },
+  /** The run's histogram keys, with how many points each has and the steps they span. */
+  histograms: (runId: string, signal?: AbortSignal) =>
+    getJson<{ histograms: HistogramSeriesInfo[] }>(`/runs/${encodeURIComponent(runId)}/histograms`, {}, signal).then((r) => r.histograms),
+  /** At most `points` of one key's histograms, spread over its steps, the first and the last kept. */
+  histogramHistory: (runId: string, key: string, points: number, signal?: AbortSignal) =>
+    getJson<HistogramHistory>(`/runs/${encodeURIComponent(runId)}/histograms/history`, { key, points }, signal),
+  /** The run's notes by key, then step; one key's with `key`. */
+  notes: (runId: string, key?: string, signal?: AbortSignal) =>
+    getJson<{ notes: RunNote[] }>(`/runs/${encodeURIComponent(runId)}/notes`, { key }, signal).then((r) => r.notes),
   /** Where an artifact downloads from. */
   artifactUrl: (runId: string, path: string) => `${API_PREFIX}/runs/${encodeURIComponent(runId)}/artifacts/${path.split('/').map(encodeURIComponent).join('/')}`,
   artifactBytes: (runId: string, path: string, signal?: AbortSignal) => getBytes(api.artifactUrl(runId, path), signal),

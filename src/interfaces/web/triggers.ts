@@ -22,13 +22,18 @@ export function shortCommit(commit: string): string {
 /** A run the MLflow client opened (outside `reprise run`): it recorded no code or environment. */
 export type MlflowTrigger = Extract<Trigger, { kind: 'mlflow' }>;
 
+/** A run `reprise import-tb` made from TensorBoard event files: values only. */
+export type TensorboardTrigger = Extract<Trigger, { kind: 'tensorboard' }>;
+
 /**
  * What the UI says in place of the code or environment a run did not record, so the gap
  * reads as a fact of the run rather than as something that failed to load. Plain text,
  * for tooltips; run-trigger's NotRecorded says it in a page's text.
  */
 export function notRecordedText(m: { readonly trigger?: Trigger | undefined }): string {
-  return m.trigger?.kind === 'mlflow' ? 'not recorded: logged through the MLflow client, outside reprise run' : 'not recorded';
+  if (m.trigger?.kind === 'mlflow') return 'not recorded: logged through the MLflow client, outside reprise run';
+  if (m.trigger?.kind === 'tensorboard') return 'not recorded: imported from TensorBoard event files';
+  return 'not recorded';
 }
 
 /** The runs filter (docs/search.md) that keeps the runs merges started. */

@@ -1,12 +1,15 @@
 /**
  * Live updates from the server's event stream (`/api/v1/events`): a run's status, new
- * metric points, new log bytes. The browser's EventSource reconnects by itself.
+ * metric points, new log bytes, the keys of new histograms and notes. The browser's
+ * EventSource reconnects by itself.
  */
 import { useEffect, useRef } from 'react';
 import { api } from './api.js';
 
+const EVENT_TYPES = ['run', 'metrics', 'log', 'histograms', 'notes'] as const;
+
 export interface RunEvent {
-  type: 'run' | 'metrics' | 'log';
+  type: (typeof EVENT_TYPES)[number];
   runId: string;
   [k: string]: unknown;
 }
@@ -25,9 +28,14 @@ export function useRunEvents(runId: string | undefined, onEvent: (e: RunEvent) =
           // A malformed event is dropped; the next one carries the state again.
         }
       });
-    listen('run');
-    listen('metrics');
-    listen('log');
+    for (const type of EVENT_TYPES) listen(type);
     return () => source.close();
   }, [runId, enabled]);
+}
+
+/** The keys an event names: a list for histograms and notes, an object by key for metrics. */
+export function eventKeys(e: RunEvent): string[] {
+  const keys = e['keys'];
+  if (Array.isArray(keys)) return keys.filter((k): k is string => typeof k === 'string');
+  return typeof keys === 'object' && keys !== null ? Object.keys(keys) : [];
 }

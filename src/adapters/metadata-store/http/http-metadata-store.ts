@@ -8,6 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { decodeNumber, type JsonNumber } from '../../../core/json-number.js';
 import { columnsFromJson, batchesToJson } from '../../../core/metric-wire.js';
+import { histogramToJson, samplePoints, type HistogramBatch, type HistogramJson, type HistogramPoint, type HistogramSeriesInfo } from '../../../core/histogram.js';
+import type { RunNote } from '../../../core/run-note.js';
 import { emptyColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
 import type { ParamValue } from '../../../core/params.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
@@ -196,6 +198,49 @@ export class HttpMetadataStore implements MetadataStore {
     }
   }
 
+  // Histogram points and notes are sent at once, not through the outbox: they carry no
+  // writer and seq, so a resend after a lost answer would store them twice.
+
+  async appendHistograms(runId: string, batches: readonly HistogramBatch[]): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: `/runs/${runId}/histograms`, json: histogramsToJson(batches) });
+  }
+
+  async histogramKeys(runId: string): Promise<HistogramSeriesInfo[]> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ histograms: HistogramSeriesInfo[] }>({ method: 'GET', path: `/runs/${runId}/histograms` });
+    return (await this.#orIfUnknown(req, { histograms: [] })).histograms;
+  }
+
+  async histogramSeries(runId: string, key: string, opts?: { readonly maxPoints?: number }): Promise<{ total: number; points: HistogramPoint[] }> {
+    await this.#outbox.flush();
+    const max = opts?.maxPoints === undefined ? undefined : Math.max(0, Math.floor(opts.maxPoints));
+    // The route samples up to HISTOGRAM_POINTS_MAX; beyond that the whole series is read and sampled here.
+    const sampled = max !== undefined && max <= HISTOGRAM_POINTS_MAX;
+    try {
+      const res = await this.#api.json<{ total: number; points: HistogramJson[] }>({
+        method: 'GET',
+        path: `/runs/${runId}/histograms/history${qs(sampled ? { key, points: Math.max(1, max) } : { key, full: true })}`,
+      });
+      const points = res.points.map(histogramFromJson);
+      return { total: res.total, points: max === undefined || sampled ? points : samplePoints(points, max) };
+    } catch (e) {
+      if (isRepriseError(e) && (e.code === 'REPRISE_ERR_METRIC_NOT_FOUND' || e.code === 'REPRISE_ERR_RUN_NOT_FOUND')) return { total: 0, points: [] };
+      throw e;
+    }
+  }
+
+  async appendNotes(runId: string, notes: readonly RunNote[]): Promise<void> {
+    await this.#outbox.flush();
+    await this.#api.request({ method: 'POST', path: `/runs/${runId}/notes`, json: { notes } });
+  }
+
+  async runNotes(runId: string, query?: { readonly key?: string }): Promise<RunNote[]> {
+    await this.#outbox.flush();
+    const req = this.#api.json<{ notes: RunNote[] }>({ method: 'GET', path: `/runs/${runId}/notes${qs({ key: query?.key })}` });
+    return (await this.#orIfUnknown(req, { notes: [] })).notes;
+  }
+
   async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
     await this.#outbox.flush();
     await this.#api.request({ method: 'POST', path: `/runs/${runId}/params`, json: { params } });
@@ -274,11 +319,20 @@ export class HttpMetadataStore implements MetadataStore {
 
   async importRun(imported: ImportedRun): Promise<boolean> {
     await this.#outbox.flush();
-    const { run, params, tags, artifacts, metrics } = imported;
+    const { run, params, tags, artifacts, metrics, histograms, notes } = imported;
     const res = await this.#api.json<{ imported: boolean }>({
       method: 'POST',
       path: '/runs/import',
-      json: { run, params, tags, artifacts, metrics: batchesToJson(metrics) },
+      json: {
+        run,
+        params,
+        tags,
+        artifacts,
+        metrics: batchesToJson(metrics),
+        // Left out when there are none, so a server older than them still takes the run.
+        ...(histograms && histograms.length > 0 ? histogramsToJson(histograms) : {}),
+        ...(notes && notes.length > 0 ? { notes } : {}),
+      },
     });
     return res.imported;
   }
@@ -563,6 +617,20 @@ export class HttpMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     await this.#outbox.close();
   }
+}
+
+/** The most points the history route samples to (its `points` cap). */
+const HISTOGRAM_POINTS_MAX = 10_000;
+
+/** Batches as the body of POST /runs/{id}/histograms: every point with its key and time. */
+function histogramsToJson(batches: readonly HistogramBatch[]): { histograms: (HistogramJson & { key: string })[] } {
+  return { histograms: batches.flatMap((b) => b.points.map((p) => ({ key: b.key, ...histogramToJson(p) }))) };
+}
+
+function histogramFromJson(j: HistogramJson): HistogramPoint {
+  const buckets = new Float64Array(j.buckets.length * 3);
+  j.buckets.forEach((row, i) => buckets.set(row, i * 3));
+  return { step: j.step, ts: j.ts, buckets, stats: j.stats };
 }
 
 /** What this adapter does not carry: those writes come only through the server's MLflow-compatible API. */

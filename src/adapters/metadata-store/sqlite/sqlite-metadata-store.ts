@@ -17,6 +17,8 @@ import { downsample, MinMaxSampler } from '../../../core/downsample.js';
 import { emptyColumns, isSorted, sortColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
 import { flattenParams, type ParamValue, type Params } from '../../../core/params.js';
+import { samplePoints, type HistogramBatch, type HistogramPoint, type HistogramSeriesInfo, type HistogramStats } from '../../../core/histogram.js';
+import type { RunNote } from '../../../core/run-note.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
 import type { Verification } from '../../../core/verification.js';
@@ -69,7 +71,7 @@ import type {
 } from '../../../ports/metadata-store.js';
 import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
 import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
-import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type LoggedModelsTable, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable, type WorkersTable } from './sqlite-schema.js';
+import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type HistogramsTable, type LoggedModelsTable, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable, type WorkersTable } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -473,6 +475,84 @@ export class SqliteMetadataStore implements MetadataStore {
     return { total, points: downsample(await this.metricSeries(runId, key), sample.maxPoints, sample.method) };
   }
 
+  async appendHistograms(runId: string, batches: readonly HistogramBatch[]): Promise<void> {
+    const st = this.#statements();
+    this.#write(() => {
+      if (!st.runExists.get(runId)) throw runNotFound(runId);
+      this.#insertHistograms(runId, batches);
+    });
+  }
+
+  /** Inserts histogram points inside the caller's write transaction. */
+  #insertHistograms(runId: string, batches: readonly HistogramBatch[]): void {
+    const st = this.#statements();
+    for (const b of batches) {
+      for (const p of b.points) {
+        const s = p.stats;
+        st.histogramInsert.run(
+          runId,
+          b.key,
+          p.step,
+          p.ts,
+          s ? fromNumber(s.min) : null,
+          s ? fromNumber(s.max) : null,
+          s ? fromNumber(s.count) : null,
+          s ? fromNumber(s.sum) : null,
+          s ? fromNumber(s.sumSquares) : null,
+          bucketBytes(p.buckets),
+        );
+      }
+    }
+  }
+
+  async histogramKeys(runId: string): Promise<HistogramSeriesInfo[]> {
+    const rows = this.#statements().histogramKeys.all(runId, runId) as { key: string; n: number; first_step: number; last_step: number; last_ts: number }[];
+    return rows.map((r) => ({ key: r.key, count: r.n, firstStep: r.first_step, lastStep: r.last_step, lastTs: r.last_ts }));
+  }
+
+  async histogramSeries(runId: string, key: string, opts?: { readonly maxPoints?: number }): Promise<{ total: number; points: HistogramPoint[] }> {
+    const st = this.#statements();
+    const max = opts?.maxPoints === undefined ? undefined : Math.max(0, Math.floor(opts.maxPoints));
+    // One read transaction: the count and the rows read after it see the same series.
+    return this.#raw!.transaction(() => {
+      if (max === undefined) {
+        const points = (st.histogramRows.all(runId, key) as HistogramRow[]).map(histogramFromRow);
+        return { total: points.length, points };
+      }
+      // The series' order from the index alone (no row, no blob is read); then only the
+      // chosen rows, by rowid: a sample of a long series of wide histograms reads a
+      // sample's worth of blobs.
+      const order = st.histogramOrder.all(runId, key) as number[];
+      if (order.length <= max) return { total: order.length, points: (st.histogramRows.all(runId, key) as HistogramRow[]).map(histogramFromRow) };
+      const chosen = samplePoints(order, max);
+      const bySeq = new Map<number, HistogramRow>();
+      for (let i = 0; i < chosen.length; i += MAX_PARAMS) {
+        for (const r of st.histogramsBySeq.all(JSON.stringify(chosen.slice(i, i + MAX_PARAMS))) as (HistogramRow & { seq: number })[]) bySeq.set(r.seq, r);
+      }
+      return { total: order.length, points: chosen.map((seq) => histogramFromRow(bySeq.get(seq)!)) };
+    }).deferred();
+  }
+
+  async appendNotes(runId: string, notes: readonly RunNote[]): Promise<void> {
+    const st = this.#statements();
+    this.#write(() => {
+      if (!st.runExists.get(runId)) throw runNotFound(runId);
+      this.#insertNotes(runId, notes);
+    });
+  }
+
+  /** Inserts notes inside the caller's write transaction. */
+  #insertNotes(runId: string, notes: readonly RunNote[]): void {
+    const st = this.#statements();
+    for (const n of notes) st.noteInsert.run(runId, n.key, n.step, n.ts, n.text);
+  }
+
+  async runNotes(runId: string, query?: { readonly key?: string }): Promise<RunNote[]> {
+    const st = this.#statements();
+    const rows = (query?.key === undefined ? st.notesOf.all(runId) : st.notesOfKey.all(runId, query.key)) as RunNote[];
+    return rows.map((r) => ({ key: r.key, step: r.step, ts: r.ts, text: r.text }));
+  }
+
   async logParams(runId: string, params: Readonly<Record<string, ParamValue>>): Promise<void> {
     const st = this.#statements();
     this.#write(() => {
@@ -609,6 +689,8 @@ export class SqliteMetadataStore implements MetadataStore {
         this.#exec(k.insertInto('artifacts').values(imported.artifacts.slice(i, i + MAX_PARAMS / 4).map((a) => ({ run_id: run.id, ...a }))));
       }
       this.#appendBatches(run.id, imported.metrics);
+      this.#insertHistograms(run.id, imported.histograms ?? []);
+      this.#insertNotes(run.id, imported.notes ?? []);
       return true;
     });
   }
@@ -1654,7 +1736,54 @@ function prepareStatements(db: Database.Database) {
     paramsOf: db.prepare('SELECT key, json FROM run_params WHERE run_id = ? ORDER BY key'),
     tagUpsert: db.prepare('INSERT INTO run_tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value'),
     tagDelete: db.prepare('DELETE FROM run_tags WHERE run_id = ? AND key = ?'),
+    histogramInsert: db.prepare('INSERT INTO histograms (run_id, key, step, ts, min, max, count, sum, sum_squares, buckets) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    // Per key from the index; the last point's time by one descent of it.
+    histogramKeys: db.prepare(
+      `SELECT h.key AS key, count(*) AS n, min(h.step) AS first_step, max(h.step) AS last_step,
+         (SELECT l.ts FROM histograms l WHERE l.run_id = ? AND l.key = h.key ORDER BY l.step DESC, l.ts DESC, l.seq DESC LIMIT 1) AS last_ts
+       FROM histograms h WHERE h.run_id = ? GROUP BY h.key ORDER BY h.key`,
+    ),
+    histogramOrder: db.prepare('SELECT seq FROM histograms WHERE run_id = ? AND key = ? ORDER BY step, ts, seq').pluck(),
+    histogramRows: db.prepare('SELECT step, ts, min, max, count, sum, sum_squares, buckets FROM histograms WHERE run_id = ? AND key = ? ORDER BY step, ts, seq'),
+    histogramsBySeq: db.prepare('SELECT seq, step, ts, min, max, count, sum, sum_squares, buckets FROM histograms WHERE seq IN (SELECT value FROM json_each(?))'),
+    noteInsert: db.prepare('INSERT INTO run_notes (run_id, key, step, ts, text) VALUES (?, ?, ?, ?, ?)'),
+    notesOf: db.prepare('SELECT key, step, ts, text FROM run_notes WHERE run_id = ? ORDER BY key, step, seq'),
+    notesOfKey: db.prepare('SELECT key, step, ts, text FROM run_notes WHERE run_id = ? AND key = ? ORDER BY step, seq'),
   };
+}
+
+function runNotFound(runId: string): RepriseError {
+  return new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run has the id ${JSON.stringify(runId)}`, { details: { ref: runId } });
+}
+
+type HistogramRow = Pick<HistogramsTable, 'step' | 'ts' | 'min' | 'max' | 'count' | 'sum' | 'sum_squares' | 'buckets'>;
+
+function histogramFromRow(r: HistogramRow): HistogramPoint {
+  const cols = [r.min, r.max, r.count, r.sum, r.sum_squares];
+  // All NULL: the writer gave no stats. One NULL among values was a NaN.
+  const stats: HistogramStats | null = cols.every((c) => c === null)
+    ? null
+    : { min: toNumber(r.min), max: toNumber(r.max), count: toNumber(r.count), sum: toNumber(r.sum), sumSquares: toNumber(r.sum_squares) };
+  return { step: r.step, ts: r.ts, buckets: bucketsOf(r.buckets), stats };
+}
+
+/** Whether this machine lays a Float64Array out little-endian, as the stored blobs are. */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Bucket rows as the stored blob: float64 little-endian, whatever this machine's order. */
+function bucketBytes(rows: Float64Array): Buffer {
+  if (HOST_LITTLE_ENDIAN) return Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
+  const out = Buffer.allocUnsafe(rows.length * 8);
+  for (let i = 0; i < rows.length; i++) out.writeDoubleLE(rows[i]!, i * 8);
+  return out;
+}
+
+/** The blob back as rows; copied, never viewed in place (SQLite's buffers sit at any byte offset). */
+function bucketsOf(b: Buffer): Float64Array {
+  const out = new Float64Array(Math.floor(b.length / 8));
+  if (HOST_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(b.subarray(0, out.length * 8));
+  else for (let i = 0; i < out.length; i++) out[i] = b.readDoubleLE(i * 8);
+  return out;
 }
 
 function slice(c: MetricColumns, from: number, to: number): MetricColumns {

@@ -393,6 +393,38 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   ALTER TABLE model_versions ADD COLUMN tags TEXT NOT NULL DEFAULT '{}';
   ALTER TABLE model_versions ADD COLUMN path TEXT NOT NULL DEFAULT 'model';
   `,
+  // Histogram points and notes, a row each. seq is the rowid: it grows with every insert,
+  // so it is arrival order, and appends need no lookup of the last one. A point's buckets
+  // come last in its row, so the columns before them are read without the blob's pages.
+  // Stats are NULL together when the writer gave none.
+  `
+  CREATE TABLE histograms (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    min REAL,
+    max REAL,
+    count REAL,
+    sum REAL,
+    sum_squares REAL,
+    -- [left, right, count] per bucket, float64 little-endian.
+    buckets BLOB NOT NULL
+  );
+  -- A series in order from the index alone: sampling picks its rows before reading them.
+  CREATE INDEX histograms_run_key_step ON histograms(run_id, key, step, ts, seq);
+
+  CREATE TABLE run_notes (
+    seq INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    step INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    text TEXT NOT NULL
+  );
+  CREATE INDEX run_notes_run_key_step ON run_notes(run_id, key, step);
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -572,6 +604,32 @@ export interface RunDataReadsTable {
   content_hash: string | null;
 }
 
+export interface HistogramsTable {
+  /** The rowid: arrival order. */
+  seq: Generated<number>;
+  run_id: string;
+  key: string;
+  step: number;
+  ts: number;
+  min: number | null;
+  max: number | null;
+  count: number | null;
+  sum: number | null;
+  sum_squares: number | null;
+  /** core/histogram's flat bucket rows, float64 little-endian. */
+  buckets: Buffer;
+}
+
+export interface RunNotesTable {
+  /** The rowid: arrival order. */
+  seq: Generated<number>;
+  run_id: string;
+  key: string;
+  step: number;
+  ts: number;
+  text: string;
+}
+
 export interface SqliteDatabaseSchema {
   images: ImagesTable;
   runs: RunsTable;
@@ -597,6 +655,8 @@ export interface SqliteDatabaseSchema {
   run_datasets: RunDatasetsTable;
   run_models: RunModelsTable;
   logged_models: LoggedModelsTable;
+  histograms: HistogramsTable;
+  run_notes: RunNotesTable;
 }
 
 export interface RepositoryLinksTable {

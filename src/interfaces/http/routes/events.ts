@@ -1,7 +1,8 @@
 /**
  * @module interfaces/http/routes/events
  * Live updates as server-sent events: `run` (status), `metrics` (new points, newest per
- * key), `log` (new bytes of a stage's log). One run's with `?run=`, every run's without.
+ * key), `histograms` and `notes` (the keys that got new ones), `log` (new bytes of a
+ * stage's log). One run's with `?run=`, every run's without.
  * A comment line every 15 s keeps proxies from closing an idle stream.
  */
 import { z } from 'zod';
@@ -12,6 +13,7 @@ import { route, type Route } from '../route.js';
 
 const KEEPALIVE_MS = 15_000;
 
+/** The event as JSON: only metric values need NaN and ±Infinity spelled out; the others are sent as they are. */
 function eventData(e: RunEvent): unknown {
   if (e.type !== 'metrics') return e;
   return { ...e, keys: Object.fromEntries(Object.entries(e.keys).map(([k, v]) => [k, { ...v, value: encodeNumber(v.value) }])) };
@@ -23,9 +25,9 @@ export function eventRoutes(d: ApiDeps): Route[] {
       method: 'GET',
       path: '/events',
       tag: 'events',
-      summary: 'Server-sent events: run status, new metric points, new log bytes',
+      summary: 'Server-sent events: run status, new metric points, histogram points and notes, new log bytes',
       query: z.object({ run: z.string().optional().describe('only this run\'s events') }),
-      answers: { 200: { description: 'an event stream: `event: run|metrics|log`, `data: {json}`', contentType: 'text/event-stream' } },
+      answers: { 200: { description: 'an event stream: `event: run|metrics|histograms|notes|log`, `data: {json}`', contentType: 'text/event-stream' } },
       async handler({ query, request, reply }) {
         reply.hijack();
         const res = reply.raw;

@@ -5,7 +5,9 @@
  */
 import { z } from 'zod';
 import { RepriseError } from '../../../core/errors.js';
+import { decodeHistogramsBody } from '../../../core/histogram.js';
 import { decodeMetricsBody } from '../../../core/metric-wire.js';
+import { decodeNotesBody } from '../../../core/run-note.js';
 import { isActive } from '../../../core/run-manifest.js';
 import { runRecordSchema, type RunRecord } from '../../../core/run.js';
 import { verificationSchema, type Verification } from '../../../core/verification.js';
@@ -21,6 +23,9 @@ const importBody = z.object({
   tags: z.record(z.string().min(1), z.string()),
   artifacts: z.array(artifactJson),
   metrics: z.object({ series: z.array(z.unknown()) }).describe('metric series as columns, the body of POST /runs/{id}/metrics'),
+  // Optional: clients older than histograms and notes send neither.
+  histograms: z.array(z.unknown()).optional().describe('histogram points, the list of POST /runs/{id}/histograms, each with its `ts`'),
+  notes: z.array(z.unknown()).optional().describe('notes, the list of POST /runs/{id}/notes, each with its `ts`'),
 });
 
 export function reproducibilityRoutes(d: ApiDeps): Route[] {
@@ -71,15 +76,19 @@ export function reproducibilityRoutes(d: ApiDeps): Route[] {
       bodyLimit: METRICS_BODY_LIMIT,
       answers: {
         200: { description: 'whether it was imported (false: a run with its id is here already)', schema: z.object({ imported: z.boolean() }) },
-        400: { description: 'a malformed run or metric point, named by its path', schema: errorJson },
+        400: { description: 'a malformed run, metric point, histogram point or note, named by its path', schema: errorJson },
       },
       async handler({ body }) {
         const run = body.run as RunRecord;
         if (isActive(run.status)) {
           throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', `run.status: only finished runs can be imported, not ${run.status}`, { details: { field: 'run.status' } });
         }
-        const metrics = decodeMetricsBody(body.metrics, Date.now());
-        return { imported: await d.store.importRun({ run, params: body.params, tags: body.tags, artifacts: body.artifacts, metrics }) };
+        const now = Date.now();
+        const metrics = decodeMetricsBody(body.metrics, now);
+        // Decoded as the routes that log them decode them: a problem is named by its path in this body.
+        const histograms = body.histograms ? decodeHistogramsBody({ histograms: body.histograms }, now) : [];
+        const notes = body.notes ? decodeNotesBody({ notes: body.notes }, now) : [];
+        return { imported: await d.store.importRun({ run, params: body.params, tags: body.tags, artifacts: body.artifacts, metrics, histograms, notes }) };
       },
     }),
   ];

@@ -4,10 +4,11 @@
  * announced (at most once a second per key), and keys first seen in events get charts.
  * Each chart reads its own key from a small store, so new data redraws only that chart.
  */
-import { memo, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import { isSystemMetric } from '../../../core/metric-goal.js';
 import { api, isActiveStatus, type History, type RunDetails } from '../api.js';
 import { useUrlState } from '../url-state.js';
+import { useKeyedLoads, useKeyState, type KeyedStore } from '../keyed-loads.js';
 import { EmptyState } from './empty-state.js';
 import { MetricChart, PALETTE, type ChartSeries } from './metric-chart.js';
 import { ChartControls, useChartSettings, type ChartSettings } from './chart-controls.js';
@@ -15,106 +16,11 @@ import { type SubscribeRunEvents } from './run-live.js';
 
 /** About twice a chart's width in pixels; the server keeps each stretch's min and max. */
 const POINTS = 1500;
-const PARALLEL_LOADS = 6;
-const LIVE_RELOAD_MS = 1000;
+/** Six histories at once; a key reloaded for live news at most once a second. */
+const LOADS = { parallel: 6, reloadMs: 1000 } as const;
 
-interface KeyState {
-  readonly history?: History;
-  readonly error?: Error;
-}
-
-/** The loaded histories by key, with a listener list per key. */
-class HistoryStore {
-  readonly #states = new Map<string, KeyState>();
-  readonly #listeners = new Map<string, Set<() => void>>();
-
-  get(key: string): KeyState | undefined {
-    return this.#states.get(key);
-  }
-
-  has(key: string): boolean {
-    return this.#states.has(key);
-  }
-
-  set(key: string, state: KeyState): void {
-    this.#states.set(key, state);
-    for (const l of this.#listeners.get(key) ?? []) l();
-  }
-
-  subscribe(key: string, listener: () => void): () => void {
-    const set = this.#listeners.get(key) ?? new Set();
-    set.add(listener);
-    this.#listeners.set(key, set);
-    return () => set.delete(listener);
-  }
-}
-
-/** Loads histories into the store, PARALLEL_LOADS at a time, in the order asked. */
-class HistoryLoader {
-  readonly #queue: string[] = [];
-  readonly #inFlight = new Map<string, AbortController>();
-  /** Keys asked for again while loading: loaded once more when done. */
-  readonly #again = new Set<string>();
-  readonly #lastStart = new Map<string, number>();
-  readonly #timers = new Map<string, number>();
-  #closed = false;
-
-  constructor(
-    readonly runId: string,
-    readonly store: HistoryStore,
-  ) {}
-
-  load(key: string): void {
-    if (this.#closed) return;
-    if (this.#inFlight.has(key)) this.#again.add(key);
-    else if (!this.#queue.includes(key)) {
-      this.#queue.push(key);
-      this.#pump();
-    }
-  }
-
-  /** For live news: at most one load per key a second, the last news never dropped. */
-  loadSoon(key: string): void {
-    if (this.#closed || this.#timers.has(key)) return;
-    const wait = (this.#lastStart.get(key) ?? 0) + LIVE_RELOAD_MS - Date.now();
-    if (wait <= 0) {
-      this.load(key);
-      return;
-    }
-    this.#timers.set(
-      key,
-      window.setTimeout(() => {
-        this.#timers.delete(key);
-        this.load(key);
-      }, wait),
-    );
-  }
-
-  close(): void {
-    this.#closed = true;
-    for (const c of this.#inFlight.values()) c.abort();
-    for (const t of this.#timers.values()) window.clearTimeout(t);
-  }
-
-  #pump(): void {
-    while (this.#inFlight.size < PARALLEL_LOADS && this.#queue.length > 0) this.#start(this.#queue.shift()!);
-  }
-
-  #start(key: string): void {
-    const ctl = new AbortController();
-    this.#inFlight.set(key, ctl);
-    this.#lastStart.set(key, Date.now());
-    api.history(this.runId, key, POINTS, ctl.signal).then(
-      (history) => !this.#closed && this.store.set(key, { history }),
-      // A failed reload keeps the chart it had.
-      (error: Error) => !this.#closed && this.store.set(key, { ...this.store.get(key), error }),
-    ).finally(() => {
-      this.#inFlight.delete(key);
-      if (this.#again.delete(key)) this.#queue.push(key);
-      this.#pump();
-    });
-  }
-}
+/** A key's history, for the loader. */
+const loadHistory = (runId: string, key: string, signal: AbortSignal) => api.history(runId, key, POINTS, signal);
 
 interface KeyChartSettings extends ChartSettings {
   readonly syncKey: string;
@@ -125,10 +31,9 @@ function downsampleNote(h: History): string | null {
   return `${h.steps.length.toLocaleString('en-US')} of ${h.total.toLocaleString('en-US')} points drawn (each stretch keeps its min and max)`;
 }
 
-const KeyChart = memo(function KeyChart({ metricKey, color, store, settings }: { metricKey: string; color: string; store: HistoryStore; settings: KeyChartSettings }) {
-  const subscribe = useCallback((l: () => void) => store.subscribe(metricKey, l), [store, metricKey]);
-  const state = useSyncExternalStore(subscribe, () => store.get(metricKey));
-  const history = state?.history;
+const KeyChart = memo(function KeyChart({ metricKey, color, store, settings }: { metricKey: string; color: string; store: KeyedStore<History>; settings: KeyChartSettings }) {
+  const state = useKeyState(store, metricKey);
+  const history = state?.data;
   const series = useMemo<ChartSeries[] | null>(
     () => (history ? [{ label: metricKey, x: settings.xTime ? history.ts : history.steps, y: history.values, color }] : null),
     [history, metricKey, settings.xTime, color],
@@ -231,13 +136,7 @@ export function RunCharts({ details, subscribe }: { details: RunDetails; subscri
     return allKeys.filter((k) => chosen.has(k) && (needle === '' || k.toLowerCase().includes(needle)));
   }, [allKeys, chosen, match]);
 
-  const store = useMemo(() => new HistoryStore(), [runId]);
-  const [loader, setLoader] = useState<HistoryLoader | null>(null);
-  useEffect(() => {
-    const l = new HistoryLoader(runId, store);
-    setLoader(l);
-    return () => l.close();
-  }, [runId, store]);
+  const { store, loader } = useKeyedLoads(runId, loadHistory, LOADS);
   const shownRef = useRef(shown);
   shownRef.current = shown;
 

@@ -19,6 +19,7 @@ import {
   type CiTrigger,
   type MergeTrigger,
   type MlflowTrigger,
+  type TensorboardTrigger,
   type Trigger,
   type TriggerImage,
 } from '../triggers.js';
@@ -169,6 +170,24 @@ function CiFact({ t }: { t: CiTrigger }) {
   return <>{joined(parts)}</>;
 }
 
+/** A run `reprise import-tb` made from a TensorBoard run's event files. */
+function TensorboardFact({ t }: { t: TensorboardTrigger }) {
+  return (
+    <>
+      <span>
+        <strong data-testid="trigger-what">reprise import-tb</strong>
+      </span>{' '}
+      <span>
+        from <code data-testid="trigger-source">{t.run === '.' ? t.logdir : `${t.logdir}/${t.run}`}</code>
+      </span>{' '}
+      <By who={t.by} />{' '}
+      <span className="muted" data-testid="trigger-note">
+        TensorBoard event files: no pipeline, code or environment recorded
+      </span>
+    </>
+  );
+}
+
 /** A run a script opened with the MLflow client: what the client said of itself, and that Reprise ran nothing. */
 function MlflowFact({ t }: { t: MlflowTrigger }) {
   const parts: ReactNode[] = [
@@ -244,6 +263,8 @@ function TriggerBody({ t, details }: { t: Trigger; details: RunDetails }) {
       return <CiFact t={t} />;
     case 'mlflow':
       return <MlflowFact t={t} />;
+    case 'tensorboard':
+      return <TensorboardFact t={t} />;
   }
 }
 
@@ -256,6 +277,8 @@ export function NotRecorded({ manifest }: { manifest: RunDetails['run']['manifes
         <>
           : logged through the MLflow client, outside <code>reprise run</code>
         </>
+      ) : manifest.trigger?.kind === 'tensorboard' ? (
+        <>: imported from TensorBoard event files</>
       ) : null}
     </>
   );

@@ -1,7 +1,7 @@
 /**
- * One run: what it ran (code, params, environment), how it went (stages, logs, metrics)
- * and what it produced (artifacts). While the run is going the page follows it through
- * the server's events, without reloading.
+ * One run: what it ran (code, params, environment), how it went (stages, logs, metrics,
+ * histograms, notes) and what it produced (artifacts). While the run is going the page
+ * follows it through the server's events, without reloading.
  */
 import { useCallback, useEffect, useRef } from 'react';
 import { Link, useParams } from 'react-router-dom';
@@ -13,17 +13,19 @@ import { RunCharts } from '../components/run-charts.js';
 import { RunCode } from '../components/run-code.js';
 import { RunData } from '../components/run-data.js';
 import { RunDeletedBanner } from '../components/run-deleted.js';
+import { RunDistributions } from '../components/run-distributions.js';
 import { RunEnvironment } from '../components/run-environment.js';
 import { FailureBox, RunHeader } from '../components/run-header.js';
 import { useRunEventHub, type SubscribeRunEvents } from '../components/run-live.js';
 import { RunLogs } from '../components/run-logs.js';
+import { RunNotes } from '../components/run-notes.js';
 import { RunOverview } from '../components/run-overview.js';
 import { RunPromotion } from '../components/run-promotion.js';
 import { useFetch } from '../use-fetch.js';
 import type { RunEvent } from '../use-run-events.js';
 import { useUrlState } from '../url-state.js';
 
-const TABS = ['overview', 'metrics', 'logs', 'artifacts', 'code', 'environment', 'data'] as const;
+const TABS = ['overview', 'metrics', 'distributions', 'notes', 'logs', 'artifacts', 'code', 'environment', 'data'] as const;
 type Tab = (typeof TABS)[number];
 
 /** Stages start and end without an event of their own: while events flow, the record is read again this often at most. */
@@ -69,6 +71,10 @@ function TabBody({ tab, details, subscribe }: { tab: Tab; details: RunDetails; s
       return <RunOverview details={details} />;
     case 'metrics':
       return <RunCharts details={details} subscribe={subscribe} />;
+    case 'distributions':
+      return <RunDistributions details={details} subscribe={subscribe} />;
+    case 'notes':
+      return <RunNotes details={details} subscribe={subscribe} />;
     case 'logs':
       return <RunLogs details={details} subscribe={subscribe} />;
     case 'artifacts':

@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Makes sure .venv-mlflow/ holds the pinned MLflow, scikit-learn and matplotlib of
-# test/mlflow/requirements.txt (the compatibility tests and bench/mlflow.mjs use them).
+# Usage: scripts/ensure-venv.sh VENV REQS
+# Makes sure the virtual environment VENV (e.g. .venv-mlflow, .venv-tensorboard) holds
+# the pinned packages of the requirements file REQS (paths relative to the repository).
 # Idempotent: the venv keeps a copy of the requirements it was installed from, so an
 # unchanged pin costs nothing and a changed one reinstalls. Silent when all is in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV=.venv-mlflow
-REQS=test/mlflow/requirements.txt
-MARKER="$VENV/.reprise-requirements"
+fail() { echo "ensure-venv: $*" >&2; exit 1; }
 
-fail() { echo "ensure-mlflow: $*" >&2; exit 1; }
+[ $# -eq 2 ] || fail "usage: scripts/ensure-venv.sh VENV REQS"
+VENV=${1%/}
+REQS=$2
+MARKER="$VENV/.reprise-requirements"
 
 [ -f "$REQS" ] || fail "$REQS is missing"
 # The fast path, before any lock: nothing to do when the venv was installed from these pins.
@@ -19,8 +21,10 @@ if [ -x "$VENV/bin/python" ] && cmp -s "$REQS" "$MARKER"; then exit 0; fi
 command -v python3 >/dev/null || fail "python3 is needed to make $VENV"
 
 # The tests and the benchmarks may both call this at once: one installs, the other waits.
+# One lock per venv, so different venvs install side by side.
 mkdir -p .cache
-exec 9>.cache/ensure-mlflow.lock
+LOCK_NAME=$(basename "$VENV")
+exec 9>".cache/${LOCK_NAME#.}.lock"
 if command -v flock >/dev/null; then flock 9; fi
 if [ -x "$VENV/bin/python" ] && cmp -s "$REQS" "$MARKER"; then exit 0; fi
 
