@@ -3,7 +3,7 @@
 # warm hit, and the SDK's cost per log() call; then the server and the store: bulk metric
 # ingestion, the latency of a single-point log request, a downsampled history of a million
 # points, run search over 100,000 runs, MLflow's REST API against the real MLflow server
-# (scripts/ensure-venv.sh installs it in .venv-mlflow/), reproduction and bundles,
+# (scripts/ensure-venv.sh installs it in .venv-mlflow/), TensorBoard event files, reproduction and bundles,
 # garbage collection, the queue's scheduling overhead, what a merge costs before its run is queued, the lake's appends and as-of queries, and the web UI.
 #
 # BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
@@ -27,6 +27,8 @@ echo "== search over 100,000 runs, filtered and sorted (target: under 100 ms) ==
 node bench/search.mjs || status=1
 echo "== the MLflow REST API, reprise against the real MLflow server (targets: at least 10x on log-batch ingestion and search, never slower) =="
 bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt && node bench/mlflow.mjs || status=1
+echo "== TensorBoard event files: read a 1,000,000-scalar file with its checksums (target: over 1,000,000 points/s), import it, write it back =="
+node bench/tensorboard.mjs || status=1
 echo "== reproduction: reprise reproduce and verify; export and import of a large run =="
 node bench/reproduce.mjs || status=1
 echo "== garbage collection over 10,000 runs (90,000 blobs): dry run, gc, and gc again =="

@@ -103,6 +103,18 @@ describe('parseMetricLine', () => {
     expect(parseMetricLine('{}')).toEqual({ points: [], problems: ['has no metric values'] });
   });
 
+  it('reads a histogram line, and names what is wrong in a bad one', () => {
+    expect(parseMetricLine('{"histogram": "w", "step": 2, "edges": [0, 1, 3], "counts": [1, 2]}')).toMatchObject({
+      points: [],
+      histogram: { key: 'w', stepGiven: true, tsGiven: false, point: { step: 2, buckets: Float64Array.from([0, 1, 1, 1, 3, 2]), stats: null } },
+      problems: [],
+    });
+    expect(parseMetricLine('{"histogram": "w", "edges": [0, 1], "counts": [1, 2]}')).toEqual({
+      points: [],
+      problems: ['histogram.edges: has 2 entries; expected one more than counts (2)'],
+    });
+  });
+
   it('gives nothing, and no problem, for an empty or blank line', () => {
     expect(parseMetricLine('')).toEqual({ points: [], problems: [] });
     expect(parseMetricLine('   \t')).toEqual({ points: [], problems: [] });

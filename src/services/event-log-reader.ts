@@ -91,13 +91,10 @@ export class EventLogReader {
         }
         for (const d of scan.damaged) this.#problem({ file: rel, offset: state.offset + d.offset, problem: d.problem }, onProblem);
         state.offset += scan.consumed;
-        if (whole && scan.consumed === bytesRead) break;
-        if (scan.consumed === 0) {
-          // The next record is larger than a read: read it whole, or wait for the rest.
-          if (whole) break;
-          size = Math.max(size * 2, scan.needed);
-        }
+        // The end of what is there: the rest of a record still being written waits for the next read.
         if (whole) break;
+        // A record larger than a read: read again, large enough to hold it.
+        if (scan.consumed === 0) size = Math.max(size * 2, scan.needed);
       }
     } finally {
       await fh.close();

@@ -147,6 +147,29 @@ describe('MetricsTailer', () => {
     ]);
   });
 
+  it('stores histogram lines (the SDK\'s log_histogram) as a histogram series, numbered apart from metrics', async () => {
+    writeFileSync(
+      file,
+      [
+        '{"loss": 1}',
+        '{"histogram": "loss", "ts": 5, "buckets": [[0, 1, 2], [1, 2, 3]], "stats": {"min": 0, "max": 2, "count": 5, "sum": 6, "sumSquares": 10}}',
+        '{"histogram": "loss", "edges": [0, 1], "counts": [4]}',
+        '{"step": 7, "histogram": "w", "buckets": [[2, 1, 1]]}',
+      ].join('\n') + '\n',
+    );
+    tailer.start();
+    await tailer.stop();
+    expect(await series('loss')).toEqual([[0, 1]]);
+    const h = await store.histogramSeries(runId, 'loss');
+    expect(h.points.map((p) => [p.step, [...p.buckets]])).toEqual([
+      [0, [0, 1, 2, 1, 2, 3]],
+      [1, [0, 1, 4]],
+    ]);
+    expect(h.points[0]).toMatchObject({ ts: 5, stats: { min: 0, max: 2, count: 5, sum: 6, sumSquares: 10 } });
+    // A bucket whose left edge is past its right is refused, naming it, like any bad line.
+    expect(problems).toEqual([{ line: 4, problem: expect.stringContaining('histogram.buckets[0]: left edge 2 is above right edge 1') }]);
+  });
+
   it('keeps a line\'s ts and stamps lines without one with the time they were read', async () => {
     writeFileSync(file, '{"step": 0, "ts": 1700000000000, "loss": 1}\n{"step": 1, "loss": 2}\n');
     const before = Date.now();

@@ -113,8 +113,6 @@ export interface ImportSummary {
   readonly verifications: number;
 }
 
-/** Runs asked for per page when exporting a search. */
-const PAGE = 500;
 /** Blobs looked up at once. */
 const PARALLEL = 8;
 
@@ -138,7 +136,7 @@ export class RunBundles {
   async export(req: ExportRequest): Promise<ExportSummary> {
     const folder = dirname(req.output);
     if (!(await isFolder(folder))) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `-o ${req.output}: the folder ${folder} does not exist`);
-    const runs = await this.#select(req);
+    const runs = await this.#catalog.select(req, 'export');
     for (const run of runs) {
       if (isActive(run.status)) {
         throw new RepriseError('REPRISE_ERR_RUN_NOT_FINISHED', `run ${run.name} (${run.id}) is ${run.status}: only finished runs can be exported`, {
@@ -281,43 +279,6 @@ export class RunBundles {
       return run;
     }
     return { ...run, manifest: { ...run.manifest, code: { ...code, archive: { sha256: ref, size: (await stat(file)).size } } } };
-  }
-
-  /** The runs named, or every run of the search (all pages), each once. */
-  async #select(req: ExportRequest): Promise<RunRecord[]> {
-    const refs = req.refs ?? [];
-    if (refs.length > 0) {
-      if (req.project !== undefined || req.filter !== undefined) {
-        throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'name runs or select them with --project/--filter, not both');
-      }
-      const byId = new Map<string, RunRecord>();
-      for (const ref of refs) {
-        const run = await this.#catalog.resolve(ref);
-        byId.set(run.id, run);
-      }
-      return [...byId.values()];
-    }
-    if (req.project === undefined && req.filter === undefined) {
-      throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'nothing to export: name runs, or select them with --project and/or --filter');
-    }
-    const out = new Map<string, RunRecord>();
-    let cursor: string | undefined;
-    do {
-      const page = await this.#catalog.list({
-        ...(req.project !== undefined ? { project: req.project } : {}),
-        ...(req.filter !== undefined ? { filter: req.filter } : {}),
-        order: 'created asc',
-        limit: PAGE,
-        ...(cursor ? { cursor } : {}),
-      });
-      for (const l of page.runs) out.set(l.run.id, l.run);
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor);
-    if (out.size === 0) {
-      const what = [req.project !== undefined ? `of project ${JSON.stringify(req.project)}` : '', req.filter !== undefined ? `matching ${JSON.stringify(req.filter)}` : ''].filter(Boolean).join(' ');
-      throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${what}: nothing to export`, { hint: 'list runs with `reprise ls`' });
-    }
-    return [...out.values()];
   }
 
   /** What a run's entries will hold; every blob it references is looked up now. */

@@ -45,9 +45,14 @@ function sessionStatus(s: RunStatus): SessionStatus {
   return isActive(s) ? 'running' : 'unknown';
 }
 
+/** A name as one safe path segment: anything but letters, digits, `_`, `.` and `-` becomes `_`. */
+export function pathSafeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
 /** A run's directory name: its name (made safe for a path) and id. */
 export function runDirName(run: Pick<RunRecord, 'id' | 'name'>): string {
-  return `${run.name.replace(/[^A-Za-z0-9_.-]/g, '_')}-${run.id}`;
+  return `${pathSafeName(run.name)}-${run.id}`;
 }
 
 /** Appends records to one file, a few MiB per write. */

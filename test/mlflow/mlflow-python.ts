@@ -3,9 +3,9 @@
  * `.venv-mlflow` (made by scripts/ensure-venv.sh from test/mlflow/requirements.txt),
  * the environment it runs with, and the scripts run as separate processes.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { jsonOf, runPythonScript, type ScriptResult } from '../helpers/python-script.js';
 import { REPO_ROOT } from '../helpers/server.js';
 
 export const MLFLOW_VENV_BIN = join(REPO_ROOT, '.venv-mlflow', 'bin');
@@ -40,49 +40,17 @@ export function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export interface ScriptResult {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type { ScriptResult } from '../helpers/python-script.js';
 
 /** Runs test/mlflow/<script> with the venv's interpreter against the server at `trackingUri`. */
 export function runMlflowScript(script: string, args: readonly string[], trackingUri: string, timeoutMs = 240_000): Promise<ScriptResult> {
   assertMlflowVenv();
-  return new Promise((resolve, reject) => {
-    const child = spawn(MLFLOW_PYTHON, [join(SCRIPTS_DIR, script), ...args], {
-      cwd: SCRIPTS_DIR,
-      env: { ...cleanEnv(), ...MLFLOW_CLIENT_ENV, MLFLOW_TRACKING_URI: trackingUri, PYTHONUNBUFFERED: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => {
-      stderr += `\n(killed after ${timeoutMs} ms)`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  return runPythonScript(MLFLOW_PYTHON, join(SCRIPTS_DIR, script), args, {
+    cwd: SCRIPTS_DIR,
+    env: { ...cleanEnv(), ...MLFLOW_CLIENT_ENV, MLFLOW_TRACKING_URI: trackingUri },
+    timeoutMs,
   });
 }
 
-/** The script's summary (the JSON it prints on stdout); fails with its stderr when it failed. */
-export function summaryOf<T = any>(script: string, res: ScriptResult): T {
-  if (res.code !== 0) {
-    // The end of stderr holds the failed check and the HTTP exchanges before it.
-    throw new Error(`${script} exited ${res.code}\n--- stderr (last 12000 characters) ---\n${res.stderr.slice(-12_000)}\n--- stdout ---\n${res.stdout}`);
-  }
-  try {
-    return JSON.parse(res.stdout) as T;
-  } catch {
-    throw new Error(`${script} succeeded but its stdout is not its JSON summary:\n${res.stdout}`);
-  }
-}
+/** The script's summary: the JSON it prints on stdout. */
+export const summaryOf = jsonOf;

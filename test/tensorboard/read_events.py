@@ -32,8 +32,6 @@ The experiment is the "_hparams_/experiment" record of the top-level run if it h
 one, else of the first run (in sorted order) that does.
 """
 
-import json
-import math
 import os
 import sys
 
@@ -42,6 +40,8 @@ from tensorboard.compat.proto import event_pb2
 from tensorboard.plugins.hparams import api_pb2
 from tensorboard.plugins.hparams import metadata as hparams_metadata
 from tensorboard.util import tensor_util
+
+import tb_json
 
 KEEP_EVERYTHING = {
     event_accumulator.COMPRESSED_HISTOGRAMS: 0,
@@ -193,16 +193,6 @@ def read_logdir(logdir):
     return {"runs": runs, "files": files, "experiment": experiment}
 
 
-def jsonable(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
-    if isinstance(x, dict):
-        return {k: jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    return x
-
-
 def main(argv):
     if len(argv) != 2:
         sys.stderr.write("usage: read_events.py LOGDIR\n")
@@ -216,8 +206,7 @@ def main(argv):
     except ReadError as e:
         sys.stderr.write("read_events.py: %s\n" % e)
         return 1
-    json.dump(jsonable(result), sys.stdout, allow_nan=False)
-    sys.stdout.write("\n")
+    tb_json.dump(result, sys.stdout)
     return 0
 
 

@@ -26,13 +26,14 @@ written as the strings "NaN", "Infinity" and "-Infinity". Shape:
    "torch": {... as tbx} | null}
 """
 
-import json
 import math
 import os
 import sys
 import time
 
 import numpy as np
+
+import tb_json
 
 N = 10  # scalars at steps 0..N
 BIG_STEP = 3_000_000_000  # beyond int32: steps are int64 in the Event proto
@@ -283,16 +284,6 @@ def write_tf2(logdir):
     }
 
 
-def jsonable(x):
-    if isinstance(x, float) and not math.isfinite(x):
-        return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
-    if isinstance(x, dict):
-        return {k: jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    return x
-
-
 def main(argv):
     if len(argv) != 2:
         sys.stderr.write("usage: write_fixtures.py OUTDIR\n")
@@ -313,8 +304,7 @@ def main(argv):
         "torch": write_torch(os.path.join(out, "torch")),
     }
     with open(os.path.join(out, "expected.json"), "w") as f:
-        json.dump(jsonable(expected), f, allow_nan=False)
-        f.write("\n")
+        tb_json.dump(expected, f)
     return 0
 
 

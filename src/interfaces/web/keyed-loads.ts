@@ -4,6 +4,8 @@
  * a loader that fetches a few keys at a time and paces reloads asked for by live events.
  */
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import type { SubscribeRunEvents } from './components/run-live.js';
+import { eventKeys, type RunEvent } from './use-run-events.js';
 
 export interface KeyState<T> {
   readonly data?: T;
@@ -139,4 +141,64 @@ export function useKeyedLoads<T>(
     return () => l.close();
   }, [runId, store, parallel, reloadMs]);
   return { store, loader };
+}
+
+/**
+ * When the run ends, every key once more: data may have landed after the last event.
+ * `onEnd` runs first, for a page that also reads its list of keys again.
+ */
+export function useLoadAgainWhenEnded<T>(loader: KeyedLoader<T> | null, active: boolean, keys: readonly string[], onEnd?: () => void): void {
+  const keysRef = useRef(keys);
+  keysRef.current = keys;
+  const wasActive = useRef(active);
+  useEffect(() => {
+    if (loader && wasActive.current && !active) {
+      onEnd?.();
+      for (const k of keysRef.current) loader.load(k);
+    }
+    wasActive.current = active;
+  }, [active, loader, onEnd]);
+}
+
+export interface ShownKeyLoadsOptions<T> {
+  readonly runId: string;
+  readonly fetchKey: (runId: string, key: string, signal: AbortSignal) => Promise<T>;
+  readonly loads: KeyedLoaderOptions;
+  /** The keys on screen, in order: only these load, the first first. */
+  readonly shown: readonly string[];
+  /** Whether the run is going: live news is followed only then. */
+  readonly active: boolean;
+  readonly subscribe: SubscribeRunEvents;
+  /** The live event whose `keys` name the keys with new data. */
+  readonly eventType: RunEvent['type'];
+  /** Called when the run ends, before the shown keys load again. */
+  readonly onEnd?: () => void;
+}
+
+/**
+ * The store of a page that shows some of a run's keys: each shown key loads once, a key
+ * named by a live event reloads soon if shown, and all shown reload when the run ends.
+ */
+export function useShownKeyLoads<T>({ runId, fetchKey, loads, shown, active, subscribe, eventType, onEnd }: ShownKeyLoadsOptions<T>): KeyedStore<T> {
+  const { store, loader } = useKeyedLoads(runId, fetchKey, loads);
+  const shownRef = useRef(shown);
+  shownRef.current = shown;
+
+  // First loads, in the order shown, of keys not loaded yet.
+  useEffect(() => {
+    if (loader) for (const k of shown) if (!store.has(k)) loader.load(k);
+  }, [shown, store, loader]);
+
+  useLoadAgainWhenEnded(loader, active, shown, onEnd);
+
+  useEffect(() => {
+    if (!active || !loader) return;
+    return subscribe((e) => {
+      if (e.type !== eventType) return;
+      const showing = new Set(shownRef.current);
+      for (const k of eventKeys(e)) if (showing.has(k)) loader.loadSoon(k);
+    });
+  }, [subscribe, active, loader, eventType]);
+
+  return store;
 }

@@ -156,6 +156,11 @@ export function renderRun(run: RunRecord, metrics: Record<string, MetricSummary>
     out.push(`  ${mp.count} metrics line(s) could not be read:`);
     for (const p of mp.examples) out.push(`    line ${p.line}: ${p.problem}`);
   }
+  const tb = m.outputs.tensorboard;
+  if (tb) {
+    out.push(`tensorboard: ${tb.records} record(s) read from ${tb.files} event file(s)${tb.skipped ? `, ${tb.skipped} skipped:` : ''}`);
+    for (const p of tb.examples) out.push(`    ${p.file} at byte ${p.offset}: ${p.problem}`);
+  }
 
   const total = artifacts.reduce((n, a) => n + a.size, 0);
   out.push(`artifacts (${artifacts.length}, ${formatBytes(total)})`);
@@ -186,6 +191,7 @@ function environmentLines(m: RunManifest): string[] {
 function pipelineLines(m: RunManifest): string[] {
   // A run the MLflow client logged ran no stages of Reprise's: its seed and executor mean nothing.
   if (m.execution.stages.length === 0 && m.trigger?.kind === 'mlflow') return ['pipeline', `  none: logged through the MLflow client, outside \`reprise run\``];
+  if (m.execution.stages.length === 0 && m.trigger?.kind === 'tensorboard') return ['pipeline', '  none: imported from TensorBoard event files'];
   const head = `pipeline (seed ${m.pipeline.seed}, ${m.pipeline.seedSource}; executor ${m.pipeline.executor})`;
   if (m.execution.stages.length === 0) return [head, '  no stages'];
   return [

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { shellQuote } from '../../../core/shell-quote.js';
 import { findOnPath } from '../../../platform/find-on-path.js';
+import { pathSafeName } from '../../../services/tensorboard-export.js';
 import type { CliContext } from '../context.js';
 import { plural, table } from '../format.js';
 
@@ -24,7 +25,7 @@ export function registerTensorboard(program: Command, ctx: CliContext): void {
     .action(async (refs: string[], opts: { project?: string; filter?: string; logdir?: string; port?: string; start: boolean; json?: boolean }) => {
       const app = await ctx.app();
       const runs = await app.catalog.select({ refs, ...(opts.project !== undefined ? { project: opts.project } : {}), ...(opts.filter !== undefined ? { filter: opts.filter } : {}) }, 'write');
-      const logdir = opts.logdir !== undefined ? resolve(ctx.io.cwd, opts.logdir) : join(app.home, 'tensorboard', safeDirName(opts.project ?? 'runs'));
+      const logdir = opts.logdir !== undefined ? resolve(ctx.io.cwd, opts.logdir) : join(app.home, 'tensorboard', pathSafeName(opts.project ?? 'runs'));
       const written = await app.tensorboard.export.write(runs, logdir, (r) => {
         if (!opts.json) ctx.err(`reprise: ${r.dir}: ${plural(r.scalars, 'scalar')}, ${plural(r.histograms, 'histogram')}, ${plural(r.notes, 'note')}, ${plural(r.params, 'param')}`);
       });
@@ -77,8 +78,4 @@ export function registerTensorboard(program: Command, ctx: CliContext): void {
       ctx.out(table(['TB RUN', 'ID', 'NAME', 'RESULT', 'SCALARS', 'HISTOGRAMS', 'NOTES', 'PARAMS', 'SKIPPED'], rows));
       ctx.out(`imported ${plural(result.imported.length, 'run')} into project ${result.project}${result.skipped.length ? `; ${result.skipped.length} imported before (--again imports them once more)` : ''}`);
     });
-}
-
-function safeDirName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_.-]/g, '_');
 }

@@ -4,76 +4,57 @@
  * median as a line on top. The numbers drawn are also in a table that only screen readers
  * see (and tests read).
  */
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { finiteOrGap } from '../chart-data.js';
 import { BAND_PAIRS, DISTRIBUTION_PERCENTILES, MEDIAN_INDEX, percentileLabel, type DistributionData } from '../distribution-data.js';
 import { formatNumber } from '../format.js';
+import { useUplot } from '../use-uplot.js';
 
 /** Each band's fill; nested bands add up, so the inner ones come out darker. */
 const BAND_ALPHA = '2e';
 const EDGE_ALPHA = '40';
 
 export function DistributionChart({ title, data, color, height = 260, syncKey }: { title: string; data: DistributionData; color: string; height?: number; syncKey?: string }) {
-  const box = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const aligned = useMemo<uPlot.AlignedData>(() => [data.steps, ...data.percentiles.map((col) => finiteOrGap(col))], [data]);
   const shape = `${title}|${color}|${height}|${syncKey ?? ''}`;
   const [cursorIdx, setCursorIdx] = useState<number | null>(null);
 
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    // A lone step has no band to fill: its median is shown as a point.
-    const lone = (u: uPlot) => (u.data[0]?.length ?? 0) === 1;
-    const series: uPlot.Series[] = [
-      { label: 'step' },
-      ...DISTRIBUTION_PERCENTILES.map((p, i): uPlot.Series => {
-        const median = i === MEDIAN_INDEX;
-        return {
-          label: percentileLabel(p),
-          stroke: median ? color : `${color}${EDGE_ALPHA}`,
-          width: median ? 2 : 1,
-          spanGaps: false,
-          points: median ? { show: lone, size: 7, fill: color } : { show: false },
-        };
-      }),
-    ];
-    let draws = 0;
-    // No title inside the chart: its card is headed with the key.
-    const opts: uPlot.Options = {
-      width: Math.max(200, el.clientWidth),
-      height,
-      series,
-      // uPlot counts series from 1 (0 is x); a band fills from its upper edge down to its lower.
-      bands: BAND_PAIRS.map(([lo, hi]) => ({ series: [hi + 1, lo + 1], fill: `${color}${BAND_ALPHA}` })),
-      scales: { x: { time: false } },
-      axes: [{ label: 'step' }, {}],
-      cursor: { drag: { x: false, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
-      // Nine entries would crowd the chart: the readout below says what matters in words.
-      legend: { show: false },
-      hooks: {
-        setCursor: [(u) => setCursorIdx(u.cursor.idx ?? null)],
-        draw: [
-          (u) => {
-            el.dataset.drawn = String(++draws);
-            el.dataset.points = String(u.data[0]?.length ?? 0);
-          },
-        ],
-      },
-    };
-    const u = new uPlot(opts, aligned, el);
-    plot.current = u;
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      u.destroy();
-      plot.current = null;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape]);
+  const { box, plot } = useUplot(
+    shape,
+    height,
+    () => {
+      // A lone step has no band to fill: its median is shown as a point.
+      const lone = (u: uPlot) => (u.data[0]?.length ?? 0) === 1;
+      const series: uPlot.Series[] = [
+        { label: 'step' },
+        ...DISTRIBUTION_PERCENTILES.map((p, i): uPlot.Series => {
+          const median = i === MEDIAN_INDEX;
+          return {
+            label: percentileLabel(p),
+            stroke: median ? color : `${color}${EDGE_ALPHA}`,
+            width: median ? 2 : 1,
+            spanGaps: false,
+            points: median ? { show: lone, size: 7, fill: color } : { show: false },
+          };
+        }),
+      ];
+      // No title inside the chart: its card is headed with the key.
+      return {
+        series,
+        // uPlot counts series from 1 (0 is x); a band fills from its upper edge down to its lower.
+        bands: BAND_PAIRS.map(([lo, hi]) => ({ series: [hi + 1, lo + 1], fill: `${color}${BAND_ALPHA}` })),
+        scales: { x: { time: false } },
+        axes: [{ label: 'step' }, {}],
+        cursor: { drag: { x: false, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
+        // Nine entries would crowd the chart: the readout below says what matters in words.
+        legend: { show: false },
+        hooks: { setCursor: [(u) => setCursorIdx(u.cursor.idx ?? null)] },
+      };
+    },
+    aligned,
+  );
 
   useEffect(() => {
     plot.current?.setData(aligned);

@@ -7,6 +7,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { finiteOrGap, forLogAxis, smooth } from '../chart-data.js';
+import { useUplot } from '../use-uplot.js';
 
 export const PALETTE = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#ca8a04', '#db2777', '#4b5563', '#65a30d'];
 
@@ -68,8 +69,6 @@ function timeTicks(u: uPlot, splits: number[]): string[] {
 
 export function MetricChart(props: MetricChartProps) {
   const { title, series, xTime = false, logY = false, smoothing = 0, height = 260, zoom, onZoom, syncKey } = props;
-  const box = useRef<HTMLDivElement>(null);
-  const plot = useRef<uPlot | null>(null);
   const zoomRef = useRef(onZoom);
   zoomRef.current = onZoom;
   const shownZoom = useRef<readonly [number, number] | null>(zoom ?? null);
@@ -78,64 +77,48 @@ export function MetricChart(props: MetricChartProps) {
   const shape = `${series.map((s) => s.label).join('\u0000')}|${xTime}|${logY}|${smoothing > 0}|${height}|${title}`;
 
   // A new uPlot when what the series are changes; only new data otherwise.
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const lines: uPlot.Series[] = [{ label: xTime ? 'time' : 'step' }];
-    series.forEach((s, i) => {
-      const color = s.color ?? PALETTE[i % PALETTE.length]!;
-      if (smoothing > 0) {
-        lines.push({ label: `${s.label} (raw)`, stroke: `${color}44`, width: 1, spanGaps: true, points: { show: false } });
-        lines.push({ label: s.label, stroke: color, width: 2, spanGaps: true, points: { show: false } });
-      } else {
-        lines.push({ label: s.label, stroke: color, width: 1.5, spanGaps: true, points: { show: lonePoint, size: 7, fill: color } });
-      }
-    });
-    let draws = 0;
-    const opts: uPlot.Options = {
-      title,
-      width: Math.max(200, el.clientWidth),
-      height,
-      scales: { x: { time: xTime }, y: logY ? { distr: 3 } : {} },
-      series: lines,
-      axes: [xTime ? { values: timeTicks } : { label: 'step' }, {}],
-      cursor: { drag: { x: true, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
-      legend: { show: true, live: true },
-      hooks: {
-        draw: [
-          (u) => {
-            el.dataset.drawn = String(++draws);
-            el.dataset.points = String(u.data[0]?.length ?? 0);
-          },
-        ],
-        setScale: [
-          (u, key) => {
-            if (key !== 'x' || !zoomRef.current) return;
-            const xs = u.data[0];
-            const { min, max } = u.scales.x ?? {};
-            if (!xs || xs.length === 0 || min === undefined || max === undefined) return;
-            const full = min <= (xs[0] as number) && max >= (xs[xs.length - 1] as number);
-            const scale = xTime ? 1000 : 1;
-            const next: [number, number] | null = full ? null : [min * scale, max * scale];
-            const cur = shownZoom.current;
-            // Applying the zoom we were given fires this hook too: no echo back.
-            if (next === null ? cur === null : cur !== null && Math.abs(cur[0] - next[0]) < 1e-9 && Math.abs(cur[1] - next[1]) < 1e-9) return;
-            zoomRef.current(next);
-          },
-        ],
-      },
-    };
-    const u = new uPlot(opts, data, el);
-    plot.current = u;
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      u.destroy();
-      plot.current = null;
-    };
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape]);
+  const { box, plot } = useUplot(
+    shape,
+    height,
+    () => {
+      const lines: uPlot.Series[] = [{ label: xTime ? 'time' : 'step' }];
+      series.forEach((s, i) => {
+        const color = s.color ?? PALETTE[i % PALETTE.length]!;
+        if (smoothing > 0) {
+          lines.push({ label: `${s.label} (raw)`, stroke: `${color}44`, width: 1, spanGaps: true, points: { show: false } });
+          lines.push({ label: s.label, stroke: color, width: 2, spanGaps: true, points: { show: false } });
+        } else {
+          lines.push({ label: s.label, stroke: color, width: 1.5, spanGaps: true, points: { show: lonePoint, size: 7, fill: color } });
+        }
+      });
+      return {
+        title,
+        scales: { x: { time: xTime }, y: logY ? { distr: 3 } : {} },
+        series: lines,
+        axes: [xTime ? { values: timeTicks } : { label: 'step' }, {}],
+        cursor: { drag: { x: true, y: false }, ...(syncKey ? { sync: { key: syncKey } } : {}) },
+        legend: { show: true, live: true },
+        hooks: {
+          setScale: [
+            (u, key) => {
+              if (key !== 'x' || !zoomRef.current) return;
+              const xs = u.data[0];
+              const { min, max } = u.scales.x ?? {};
+              if (!xs || xs.length === 0 || min === undefined || max === undefined) return;
+              const full = min <= (xs[0] as number) && max >= (xs[xs.length - 1] as number);
+              const scale = xTime ? 1000 : 1;
+              const next: [number, number] | null = full ? null : [min * scale, max * scale];
+              const cur = shownZoom.current;
+              // Applying the zoom we were given fires this hook too: no echo back.
+              if (next === null ? cur === null : cur !== null && Math.abs(cur[0] - next[0]) < 1e-9 && Math.abs(cur[1] - next[1]) < 1e-9) return;
+              zoomRef.current(next);
+            },
+          ],
+        },
+      };
+    },
+    data,
+  );
 
   const [zoomMin, zoomMax] = zoom ?? [undefined, undefined];
   useEffect(() => {

@@ -4,11 +4,11 @@
  * announced (at most once a second per key), and keys first seen in events get charts.
  * Each chart reads its own key from a small store, so new data redraws only that chart.
  */
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import { isSystemMetric } from '../../../core/metric-goal.js';
 import { api, isActiveStatus, type History, type RunDetails } from '../api.js';
 import { useUrlState } from '../url-state.js';
-import { useKeyedLoads, useKeyState, type KeyedStore } from '../keyed-loads.js';
+import { useKeyState, useShownKeyLoads, type KeyedStore } from '../keyed-loads.js';
 import { EmptyState } from './empty-state.js';
 import { MetricChart, PALETTE, type ChartSeries } from './metric-chart.js';
 import { ChartControls, useChartSettings, type ChartSettings } from './chart-controls.js';
@@ -136,30 +136,7 @@ export function RunCharts({ details, subscribe }: { details: RunDetails; subscri
     return allKeys.filter((k) => chosen.has(k) && (needle === '' || k.toLowerCase().includes(needle)));
   }, [allKeys, chosen, match]);
 
-  const { store, loader } = useKeyedLoads(runId, loadHistory, LOADS);
-  const shownRef = useRef(shown);
-  shownRef.current = shown;
-
-  // First loads, in the order shown, of keys not loaded yet.
-  useEffect(() => {
-    if (loader) for (const k of shown) if (!store.has(k)) loader.load(k);
-  }, [shown, store, loader]);
-
-  // When the run ends, the charts once more: points may have landed after the last event.
-  const wasActive = useRef(active);
-  useEffect(() => {
-    if (loader && wasActive.current && !active) for (const k of shownRef.current) loader.load(k);
-    wasActive.current = active;
-  }, [active, loader]);
-
-  useEffect(() => {
-    if (!active || !loader) return;
-    return subscribe((e) => {
-      if (e.type !== 'metrics') return;
-      const showing = new Set(shownRef.current);
-      for (const k of Object.keys((e['keys'] as Record<string, unknown> | undefined) ?? {})) if (showing.has(k)) loader.loadSoon(k);
-    });
-  }, [subscribe, active, loader]);
+  const store = useShownKeyLoads({ runId, fetchKey: loadHistory, loads: LOADS, shown, active, subscribe, eventType: 'metrics' });
 
   const set = url.set;
   const settings = useMemo<KeyChartSettings>(() => ({ ...chartSettings, syncKey: `run-${runId}` }), [chartSettings, runId]);

@@ -5,11 +5,11 @@
  * time; while the run goes, a key reloads when new points for it are announced (at most
  * once a second per key), and keys first seen in events get cards.
  */
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useState } from 'react';
 import { api, isActiveStatus, type HistogramHistory, type HistogramSeriesInfo, type RunDetails } from '../api.js';
 import { distributionOf, ridgelineOf } from '../distribution-data.js';
 import { plural } from '../format.js';
-import { useKeyedLoads, useKeyState, type KeyedStore } from '../keyed-loads.js';
+import { useKeyState, useShownKeyLoads, type KeyedStore } from '../keyed-loads.js';
 import { useFetch } from '../use-fetch.js';
 import { eventKeys } from '../use-run-events.js';
 import { useUrlState } from '../url-state.js';
@@ -132,34 +132,17 @@ export function RunDistributions({ details, subscribe }: { details: RunDetails; 
   const histogramsRaw = url.get('hist');
   const asHistograms = useMemo(() => new Set(histogramsRaw.split(',').filter(Boolean)), [histogramsRaw]);
 
-  const { store, loader } = useKeyedLoads(runId, loadHistory, LOADS);
-  const shownRef = useRef(shown);
-  shownRef.current = shown;
-
-  // First loads, in the order shown, of keys not loaded yet.
-  useEffect(() => {
-    if (loader) for (const k of shown) if (!store.has(k)) loader.load(k);
-  }, [shown, store, loader]);
-
-  // When the run ends, every card once more: points may have landed after the last event.
-  const wasActive = useRef(active);
-  const reloadKeys = keys.reload;
-  useEffect(() => {
-    if (loader && wasActive.current && !active) {
-      reloadKeys();
-      for (const k of shownRef.current) loader.load(k);
-    }
-    wasActive.current = active;
-  }, [active, loader, reloadKeys]);
-
-  useEffect(() => {
-    if (!active || !loader) return;
-    return subscribe((e) => {
-      if (e.type !== 'histograms') return;
-      const showing = new Set(shownRef.current);
-      for (const k of eventKeys(e)) if (showing.has(k)) loader.loadSoon(k);
-    });
-  }, [subscribe, active, loader]);
+  const store = useShownKeyLoads({
+    runId,
+    fetchKey: loadHistory,
+    loads: LOADS,
+    shown,
+    active,
+    subscribe,
+    eventType: 'histograms',
+    // Keys first written after the last event get cards too.
+    onEnd: keys.reload,
+  });
 
   const set = url.set;
   const onView = useCallback(

@@ -4,10 +4,10 @@
  * read as HTML. While the run goes, a key's notes are read again when new ones for it are
  * announced (at most once a second per key).
  */
-import { memo, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useEffect, useMemo, useState } from 'react';
 import { api, isActiveStatus, type RunDetails, type RunNote } from '../api.js';
 import { formatDate, formatIso, plural } from '../format.js';
-import { useKeyedLoads, useKeyState, type KeyedStore } from '../keyed-loads.js';
+import { useKeyedLoads, useKeyState, useLoadAgainWhenEnded, type KeyedStore } from '../keyed-loads.js';
 import { useFetch } from '../use-fetch.js';
 import { eventKeys } from '../use-run-events.js';
 import { EmptyState, LoadError } from './empty-state.js';
@@ -91,18 +91,8 @@ export function RunNotes({ details, subscribe }: { details: RunDetails; subscrib
     });
   }, [subscribe, active, loader]);
 
-  // When the run ends, every key once more: notes may have landed after the last event.
-  const keysRef = useRef(keys);
-  keysRef.current = keys;
-  const wasActive = useRef(active);
-  const reloadAll = all.reload;
-  useEffect(() => {
-    if (loader && wasActive.current && !active) {
-      reloadAll();
-      for (const k of keysRef.current) loader.load(k);
-    }
-    wasActive.current = active;
-  }, [active, loader, reloadAll]);
+  // The full list is read again too: keys first written after the last event appear.
+  useLoadAgainWhenEnded(loader, active, keys, all.reload);
 
   if (all.error && !all.data) return <LoadError error={all.error} />;
   if (!all.data && keys.length === 0) return <p className="muted">Loading notes…</p>;
