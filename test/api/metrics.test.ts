@@ -253,4 +253,89 @@ describe('metrics', () => {
     expect(many.json.summaries[quiet] ?? {}).toEqual({});
     expect(many.json.summaries[UNKNOWN_RUN] ?? {}).toEqual({});
   });
+
+  describe('histograms and notes', () => {
+    it('stores histogram points in each form, lists the keys and samples a long series evenly', async () => {
+      const id = await newRun();
+      const res = await ctx.client.post(`/runs/${id}/histograms`, {
+        histograms: [
+          { key: 'w', step: 0, ts: 10, buckets: [[0, 1, 2], [1, 2, 3]], stats: { min: 0, max: 2, count: 5, sum: 5, sumSquares: 7 } },
+          { key: 'w', step: 1, ts: 20, edges: [0, 2, 4], counts: [1, 1] },
+          { key: 'v', step: 3, ts: 30, values: [1, 2, 3, 'NaN'], bins: 2 },
+        ],
+      });
+      expect(res.json).toEqual({ accepted: 3 });
+      expect((await ctx.client.get(`/runs/${id}/histograms`)).json.histograms).toEqual([
+        { key: 'v', count: 1, firstStep: 3, lastStep: 3, lastTs: 30 },
+        { key: 'w', count: 2, firstStep: 0, lastStep: 1, lastTs: 20 },
+      ]);
+      const w = await ctx.client.get(`/runs/${id}/histograms/history?key=w`);
+      expect(w.json).toEqual({
+        key: 'w',
+        total: 2,
+        points: [
+          { step: 0, ts: 10, buckets: [[0, 1, 2], [1, 2, 3]], stats: { min: 0, max: 2, count: 5, sum: 5, sumSquares: 7 } },
+          { step: 1, ts: 20, buckets: [[0, 2, 1], [2, 4, 1]], stats: null },
+        ],
+      });
+      expect((await ctx.client.get(`/runs/${id}/histograms/history?key=v`)).json.points[0]).toEqual({
+        step: 3,
+        ts: 30,
+        buckets: [[1, 2, 1], [2, 3, 2]],
+        stats: { min: 1, max: 3, count: 3, sum: 6, sumSquares: 14 },
+      });
+
+      // 250 steps: 100 by default, spread evenly with the first and the last; all with full=true.
+      await ctx.client.post(`/runs/${id}/histograms`, { histograms: Array.from({ length: 250 }, (_, s) => ({ key: 'long', step: s, values: [s] })) });
+      const sampled = (await ctx.client.get(`/runs/${id}/histograms/history?key=long`)).json;
+      expect(sampled.total).toBe(250);
+      expect(sampled.points).toHaveLength(100);
+      expect([sampled.points[0].step, sampled.points[99].step]).toEqual([0, 249]);
+      expect((await ctx.client.get(`/runs/${id}/histograms/history?key=long&points=5`)).json.points.map((p: any) => p.step)).toEqual([0, 62, 125, 187, 249]);
+      expect((await ctx.client.get(`/runs/${id}/histograms/history?key=long&full=true`)).json.points).toHaveLength(250);
+
+      const lost = await ctx.client.get(`/runs/${id}/histograms/history?key=lost`);
+      expect(lost.status).toBe(404);
+      expect(lost.json.error.code).toBe('REPRISE_ERR_METRIC_NOT_FOUND');
+      expect(lost.json.error.details.known).toEqual(['long', 'v', 'w']);
+      expect((await ctx.client.post(`/runs/${UNKNOWN_RUN}/histograms`, { histograms: [{ key: 'a', step: 0, values: [1] }] })).json.error.code).toBe('REPRISE_ERR_RUN_NOT_FOUND');
+    });
+
+    it('refuses a malformed histogram or note with 400 naming its path, and stores nothing of the request', async () => {
+      const id = await newRun();
+      const cases: { path: string; body: unknown; field: string }[] = [
+        { path: 'histograms', body: { histograms: [{ key: 'h', step: 0, values: [1] }, { key: 'h', step: 1, buckets: [[0, 1]] }] }, field: 'histograms[1].buckets[0]' },
+        { path: 'histograms', body: { histograms: [{ key: 'h', step: 0, edges: [0, 1], counts: [1, 2] }] }, field: 'histograms[0].edges' },
+        { path: 'histograms', body: { histograms: [{ key: 'h', step: 1.5, values: [1] }] }, field: 'histograms[0].step' },
+        { path: 'histograms', body: { points: [] }, field: 'histograms' },
+        { path: 'notes', body: { notes: [{ key: 'n', step: 0, text: 'ok' }, { key: 'n', text: 5 }] }, field: 'notes[1].text' },
+        { path: 'notes', body: { notes: [{ key: 'n', text: 'x'.repeat(70_000) }] }, field: 'notes[0].text' },
+      ];
+      for (const { path, body, field } of cases) {
+        const res = await ctx.client.post(`/runs/${id}/${path}`, body);
+        expect(res.status, field).toBe(400);
+        expect(res.json.error.code).toBe('REPRISE_ERR_REQUEST_INVALID');
+        expect(res.json.error.message).toContain(field);
+      }
+      expect((await ctx.client.get(`/runs/${id}/histograms`)).json.histograms).toEqual([]);
+      expect((await ctx.client.get(`/runs/${id}/notes`)).json.notes).toEqual([]);
+    });
+
+    it('keeps notes by key and step, the text as written', async () => {
+      const id = await newRun();
+      await ctx.client.post(`/runs/${id}/notes`, {
+        notes: [
+          { key: 'b', step: 2, ts: 5, text: '<b>kept</b>\n  as is' },
+          { key: 'a', step: 1, ts: 6, text: 'first' },
+          { key: 'b', step: 1, ts: 7, text: 'earlier step' },
+        ],
+      });
+      expect((await ctx.client.get(`/runs/${id}/notes`)).json.notes).toEqual([
+        { key: 'a', step: 1, ts: 6, text: 'first' },
+        { key: 'b', step: 1, ts: 7, text: 'earlier step' },
+        { key: 'b', step: 2, ts: 5, text: '<b>kept</b>\n  as is' },
+      ]);
+      expect((await ctx.client.get(`/runs/${id}/notes?key=a`)).json.notes.map((n: any) => n.text)).toEqual(['first']);
+    });
+  });
 });
