@@ -142,6 +142,14 @@ describe('TensorBoard event files in and out', () => {
       expect(plain.code, plain.stderr).toBe(0);
       expect(plain.stdout).toContain(`tensorboard is not installed here`);
       expect(plain.stdout).toContain(`tensorboard --logdir ${logdir}`);
+      // With one on PATH, it is started on the folder (a stand-in here: the real one serves until stopped).
+      const stubBin = join(sb.root, 'stub-bin');
+      mkdirSync(stubBin);
+      writeFileSync(join(stubBin, 'tensorboard'), `#!/bin/sh\necho "$@" > ${join(sb.root, 'tensorboard-args')}\n`, { mode: 0o755 });
+      const started = await reprise(sb, sb.root, ['tensorboard', '--project', 'tb-tbx', '--logdir', logdir, '--port', '6123'], { PATH: `${stubBin}:/usr/bin:/bin` });
+      expect(started.code, started.stderr).toBe(0);
+      expect(started.stdout).toContain(`starting tensorboard --logdir ${logdir} --port 6123`);
+      expect(readFileSync(join(sb.root, 'tensorboard-args'), 'utf8').trim()).toBe(`--logdir ${logdir} --port 6123`);
     },
     TIMEOUT,
   );
@@ -234,6 +242,10 @@ stages:
       expect(got.run.run.manifest.outputs.tensorboard).toMatchObject({ files: 2, skipped: 0 });
       const shown = await repriseJson(sb, dir, ['show', 'live-tb']);
       expect(shown.id).toBe(seen.id);
+      expect(shown.histograms.map((h: any) => [h.key, h.count])).toEqual([['live/weights', 4], ['sdk/weights', 1]]);
+      const text = (await reprise(sb, dir, ['show', 'live-tb'])).stdout;
+      expect(text).toMatch(/histograms \(2\)/);
+      expect(text).toMatch(/tensorboard: \d+ record\(s\) read from 2 event file\(s\)/);
     },
     TIMEOUT,
   );

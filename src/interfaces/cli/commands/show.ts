@@ -22,11 +22,13 @@ export function registerShow(program: Command, ctx: CliContext): void {
       const app = await ctx.app();
       const { run, metrics, artifacts, retention, models, params } = await app.catalog.details(ref);
       const checks = await app.verifications.of(run);
+      const histograms = await app.store.histogramKeys(run.id);
       if (opts.json) {
         ctx.json({
           ...runDetailView(run, metrics, artifacts),
           // `params` holds the overrides, as `ls --json` does; these are every param, logged ones too.
           allParams: params,
+          histograms,
           reproducibility: reproducibilityView(run, checks),
           gate: run.manifest.outputs.gate ?? null,
           retention,
@@ -35,6 +37,9 @@ export function registerShow(program: Command, ctx: CliContext): void {
         return;
       }
       ctx.out(renderRun(run, metrics, artifacts, params));
+      if (histograms.length > 0) {
+        ctx.out(`histograms (${histograms.length})\n${indent(table(['KEY', 'POINTS', 'STEPS'], histograms.map((h) => [h.key, String(h.count), `${h.firstStep} to ${h.lastStep}`])))}`);
+      }
       const queued = renderQueued(run);
       if (queued) ctx.out(queued);
       ctx.out(renderReproducibility(run, checks));
