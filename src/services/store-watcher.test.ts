@@ -44,10 +44,12 @@ describe('StoreWatcher', () => {
 
     seen.length = 0;
     await store.appendMetrics(run.id, batchesFromPoints([{ key: 'loss', step: 1, ts: 1, value: 0.5 }, { key: 'loss', step: 2, ts: 2, value: 0.25 }]));
+    await store.appendHistograms(run.id, [{ key: 'weights', points: [{ step: 1, ts: 1, buckets: Float64Array.from([0, 1, 3]), stats: null }] }]);
     await logs.append(run.id, 'train', 'combined', 0, Buffer.from('epoch 1\nepoch 2 (half a li'));
     await watcher.tick();
     expect(seen).toEqual([
       { type: 'metrics', runId: run.id, keys: { loss: { count: 2, step: 2, value: 0.25 } } },
+      { type: 'histograms', runId: run.id, keys: ['weights'] },
       { type: 'log', runId: run.id, stage: 'train', file: 'combined', offset: 0, text: 'epoch 1\n' },
     ]);
 

@@ -3,8 +3,10 @@
  * Live updates for runs that do not report through the server: runs started on the
  * server's own machine without REPRISE_SERVER write the store and their run folders
  * directly. While anyone listens, active runs are looked at a few times a second and
- * what changed (status, new points, new log lines) is published like what the tracking
- * service publishes. Runs that report through the server are left to it.
+ * what changed (status, new points, new histogram points, new log lines) is published
+ * like what the tracking service publishes. Runs that report through the server are left
+ * to it. Notes are not watched (reading every note of every run twice a second would
+ * cost more than they are worth live): a page shows them when it loads.
  */
 import { ACTIVE_STATUSES, type RunStatus } from '../core/run-manifest.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
@@ -17,6 +19,7 @@ interface Seen {
   status: RunStatus;
   project: string;
   counts: Map<string, number>;
+  histogramCounts: Map<string, number>;
   /** Bytes of each stage's combined log already published. */
   offsets: Map<string, number>;
 }
@@ -66,7 +69,7 @@ export class StoreWatcher {
     for (const run of active) {
       let seen = this.#seen.get(run.id);
       if (!seen || seen.status !== run.status) this.#events.publish({ type: 'run', runId: run.id, project: run.project, status: run.status });
-      seen ??= { status: run.status, project: run.project, counts: new Map(), offsets: new Map() };
+      seen ??= { status: run.status, project: run.project, counts: new Map(), histogramCounts: new Map(), offsets: new Map() };
       seen.status = run.status;
       this.#seen.set(run.id, seen);
       const keys: Record<string, { count: number; step: number; value: number }> = {};
@@ -76,6 +79,12 @@ export class StoreWatcher {
         seen.counts.set(key, s.count);
       }
       if (Object.keys(keys).length > 0) this.#events.publish({ type: 'metrics', runId: run.id, keys });
+      const grown: string[] = [];
+      for (const h of await this.#store.histogramKeys(run.id)) {
+        if (h.count > (seen.histogramCounts.get(h.key) ?? 0)) grown.push(h.key);
+        seen.histogramCounts.set(h.key, h.count);
+      }
+      if (grown.length > 0) this.#events.publish({ type: 'histograms', runId: run.id, keys: grown });
       for (const stage of run.manifest.execution.stages) {
         if (stage.status === 'pending') continue;
         const offset = seen.offsets.get(stage.name) ?? 0;
