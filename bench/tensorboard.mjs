@@ -4,7 +4,10 @@
 // - read: every record framed, both CRC32C checks, decoded and gathered into metric
 //   columns (what ingestion does before storing), median of 3 (target: over 1,000,000
 //   points per second);
-// - import: `reprise import-tb` of the file into a new SQLite store, end to end;
+// - ingest: the same read, then stored into a run of a new SQLite store (what a run's
+//   TensorBoard folder costs), in-process, median of 3;
+// - import: `reprise import-tb` of the file into a new SQLite store, end to end (a new
+//   process: its start included);
 // - write: `reprise tensorboard` of that run back into event files, end to end; and the
 //   encoder alone (records framed and written to a file).
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
@@ -12,18 +15,21 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { BIN } from './lib.mjs';
-import { BENCH_TMP, dist, int, median, mib, now, scaled, SCALE, tempHome, verdict } from './server-lib.mjs';
+import { BENCH_TMP, dist, int, median, mib, now, recordFactory, scaled, SCALE, tempHome, verdict } from './server-lib.mjs';
 
 const TARGET_READ = 1_000_000;
 const TAGS = 10;
 const POINTS = scaled(1_000_000, 10_000);
 const STEPS = Math.ceil(POINTS / TAGS);
 
-const [{ fileVersionRecord, scalarRecord, eventFileName }, { EventHarvest }, { EventLogReader }] = await Promise.all([
+const [{ fileVersionRecord, scalarRecord, eventFileName }, { EventHarvest }, { EventLogReader }, { storeHarvest }, { SqliteMetadataStore }] = await Promise.all([
   dist('core/tfevents/event-encoder.js'),
   dist('core/tfevents/event-harvest.js'),
   dist('services/event-log-reader.js'),
+  dist('services/tensorboard-tailer.js'),
+  dist('adapters/metadata-store/sqlite/sqlite-metadata-store.js'),
 ]);
+const runRecord = await recordFactory();
 
 const rate = (n, msTaken) => `${int((n / msTaken) * 1000)} points/s`;
 const { home, cleanup } = tempHome('tensorboard');
@@ -59,6 +65,21 @@ try {
   const readMs = median(reads);
   const readRate = (points / readMs) * 1000;
   console.log(`read (framing, CRC32C checks, decoding, columns): ${rate(points, readMs)} (median ${readMs.toFixed(0)} ms of 3; ${(bytes / 2 ** 20 / (readMs / 1000)).toFixed(0)} MiB/s) target over ${int(TARGET_READ)} points/s: ${verdict(readRate > TARGET_READ)}`);
+
+  const ingests = [];
+  for (let i = 0; i < 3; i++) {
+    const store = new SqliteMetadataStore({ path: join(home, `ingest-${i}.db`) });
+    await store.init();
+    const run = runRecord({ status: 'running' });
+    await store.createRun(run);
+    const t = now();
+    const harvest = new EventHarvest();
+    await new EventLogReader(join(home, 'tb')).read(harvest, true);
+    await storeHarvest(store, run.id, harvest.take());
+    ingests.push(now() - t);
+    await store.close();
+  }
+  console.log(`ingest into a run of a SQLite store (read as above, then stored): ${rate(points, median(ingests))} (median ${median(ingests).toFixed(0)} ms of 3)`);
 
   const env = { ...process.env, REPRISE_HOME: join(home, 'store') };
   for (const k of Object.keys(env)) if (k.startsWith('REPRISE_') && k !== 'REPRISE_HOME') delete env[k];
