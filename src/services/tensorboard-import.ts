@@ -77,11 +77,11 @@ export class TensorboardImport {
     return { logdir: req.logdir, project: req.project, imported, skipped };
   }
 
+  /** The run an earlier import made of this directory; one deleted since is imported again. */
   async #importedBefore(req: TbImportRequest, tbRun: string): Promise<RunRecord | undefined> {
     const tag = (key: string, value: string): FilterExpr => ({ kind: 'cmp', field: { kind: 'tag', key }, op: '=', value });
     const page = await this.d.store.listRuns({
       project: req.project,
-      deleted: 'include',
       filter: { kind: 'and', items: [tag(TB_LOGDIR_TAG, req.logdir), tag(TB_RUN_TAG, tbRun)] },
       limit: 1,
     });
