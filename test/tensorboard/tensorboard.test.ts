@@ -52,8 +52,8 @@ describe('TensorBoard event files in and out', () => {
     await sb?.cleanup();
   });
 
-  async function importTb(dir: string, project: string): Promise<any> {
-    const res = await reprise(sb, sb.root, ['import-tb', dir, '--project', project, '--json']);
+  async function importTb(dir: string, project: string, env: NodeJS.ProcessEnv = {}): Promise<any> {
+    const res = await reprise(sb, sb.root, ['import-tb', dir, '--project', project, '--json'], env);
     expect(res.code, res.stderr).toBe(0);
     return JSON.parse(res.stdout);
   }
@@ -81,7 +81,9 @@ describe('TensorBoard event files in and out', () => {
       for (const writer of ['tbx', 'tf2', 'torch'] as const) {
         const want = expected[writer];
         if (!want) continue; // torch is not installed here
-        const result = await importTb(join(fixtures, want.dir), `tb-${writer}`);
+        // TF2's files go in through the server, the others into the store directly.
+        const env = writer === 'tf2' ? { REPRISE_SERVER: server.url } : {};
+        const result = await importTb(join(fixtures, want.dir), `tb-${writer}`, env);
         const top = result.imported.find((r: any) => r.tbRun === '.');
         expect(top, JSON.stringify(result)).toBeDefined();
         expect(top.read.skipped).toBe(0);
@@ -99,7 +101,7 @@ describe('TensorBoard event files in and out', () => {
         for (const [k, v] of Object.entries(want.hparams.metrics ?? {})) expect(sessionData.scalars[k]).toEqual([[0, v]]);
 
         // A second import finds every run already here.
-        const again = await importTb(join(fixtures, want.dir), `tb-${writer}`);
+        const again = await importTb(join(fixtures, want.dir), `tb-${writer}`, env);
         expect(again.imported).toEqual([]);
         expect(again.skipped.map((s: any) => s.id).sort()).toEqual(result.imported.map((r: any) => r.id).sort());
       }
