@@ -80,15 +80,14 @@ export class EventLogReader {
         if (bytesRead === 0) break;
         const whole = bytesRead < size;
         // Only at the real end of a finished file is a short record torn.
-        const scan = scanRecords(buf.subarray(0, bytesRead), final && whole);
-        for (const payload of scan.payloads) {
+        const scan = scanRecords(buf.subarray(0, bytesRead), final && whole, (payload) => {
           try {
             decoder.decode(payload, harvest);
             this.#records++;
           } catch (e) {
-            this.#problem({ file: rel, offset: state.offset, problem: `a record that is not a TensorBoard event (${(e as Error).message})` }, onProblem);
+            this.#problem({ file: rel, offset: state.offset + payload.byteOffset - buf.byteOffset - 12, problem: `a record that is not a TensorBoard event (${(e as Error).message})` }, onProblem);
           }
-        }
+        });
         for (const d of scan.damaged) this.#problem({ file: rel, offset: state.offset + d.offset, problem: d.problem }, onProblem);
         state.offset += scan.consumed;
         // The end of what is there: the rest of a record still being written waits for the next read.

@@ -7,9 +7,8 @@ import { scanRecords } from './record-frame.js';
 const hex = (h: string): Buffer => Buffer.from(h.replace(/\s+/g, ''), 'hex');
 
 function harvestOf(file: Buffer, decoder = new EventDecoder()) {
-  const scan = scanRecords(file, true);
   const h = new EventHarvest();
-  for (const p of scan.payloads) decoder.decode(p, h);
+  scanRecords(file, true, (p) => decoder.decode(p, h));
   return h.take();
 }
 
@@ -100,9 +99,9 @@ describe('event encoding', () => {
   it('keeps runs in subdirectories apart by a key prefix', () => {
     const h = new EventHarvest();
     const d = new EventDecoder();
-    for (const p of scanRecords(scalarRecord('loss', 1, 1000, 1), true).payloads) d.decode(p, h);
+    scanRecords(scalarRecord('loss', 1, 1000, 1), true, (p) => d.decode(p, h));
     h.setRun('eval');
-    for (const p of scanRecords(scalarRecord('loss', 1, 1000, 2), true).payloads) d.decode(p, h);
+    scanRecords(scalarRecord('loss', 1, 1000, 2), true, (p) => d.decode(p, h));
     expect(h.take().metrics.map((m) => m.key)).toEqual(['loss', 'eval/loss']);
   });
 });

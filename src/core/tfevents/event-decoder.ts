@@ -24,6 +24,9 @@ export interface EventSink {
   skipped(tag: string, why: string): void;
 }
 
+/** Tags remembered per decoder; a writer making new tags without end only costs a decode each. */
+const MAX_REMEMBERED_TAGS = 10_000;
+
 /** Limits beyond this are TensorFlow's ±DBL_MAX catch-all edges, not data. */
 const EDGE_OF_DOUBLES = 1e300;
 
@@ -65,8 +68,13 @@ export class EventDecoder {
   /** The plugin each tag's first metadata named. */
   readonly #plugins = new Map<string, string>();
   readonly #utf8 = new TextDecoder();
+  /**
+   * Tags seen, by a hash of their bytes: a file repeats a few tags a million times, and
+   * the same string each time spares decoding it and lets maps keyed by it find it fast.
+   */
+  readonly #tags = new Map<number, { readonly bytes: Uint8Array; readonly text: string }>();
   /** One reader, pointed at each payload in turn: a reader per record is garbage per record. */
-  readonly #reader = protobuf.Reader.create(Buffer.alloc(0));
+  readonly #reader = new protobuf.Reader(new Uint8Array(0));
 
   /**
    * Decodes one record's payload into `sink`; throws only for a payload that is not an Event.
@@ -76,6 +84,7 @@ export class EventDecoder {
    * ingestion together. Any other value is decoded whole by the schema.
    */
   decode(payload: Uint8Array, sink: EventSink): void {
+    eventTypes(); // the reader's int64 setting comes with the schema
     const r = this.#reader;
     r.buf = payload;
     r.pos = 0;
@@ -130,8 +139,12 @@ export class EventDecoder {
     let value: number | undefined;
     while (r.pos < end) {
       const key = r.uint32();
-      if (key === 0x0a) tag = r.string();
-      else if (key === 0x15) value = r.float();
+      if (key === 0x0a) {
+        const len = r.uint32();
+        const start = r.pos;
+        r.skip(len);
+        tag = this.#tagAt(r.buf, start, len);
+      } else if (key === 0x15) value = r.float();
       else return false;
     }
     // A tag whose first metadata named a plugin is read with that plugin's rules.
@@ -171,6 +184,22 @@ export class EventDecoder {
       default:
         return sink.skipped(tag, plugin ? `plugin ${plugin}` : 'a tensor without plugin metadata');
     }
+  }
+
+  #tagAt(buf: Uint8Array, start: number, len: number): string {
+    let h = len;
+    for (let i = 0; i < len; i++) h = (Math.imul(h, 31) + buf[start + i]!) | 0;
+    const seen = this.#tags.get(h);
+    if (seen && seen.bytes.length === len) {
+      let same = true;
+      for (let i = 0; i < len && same; i++) same = seen.bytes[i] === buf[start + i];
+      if (same) return seen.text;
+    }
+    const bytes = buf.slice(start, start + len);
+    const text = this.#utf8.decode(bytes);
+    if (this.#tags.size >= MAX_REMEMBERED_TAGS) this.#tags.clear();
+    this.#tags.set(h, { bytes, text });
+    return text;
   }
 
   #hparams(content: Uint8Array, ts: number, sink: EventSink): void {

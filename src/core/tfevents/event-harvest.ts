@@ -34,6 +34,7 @@ export interface Harvest {
 
 export class EventHarvest implements EventSink {
   #prefix = '';
+  readonly #keys = new Map<string, string>();
   #scalars = new Map<string, Columns>();
   #histograms = new Map<string, HistogramPoint[]>();
   #notes: RunNote[] = [];
@@ -46,7 +47,17 @@ export class EventHarvest implements EventSink {
 
   /** The TensorBoard run (a directory relative to the log folder, '' for its top) whose values follow. */
   setRun(dir: string): void {
-    this.#prefix = dir === '' || dir === '.' ? '' : `${dir}/`;
+    const prefix = dir === '' || dir === '.' ? '' : `${dir}/`;
+    if (prefix !== this.#prefix) this.#keys.clear();
+    this.#prefix = prefix;
+  }
+
+  /** The key of a tag: its prefixed string made once, not once per point. */
+  #key(tag: string): string {
+    if (this.#prefix === '') return tag;
+    let key = this.#keys.get(tag);
+    if (key === undefined) this.#keys.set(tag, (key = this.#prefix + tag));
+    return key;
   }
 
   #seen(ts: number): void {
@@ -56,7 +67,7 @@ export class EventHarvest implements EventSink {
   }
 
   scalar(tag: string, step: number, ts: number, value: number): void {
-    const key = this.#prefix + tag;
+    const key = this.#key(tag);
     let c = this.#scalars.get(key);
     if (!c) this.#scalars.set(key, (c = { steps: [], ts: [], values: [] }));
     c.steps.push(step);
@@ -66,7 +77,7 @@ export class EventHarvest implements EventSink {
   }
 
   histogram(tag: string, point: HistogramPoint): void {
-    const key = this.#prefix + tag;
+    const key = this.#key(tag);
     const list = this.#histograms.get(key);
     if (list) list.push(point);
     else this.#histograms.set(key, [point]);
@@ -74,7 +85,7 @@ export class EventHarvest implements EventSink {
   }
 
   text(tag: string, step: number, ts: number, text: string): void {
-    this.#notes.push({ key: this.#prefix + tag, step, ts, text: text.length > MAX_NOTE_TEXT ? text.slice(0, MAX_NOTE_TEXT) : text });
+    this.#notes.push({ key: this.#key(tag), step, ts, text: text.length > MAX_NOTE_TEXT ? text.slice(0, MAX_NOTE_TEXT) : text });
     this.#seen(ts);
   }
 

@@ -148,6 +148,10 @@ let types: EventTypes | undefined;
 
 export function eventTypes(): EventTypes {
   if (!types) {
+    // int64 fields (steps, dims) as plain numbers: a Long object per event is garbage per
+    // event, and no step in an event file goes past 2^53.
+    protobuf.util.Long = null as unknown as typeof protobuf.util.Long;
+    protobuf.configure();
     const root = protobuf.Root.fromJSON(DESCRIPTOR as protobuf.INamespace);
     types = {
       Event: root.lookupType('tensorboard.Event'),

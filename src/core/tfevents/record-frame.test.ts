@@ -12,6 +12,12 @@ const B = {
 };
 const hex = (h: string): Buffer => Buffer.from(h, 'hex');
 
+/** A scan with the payloads it visited, in order. */
+function scan(buf: Buffer, final: boolean) {
+  const payloads: Buffer[] = [];
+  return { ...scanRecords(buf, final, (p) => payloads.push(Buffer.from(p))), payloads };
+}
+
 describe('record framing', () => {
   it('masks CRC32C as TensorBoard does', () => {
     expect(maskedCrc32c(Buffer.alloc(0))).toBe(0xa282ead8);
@@ -25,11 +31,11 @@ describe('record framing', () => {
 
   it('reads whole records and leaves a growing one for later', () => {
     const file = Buffer.concat([hex(A.record), hex(B.record)]);
-    const whole = scanRecords(file, false);
+    const whole = scan(file, false);
     expect(whole.payloads.map((p) => p.toString('hex'))).toEqual([A.payload, B.payload]);
     expect(whole.consumed).toBe(file.length);
     for (const partOfB of [3, 12, 20]) {
-      const part = scanRecords(file.subarray(0, hex(A.record).length + partOfB), false);
+      const part = scan(file.subarray(0, hex(A.record).length + partOfB), false);
       expect(part.payloads.length).toBe(1);
       expect(part.consumed).toBe(hex(A.record).length);
       expect(part.damaged).toEqual([]);
@@ -39,31 +45,31 @@ describe('record framing', () => {
 
   it('reports a torn last record once the file is complete, keeping what came before', () => {
     const file = Buffer.concat([hex(A.record), hex(B.record).subarray(0, 20)]);
-    const scan = scanRecords(file, true);
-    expect(scan.payloads.length).toBe(1);
-    expect(scan.consumed).toBe(file.length);
-    expect(scan.damaged).toEqual([{ offset: hex(A.record).length, bytes: 20, problem: expect.stringMatching(/torn/) }]);
+    const got = scan(file, true);
+    expect(got.payloads.length).toBe(1);
+    expect(got.consumed).toBe(file.length);
+    expect(got.damaged).toEqual([{ offset: hex(A.record).length, bytes: 20, problem: expect.stringMatching(/torn/) }]);
   });
 
   it('skips and counts a record whose payload has a flipped byte', () => {
     const file = Buffer.concat([hex(A.record), hex(B.record), hex(A.record)]);
     file[hex(A.record).length + 20]! ^= 0x01;
-    const scan = scanRecords(file, false);
-    expect(scan.payloads.map((p) => p.toString('hex'))).toEqual([A.payload, A.payload]);
-    expect(scan.damaged).toEqual([{ offset: hex(A.record).length, bytes: hex(B.record).length, problem: expect.stringMatching(/payload/) }]);
-    expect(scan.consumed).toBe(file.length);
+    const got = scan(file, false);
+    expect(got.payloads.map((p) => p.toString('hex'))).toEqual([A.payload, A.payload]);
+    expect(got.damaged).toEqual([{ offset: hex(A.record).length, bytes: hex(B.record).length, problem: expect.stringMatching(/payload/) }]);
+    expect(got.consumed).toBe(file.length);
   });
 
   it('finds the next record after a damaged length', () => {
     const file = Buffer.concat([hex(A.record), hex(B.record), hex(A.record)]);
     file[hex(A.record).length + 1]! ^= 0x40;
-    const live = scanRecords(file, false);
+    const live = scan(file, false);
     expect(live.payloads.map((p) => p.toString('hex'))).toEqual([A.payload, A.payload]);
     expect(live.damaged).toEqual([{ offset: hex(A.record).length, bytes: hex(B.record).length, problem: expect.stringMatching(/length/) }]);
     // With nothing intact after it, a growing file waits; a complete one gives the rest up.
     const tail = Buffer.concat([hex(A.record), hex(B.record)]);
     tail[hex(A.record).length + 1]! ^= 0x40;
-    expect(scanRecords(tail, false)).toMatchObject({ consumed: hex(A.record).length, damaged: [] });
-    expect(scanRecords(tail, true)).toMatchObject({ consumed: tail.length, damaged: [{ bytes: hex(B.record).length }] });
+    expect(scan(tail, false)).toMatchObject({ consumed: hex(A.record).length, damaged: [] });
+    expect(scan(tail, true)).toMatchObject({ consumed: tail.length, damaged: [{ bytes: hex(B.record).length }] });
   });
 });
