@@ -7,7 +7,7 @@ bash scripts/setup.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-postgres.sh
 bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt
-bash scripts/ensure-venv.sh .venv-tensorboard test/tensorboard/requirements.txt
+bash scripts/ensure-venv.sh .venv-tensorboard test/tensorboard/requirements.txt --system-site-packages
 export REPRISE_TEST_PG_URL="${REPRISE_TEST_PG_URL:-postgres://reprise@127.0.0.1:54329/reprise_test}"
 
 # Tests commit into temporary repositories; a machine without a git identity still must pass.

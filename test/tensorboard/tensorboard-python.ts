@@ -16,7 +16,7 @@ export const TENSORBOARD_SCRIPTS_DIR = join(REPO_ROOT, 'test', 'tensorboard');
 export function assertTensorboardVenv(): void {
   if (!existsSync(TENSORBOARD_PYTHON)) {
     throw new Error(
-      `no TensorBoard venv at ${TENSORBOARD_PYTHON}; run \`bash scripts/ensure-venv.sh .venv-tensorboard test/tensorboard/requirements.txt\` first`,
+      `no TensorBoard venv at ${TENSORBOARD_PYTHON}; run \`bash scripts/ensure-venv.sh .venv-tensorboard test/tensorboard/requirements.txt --system-site-packages\` first`,
     );
   }
 }
