@@ -709,38 +709,30 @@ function joinJsonList(name: string, parts: readonly Buffer[]): Buffer {
   return Buffer.concat(pieces);
 }
 
-/**
- * A run's histograms.json decoded, or none when the bundle has no such file; every point
- * must keep its own time (a missing one would be filled with the time of the import).
- */
-async function readHistograms(staged: Map<string, Staged>, runId: string): Promise<HistogramBatch[]> {
-  const path = runFilePath(runId, 'histograms.json' satisfies RunFile);
-  if (!staged.has(path)) return [];
-  const body = await readJson(staged, path);
-  const list = (body as { histograms?: unknown } | null)?.histograms;
-  if (!Array.isArray(list)) throw bundleInvalid(path, 'expected {"histograms": [...]}');
-  list.forEach((h: unknown, i) => {
-    if (typeof (h as { ts?: unknown } | null)?.ts !== 'number') throw bundleInvalid(path, `histograms[${i}].ts: expected a time`);
-  });
-  try {
-    return decodeHistogramsBody(body, 0);
-  } catch (e) {
-    throw bundleInvalid(path, e instanceof Error ? e.message : String(e));
-  }
+/** A run's histograms.json decoded, or none when the bundle has no such file. */
+function readHistograms(staged: Map<string, Staged>, runId: string): Promise<HistogramBatch[]> {
+  return readTimedList(staged, runFilePath(runId, 'histograms.json' satisfies RunFile), 'histograms', decodeHistogramsBody);
 }
 
-/** A run's notes.json decoded, or none when the bundle has no such file; each note keeps its time. */
-async function readNotes(staged: Map<string, Staged>, runId: string): Promise<RunNote[]> {
-  const path = runFilePath(runId, 'notes.json' satisfies RunFile);
+/** A run's notes.json decoded, or none when the bundle has no such file. */
+function readNotes(staged: Map<string, Staged>, runId: string): Promise<RunNote[]> {
+  return readTimedList(staged, runFilePath(runId, 'notes.json' satisfies RunFile), 'notes', decodeNotesBody);
+}
+
+/**
+ * `{"<field>": [...]}` of a run file, decoded as the API's route decodes that body; every
+ * item must keep its own time (a missing one would be filled with the time of the import).
+ */
+async function readTimedList<T>(staged: Map<string, Staged>, path: string, field: string, decode: (body: unknown, now: number) => T[]): Promise<T[]> {
   if (!staged.has(path)) return [];
   const body = await readJson(staged, path);
-  const list = (body as { notes?: unknown } | null)?.notes;
-  if (!Array.isArray(list)) throw bundleInvalid(path, 'expected {"notes": [...]}');
-  list.forEach((n: unknown, i) => {
-    if (typeof (n as { ts?: unknown } | null)?.ts !== 'number') throw bundleInvalid(path, `notes[${i}].ts: expected a time`);
+  const list = (body as Record<string, unknown> | null)?.[field];
+  if (!Array.isArray(list)) throw bundleInvalid(path, `expected {"${field}": [...]}`);
+  list.forEach((item: unknown, i) => {
+    if (typeof (item as { ts?: unknown } | null)?.ts !== 'number') throw bundleInvalid(path, `${field}[${i}].ts: expected a time`);
   });
   try {
-    return decodeNotesBody(body, 0);
+    return decode(body, 0);
   } catch (e) {
     throw bundleInvalid(path, e instanceof Error ? e.message : String(e));
   }
