@@ -29,6 +29,8 @@ echo "== the MLflow REST API, reprise against the real MLflow server (targets: a
 bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt && node bench/mlflow.mjs || status=1
 echo "== TensorBoard event files: read a 1,000,000-scalar file with its checksums (target: over 1,000,000 points/s), import it, write it back =="
 node bench/tensorboard.mjs || status=1
+echo "== the S3 blob store against moto beside the local blob store: put, put again, copyTo of 64 and 256 MiB files (MB/s) =="
+bash scripts/ensure-s3.sh >/dev/null && node bench/s3.mjs || status=1
 echo "== reproduction: reprise reproduce and verify; export and import of a large run =="
 node bench/reproduce.mjs || status=1
 echo "== garbage collection over 10,000 runs (90,000 blobs): dry run, gc, and gc again =="

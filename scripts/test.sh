@@ -6,8 +6,10 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/ensure-chromium.sh
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-s3.sh
 bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt
 bash scripts/ensure-venv.sh .venv-tensorboard test/tensorboard/requirements.txt --system-site-packages
+bash scripts/ensure-venv.sh .venv-ray test/ray/requirements.txt
 export REPRISE_TEST_PG_URL="${REPRISE_TEST_PG_URL:-postgres://reprise@127.0.0.1:54329/reprise_test}"
 
 # Tests commit into temporary repositories; a machine without a git identity still must pass.

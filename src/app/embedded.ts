@@ -1,14 +1,14 @@
 /**
  * @module app/embedded
  * The composition root of the embedded mode: services over SQLite and a blob folder
- * under REPRISE_HOME (default ~/.reprise), stages as local processes. This is also what
+ * under REPRISE_HOME (default ~/.reprise), or PostgreSQL and an S3 bucket where
+ * REPRISE_DB and REPRISE_ARTIFACTS name them (see backends.ts); stages as local processes. This is also what
  * `reprise server` serves, so it records what remote runners report too.
  */
 import { join } from 'node:path';
-import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
 import { DuckdbLake } from '../adapters/data-source/duckdb-lake/duckdb-lake.js';
-import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { RunFolderLogStore } from '../adapters/run-log-store/run-folder/run-folder-log-store.js';
+import type { BlobStore } from '../ports/blob-store.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import { GarbageCollector } from '../services/garbage-collector.js';
 import { RunEventBus } from '../services/run-events.js';
@@ -19,9 +19,12 @@ import { ProjectRecordService } from '../services/project-records.js';
 import { LocalMlflowEndpoint } from './local-mlflow-endpoint.js';
 import type { MlflowDeps } from '../interfaces/mlflow/mlflow-route.js';
 import { assembleServices, lakeDir, repriseHome, type RepriseApp } from './assemble.js';
+import { openBlobStore, openMetadataStore, type StoreLocation } from './backends.js';
 
 export interface EmbeddedApp extends RepriseApp {
   readonly mode: 'embedded';
+  /** Where the metadata is kept: SQLite under the home, or the PostgreSQL database of REPRISE_DB. */
+  readonly storeLocation: StoreLocation;
   readonly tracking: TrackingService;
   readonly events: RunEventBus;
   /** Live logs in the run folders under `home`. */
@@ -42,9 +45,14 @@ export function mlflowDeps(app: EmbeddedApp): MlflowDeps {
 export async function openEmbedded(options: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<EmbeddedApp> {
   const env = options.env ?? process.env;
   const home = options.home ?? repriseHome(env);
-  const store = new SqliteMetadataStore({ path: join(home, 'reprise.db') });
-  await store.init();
-  const blobs = new LocalBlobStore({ root: join(home, 'blobs') });
+  const { store, location } = await openMetadataStore(home, env);
+  let blobs: BlobStore;
+  try {
+    ({ blobs } = await openBlobStore(home, env));
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const logs = new RunFolderLogStore({ runsDir: join(home, 'runs') });
   const events = new RunEventBus();
   const tracking = new TrackingService({ store, logs, events });
@@ -59,6 +67,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     mode: 'embedded',
     home,
     server: null,
+    storeLocation: location,
     store,
     blobs,
     ...services,

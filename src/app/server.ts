@@ -13,6 +13,8 @@ import { ProjectOverview } from '../services/project-overview.js';
 import { HEARTBEAT_MS } from '../services/run-service.js';
 import { QueueWorker, type QueueWorkerOptions } from '../services/queue-worker.js';
 import { StoreWatcher } from '../services/store-watcher.js';
+import { ClusterDispatcher } from '../services/cluster-dispatcher.js';
+import type { ClusterExecutor } from '../ports/cluster-executor.js';
 import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
 import { mlflowDeps, openEmbedded, type EmbeddedApp } from './embedded.js';
 
@@ -30,6 +32,20 @@ export interface ServerOptions {
     readonly say?: (message: string) => void;
     readonly observer?: QueueWorkerOptions['observer'];
   };
+  /** Run queued runs as cluster jobs (`--executor ray|kubernetes`). */
+  readonly cluster?: {
+    readonly executor: ClusterExecutor;
+    readonly kind: 'ray' | 'kubernetes';
+    readonly queues: readonly string[];
+    readonly maxJobs: number;
+    /** argv that starts Reprise on the cluster's nodes. */
+    readonly runner: readonly string[];
+    /** The server's URL as the nodes reach it; default: the URL it listens on. */
+    readonly publicUrl?: string;
+    readonly runnerEnv?: Readonly<Record<string, string>>;
+    readonly image: string | null;
+    readonly say?: (message: string) => void;
+  };
 }
 
 export interface RunningServer {
@@ -40,12 +56,16 @@ export interface RunningServer {
   readonly webUi: boolean;
   /** The server's own worker, with --workers. */
   readonly worker: QueueWorker | null;
+  /** What submits queued runs to a cluster, with --executor ray|kubernetes. */
+  readonly dispatcher: ClusterDispatcher | null;
   close(): Promise<void>;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Refused before anything is opened or written.
   checkListenHost(opts.host);
+  // A cluster that does not answer stops the server before it opens anything.
+  await opts.cluster?.executor.check();
   const app = await openEmbedded(opts.env ? { env: opts.env } : {});
   try {
     // Runs whose process died while no server ran are settled before anyone asks. Runs
@@ -98,15 +118,35 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         })
       : null;
     const working = worker?.run().catch((e: unknown) => w?.say?.(`the worker stopped: ${e instanceof Error ? e.message : String(e)}`));
+    const c = opts.cluster;
+    const dispatcher = c
+      ? new ClusterDispatcher({
+          store: app.store,
+          executor: c.executor,
+          kind: c.kind,
+          queues: c.queues,
+          maxJobs: c.maxJobs,
+          version: REPRISE_VERSION,
+          runner: c.runner,
+          serverUrl: c.publicUrl ?? url,
+          ...(c.runnerEnv ? { runnerEnv: c.runnerEnv } : {}),
+          image: c.image,
+          ...(c.say ? { say: c.say } : {}),
+        })
+      : null;
+    const dispatching = dispatcher?.run().catch((e: unknown) => c?.say?.(`the ${c.kind} dispatcher stopped: ${e instanceof Error ? e.message : String(e)}`));
     return {
       url,
       home: app.home,
       app,
       webUi: existsSync(join(webRoot, 'index.html')),
       worker,
+      dispatcher,
       close: async () => {
         worker?.stop(true, 'the server was stopped');
-        await working;
+        // Cluster jobs go on; their runners wait for the server to come back.
+        dispatcher?.stop();
+        await Promise.all([working, dispatching]);
         clearInterval(sweep);
         watcher.stop();
         await server.close();

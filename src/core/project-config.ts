@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
 import { RepriseError } from './errors.js';
 import { AS_OF_SUBMIT, DATA_NAME, dataQueryConfigSchema, dataSourceConfigSchema, LAKE_SOURCE, SOURCE_NAME } from './data-query.js';
@@ -88,6 +89,16 @@ const projectConfigObject = z.strictObject({
       .strictObject({
         queue: z.string().regex(QUEUE_NAME, 'must be 1 to 64 letters, digits, ".", "_" or "-"').optional(),
         gpus: z.number().int('must be a whole number').min(0).max(64).optional(),
+        /** What a cluster executor (Ray, Kubernetes) reserves for the run. */
+        cpus: z.number().positive('must be above 0').max(1024).optional(),
+        memory: z
+          .union([z.string(), z.number()])
+          .superRefine((v, ctx) => {
+            const r = parseByteSize(v);
+            if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+          })
+          .transform((v) => parseByteSize(v) as number)
+          .optional(),
         priority: z.number().int('must be a whole number').min(-1000).max(1000).optional(),
         retries: z.number().int('must be a whole number').min(0).max(100).optional(),
       })

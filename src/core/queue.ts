@@ -98,6 +98,9 @@ export const submissionSchema = z.object({
   retriedAs: z.string().nullable().optional(),
   /** `resources.gpus` of reprise.yaml; null: the worker's default (see gpusNeeded). */
   gpus: z.number().int().nonnegative().nullable(),
+  /** `resources.cpus` and `resources.memory` (bytes): what a cluster executor reserves; null: its default. */
+  cpus: z.number().positive().nullable().optional(),
+  memoryBytes: z.number().int().positive().nullable().optional(),
   /** Use the worker's python as it is, building nothing (`--system-env`). */
   systemEnv: z.boolean(),
   sweep: z.object({ id: z.string(), name: z.string(), index: z.number().int().nonnegative() }).nullable(),
@@ -112,10 +115,13 @@ export const executedBySchema = z.object({
   /** CUDA_VISIBLE_DEVICES the run's stages got; empty for none. */
   gpus: z.array(z.string()),
   claimedAt: z.number(),
+  /** The cluster job that ran it (a Ray job, a Kubernetes Job). */
+  job: z.object({ executor: z.string(), id: z.string() }).nullable().optional(),
 });
 export type ExecutedBy = z.infer<typeof executedBySchema>;
 
-export const WORKER_KINDS = ['agent', 'server'] as const;
+/** `ray` and `kubernetes`: a server's dispatcher, which runs each claimed run as a cluster job. */
+export const WORKER_KINDS = ['agent', 'server', 'ray', 'kubernetes'] as const;
 export type WorkerKind = (typeof WORKER_KINDS)[number];
 
 /** A process that claims runs from the queue, as it registers. */

@@ -2,7 +2,8 @@
  * @module ports/blob-store
  * Content-addressed storage: a blob's name is the sha256 of its bytes, so identical
  * files across runs are stored once and a stored blob never changes. Adapters: a local
- * folder (embedded default). Every adapter passes `blob-store.contract.ts`.
+ * folder (embedded default), an S3-compatible bucket, a server's API. Every adapter
+ * passes `blob-store.contract.ts`.
  */
 import type { Readable } from 'node:stream';
 import type { BlobRef } from '../core/run-manifest.js';
@@ -63,4 +64,18 @@ export interface BlobStore {
 
   /** Every stored sha256. Only where `capabilities.enumerable`. */
   list(): AsyncIterable<string>;
+
+  /**
+   * A URL that reads the blob with a plain GET, valid for `seconds`, so its bytes need
+   * not pass through this process. Only where `capabilities.presignedUrls`.
+   */
+  presignedGet?(sha256: string, seconds: number): Promise<string>;
+
+  /**
+   * A URL that stores the blob with a plain PUT of exactly `size` bytes, valid for
+   * `seconds`, with the headers the PUT must send. The store refuses bytes that do not
+   * hash to `sha256`, so a client cannot store wrong bytes under a name. Only where
+   * `capabilities.presignedUrls`.
+   */
+  presignedPut?(sha256: string, size: number, seconds: number): Promise<{ url: string; headers: Record<string, string> }>;
 }

@@ -484,3 +484,30 @@ export interface MetadataStore {
 
   close(): Promise<void>;
 }
+
+/**
+ * A store read table by table, for moving it to another backend (`reprise migrate`).
+ * Rows come as the database holds them (numbers, strings, Buffers, null), in a stable
+ * order, so a copy can be checked row for row.
+ */
+export interface StoreTableSource {
+  /** The tables, each after every table its rows refer to. */
+  tableNames(): Promise<readonly string[]>;
+  countRows(table: string): Promise<number>;
+  /** Up to `limit` rows after the position `after` (null: the first); `next` is null after the last. */
+  readRows(table: string, after: string | null, limit: number): Promise<{ rows: readonly Record<string, unknown>[]; next: string | null }>;
+  close(): Promise<void>;
+}
+
+/** A store written table by table: the other end of `StoreTableSource`, with the same tables and columns. */
+export interface StoreTableSink {
+  countRows(table: string): Promise<number>;
+  /** Inserts rows, leaving alone those whose key is stored already (a copy run again); how many were new. */
+  writeRows(table: string, rows: readonly Record<string, unknown>[]): Promise<number>;
+  /** After a copy: counters (sequences) moved past the ids copied, so new rows get fresh ones. */
+  finishCopy(): Promise<void>;
+  /** The source an earlier copy into this store came from, or null for a store never copied into. */
+  copiedFrom(): Promise<string | null>;
+  /** Records the source before the first row is written, so a store cannot be filled from two. */
+  markCopiedFrom(source: string): Promise<void>;
+}

@@ -11,7 +11,7 @@
  */
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isRepriseError } from '../core/errors.js';
+import { isRepriseError, RepriseError } from '../core/errors.js';
 import { newRunId } from '../core/ids.js';
 import { gpusNeeded, LEASE_RENEW_MS, type WorkerKind, type WorkerRegistration } from '../core/queue.js';
 import type { RunRecord } from '../core/run.js';
@@ -57,6 +57,8 @@ export class QueueWorker {
   #cancelReason: string | undefined;
   readonly #held = new Map<string, Held>();
   readonly #stopping = new AbortController();
+  /** Aborted once stopped with nothing held: ends the heartbeats' wait at once. */
+  readonly #idle = new AbortController();
   #slotFreed: (() => void) | undefined;
   #registration: WorkerRegistration | undefined;
 
@@ -112,14 +114,41 @@ export class QueueWorker {
           await sleep(2_000, undefined, { signal: this.#stopping.signal }).catch(() => undefined);
           continue;
         }
-        if (run) this.#start(run, free);
+        if (run) this.#start(run, free, null);
       }
     } finally {
       await Promise.all([...this.#held.values()].map((h) => h.done));
       this.#stopping.abort();
+      this.#wakeIfIdle();
       await beats;
       await o.store.stopWorker(this.id, Date.now()).catch(() => undefined);
     }
+  }
+
+  /**
+   * Single-run mode, what a cluster job runs: executes the one run its dispatcher claimed
+   * for this worker id (the dispatcher registered the worker and keeps the lease too), with
+   * the GPUs the cluster gave the process. Resolves with the run as it ended; refuses a run
+   * this worker does not hold, so a job started twice cannot run it twice.
+   */
+  async runOne(runId: string, job?: { readonly executor: string; readonly id: string }): Promise<RunRecord> {
+    const o = this.#o;
+    const holder = await o.store.runHolder(runId);
+    if (!holder) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${runId}`, { details: { run: runId } });
+    if (holder.worker !== this.id || holder.status !== 'preparing') {
+      throw new RepriseError('REPRISE_ERR_LEASE_LOST', `run ${runId} is ${holder.status}${holder.worker ? ` and held by worker ${holder.worker}` : ''}, not claimed for worker ${this.id}: nothing to run`, {
+        details: { run: runId, worker: this.id },
+      });
+    }
+    const run = await o.store.getRun(runId);
+    if (!run) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${runId}`, { details: { run: runId } });
+    this.#start(run, [], job ?? null);
+    const beats = this.#heartbeats();
+    await this.#held.get(runId)?.done;
+    this.#stopping.abort();
+    this.#wakeIfIdle();
+    await beats;
+    return (await o.store.getRun(runId)) ?? run;
   }
 
   /** Stops claiming; with `cancelRuns`, also cancels the runs it holds (else they finish). */
@@ -144,7 +173,7 @@ export class QueueWorker {
     this.#slotFreed = undefined;
   }
 
-  #start(run: RunRecord, free: readonly string[]): void {
+  #start(run: RunRecord, free: readonly string[], job: { readonly executor: string; readonly id: string } | null): void {
     const o = this.#o;
     const gpus = free.slice(0, gpusNeeded(run.manifest.submission?.gpus ?? null, o.gpus.length > 0));
     const abort = new AbortController();
@@ -153,7 +182,7 @@ export class QueueWorker {
     const done = o.runs
       .execute({
         run,
-        executedBy: { worker: this.id, name: this.name, host: hostname(), gpus: [...gpus], claimedAt },
+        executedBy: { worker: this.id, name: this.name, host: hostname(), gpus: [...gpus], claimedAt, ...(job ? { job } : {}) },
         near: o.near,
         // Set even when empty, so a run given no GPU sees none rather than all of them.
         workerEnv: o.gpus.length > 0 ? { CUDA_VISIBLE_DEVICES: gpus.join(',') } : {},
@@ -167,6 +196,7 @@ export class QueueWorker {
       .finally(() => {
         this.#held.delete(run.id);
         this.#slotFreed?.();
+        this.#wakeIfIdle();
       });
     this.#held.set(run.id, { run, gpus, abort, done });
     if (this.#cancelReason !== undefined) abort.abort(this.#cancelReason);
@@ -200,7 +230,11 @@ export class QueueWorker {
           o.say?.(`heartbeat failed: ${messageOf(e)}`);
         }
       }
-      await sleep(LEASE_RENEW_MS);
+      await sleep(LEASE_RENEW_MS, undefined, { signal: this.#idle.signal }).catch(() => undefined);
     }
+  }
+
+  #wakeIfIdle(): void {
+    if (this.#stopping.signal.aborted && this.#held.size === 0) this.#idle.abort();
   }
 }

@@ -375,6 +375,8 @@ export class RunService {
           attempt: 1,
           retryOf: null,
           gpus: resources.gpus ?? null,
+          cpus: resources.cpus ?? null,
+          memoryBytes: resources.memory ?? null,
           systemEnv: req.systemEnv ?? false,
           sweep: sweep ? { id: sweep.id, name: sweep.name, index } : null,
         },

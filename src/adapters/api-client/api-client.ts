@@ -118,6 +118,16 @@ export class ApiClient {
     }
   }
 
+  /** How long a server (or its object store) that answered before is waited for. */
+  get patienceMs(): number {
+    return this.#patienceMs;
+  }
+
+  /** Where waiting is reported. */
+  get onWaiting(): ((message: string) => void) | undefined {
+    return this.#onWaiting;
+  }
+
   get everReached(): boolean {
     return this.#reached;
   }

@@ -103,7 +103,7 @@ export interface QueuedRun extends Omit<RunHead, 'metrics' | 'tags'> {
 export interface Worker {
   id: string;
   name: string;
-  kind: 'agent' | 'server';
+  kind: 'agent' | 'server' | 'ray' | 'kubernetes';
   host: string;
   pid: number;
   queues: string[];

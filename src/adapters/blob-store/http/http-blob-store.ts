@@ -1,6 +1,8 @@
 /**
  * Blobs kept by a Reprise server, reached through its API (remote mode). A file is
- * hashed here first and uploaded only when the server lacks it, streamed from disk.
+ * hashed here first and uploaded only when the server lacks it, streamed from disk;
+ * where the server keeps blobs in an S3 bucket, bytes move to and from the bucket
+ * directly at URLs the server signs.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -8,6 +10,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { RepriseError } from '../../../core/errors.js';
@@ -15,6 +18,14 @@ import type { BlobRef } from '../../../core/run-manifest.js';
 import type { BlobStore } from '../../../ports/blob-store.js';
 import { hashFile } from '../../../platform/hash-file.js';
 import type { ApiClient } from '../../api-client/api-client.js';
+import { getDirect, putDirect, withPatience } from './direct-transfer.js';
+
+/** The server's answer before an upload. */
+interface UploadUrl {
+  readonly stored: boolean;
+  readonly url: string | null;
+  readonly headers?: Record<string, string>;
+}
 
 /** Refuses a name that is not a sha256 before it becomes part of a URL. */
 function checked(sha256: string): string {
@@ -32,11 +43,15 @@ export class HttpBlobStore implements BlobStore {
     this.#api = opts.api;
   }
 
+  /** Asks the server first: stored already (touched), a URL of its object store to PUT to, or through the server. */
   async putFile(path: string): Promise<BlobRef> {
     const ref = await hashFile(path);
-    if (!(await this.touch(ref.sha256))) {
-      await this.#api.request({ method: 'PUT', path: `/blobs/${ref.sha256}`, bytes: () => createReadStream(path), timeoutMs: 3_600_000 });
-    }
+    await withPatience(this.#api.patienceMs, this.#api.onWaiting, async () => {
+      const where = await this.#api.json<UploadUrl>({ method: 'POST', path: `/blobs/${ref.sha256}/upload-url`, json: { size: ref.size } });
+      if (where.stored) return;
+      if (where.url) await putDirect(where.url, where.headers ?? {}, path, ref.size);
+      else await this.#api.request({ method: 'PUT', path: `/blobs/${ref.sha256}`, bytes: () => createReadStream(path), timeoutMs: 3_600_000 });
+    });
     return ref;
   }
 
@@ -53,6 +68,7 @@ export class HttpBlobStore implements BlobStore {
     }
   }
 
+  /** Small bytes (a patch, a manifest) always go through the server: one request instead of two. */
   async putBytes(data: Buffer | string): Promise<BlobRef> {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -61,16 +77,19 @@ export class HttpBlobStore implements BlobStore {
   }
 
   async read(sha256: string): Promise<Buffer> {
-    checked(sha256);
-    const res = await this.#api.request({ method: 'GET', path: `/blobs/${sha256}`, timeoutMs: 3_600_000 });
-    return Buffer.from(await res.arrayBuffer());
+    return buffer(await this.stream(sha256));
   }
 
+  /** From the server's object store directly where it hands out URLs, else from the server. */
   async stream(sha256: string): Promise<Readable> {
     checked(sha256);
-    const res = await this.#api.request({ method: 'GET', path: `/blobs/${sha256}`, timeoutMs: 3_600_000 });
-    if (!res.body) throw new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `no blob ${sha256}`);
-    return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    return withPatience(this.#api.patienceMs, this.#api.onWaiting, async () => {
+      const where = await this.#api.json<{ url: string | null }>({ method: 'GET', path: `/blobs/${sha256}/url` });
+      if (where.url) return getDirect(where.url, sha256);
+      const res = await this.#api.request({ method: 'GET', path: `/blobs/${sha256}`, timeoutMs: 3_600_000 });
+      if (!res.body) throw new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `no blob ${sha256}`);
+      return Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    });
   }
 
   async copyTo(sha256: string, dest: string, mode?: number): Promise<void> {

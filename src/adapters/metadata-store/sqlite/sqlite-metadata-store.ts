@@ -110,8 +110,17 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #statementCache = new Map<string, Database.Statement>();
   #optimizer: NodeJS.Timeout | undefined;
 
+  /** What init's migration did, for `reprise db migrate`. */
+  #migrated: { from: number; to: number } | undefined;
+
   constructor(options: SqliteMetadataStoreOptions) {
     this.#path = options.path;
+  }
+
+  /** Opens the store (init migrates it) and says from which schema version to which. */
+  async migrate(): Promise<{ from: number; to: number }> {
+    await this.init();
+    return this.#migrated ?? { from: SQLITE_MIGRATIONS.length, to: SQLITE_MIGRATIONS.length };
   }
 
   async init(): Promise<void> {
@@ -127,7 +136,7 @@ export class SqliteMetadataStore implements MetadataStore {
     raw.pragma('cache_size = -65536');
     raw.pragma('foreign_keys = ON');
     try {
-      migrate(raw, this.#path);
+      this.#migrated = migrate(raw, this.#path);
       // Statistics let SQLite see which filter of a search is the selective one. Sampled
       // (analysis_limit), and redone only when tables grew a lot: about 0.2 s for 100,000
       // runs the first time, under a millisecond after.
@@ -1512,15 +1521,16 @@ function enableWal(raw: Database.Database): void {
   }
 }
 
-function migrate(raw: Database.Database, path: string): void {
+function migrate(raw: Database.Database, path: string): { from: number; to: number } {
   const latest = SQLITE_MIGRATIONS.length;
   const current = (): number => raw.pragma('user_version', { simple: true }) as number;
+  const from = current();
   if (current() > latest) {
     throw new RepriseError('REPRISE_ERR_STORE_SCHEMA_NEWER', `the metadata store ${path} was written by a newer Reprise (schema ${current()}, this one knows ${latest})`, {
       hint: 'upgrade Reprise',
     });
   }
-  if (current() === latest) return;
+  if (current() === latest) return { from, to: latest };
   // Another process may be migrating at this moment: take the write lock, then look again.
   raw.exec('BEGIN IMMEDIATE');
   try {
@@ -1531,6 +1541,7 @@ function migrate(raw: Database.Database, path: string): void {
     }
     raw.pragma(`user_version = ${latest}`);
     raw.exec('COMMIT');
+    return { from, to: latest };
   } catch (e) {
     raw.exec('ROLLBACK');
     throw e;

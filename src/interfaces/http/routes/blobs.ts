@@ -18,9 +18,51 @@ import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
 import { errorJson, sha256Params } from '../schemas.js';
 
+/** How long a handed-out URL works: long enough to start a large transfer on a slow link. */
+const PRESIGNED_FOR_S = 3_600;
+/** S3's largest single PUT; a larger blob goes through the server, which uploads it in parts. */
+const MAX_PRESIGNED_PUT = 5 * 2 ** 30;
+
 export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
   const notFound = (sha: string) => new RepriseError('REPRISE_ERR_BLOB_NOT_FOUND', `no blob ${sha}`, { details: { sha256: sha } });
   return [
+    route({
+      method: 'POST',
+      path: '/blobs/:sha256/upload-url',
+      tag: 'blobs',
+      summary: 'Before an upload: whether the blob is stored already (then it is touched, as by /touch), else a URL to PUT its bytes to directly (an S3 bucket), or null where bytes go through PUT /blobs/{sha256}',
+      params: sha256Params,
+      body: z.object({ size: z.number().int().nonnegative() }),
+      answers: {
+        200: {
+          description: 'stored, or where to upload',
+          schema: z.object({ stored: z.boolean(), size: z.number().optional(), url: z.string().nullable(), headers: z.record(z.string(), z.string()).optional() }),
+        },
+      },
+      async handler({ params, body }) {
+        const known = await d.blobs.touch(params.sha256);
+        if (known) return { stored: true, size: known.size, url: null };
+        if (!d.blobs.presignedPut || body.size > MAX_PRESIGNED_PUT) return { stored: false, url: null };
+        const { url, headers } = await d.blobs.presignedPut(params.sha256, body.size, PRESIGNED_FOR_S);
+        return { stored: false, url, headers };
+      },
+    }),
+    route({
+      method: 'GET',
+      path: '/blobs/:sha256/url',
+      tag: 'blobs',
+      summary: "A URL that reads a blob's bytes directly (an S3 bucket), or null where they come from GET /blobs/{sha256}",
+      params: sha256Params,
+      answers: {
+        200: { description: 'where to read it', schema: z.object({ size: z.number(), url: z.string().nullable() }) },
+        404: { description: 'not stored', schema: errorJson },
+      },
+      async handler({ params }) {
+        const st = await d.blobs.stat(params.sha256);
+        if (!st) throw notFound(params.sha256);
+        return { size: st.size, url: d.blobs.presignedGet ? await d.blobs.presignedGet(params.sha256, PRESIGNED_FOR_S) : null };
+      },
+    }),
     route({
       method: 'HEAD',
       path: '/blobs/:sha256',

@@ -1,0 +1,159 @@
+/**
+ * Queued runs through a real local Ray cluster (test/ray/ray-cluster.ts: a head and a
+ * worker node, 2 CPUs each): `reprise server --executor ray` submits each run as a Ray
+ * job whose entrypoint is `reprise agent --run`, with the run's CPUs as its entrypoint
+ * resources. Four runs asking 2 CPUs each run two at a time, one per node; cancel stops a
+ * run and its job; a runner that dies makes its run `failed` with Ray's reason; a cluster
+ * that vanishes makes its runs `lost`, and their retries wait in the queue.
+ * Needs `npm run build` and `.venv-ray` (the test command makes both).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitProject, REPRISE_BIN, sandbox, waitFor, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
+import { rayMissing, startRayCluster, type RayCluster } from '../ray/ray-cluster.js';
+
+const TIMEOUT = 240_000;
+
+/** Writes score = 2x; with hold, waits for the release file; with die, kills the runner that drives it (its grandparent: runner → sh → python). */
+const TRAIN_PY = `import json, os, signal, time
+p = json.load(open(os.environ["REPRISE_PARAMS"]))
+if p.get("die"):
+    sh = os.getppid()
+    runner = int(open(f"/proc/{sh}/stat").read().rsplit(")", 1)[1].split()[1])
+    os.kill(runner, signal.SIGKILL)
+deadline = time.time() + 150
+while p.get("hold") and not os.path.exists(p["release"]) and time.time() < deadline:
+    time.sleep(0.1)
+time.sleep(p.get("sleep", 0))
+with open(os.environ["REPRISE_METRICS"], "a") as f:
+    f.write(json.dumps({"step": 0, "score": p["x"] * 2}) + "\\n")
+print("done", p["x"])
+`;
+
+const missing = rayMissing();
+
+describe.skipIf(missing !== null)(`queued runs as Ray jobs${missing ? ` (skipped: ${missing})` : ''}`, () => {
+  let sb: Sandbox;
+  let cluster: RayCluster;
+  let server: RunningServer;
+  let client: Api;
+  let dir: string;
+
+  function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server.url, REPRISE_USER: 'tester' };
+      delete env.REPRISE_TEST_MODE;
+      const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+      child.once('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+  async function cliJson(args: readonly string[]): Promise<any> {
+    const res = await cli([...args, '--json']);
+    if (res.code !== 0) throw new Error(`reprise ${args.join(' ')} exited ${res.code}\n${res.stderr}`);
+    return JSON.parse(res.stdout);
+  }
+  const show = (id: string): Promise<any> => cliJson(['show', id]);
+  const rayJob = async (id: string): Promise<any> => (await fetch(`${cluster.address}/api/jobs/${id}`)).json();
+  const settled = (id: string, what: string, ms = 120_000): Promise<any> =>
+    waitFor(
+      what,
+      async () => {
+        const r = await show(id);
+        return ['queued', 'preparing', 'running'].includes(r.status) ? undefined : r;
+      },
+      ms,
+    ).catch((e: Error) => {
+      throw new Error(`${e.message}\nserver:\n${server.stderr().slice(-4000)}`);
+    });
+
+  beforeAll(async () => {
+    sb = await sandbox();
+    cluster = await startRayCluster();
+    const runnerHome = join(sb.root, 'ray-node-home');
+    mkdirSync(runnerHome, { recursive: true });
+    server = await startServer({ args: ['--executor', 'ray', '--ray-address', cluster.address, '--max-jobs', '8', '--runner-env', `REPRISE_HOME=${runnerHome}`] });
+    client = api(server.url);
+    dir = gitProject(sb, {
+      'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python3 train.py' }], 'env: { system: true }\nresources: { cpus: 2, retries: 1 }\n'),
+      'input.json': '{"x": 0}\n',
+      'train.py': TRAIN_PY,
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await cluster?.stop();
+    await sb?.cleanup();
+  });
+
+  it('runs four 2-CPU runs as Ray jobs, two at a time across both nodes, each recorded as its job', { timeout: TIMEOUT }, async () => {
+    await waitFor('the server to say where runs go', () => server.stderr().includes(`to ray at ${cluster.address}`));
+    const queued = await cliJson(['sweep', '--grid', 'x=1,2,3,4', '-p', 'sleep=3', '--name', 'on-ray']);
+    const ids: string[] = queued.runs.map((r: any) => r.id);
+    const runs = await Promise.all(ids.map((id) => settled(id, `run ${id} to end`)));
+    expect(runs.map((r) => `${r.status} ${r.failure?.message ?? ''}`)).toEqual(ids.map(() => 'succeeded '));
+    for (const r of runs) {
+      expect(r.metrics.score).toBe(r.params.x * 2);
+      expect(r.manifest.execution.worker.job).toEqual({ executor: 'ray', id: `reprise-${r.id}` });
+      expect(r.submission).toMatchObject({ cpus: 2 });
+    }
+    const jobs = await Promise.all(runs.map((r) => rayJob(`reprise-${r.id}`)));
+    for (const j of jobs) {
+      expect(j).toMatchObject({ status: 'SUCCEEDED', entrypoint_num_cpus: 2 });
+      expect(j.entrypoint).toContain('agent --run');
+    }
+    // Ray placed them on both nodes, never more than one per node (each has 2 CPUs).
+    expect(new Set(jobs.map((j) => j.driver_node_id))).toEqual(new Set([cluster.headNodeId, cluster.workerNodeId]));
+    const spans = jobs.map((j) => [j.start_time as number, j.end_time as number]);
+    const overlapAt = (t: number): number => spans.filter(([s, e]) => s! <= t && t < e!).length;
+    const most = Math.max(...spans.map(([s]) => overlapAt(s!)));
+    expect(most).toBe(2);
+    // The dispatcher is a worker of kind ray, shown with the cluster's address.
+    const workers = (await client.get('/workers')).json.workers;
+    expect(workers).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'ray', name: `ray at ${cluster.address}` })]));
+  });
+
+  it('cancel stops a running run and its Ray job', { timeout: TIMEOUT }, async () => {
+    const release = join(sb.root, 'never-released');
+    const held = await cliJson(['submit', '--name', 'to-cancel', '-p', 'x=5', '-p', 'hold=true', '-p', `release=${JSON.stringify(release)}`]);
+    const id = held.runs[0].id;
+    await waitFor('the run to be running on Ray', async () => (await show(id)).status === 'running', 90_000);
+    const res = await cli(['cancel', id]);
+    expect(res.code, res.stderr).toBe(0);
+    const ended = await settled(id, 'the canceled run to end');
+    expect(ended.status).toBe('canceled');
+    await waitFor('its Ray job to end', async () => !['PENDING', 'RUNNING'].includes((await rayJob(`reprise-${id}`)).status), 60_000);
+  });
+
+  it('a runner killed on its node makes the run failed, with Ray\'s reason', { timeout: TIMEOUT }, async () => {
+    const doomed = await cliJson(['submit', '--name', 'runner-dies', '-p', 'x=6', '-p', 'die=true']);
+    const id = doomed.runs[0].id;
+    const ended = await settled(id, 'the run whose runner died to end');
+    expect(ended.status).toBe('failed');
+    expect(ended.failure.message).toMatch(new RegExp(`ray job reprise-${id} failed: .*(exit code|-9|SIGKILL|signal)`, 'i'));
+    expect((await rayJob(`reprise-${id}`)).status).toBe('FAILED');
+  });
+
+  it('a cluster that vanishes loses its runs; their retries wait in the queue instead of failing', { timeout: 300_000 }, async () => {
+    const release = join(sb.root, 'never-released-2');
+    const held = await cliJson(['submit', '--name', 'orphaned', '-p', 'x=8', '-p', 'hold=true', '-p', `release=${JSON.stringify(release)}`]);
+    const id = held.runs[0].id;
+    await waitFor('the run to be running on Ray', async () => (await show(id)).status === 'running', 90_000);
+    await cluster.stop();
+    const lost = await settled(id, 'the run to be lost', 200_000);
+    expect(lost.status).toBe('lost');
+    expect(lost.failure.message).toContain(`ray job reprise-${id} is gone`);
+    const retryId = lost.submission.retriedAs;
+    expect(retryId).toMatch(/^\w{26}$/);
+    // The cluster is still down: the retry is not claimed (and so not failed) meanwhile.
+    await new Promise((r) => setTimeout(r, 8_000));
+    expect((await show(retryId)).status).toBe('queued');
+  });
+});
