@@ -7,11 +7,10 @@
  * that vanishes makes its runs `lost`, and their retries wait in the queue.
  * Needs `npm run build` and `.venv-ray` (the test command makes both).
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitProject, REPRISE_BIN, sandbox, waitFor, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { gitProject, reprise, repriseJson, sandbox, waitFor, yamlFor, type Sandbox } from '../helpers/cli.js';
 import { api, startServer, type Api, type RunningServer } from '../helpers/server.js';
 import { rayMissing, startRayCluster, type RayCluster } from '../ray/ray-cluster.js';
 
@@ -42,23 +41,10 @@ describe.skipIf(missing !== null)(`queued runs as Ray jobs${missing ? ` (skipped
   let client: Api;
   let dir: string;
 
-  function cli(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server.url, REPRISE_USER: 'tester' };
-      delete env.REPRISE_TEST_MODE;
-      const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-  async function cliJson(args: readonly string[]): Promise<any> {
-    const res = await cli([...args, '--json']);
-    if (res.code !== 0) throw new Error(`reprise ${args.join(' ')} exited ${res.code}\n${res.stderr}`);
-    return JSON.parse(res.stdout);
-  }
+  /** A user's machine: its own home, every command through the server. */
+  const user = (): NodeJS.ProcessEnv => ({ REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server.url, REPRISE_USER: 'tester' });
+  const cli = (args: readonly string[]) => reprise(sb, dir, args, user());
+  const cliJson = (args: readonly string[]) => repriseJson(sb, dir, args, user());
   const show = (id: string): Promise<any> => cliJson(['show', id]);
   const rayJob = async (id: string): Promise<any> => (await fetch(`${cluster.address}/api/jobs/${id}`)).json();
   const settled = (id: string, what: string, ms = 120_000): Promise<any> =>

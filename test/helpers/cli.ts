@@ -305,8 +305,8 @@ export function startReprise(sb: Sandbox, cwd: string, args: readonly string[], 
 }
 
 /** `reprise <args> --json`, parsed; fails the test with the output when the command fails. */
-export async function repriseJson<T = any>(sb: Sandbox, cwd: string, args: readonly string[]): Promise<T> {
-  const res = await reprise(sb, cwd, [...args, '--json']);
+export async function repriseJson<T = any>(sb: Sandbox, cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<T> {
+  const res = await reprise(sb, cwd, [...args, '--json'], extraEnv);
   if (res.code !== 0) throw new Error(`reprise ${args.join(' ')} exited ${res.code}\n${res.stderr}\n${res.stdout}`);
   return JSON.parse(res.stdout) as T;
 }

@@ -6,13 +6,12 @@
  * store are refused, naming them.
  * Needs `npm run build`, PostgreSQL (scripts/ensure-postgres.sh) and moto (scripts/ensure-s3.sh).
  */
-import { spawn } from 'node:child_process';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitProject, REPRISE_BIN, sandbox, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { gitProject, reprise, repriseJson, sandbox, yamlFor, type Sandbox } from '../helpers/cli.js';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { freshBucket, s3Client, S3_ENV, type TestBucket } from '../helpers/s3.js';
 import { startServer, type RunningServer } from '../helpers/server.js';
@@ -37,26 +36,11 @@ describe('reprise migrate', () => {
   let bucket: TestBucket;
   const laptop = (): string => join(sb.root, 'laptop-home');
 
-  /** `reprise ARGS` on the laptop (embedded), or through `server`. */
-  function cli(args: readonly string[], server?: RunningServer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, ...S3_ENV, REPRISE_HOME: server ? join(sb.root, 'client-home') : laptop(), REPRISE_USER: 'tester' };
-      delete env.REPRISE_TEST_MODE;
-      delete env.REPRISE_SERVER;
-      if (server) env.REPRISE_SERVER = server.url;
-      const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
-  async function json(args: readonly string[], server?: RunningServer): Promise<any> {
-    const res = await cli([...args, '--json'], server);
-    if (res.code !== 0) throw new Error(`reprise ${args.join(' ')} exited ${res.code}\n${res.stderr}`);
-    return JSON.parse(res.stdout);
-  }
+  /** `reprise ARGS` on the laptop (embedded), or on another machine through `server`. */
+  const machine = (server?: RunningServer): NodeJS.ProcessEnv =>
+    server ? { ...S3_ENV, REPRISE_HOME: join(sb.root, 'client-home'), REPRISE_SERVER: server.url, REPRISE_USER: 'tester' } : { ...S3_ENV, REPRISE_HOME: laptop(), REPRISE_USER: 'tester' };
+  const cli = (args: readonly string[], server?: RunningServer) => reprise(sb, dir, args, machine(server));
+  const json = (args: readonly string[], server?: RunningServer) => repriseJson(sb, dir, args, machine(server));
   const migrate = (to: string, artifacts: string, from = laptop()) => cli(['migrate', '--from', from, '--to', to, '--artifacts', artifacts, '--json']);
 
   beforeAll(async () => {
@@ -143,10 +127,9 @@ describe('reprise migrate', () => {
 
   it('refuses a target filled from another store, and a damaged blob, naming them', { timeout: TIMEOUT }, async () => {
     const other = join(sb.root, 'other-home');
-    const made = await cli(['run', '-p', 'x=5'], undefined);
+    const made = await cli(['run', '-p', 'x=5']);
     expect(made.code).toBe(0);
     // `db` was filled from the laptop: another store may not pour into it.
-    const { mkdirSync, cpSync } = await import('node:fs');
     mkdirSync(other, { recursive: true });
     cpSync(join(laptop(), 'reprise.db'), join(other, 'reprise.db'));
     cpSync(join(laptop(), 'blobs'), join(other, 'blobs'), { recursive: true });
@@ -158,7 +141,6 @@ describe('reprise migrate', () => {
     const shard = readdirSync(join(other, 'blobs', 'sha256'))[0]!;
     const name = readdirSync(join(other, 'blobs', 'sha256', shard))[0]!;
     const path = join(other, 'blobs', 'sha256', shard, name);
-    const { chmodSync } = await import('node:fs');
     chmodSync(path, 0o644);
     writeFileSync(path, 'tampered');
     const target = await freshDatabase();

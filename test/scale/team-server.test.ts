@@ -1,8 +1,9 @@
 /**
  * A team's server on PostgreSQL and an S3-compatible bucket (moto's server, from
  * scripts/ensure-s3.sh), end to end with the real CLI:
- * - a run through one server is seen through another sharing the database; its outputs
- *   sit in the bucket, uploaded and downloaded at presigned URLs, not through the server;
+ * - a run through one server is seen through another sharing the database (in the CLI,
+ *   and on its page in Chromium); its outputs sit in the bucket, uploaded and downloaded
+ *   at presigned URLs, not through the server;
  * - two servers and three agents on one database: a 12-run sweep, each run claimed once;
  * - a database or bucket down at start: a clear error naming it;
  * - the database stopped and the bucket cut off in the middle of a run: the run goes on,
@@ -15,7 +16,8 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitProject, REPRISE_BIN, sandbox, waitFor, yamlFor, type Sandbox } from '../helpers/cli.js';
+import { gitProject, REPRISE_BIN, reprise, sandbox, waitFor, yamlFor, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { launchBrowser, screenshot } from '../helpers/browser.js';
 import { freshDatabase, type TestDatabase } from '../helpers/postgres.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
 import { freshBucket, S3_ENDPOINT, S3_ENV, type TestBucket } from '../helpers/s3.js';
@@ -37,9 +39,7 @@ with open(os.path.join(os.environ["REPRISE_OUTPUT_DIR"], "model.bin"), "wb") as 
 print("trained", p["x"])
 `;
 
-interface Cli {
-  (args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }>;
-}
+type Cli = (args: readonly string[], env?: NodeJS.ProcessEnv) => Promise<CliResult>;
 
 describe('a team server on PostgreSQL and S3', () => {
   let sb: Sandbox;
@@ -50,19 +50,11 @@ describe('a team server on PostgreSQL and S3', () => {
   let dir: string;
   const agents: { kill: () => void; output: () => string; closed: Promise<void> }[] = [];
 
+  /** `reprise ARGS` on a user's machine (its own home), through `server`. */
   const cliAt =
     (server: () => RunningServer): Cli =>
     (args, extra = {}) =>
-      new Promise((resolve) => {
-        const env: NodeJS.ProcessEnv = { ...process.env, REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server().url, REPRISE_USER: 'tester', ...extra };
-        delete env.REPRISE_TEST_MODE;
-        const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-        child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-        child.once('close', (code) => resolve({ code, stdout, stderr }));
-      });
+      reprise(sb, dir, args, { REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server().url, REPRISE_USER: 'tester', ...extra });
   const viaA = cliAt(() => a);
   const viaB = cliAt(() => b);
   async function json(cli: Cli, args: readonly string[]): Promise<any> {
@@ -123,6 +115,21 @@ describe('a team server on PostgreSQL and S3', () => {
     const listed = await fetch(`${b.url}/api/v1/runs/${run.id}/artifacts/outputs/model.bin`);
     expect(createHash('sha256').update(Buffer.from(await listed.arrayBuffer())).digest('hex')).toBe(model.sha256);
     expect(readFileSync(bundle).length).toBeGreaterThan(1 << 20);
+
+    // The web UI shows it as it shows any run, its download giving the bucket's bytes.
+    const browser = await launchBrowser();
+    try {
+      const { page, assertNoErrors } = await browser.openPage(`${b.url}/runs/${run.id}?tab=artifacts`);
+      const row = page.locator('[data-testid="artifact-row"][data-path="outputs/model.bin"]');
+      await row.waitFor();
+      const href = await row.locator('a[href]').first().getAttribute('href');
+      const downloaded = Buffer.from(await (await fetch(new URL(href!, b.url))).arrayBuffer());
+      expect(createHash('sha256').update(downloaded).digest('hex')).toBe(model.sha256);
+      await screenshot(page, 'team-server-run-artifacts');
+      assertNoErrors();
+    } finally {
+      await browser.close();
+    }
   });
 
   it('two servers and three agents on one database run a 12-run sweep, each run claimed exactly once', { timeout: TIMEOUT }, async () => {
