@@ -16,6 +16,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
+import { EPOCHS, makeRun, SEARCHES } from './search-runs.mjs';
 import { BENCH_TMP, dist, httpClient, int, median, mib, ms, now, ramDir, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
 
 const TARGET_MS = 100;
@@ -30,72 +31,7 @@ const [{ SqliteMetadataStore }, { parseRunFilter, parseRunOrder }, { compileFilt
 ]);
 const runRecord = await recordFactory();
 
-const SEARCHES = [
-  { filter: "params.lr < 0.01 and metrics.val_acc >= 0.9 and status = 'succeeded'", order: 'metrics.val_acc desc' },
-  { filter: "params.optimizer = 'adam'", order: 'params.lr' },
-  { filter: "tags.stage = 'candidate'", order: 'created desc' },
-  { filter: '', order: 'created desc' },
-  { filter: "params.batch >= 64 and params.optimizer in ('adam', 'adamw') and project = 'cifar10'", order: 'metrics.loss asc' },
-  // A filter few runs pass, ordered by a metric: the order's index is walked far.
-  { filter: "params.lr < 0.00002 and tags.stage = 'candidate'", order: 'metrics.val_acc desc' },
-];
 const VIA_SERVER = 0;
-
-// A deterministic stream of pseudo-random numbers, so every run of the benchmark searches the same data.
-let seed = 42;
-const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-const pick = (xs) => xs[Math.floor(rand() * xs.length)];
-const round = (x, digits) => Number(x.toPrecision(digits));
-
-const PROJECTS = ['mnist', 'cifar10', 'imagenet', 'bert-finetune', 'atari'];
-const OPTIMIZERS = ['adam', 'sgd', 'adamw', 'rmsprop'];
-const STATUSES = [...Array(14).fill('succeeded'), 'failed', 'failed', 'failed', 'failed', 'canceled', 'lost'];
-const EPOCHS = 10;
-
-function makeRun(i, t0) {
-  const createdAt = t0 + i * 60_000 + Math.floor(rand() * 30_000);
-  const lr = round(10 ** (-5 + rand() * 4), 3);
-  const params = {
-    lr,
-    batch: pick([16, 32, 64, 128, 256]),
-    optimizer: pick(OPTIMIZERS),
-    epochs: EPOCHS,
-    dropout: round(rand() * 0.5, 2),
-    model: { layers: pick([2, 4, 8, 12]), hidden: pick([128, 256, 512, 1024]) },
-    seed: i,
-  };
-  const quality = Math.min(0.995, 0.55 + 0.45 * rand() ** 0.5 - (lr > 0.01 ? 0.1 : 0));
-  const curves = {};
-  for (const key of ['val_acc', 'train_acc', 'loss', 'val_loss']) {
-    const steps = new Float64Array(EPOCHS);
-    const ts = new Float64Array(EPOCHS);
-    const values = new Float64Array(EPOCHS);
-    for (let e = 0; e < EPOCHS; e++) {
-      const f = (e + 1) / EPOCHS;
-      steps[e] = e;
-      ts[e] = createdAt + (e + 1) * 30_000;
-      const acc = quality * (0.6 + 0.4 * f) + (rand() - 0.5) * 0.01;
-      values[e] = key.endsWith('acc') ? Math.min(1, key === 'train_acc' ? acc + 0.02 : acc) : (1 - acc) * 2 + (key === 'val_loss' ? 0.05 : 0);
-    }
-    curves[key] = { key, steps, ts, values };
-  }
-  const status = pick(STATUSES);
-  const endedAt = createdAt + EPOCHS * 30_000 + 5000;
-  const metrics = Object.fromEntries(
-    Object.values(curves).map((c) => {
-      const vs = Array.from(c.values);
-      return [c.key, { last: vs[EPOCHS - 1], lastStep: EPOCHS - 1, min: Math.min(...vs), max: Math.max(...vs), count: EPOCHS }];
-    }),
-  );
-  const record = runRecord(
-    { createdAt, project: pick(PROJECTS), name: `run-${i}`, status, dev: rand() < 0.1, endedAt, heartbeatAt: endedAt, host: 'bench-host' },
-    // Checking every record against the manifest schema, as makeRunRecord does, costs
-    // about as much as storing it; the first thousand are checked.
-    { params, metrics, check: i < 1000 },
-  );
-  const tags = rand() < 0.2 ? { stage: pick(['baseline', 'candidate', 'candidate', 'prod']), owner: pick(['alice', 'bob', 'carol']) } : undefined;
-  return { record, batches: Object.values(curves), tags };
-}
 
 async function generate(path) {
   const store = new SqliteMetadataStore({ path });
@@ -104,7 +40,7 @@ async function generate(path) {
   const start = now();
   let tagged = 0;
   for (let i = 0; i < RUNS; i++) {
-    const { record, batches, tags } = makeRun(i, t0);
+    const { record, batches, tags } = makeRun(runRecord, i, t0);
     await store.createRun(record);
     await store.appendMetrics(record.id, batches);
     if (tags) {

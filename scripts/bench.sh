@@ -4,6 +4,7 @@
 # ingestion, the latency of a single-point log request, a downsampled history of a million
 # points, run search over 100,000 runs, MLflow's REST API against the real MLflow server
 # (scripts/ensure-venv.sh installs it in .venv-mlflow/), TensorBoard event files, reproduction and bundles,
+# PostgreSQL beside SQLite and S3 (moto) beside the blob folder,
 # garbage collection, the queue's scheduling overhead, what a merge costs before its run is queued, the lake's appends and as-of queries, and the web UI.
 #
 # BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
@@ -29,6 +30,8 @@ echo "== the MLflow REST API, reprise against the real MLflow server (targets: a
 bash scripts/ensure-venv.sh .venv-mlflow test/mlflow/requirements.txt && node bench/mlflow.mjs || status=1
 echo "== TensorBoard event files: read a 1,000,000-scalar file with its checksums (target: over 1,000,000 points/s), import it, write it back =="
 node bench/tensorboard.mjs || status=1
+echo "== the PostgreSQL metadata store beside SQLite: ingestion, in-process appends, a 1,000,000-point history, search over 100,000 runs (no target; the test server runs without fsync) =="
+bash scripts/ensure-postgres.sh >/dev/null && node bench/postgres.mjs || status=1
 echo "== the S3 blob store against moto beside the local blob store: put, put again, copyTo of 64 and 256 MiB files (MB/s) =="
 bash scripts/ensure-s3.sh >/dev/null && node bench/s3.mjs || status=1
 echo "== reproduction: reprise reproduce and verify; export and import of a large run =="

@@ -1,5 +1,5 @@
 /**
- * `reprise migrate` end to end: a laptop's embedded store (runs made with the real CLI,
+ * `reprise db migrate` on a new database, and `reprise migrate` end to end: a laptop's embedded store (runs made with the real CLI,
  * a promotion and a tag among them) moved into an empty PostgreSQL database and an S3
  * bucket, then served from there with the same answers; run again after part of the
  * copy is gone, it finishes the job; a damaged blob and a target filled from another
@@ -95,6 +95,24 @@ describe('reprise migrate', () => {
       expect(more.code, more.stderr).toBe(0);
     } finally {
       await server.stop();
+    }
+  });
+
+  it('reprise db migrate brings a new database to the latest schema, then finds it up to date', { timeout: 60_000 }, async () => {
+    const target = await freshDatabase();
+    try {
+      const first = await json(['db', 'migrate', '--db', target.url]);
+      expect(first.store).toEqual({ kind: 'postgres', where: target.url });
+      expect(first.from).toBe(0);
+      expect(first.to).toBeGreaterThan(0);
+      const again = await cli(['db', 'migrate', '--db', target.url]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout.trim()).toBe(`PostgreSQL ${target.url}: schema ${first.to}, up to date`);
+      const bad = await cli(['db', 'migrate', '--db', 'sqlite:///tmp/x.db']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('REPRISE_ERR_STORE_URL_INVALID');
+    } finally {
+      await target.drop();
     }
   });
 

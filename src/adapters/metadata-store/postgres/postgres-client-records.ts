@@ -5,10 +5,11 @@
  * Each write function takes the transaction it runs in.
  */
 import { sql, type Kysely } from 'kysely';
-import { RepriseError } from '../../../core/errors.js';
 import type { LoggedModelRecord, RunDataset, RunInputs, RunModelLink } from '../../../core/client-records.js';
 import type { ProjectPatch, ProjectRecord } from '../../../core/project-record.js';
-import { loggedModelFromRow, loggedModelRow, projectFromRow } from './postgres-rows.js';
+import { loggedModelRow, projectPatchColumns } from '../sql-rows.js';
+import { projectExists, projectNotFound } from '../store-errors.js';
+import { loggedModelFromRow, projectFromRow } from './postgres-rows.js';
 import type { PostgresTables } from './postgres-schema.js';
 
 type Db = Kysely<PostgresTables>;
@@ -23,9 +24,7 @@ export async function createProject(tx: Db, p: { readonly name: string; readonly
     .executeTakeFirst();
   if (made) return projectFromRow(made);
   const taken = await tx.selectFrom('projects').select(['id', 'deleted_at']).where('name', '=', p.name).executeTakeFirst();
-  throw new RepriseError('REPRISE_ERR_PROJECT_EXISTS', `a project named ${JSON.stringify(p.name)} exists already${taken?.deleted_at != null ? ' (deleted; restore it, or choose another name)' : ''}`, {
-    details: { field: 'name', name: p.name, id: taken?.id },
-  });
+  throw projectExists(p.name, taken && { id: taken.id, deletedAt: taken.deleted_at });
 }
 
 export async function projectRecord(db: Db, ref: { readonly id: number } | { readonly name: string }): Promise<ProjectRecord | undefined> {
@@ -41,17 +40,11 @@ export async function projectRecords(db: Db): Promise<ProjectRecord[]> {
 /** Inside a transaction: the project changed (its row locked); deleting or restoring it does the same to its runs. */
 export async function updateProject(tx: Db, name: string, patch: ProjectPatch): Promise<ProjectRecord> {
   const row = await tx.selectFrom('projects').selectAll().where('name', '=', name).forUpdate().executeTakeFirst();
-  if (!row) throw new RepriseError('REPRISE_ERR_PROJECT_NOT_FOUND', `no project named ${JSON.stringify(name)}`, { details: { project: name } });
-  const tags = { ...row.tags, ...(patch.setTags ?? {}) };
-  for (const key of patch.deleteTags ?? []) delete tags[key];
-  const set: { updated_at: number; tags: string; register_from?: string; deleted_at?: number | null } = { updated_at: patch.at, tags: JSON.stringify(tags) };
-  if (patch.registerFrom !== undefined) set.register_from = patch.registerFrom;
-  if (patch.deletedAt !== undefined && (patch.deletedAt === null) !== (row.deleted_at === null)) {
-    set.deleted_at = patch.deletedAt;
-    // Runs deleted with the project carry its time, so a restore brings back those alone.
-    if (patch.deletedAt !== null) await tx.updateTable('runs').set({ deleted_at: patch.deletedAt }).where('project', '=', name).where('deleted_at', 'is', null).execute();
-    else if (row.deleted_at !== null) await tx.updateTable('runs').set({ deleted_at: null }).where('project', '=', name).where('deleted_at', '=', row.deleted_at).execute();
-  }
+  if (!row) throw projectNotFound(name);
+  const set = projectPatchColumns(patch, { tags: row.tags, deletedAt: row.deleted_at });
+  // Runs deleted with the project carry its time, so a restore brings back those alone.
+  if (typeof set.deleted_at === 'number') await tx.updateTable('runs').set({ deleted_at: set.deleted_at }).where('project', '=', name).where('deleted_at', 'is', null).execute();
+  else if (set.deleted_at === null && row.deleted_at !== null) await tx.updateTable('runs').set({ deleted_at: null }).where('project', '=', name).where('deleted_at', '=', row.deleted_at).execute();
   return projectFromRow(await tx.updateTable('projects').set(set).where('id', '=', row.id).returningAll().executeTakeFirstOrThrow());
 }
 

@@ -10,7 +10,7 @@
  */
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { bug, RepriseError } from '../../../core/errors.js';
+import { bug } from '../../../core/errors.js';
 import type { HistogramBatch, HistogramPoint, HistogramSeriesInfo } from '../../../core/histogram.js';
 import type { MetricBatch, MetricColumns } from '../../../core/metric-series.js';
 import type { ModelAuditEntry, ModelVersion, RegisteredModel, RunModelVersion, VersionRef } from '../../../core/model-store.js';
@@ -42,6 +42,9 @@ import type {
   StoreTableSink,
   TimelineEntry,
 } from '../../../ports/metadata-store.js';
+import { likeLiteral } from '../sql-like.js';
+import { dataReadFromRow, imageFromRow, imageRow, linkFromRow, linkRow, projectSummaries, RECORD_COLUMNS, runPatchColumns, verificationRow } from '../sql-rows.js';
+import { paramImmutable } from '../store-errors.js';
 import { paramColumns } from '../sqlite/sqlite-encoding.js';
 import { openPool, retryConflicts, type StoreConnection } from './postgres-connection.js';
 import * as clients from './postgres-client-records.js';
@@ -49,7 +52,7 @@ import * as metrics from './postgres-metrics.js';
 import { migrate } from './postgres-migrate.js';
 import * as registry from './postgres-model-store.js';
 import * as queue from './postgres-queue.js';
-import { fromRow, likeLiteral, patchColumns, RECORD_COLUMNS, type RecordRow } from './postgres-rows.js';
+import { fromRow, type RecordRow } from './postgres-rows.js';
 import { countRuns, searchRuns } from './postgres-run-query.js';
 import { indexDataReads, insertParams, insertRun, upsertArtifacts, upsertTags } from './postgres-runs.js';
 import type { PostgresTables } from './postgres-schema.js';
@@ -127,7 +130,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async updateRun(id: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
-    const set = patchColumns(patch);
+    const set = runPatchColumns(patch);
     const only = onlyIf ? [...onlyIf] : undefined;
     if (Object.keys(set).length === 0) {
       let probe = this.#k.selectFrom('runs').select('id').where('id', '=', id);
@@ -176,17 +179,7 @@ export class PostgresMetadataStore implements MetadataStore {
       select project, status, dev, count(*) as n, min(created_at) as first,
         max(greatest(created_at, coalesce(ended_at, 0), heartbeat_at)) as last
       from runs group by project, status, dev order by project`.execute(this.#k);
-    const out = new Map<string, { name: string; runs: number; devRuns: number; byStatus: Partial<Record<RunStatus, number>>; firstRunAt: number; lastActivityAt: number }>();
-    for (const r of rows) {
-      const p = out.get(r.project) ?? { name: r.project, runs: 0, devRuns: 0, byStatus: {}, firstRunAt: r.first, lastActivityAt: r.last };
-      p.runs += r.n;
-      if (r.dev) p.devRuns += r.n;
-      p.byStatus[r.status] = (p.byStatus[r.status] ?? 0) + r.n;
-      p.firstRunAt = Math.min(p.firstRunAt, r.first);
-      p.lastActivityAt = Math.max(p.lastActivityAt, r.last);
-      out.set(r.project, p);
-    }
-    return [...out.values()];
+    return projectSummaries(rows);
   }
 
   async runKeys(project?: string): Promise<RunKeys> {
@@ -296,12 +289,7 @@ export class PostgresMetadataStore implements MetadataStore {
         const v = params[key]!;
         const json = paramColumns(v).json;
         const prev = before.get(key);
-        if (prev !== undefined && prev !== json) {
-          throw new RepriseError('REPRISE_ERR_PARAM_IMMUTABLE', `param ${JSON.stringify(key)} of run ${runId} is ${prev}; it cannot become ${json}`, {
-            hint: 'params are fixed once set; log the new value under another key, or start a new run',
-            details: { run: runId, key, old: JSON.parse(prev) as unknown, new: v },
-          });
-        }
+        if (prev !== undefined && prev !== json) throw paramImmutable(runId, key, prev, json, v);
       }
     });
   }
@@ -358,7 +346,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async saveImage(image: ImageRecord): Promise<void> {
-    const row = { ref: image.ref, digest: image.digest, project: image.project, commit_sha: image.commit, env_hash: image.envHash, engine: image.engine, created_at: image.createdAt };
+    const row = imageRow(image);
     await this.#k.insertInto('images').values(row).onConflict((oc) => oc.column('ref').doUpdateSet(row)).execute();
   }
 
@@ -366,7 +354,7 @@ export class PostgresMetadataStore implements MetadataStore {
     let q = this.#k.selectFrom('images').selectAll();
     if (project !== undefined) q = q.where('project', '=', project);
     const rows = await q.orderBy('created_at', 'desc').execute();
-    return rows.map((r) => ({ ref: r.ref, digest: r.digest, project: r.project, commit: r.commit_sha, envHash: r.env_hash, engine: r.engine, createdAt: r.created_at }));
+    return rows.map(imageFromRow);
   }
 
   async importRun(imported: ImportedRun): Promise<boolean> {
@@ -383,7 +371,7 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   async saveVerification(v: Verification): Promise<void> {
-    const row = { original: v.original, reproduction: v.reproduction, verdict: v.verdict, checked_at: v.checkedAt, report: JSON.stringify(v) };
+    const row = verificationRow(v);
     await this.#k
       .insertInto('verifications')
       .values(row)
@@ -551,17 +539,7 @@ export class PostgresMetadataStore implements MetadataStore {
       .orderBy('d.run_id', 'desc')
       .limit(query.limit ?? 1000)
       .execute();
-    return rows.map((r) => ({
-      runId: r.run_id,
-      runName: r.run_name,
-      project: r.project,
-      status: r.status as RunStatus,
-      createdAt: r.created_at,
-      name: r.name,
-      asOf: r.as_of,
-      rows: r.rows,
-      contentHash: r.content_hash,
-    }));
+    return rows.map(dataReadFromRow);
   }
 
   async hookDelivery(provider: string, id: string, project: string): Promise<HookDelivery | undefined> {
@@ -571,18 +549,7 @@ export class PostgresMetadataStore implements MetadataStore {
   // Repositories linked to projects.
 
   async saveRepositoryLink(link: RepositoryLink, secret: string): Promise<void> {
-    const row = {
-      project: link.project,
-      url: link.url,
-      branch: link.branch,
-      queue: link.queue,
-      path: link.path,
-      secret,
-      created_at: link.createdAt,
-      created_by: link.createdBy,
-      updated_at: link.updatedAt,
-    };
-    const { created_at: _createdAt, created_by: _createdBy, ...changed } = row;
+    const { row, changed } = linkRow(link, secret);
     await this.#k.insertInto('repository_links').values(row).onConflict((oc) => oc.column('project').doUpdateSet(changed)).execute();
   }
 
@@ -590,7 +557,7 @@ export class PostgresMetadataStore implements MetadataStore {
     let q = this.#k.selectFrom('repository_links').selectAll();
     if (project !== undefined) q = q.where('project', '=', project);
     const rows = await q.orderBy('project').execute();
-    return rows.map((r) => ({ project: r.project, url: r.url, branch: r.branch, queue: r.queue, path: r.path, createdAt: r.created_at, createdBy: r.created_by, updatedAt: r.updated_at }));
+    return rows.map(linkFromRow);
   }
 
   async repositoryLinkSecret(project: string): Promise<string | undefined> {

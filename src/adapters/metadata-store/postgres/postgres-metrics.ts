@@ -10,15 +10,14 @@
  */
 import { sql, type Kysely } from 'kysely';
 import { downsample, MinMaxSampler } from '../../../core/downsample.js';
-import { samplePoints, type HistogramBatch, type HistogramPoint, type HistogramSeriesInfo, type HistogramStats } from '../../../core/histogram.js';
+import { samplePoints, type HistogramBatch, type HistogramPoint, type HistogramSeriesInfo } from '../../../core/histogram.js';
 import { emptyColumns, isSorted, sortColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
 import type { RunNote } from '../../../core/run-note.js';
 import type { MetricSummary } from '../../../core/run-manifest.js';
 import type { HistorySample, MetricWriter } from '../../../ports/metadata-store.js';
-import { decodeChunks, decodeSummary, encodeChunk } from '../sqlite/sqlite-encoding.js';
-import { bucketBytes, bucketsOf, concatColumns, nanAsNull, nullAsNaN, sliceColumns } from './postgres-encoding.js';
-import { runNotFound } from './postgres-rows.js';
+import { runNotFound } from '../store-errors.js';
+import { bucketBytes, concatColumns, decodeChunks, decodeSummary, encodeChunk, histogramFromRow, nanAsNull, nullAsNaN, sliceColumns } from '../sqlite/sqlite-encoding.js';
 import { METRIC_CHUNK_POINTS, type PostgresTables } from './postgres-schema.js';
 
 type Db = Kysely<PostgresTables>;
@@ -286,7 +285,6 @@ export async function histogramKeys(db: Db, runId: string): Promise<HistogramSer
 }
 
 const HISTOGRAM_COLUMNS = ['seq', 'step', 'ts', 'min', 'max', 'count', 'sum', 'sum_squares', 'buckets'] as const;
-type HistogramRow = Pick<PostgresTables['histograms'], 'step' | 'ts' | 'min' | 'max' | 'count' | 'sum' | 'sum_squares' | 'buckets'>;
 
 /**
  * Inside a read transaction (the count and the rows see one series): a key's points, or
@@ -308,15 +306,6 @@ export async function histogramSeries(tx: Db, runId: string, key: string, maxPoi
   const rows = await tx.selectFrom('histograms').select([...HISTOGRAM_COLUMNS]).where('seq', '=', sql<number>`any(${chosen}::bigint[])`).execute();
   const bySeq = new Map(rows.map((r) => [r.seq, r]));
   return { total: order.length, points: chosen.map((seq) => histogramFromRow(bySeq.get(seq)!)) };
-}
-
-function histogramFromRow(r: HistogramRow): HistogramPoint {
-  // All NULL: the writer gave no stats.
-  const stats: HistogramStats | null =
-    r.min === null && r.max === null && r.count === null && r.sum === null && r.sum_squares === null
-      ? null
-      : { min: nullAsNaN(r.min), max: nullAsNaN(r.max), count: nullAsNaN(r.count), sum: nullAsNaN(r.sum), sumSquares: nullAsNaN(r.sum_squares) };
-  return { step: r.step, ts: r.ts, buckets: bucketsOf(r.buckets), stats };
 }
 
 /** Inside a transaction: inserts notes in arrival order. */

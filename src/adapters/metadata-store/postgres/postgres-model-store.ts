@@ -8,7 +8,7 @@
  * the version is made. Each write function takes the transaction it runs in.
  */
 import { sql, type Kysely } from 'kysely';
-import { bug, RepriseError } from '../../../core/errors.js';
+import { bug, type RepriseError } from '../../../core/errors.js';
 import {
   lineageOf,
   modelFilesOf,
@@ -22,7 +22,10 @@ import {
 import type { ParamValue } from '../../../core/params.js';
 import type { RetentionMark } from '../../../core/retention.js';
 import type { AliasChange, AliasMove, ModelPatch, NewModelVersion } from '../../../ports/metadata-store.js';
-import { fromRow, RECORD_COLUMNS, retentionFromRow, retentionRow, unknownModel, versionFromRow, type RecordRow } from './postgres-rows.js';
+import { auditFromRow, auditRow, promotionPin, registeredModelFromRow, versionRow } from '../sql-model-rows.js';
+import { RECORD_COLUMNS } from '../sql-rows.js';
+import { alreadyAVersion, missingRun, modelExists, retentionRefusal, unknownModel, versionNotFound } from '../store-errors.js';
+import { fromRow, retentionFromRow, retentionRow, versionFromRow, type RecordRow } from './postgres-rows.js';
 import type { PostgresTables } from './postgres-schema.js';
 
 type Db = Kysely<PostgresTables>;
@@ -31,7 +34,7 @@ type Db = Kysely<PostgresTables>;
 export async function createModelVersion(tx: Db, v: NewModelVersion): Promise<{ version: ModelVersion; alias: AliasMove | null }> {
   const folder = v.path ?? 'model';
   const row = (await tx.selectFrom('runs').select([...RECORD_COLUMNS]).where('id', '=', v.runId).forUpdate().executeTakeFirst()) as RecordRow | undefined;
-  if (!row) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${v.runId}`, { details: { run: v.runId } });
+  if (!row) throw missingRun(v.runId);
   const run = fromRow(row);
   const mark = await tx.selectFrom('run_retention').select(['state', 'at']).where('run_id', '=', v.runId).executeTakeFirst();
   const stored = await tx.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path').execute();
@@ -45,12 +48,7 @@ export async function createModelVersion(tx: Db, v: NewModelVersion): Promise<{ 
     .onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at }))
     .execute();
   const already = await tx.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId).executeTakeFirst();
-  if (already) {
-    throw new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `run ${run.name} (${run.id}) is already version ${already.version} of ${v.model}`, {
-      hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias ?? 'ALIAS'}`,
-      details: { run: run.id, model: v.model, version: already.version },
-    });
-  }
+  if (already) throw alreadyAVersion(run, v.model, already.version, v.alias);
   const files = modelFilesOf(artifacts, folder);
   // A deleted version's number is never given again (the audit log remembers it): `NAME@3` means one version forever.
   const { rows } = await sql<{ v: number | null }>`
@@ -58,26 +56,10 @@ export async function createModelVersion(tx: Db, v: NewModelVersion): Promise<{ 
   const version = (rows[0]?.v ?? 0) + 1;
   // A client's run has no params file: its params are those it logged.
   const lineage = lineageOf(run, run.manifest.code === null ? await paramsOfRun(tx, run.id) : undefined);
-  await tx
-    .insertInto('model_versions')
-    .values({
-      model: v.model,
-      version,
-      run_id: run.id,
-      created_at: v.at,
-      created_by: v.by,
-      note: v.note,
-      files: JSON.stringify(files),
-      bytes: files.reduce((n, f) => n + f.size, 0),
-      lineage: JSON.stringify(lineage),
-      description: v.description ?? null,
-      tags: JSON.stringify(v.tags ?? {}),
-      path: folder.replace(/\/+$/, ''),
-    })
-    .execute();
+  await tx.insertInto('model_versions').values(versionRow(v, version, run.id, folder, files, lineage)).execute();
   const alias = v.alias === null ? null : await pointAlias(tx, v.model, v.alias, version, v.at);
   await audit(tx, { at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: v.note });
-  await putRetention(tx, run.id, { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at });
+  await putRetention(tx, run.id, promotionPin(v, version));
   const made = (await versionsWhere(tx, { model: v.model, version }))[0];
   if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
   return { version: made, alias };
@@ -102,10 +84,7 @@ async function pointAlias(tx: Db, model: string, alias: string, version: number,
 }
 
 async function audit(tx: Db, e: Omit<ModelAuditEntry, 'id'>): Promise<void> {
-  await tx
-    .insertInto('model_audit')
-    .values({ at: e.at, by: e.by, action: e.action, model: e.model, alias: e.alias, from_version: e.fromVersion, to_version: e.toVersion, run_id: e.runId, note: e.note })
-    .execute();
+  await tx.insertInto('model_audit').values(auditRow(e)).execute();
 }
 
 /** Inside a transaction: whether the model exists, its row locked until the transaction ends. */
@@ -133,7 +112,7 @@ export async function versionsWhere(db: Db, w: { model?: string; version?: numbe
     .where('model', '=', sql<string>`any(${[...new Set(rows.map((r) => r.model))]}::text[])`)
     .orderBy('alias')
     .execute();
-  return rows.map((r) => versionFromRow(r, aliases.filter((a) => a.model === r.model && a.version === r.version).map((a) => a.alias)));
+  return rows.map((r) => versionFromRow(r, aliases));
 }
 
 /** Registered models (one with `name`), by name, with their version counts and aliases. */
@@ -154,16 +133,7 @@ export async function models(db: Db, name?: string): Promise<RegisteredModel[]> 
     .where('model', '=', sql<string>`any(${rows.map((r) => r.name)}::text[])`)
     .orderBy('alias')
     .execute();
-  return rows.map((r) => ({
-    name: r.name,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    description: r.description,
-    tags: r.tags,
-    versions: Number(r.versions),
-    latestVersion: r.latest ?? 0,
-    aliases: Object.fromEntries(aliases.filter((a) => a.model === r.name).map((a) => [a.alias, a.version])),
-  }));
+  return rows.map((r) => registeredModelFromRow(r, r.tags, aliases));
 }
 
 export async function getModelVersion(db: Db, model: string, ref: VersionRef): Promise<ModelVersion | undefined> {
@@ -181,11 +151,7 @@ export async function moveAlias(tx: Db, change: AliasChange): Promise<AliasMove>
   const exists = known
     ? await tx.selectFrom('model_versions').select('run_id').where('model', '=', change.model).where('version', '=', change.version).executeTakeFirst()
     : undefined;
-  if (!exists) {
-    throw new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', known ? `${change.model} has no version ${change.version}` : `no registered model ${JSON.stringify(change.model)}`, {
-      details: { model: change.model, version: change.version },
-    });
-  }
+  if (!exists) throw versionNotFound(change.model, change.version, known);
   const move = await pointAlias(tx, change.model, change.alias, change.version, change.at);
   await audit(tx, { at: change.at, by: change.by, action: 'alias', model: change.model, alias: change.alias, fromVersion: move.from, toVersion: change.version, runId: exists.run_id, note: change.note });
   return move;
@@ -194,18 +160,7 @@ export async function moveAlias(tx: Db, change: AliasChange): Promise<AliasMove>
 export async function modelAudit(db: Db, query: { model?: string; limit?: number }): Promise<ModelAuditEntry[]> {
   let q = db.selectFrom('model_audit').selectAll().orderBy('id', 'desc').limit(query.limit ?? 200);
   if (query.model !== undefined) q = q.where('model', '=', query.model);
-  return (await q.execute()).map((r) => ({
-    id: r.id,
-    at: r.at,
-    by: r.by,
-    action: r.action as ModelAuditEntry['action'],
-    model: r.model,
-    alias: r.alias,
-    fromVersion: r.from_version,
-    toVersion: r.to_version,
-    runId: r.run_id,
-    note: r.note,
-  }));
+  return (await q.execute()).map(auditFromRow);
 }
 
 export async function modelVersionsOfRuns(db: Db, runIds: readonly string[]): Promise<Map<string, RunModelVersion[]>> {
@@ -230,9 +185,7 @@ export async function createModel(
     .onConflict((oc) => oc.column('name').doNothing())
     .returning('name')
     .execute();
-  if (made.length === 0) {
-    throw new RepriseError('REPRISE_ERR_MODEL_EXISTS', `a registered model named ${JSON.stringify(m.name)} exists already`, { details: { field: 'name', model: m.name } });
-  }
+  if (made.length === 0) throw modelExists(m.name);
   return (await models(tx, m.name))[0]!;
 }
 
@@ -259,8 +212,7 @@ export async function updateModelVersion(tx: Db, name: string, version: number, 
 }
 
 async function unknownVersion(db: Db, name: string, version: number): Promise<RepriseError> {
-  const known = await db.selectFrom('models').select('name').where('name', '=', name).executeTakeFirst();
-  return known ? new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `${name} has no version ${version}`, { details: { model: name, version } }) : unknownModel(name);
+  return versionNotFound(name, version, (await db.selectFrom('models').select('name').where('name', '=', name).executeTakeFirst()) !== undefined);
 }
 
 export async function removeAlias(tx: Db, change: { readonly model: string; readonly alias: string; readonly by: string; readonly at: number }): Promise<boolean> {
@@ -293,16 +245,9 @@ export async function deleteModel(tx: Db, change: { readonly model: string; read
 /** Inside a transaction: records a decided retention, refusing what a pinned or deleted run cannot take. */
 export async function setRetention(tx: Db, runId: string, mark: RetentionMark): Promise<void> {
   // The run's row, locked: a promotion pinning it waits, or is waited for.
-  if (!(await tx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().executeTakeFirst())) {
-    throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${runId}`, { details: { run: runId } });
-  }
-  const current = await tx.selectFrom('run_retention').selectAll().where('run_id', '=', runId).executeTakeFirst();
-  if (current?.state === 'pinned' && mark.state !== 'pinned') {
-    throw new RepriseError('REPRISE_ERR_RUN_PINNED', `run ${runId} is pinned (${current.reason}): its artifacts are never collected`, { details: { run: runId } });
-  }
-  if (current?.state === 'deleted' && mark.state !== 'deleted') {
-    throw new RepriseError('REPRISE_ERR_RETENTION_INVALID', `the artifacts of run ${runId} were deleted by gc on ${new Date(current.at).toISOString()}`, { details: { run: runId } });
-  }
+  if (!(await tx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().executeTakeFirst())) throw missingRun(runId);
+  const refusal = retentionRefusal(runId, await tx.selectFrom('run_retention').selectAll().where('run_id', '=', runId).executeTakeFirst(), mark);
+  if (refusal) throw refusal;
   await putRetention(tx, runId, mark);
 }
 

@@ -7,12 +7,13 @@
  * take the same run, and each takes it in the statement that picks it.
  */
 import { sql, type Kysely } from 'kysely';
-import { RepriseError } from '../../../core/errors.js';
 import type { HookDelivery } from '../../../core/repository-link.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import { ACTIVE_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
-import type { QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerKind, WorkerRecord, WorkerRegistration } from '../../../core/queue.js';
-import { fromRow, patchColumns, RECORD_COLUMNS, sweepRow, type RecordRow } from './postgres-rows.js';
+import type { QueueClaim, RunBeat, SweepRecord, SweepSummary, WorkerRecord, WorkerRegistration } from '../../../core/queue.js';
+import { deliveryFromRow, deliveryRow, RECORD_COLUMNS, runPatchColumns, sweepFromRow, sweepRow, sweepTallies, workerFromRow, workerRow } from '../sql-rows.js';
+import { deliverySeen, workerNotFound } from '../store-errors.js';
+import { fromRow, type RecordRow } from './postgres-rows.js';
 import { insertRun } from './postgres-runs.js';
 import type { PostgresTables, SweepsTable } from './postgres-schema.js';
 import type { Selectable } from 'kysely';
@@ -23,24 +24,8 @@ type Db = Kysely<PostgresTables>;
 export async function submitRuns(tx: Db, runs: readonly RunRecord[], sweep?: SweepRecord, delivery?: HookDelivery): Promise<void> {
   if (delivery) {
     // Remembered first: a second delivery of the same push waits on this one's row, then finds it.
-    const fresh = await tx
-      .insertInto('hook_deliveries')
-      .values({
-        provider: delivery.provider,
-        delivery: delivery.id,
-        project: delivery.project,
-        received_at: delivery.receivedAt,
-        commit_sha: delivery.commit,
-        run_ids: JSON.stringify(delivery.runIds),
-      })
-      .onConflict((oc) => oc.doNothing())
-      .returning('delivery')
-      .execute();
-    if (fresh.length === 0) {
-      throw new RepriseError('REPRISE_ERR_HOOK_DELIVERY_SEEN', `delivery ${delivery.id} from ${delivery.provider} already started runs of project ${delivery.project}`, {
-        details: { provider: delivery.provider, delivery: delivery.id, project: delivery.project },
-      });
-    }
+    const fresh = await tx.insertInto('hook_deliveries').values(deliveryRow(delivery)).onConflict((oc) => oc.doNothing()).returning('delivery').execute();
+    if (fresh.length === 0) throw deliverySeen(delivery);
   }
   if (sweep) await tx.insertInto('sweeps').values(sweepRow(sweep)).execute();
   for (const run of runs) await insertRun(tx, run);
@@ -48,7 +33,7 @@ export async function submitRuns(tx: Db, runs: readonly RunRecord[], sweep?: Swe
 
 export async function hookDelivery(db: Db, provider: string, id: string, project: string): Promise<HookDelivery | undefined> {
   const r = await db.selectFrom('hook_deliveries').selectAll().where('provider', '=', provider).where('delivery', '=', id).where('project', '=', project).executeTakeFirst();
-  return r ? { provider: r.provider as HookDelivery['provider'], id: r.delivery, project: r.project, receivedAt: r.received_at, commit: r.commit_sha, runIds: r.run_ids } : undefined;
+  return r ? deliveryFromRow(r, r.run_ids) : undefined;
 }
 
 /** Takes the next queued run that fits the claim, if one waits, in one statement. */
@@ -72,9 +57,7 @@ export async function claimNow(db: Db, claim: QueueClaim): Promise<RunRecord | u
 export async function heartbeat(tx: Db, beat: { readonly at: number; readonly runIds: readonly string[]; readonly worker?: string }): Promise<Record<string, RunBeat>> {
   if (beat.worker !== undefined) {
     const seen = await tx.updateTable('workers').set({ seen_at: beat.at }).where('id', '=', beat.worker).returning('id').execute();
-    if (seen.length === 0) {
-      throw new RepriseError('REPRISE_ERR_WORKER_NOT_FOUND', `no worker ${JSON.stringify(beat.worker)} is registered here`, { details: { worker: beat.worker } });
-    }
+    if (seen.length === 0) throw workerNotFound(beat.worker);
   }
   const out: Record<string, RunBeat> = {};
   if (beat.runIds.length === 0) return out;
@@ -116,7 +99,7 @@ export async function requestCancel(db: Db, runId: string, request: { readonly b
 export async function settleLostRun(tx: Db, id: string, patch: RunPatch, retry: RunRecord | null): Promise<boolean> {
   const done = await tx
     .updateTable('runs')
-    .set(patchColumns(patch))
+    .set(runPatchColumns(patch))
     .where('id', '=', id)
     .where('status', '=', sql<string>`any(${[...ACTIVE_STATUSES]}::text[])`)
     .returning('id')
@@ -127,20 +110,7 @@ export async function settleLostRun(tx: Db, id: string, patch: RunPatch, retry: 
 }
 
 export async function registerWorker(db: Db, w: WorkerRegistration): Promise<void> {
-  const row = {
-    id: w.id,
-    name: w.name,
-    kind: w.kind,
-    host: w.host,
-    pid: w.pid,
-    queues: JSON.stringify(w.queues),
-    slots: w.slots,
-    gpus: JSON.stringify(w.gpus),
-    version: w.version,
-    started_at: w.startedAt,
-    seen_at: w.startedAt,
-    stopped_at: null,
-  };
+  const row = workerRow(w);
   await db.insertInto('workers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(row)).execute();
 }
 
@@ -161,21 +131,7 @@ export async function listWorkers(db: Db, since: number): Promise<WorkerRecord[]
       .execute();
     for (const r of active) held.set(r.worker!, [...(held.get(r.worker!) ?? []), r.id]);
   }
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    kind: r.kind as WorkerKind,
-    host: r.host,
-    pid: r.pid,
-    queues: r.queues,
-    slots: r.slots,
-    gpus: r.gpus,
-    version: r.version,
-    startedAt: r.started_at,
-    seenAt: r.seen_at,
-    stoppedAt: r.stopped_at,
-    runs: held.get(r.id) ?? [],
-  }));
+  return rows.map((r) => workerFromRow(r, r.queues, r.gpus, held.get(r.id) ?? []));
 }
 
 export async function listSweeps(db: Db, query: { readonly project?: string; readonly limit?: number }): Promise<SweepSummary[]> {
@@ -197,25 +153,14 @@ export async function findSweeps(db: Db, ref: string, limit: number, prefixPatte
 }
 
 async function summariseSweeps(db: Db, rows: Selectable<SweepsTable>[]): Promise<SweepSummary[]> {
-  const counts = new Map<string, Record<string, number>>();
-  if (rows.length > 0) {
-    const tallies = await db
+  if (rows.length === 0) return [];
+  const counts = sweepTallies(
+    await db
       .selectFrom('runs')
       .select(['sweep_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
       .where('sweep_id', '=', sql<string>`any(${rows.map((r) => r.id)}::text[])`)
       .groupBy(['sweep_id', 'status'])
-      .execute();
-    for (const t of tallies) counts.set(t.sweep_id!, { ...(counts.get(t.sweep_id!) ?? {}), [t.status]: Number(t.n) });
-  }
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    project: r.project,
-    createdAt: r.created_at,
-    createdBy: r.created_by,
-    spec: r.spec,
-    description: r.description,
-    runs: r.runs,
-    byStatus: counts.get(r.id) ?? {},
-  }));
+      .execute(),
+  );
+  return rows.map((r) => sweepFromRow(r, r.spec, counts.get(r.id)));
 }

@@ -9,11 +9,12 @@
  * after a keyset cursor, so runs lacking the value come last in either direction.
  */
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { RepriseError } from '../../../core/errors.js';
 import type { RunRecord } from '../../../core/run.js';
-import { formatField, type CompareOp, type FilterExpr, type FilterField, type FilterValue, type RunAttribute, type RunOrder } from '../../../core/run-filter.js';
+import type { CompareOp, FilterExpr, FilterField, FilterValue, RunAttribute, RunOrder } from '../../../core/run-filter.js';
 import type { RunPage, RunQuery } from '../../../ports/metadata-store.js';
-import { fromRow, RECORD_COLUMNS, type RecordRow } from './postgres-rows.js';
+import { badCursor, decodeCursor, DEFAULT_ORDER, encodeCursor, type Cursor } from '../run-cursor.js';
+import { RECORD_COLUMNS } from '../sql-rows.js';
+import { fromRow, type RecordRow } from './postgres-rows.js';
 import { INDEXED_TEXT_CHARS, type PostgresTables } from './postgres-schema.js';
 
 type Sql = RawBuilder<unknown>;
@@ -44,8 +45,6 @@ const OPS: Record<Exclude<CompareOp, 'like' | 'not like'>, Sql> = { '=': sql`=`,
 const WALK_BUDGET = 1_000;
 /** The longest walk tried when the first one found matches, but too few: beyond it, reading the matches first is quicker. */
 const MAX_WALK = 8 * WALK_BUDGET;
-
-export const DEFAULT_ORDER: RunOrder = { field: { kind: 'attr', name: 'created' }, direction: 'desc' };
 
 type KeyedField = Exclude<FilterField, { kind: 'attr' }>;
 
@@ -237,61 +236,14 @@ export function segments(order: RunOrder): Segment[] {
   }
 }
 
-interface Cursor {
-  /** The ordering the cursor belongs to. */
-  readonly o: string;
-  /** The segment of the last row. */
-  readonly s: number;
-  readonly v: string | number | null;
-  readonly id: string;
-  /** ±1 when the value is ±Infinity, which JSON cannot hold. */
-  readonly inf?: 1 | -1;
-}
-
-function orderLabel(order: RunOrder): string {
-  return `${formatField(order.field)} ${order.direction}`;
-}
-
-export function encodeCursor(order: RunOrder, segment: number, value: unknown, id: string): string {
-  const v = typeof value === 'number' || typeof value === 'string' ? value : null;
-  const o = orderLabel(order);
-  const c: Cursor = typeof v === 'number' && !Number.isFinite(v) ? { o, s: segment, v: 0, id, inf: v > 0 ? 1 : -1 } : { o, s: segment, v, id };
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-function badCursor(text: string): RepriseError {
-  return new RepriseError('REPRISE_ERR_ARG_INVALID', `cursor ${JSON.stringify(text.slice(0, 40))} is not a cursor this server gave out`, {
-    hint: 'pass the nextCursor of the previous page unchanged',
-  });
-}
-
-export function decodeCursor(text: string, order: RunOrder): Cursor {
-  let c: Cursor | undefined;
-  try {
-    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-  } catch {
-    c = undefined;
-  }
-  const segs = segments(order);
-  if (
-    typeof c?.id !== 'string' ||
-    c.id === '' ||
-    typeof c.o !== 'string' ||
-    !Number.isInteger(c.s) ||
-    c.s < 0 ||
-    c.s >= segs.length ||
-    !(c.v === null || ['string', 'number'].includes(typeof c.v))
-  ) {
-    throw badCursor(text);
-  }
-  if (c.o !== orderLabel(order)) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `cursor: it belongs to the order "${c.o}", not "${orderLabel(order)}"`, {
-      hint: 'keep the same order (and filter) for every page',
-    });
-  }
-  // A value of the wrong kind for its segment would reach the server as a type error.
+/**
+ * A cursor read back for the order's segments: as run-cursor.ts checks it, and its value
+ * of the kind its segment sorts by (another would reach the server as a type error).
+ */
+function readCursor(text: string, order: RunOrder, segs: readonly Segment[]): Cursor {
+  const c = decodeCursor(text, order, segs.length);
   if (c.v !== null && segs[c.s]!.value !== null && typeof c.v !== (segs[c.s]!.valueKind === 'number' ? 'number' : 'string')) throw badCursor(text);
-  return c.inf === 1 || c.inf === -1 ? { ...c, v: c.inf * Infinity } : c;
+  return c;
 }
 
 /** Rows of the cursor's segment after its row, in (value, id) order: a row comparison an index reads from. */
@@ -320,7 +272,7 @@ export async function searchRuns(db: Kysely<PostgresTables>, query: RunQuery): P
   const order = query.order ?? DEFAULT_ORDER;
   const limit = query.limit ?? 100;
   const segs = segments(order);
-  const cursor = query.cursor ? decodeCursor(query.cursor, order) : undefined;
+  const cursor = query.cursor ? readCursor(query.cursor, order, segs) : undefined;
   const found: (Found & { segment: number })[] = [];
   for (let i = cursor?.s ?? 0; i < segs.length && found.length <= limit; i++) {
     const seg = segs[i]!;

@@ -10,6 +10,7 @@ import { flattenParams, type ParamValue, type Params } from '../../../core/param
 import type { RunRecord } from '../../../core/run.js';
 import type { Artifact, RunManifest } from '../../../core/run-manifest.js';
 import { paramColumns } from '../sqlite/sqlite-encoding.js';
+import { dataReadRows } from '../sql-rows.js';
 import { toRow } from './postgres-rows.js';
 import type { PostgresTables } from './postgres-schema.js';
 
@@ -78,16 +79,6 @@ export async function ensureProject(tx: Db, name: string, at: number): Promise<v
 /** Inside a transaction: the run's data reads, as its manifest has them now. */
 export async function indexDataReads(tx: Db, runId: string, manifest: RunManifest): Promise<void> {
   await tx.deleteFrom('run_data_reads').where('run_id', '=', runId).execute();
-  const rows = (manifest.data ?? []).flatMap((d) =>
-    d.tables.map((table) => ({
-      run_id: runId,
-      name: d.name,
-      source: d.source.name,
-      table_name: table,
-      as_of: d.asOf,
-      rows: d.snapshot?.rows ?? null,
-      content_hash: d.snapshot?.contentHash ?? null,
-    })),
-  );
+  const rows = dataReadRows(runId, manifest);
   if (rows.length > 0) await tx.insertInto('run_data_reads').values(rows).onConflict((oc) => oc.doNothing()).execute();
 }

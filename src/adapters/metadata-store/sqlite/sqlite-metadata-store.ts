@@ -1,4 +1,5 @@
 /**
+ * @module adapters/metadata-store/sqlite/sqlite-metadata-store
  * The embedded metadata store: one SQLite file in WAL mode, shared by every reprise
  * process on the machine. SQLite has one writer at a time, so every write transaction
  * starts with BEGIN IMMEDIATE (it waits for the lock up front, under busy_timeout,
@@ -6,6 +7,8 @@
  * Multi-statement writes run synchronously from BEGIN to COMMIT: kysely builds the SQL,
  * better-sqlite3 runs it. An await inside a transaction would let another connection of
  * the same process wait on the lock while blocking the only thread that could release it.
+ * Records become rows and back in sqlite-rows.ts, over the mapping and errors the
+ * PostgreSQL store shares (`../sql-rows.ts`, `../sql-model-rows.ts`, `../store-errors.ts`).
  */
 import Database from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql, type Compilable, type RawBuilder } from 'kysely';
@@ -17,24 +20,13 @@ import { downsample, MinMaxSampler } from '../../../core/downsample.js';
 import { emptyColumns, isSorted, sortColumns, type MetricBatch, type MetricColumns } from '../../../core/metric-series.js';
 import { foldPoint, mergeSummaries, type SummaryState } from '../../../core/metric-summary.js';
 import { flattenParams, type ParamValue, type Params } from '../../../core/params.js';
-import { samplePoints, type HistogramBatch, type HistogramPoint, type HistogramSeriesInfo, type HistogramStats } from '../../../core/histogram.js';
+import { samplePoints, type HistogramBatch, type HistogramPoint, type HistogramSeriesInfo } from '../../../core/histogram.js';
 import type { RunNote } from '../../../core/run-note.js';
 import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunManifest, RunStatus } from '../../../core/run-manifest.js';
 import type { Verification } from '../../../core/verification.js';
-import {
-  lineageOf,
-  modelFilesOf,
-  promotionRefusal,
-  type ModelAuditEntry,
-  type ModelFile,
-  type ModelLineage,
-  type ModelVersion,
-  type RegisteredModel,
-  type RunModelVersion,
-  type VersionRef,
-} from '../../../core/model-store.js';
-import type { RetentionMark, RetentionState } from '../../../core/retention.js';
+import { lineageOf, modelFilesOf, promotionRefusal, type ModelAuditEntry, type ModelVersion, type RegisteredModel, type RunModelVersion, type VersionRef } from '../../../core/model-store.js';
+import type { RetentionMark } from '../../../core/retention.js';
 import {
   CLAIM_POLL_MS,
   MAX_CLAIM_WAIT_MS,
@@ -43,15 +35,13 @@ import {
   type RunBeat,
   type SweepRecord,
   type SweepSummary,
-  type WorkerKind,
   type WorkerRegistration,
   type WorkerRecord,
 } from '../../../core/queue.js';
 import { ACTIVE_STATUSES } from '../../../core/run-manifest.js';
 import type { HookDelivery, RepositoryLink } from '../../../core/repository-link.js';
-import { triggerOf } from '../../../core/trigger.js';
-import type { ProjectPatch, ProjectRecord, RegisterFrom } from '../../../core/project-record.js';
-import type { LoggedModelRecord, LoggedModelStatus, RunDataset, RunInputs, RunModelLink } from '../../../core/client-records.js';
+import type { ProjectPatch, ProjectRecord } from '../../../core/project-record.js';
+import type { LoggedModelRecord, RunDataset, RunInputs, RunModelLink } from '../../../core/client-records.js';
 import type {
   AliasChange,
   AliasMove,
@@ -69,9 +59,71 @@ import type {
   RunQuery,
   TimelineEntry,
 } from '../../../ports/metadata-store.js';
-import { decodeChunks, decodeSummary, encodeChunk, paramColumns } from './sqlite-encoding.js';
-import { afterCursor, compileFilter, decodeCursor, DEFAULT_ORDER, encodeCursor, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
-import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type HistogramsTable, type LoggedModelsTable, type ModelVersionsTable, type RunRetentionTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable, type WorkersTable } from './sqlite-schema.js';
+import { decodeCursor, DEFAULT_ORDER, encodeCursor } from '../run-cursor.js';
+import { likeLiteral } from '../sql-like.js';
+import { auditFromRow, auditRow, promotionPin, registeredModelFromRow, versionRow } from '../sql-model-rows.js';
+import {
+  dataReadFromRow,
+  dataReadRows,
+  deliveryFromRow,
+  deliveryRow,
+  imageFromRow,
+  imageRow,
+  linkFromRow,
+  linkRow,
+  loggedModelRow,
+  patchedTags,
+  projectPatchColumns,
+  projectSummaries,
+  RECORD_COLUMNS,
+  runPatchColumns,
+  sweepFromRow,
+  sweepRow,
+  sweepTallies,
+  verificationRow,
+  workerFromRow,
+  workerRow,
+} from '../sql-rows.js';
+import {
+  alreadyAVersion,
+  deliverySeen,
+  missingRun,
+  modelExists,
+  paramImmutable,
+  projectExists,
+  projectNotFound,
+  retentionRefusal,
+  runNotFound,
+  unknownModel,
+  versionNotFound,
+  workerNotFound,
+} from '../store-errors.js';
+import {
+  bucketBytes,
+  concatColumns,
+  decodeChunks,
+  decodeSummary,
+  encodeChunk,
+  histogramFromRow,
+  nanAsNull,
+  nullAsNaN,
+  paramColumns,
+  sliceColumns,
+} from './sqlite-encoding.js';
+import {
+  fromRow,
+  loggedModelFromRow,
+  projectFromRow,
+  recordRowOf,
+  retentionFromRow,
+  retentionRow,
+  toRow,
+  versionFromRow,
+  type RecordArray,
+  type RecordRow,
+} from './sqlite-rows.js';
+import { afterCursor, compileFilter, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
+import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type HistogramsTable, type LoggedModelsTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable } from './sqlite-schema.js';
 
 /** How long a writer waits for another process's transaction before giving up. */
 const BUSY_TIMEOUT_MS = 30_000;
@@ -243,22 +295,12 @@ export class SqliteMetadataStore implements MetadataStore {
   #indexDataReads(runId: string, manifest: RunManifest): void {
     const k = this.#k;
     this.#exec(k.deleteFrom('run_data_reads').where('run_id', '=', runId));
-    const rows = (manifest.data ?? []).flatMap((d) =>
-      d.tables.map((table) => ({
-        run_id: runId,
-        name: d.name,
-        source: d.source.name,
-        table_name: table,
-        as_of: d.asOf,
-        rows: d.snapshot?.rows ?? null,
-        content_hash: d.snapshot?.contentHash ?? null,
-      })),
-    );
+    const rows = dataReadRows(runId, manifest);
     if (rows.length > 0) this.#exec(k.insertInto('run_data_reads').values(rows));
   }
 
   async updateRun(id: string, patch: RunPatch, onlyIf?: readonly RunStatus[]): Promise<boolean> {
-    const set = patchColumns(patch);
+    const set = runPatchColumns(patch);
     const data = patch.manifest?.data;
     if (data !== undefined && data.length > 0) {
       // The reads change with the manifest (a snapshot materialized), in the same transaction.
@@ -288,7 +330,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async findRuns(ref: string, limit: number): Promise<RunRecord[]> {
-    const prefix = ref.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`);
+    const prefix = likeLiteral(ref.toLowerCase());
     const rows = await this.#k
       .selectFrom('runs')
       .selectAll()
@@ -311,7 +353,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const limit = query.limit ?? 100;
     const conditions = (mode: FilterMode) => queryConditions(query, mode);
     const segs = segments(order);
-    const cursor = query.cursor ? decodeCursor(query.cursor, order) : undefined;
+    const cursor = query.cursor ? decodeCursor(query.cursor, order, segs.length) : undefined;
     const found: { id: string; sv: unknown; segment: number }[] = [];
     for (let i = cursor?.s ?? 0; i < segs.length && found.length <= limit; i++) {
       const seg = segs[i]!;
@@ -364,17 +406,7 @@ export class SqliteMetadataStore implements MetadataStore {
             max(max(created_at, coalesce(ended_at, 0), heartbeat_at)) as last
           from runs group by project, status, dev order by project`,
     );
-    const out = new Map<string, { name: string; runs: number; devRuns: number; byStatus: Partial<Record<RunStatus, number>>; firstRunAt: number; lastActivityAt: number }>();
-    for (const r of rows) {
-      const p = out.get(r.project) ?? { name: r.project, runs: 0, devRuns: 0, byStatus: {}, firstRunAt: r.first, lastActivityAt: r.last };
-      p.runs += r.n;
-      if (r.dev) p.devRuns += r.n;
-      p.byStatus[r.status] = (p.byStatus[r.status] ?? 0) + r.n;
-      p.firstRunAt = Math.min(p.firstRunAt, r.first);
-      p.lastActivityAt = Math.max(p.lastActivityAt, r.last);
-      out.set(r.project, p);
-    }
-    return [...out.values()];
+    return projectSummaries(rows);
   }
 
   async runKeys(project?: string): Promise<RunKeys> {
@@ -425,13 +457,13 @@ export class SqliteMetadataStore implements MetadataStore {
       if (tail && tail.n < METRIC_CHUNK_POINTS) {
         // Small live appends fill the last chunk instead of making many tiny ones.
         from = Math.min(METRIC_CHUNK_POINTS - tail.n, b.steps.length);
-        const merged = concatColumns(decodeChunks([tail], tail.n), slice(b, 0, from));
+        const merged = concatColumns(decodeChunks([tail], tail.n), sliceColumns(b, 0, from));
         const enc = encodeChunk(merged);
         st.chunkUpdate.run(merged.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals, series.id, tail.seq);
         seq = tail.seq + 1;
       }
       for (; from < b.steps.length; from += METRIC_CHUNK_POINTS, seq++) {
-        const part = slice(b, from, Math.min(from + METRIC_CHUNK_POINTS, b.steps.length));
+        const part = sliceColumns(b, from, Math.min(from + METRIC_CHUNK_POINTS, b.steps.length));
         const enc = encodeChunk(part);
         st.chunkInsert.run(series.id, seq, part.steps.length, enc.minStep, enc.maxStep, enc.summary, enc.steps, enc.ts, enc.vals);
       }
@@ -439,7 +471,7 @@ export class SqliteMetadataStore implements MetadataStore {
       for (let i = 0; i < b.steps.length; i++) fold = foldPoint(fold, { step: b.steps[i]!, ts: b.ts[i]!, value: b.values[i]! });
       const prev = st.summaryGet.get(runId, b.key) as SqliteDatabaseSchema['metric_summaries'] | undefined;
       const m = mergeSummaries(prev ? summaryFromRow(prev) : undefined, fold!);
-      st.summaryUpsert.run(runId, b.key, fromNumber(m.last), m.lastStep, m.lastTs, fromNumber(m.min), fromNumber(m.max), m.count);
+      st.summaryUpsert.run(runId, b.key, nanAsNull(m.last), m.lastStep, m.lastTs, nanAsNull(m.min), nanAsNull(m.max), m.count);
     }
   }
 
@@ -503,11 +535,11 @@ export class SqliteMetadataStore implements MetadataStore {
           b.key,
           p.step,
           p.ts,
-          s ? fromNumber(s.min) : null,
-          s ? fromNumber(s.max) : null,
-          s ? fromNumber(s.count) : null,
-          s ? fromNumber(s.sum) : null,
-          s ? fromNumber(s.sumSquares) : null,
+          s ? nanAsNull(s.min) : null,
+          s ? nanAsNull(s.max) : null,
+          s ? nanAsNull(s.count) : null,
+          s ? nanAsNull(s.sum) : null,
+          s ? nanAsNull(s.sumSquares) : null,
           bucketBytes(p.buckets),
         );
       }
@@ -568,12 +600,7 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const [key, v] of Object.entries(params)) {
         const c = paramColumns(v);
         const prev = st.paramGet.get(runId, key) as { json: string } | undefined;
-        if (prev && prev.json !== c.json) {
-          throw new RepriseError('REPRISE_ERR_PARAM_IMMUTABLE', `param ${JSON.stringify(key)} of run ${runId} is ${prev.json}; it cannot become ${c.json}`, {
-            hint: 'params are fixed once set; log the new value under another key, or start a new run',
-            details: { run: runId, key, old: JSON.parse(prev.json) as unknown, new: v },
-          });
-        }
+        if (prev && prev.json !== c.json) throw paramImmutable(runId, key, prev.json, c.json, v);
         if (!prev) st.paramInsert.run(runId, key, c.num, c.text, c.json);
       }
     });
@@ -633,7 +660,7 @@ export class SqliteMetadataStore implements MetadataStore {
       );
       for (const [runId, key, last, lastStep, lastTs, min, max, count] of rows) {
         const rec = out.get(runId) ?? {};
-        rec[key] = { last: toNumber(last), lastStep, lastTs, min: toNumber(min), max: toNumber(max), count };
+        rec[key] = { last: nullAsNaN(last), lastStep, lastTs, min: nullAsNaN(min), max: nullAsNaN(max), count };
         out.set(runId, rec);
       }
     }
@@ -656,15 +683,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async saveImage(image: ImageRecord): Promise<void> {
-    const row = {
-      ref: image.ref,
-      digest: image.digest,
-      project: image.project,
-      commit_sha: image.commit,
-      env_hash: image.envHash,
-      engine: image.engine,
-      created_at: image.createdAt,
-    };
+    const row = imageRow(image);
     await this.#k
       .insertInto('images')
       .values(row)
@@ -676,7 +695,7 @@ export class SqliteMetadataStore implements MetadataStore {
     let q = this.#k.selectFrom('images').selectAll();
     if (project !== undefined) q = q.where('project', '=', project);
     const rows = await q.orderBy('created_at', 'desc').execute();
-    return rows.map((r) => ({ ref: r.ref, digest: r.digest, project: r.project, commit: r.commit_sha, envHash: r.env_hash, engine: r.engine, createdAt: r.created_at }));
+    return rows.map(imageFromRow);
   }
 
   async importRun(imported: ImportedRun): Promise<boolean> {
@@ -705,7 +724,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async saveVerification(v: Verification): Promise<void> {
-    const row = { original: v.original, reproduction: v.reproduction, verdict: v.verdict, checked_at: v.checkedAt, report: JSON.stringify(v) };
+    const row = verificationRow(v);
     await this.#k
       .insertInto('verifications')
       .values(row)
@@ -743,7 +762,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const folder = v.path ?? 'model';
     return this.#write(() => {
       const row = this.#exec(k.selectFrom('runs').selectAll().where('id', '=', v.runId))[0];
-      if (!row) throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${v.runId}`, { details: { run: v.runId } });
+      if (!row) throw missingRun(v.runId);
       const run = fromRow(row);
       const mark = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', v.runId))[0];
       const stored = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
@@ -751,12 +770,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { folder, artifacts });
       if (refusal) throw refusal;
       const already = this.#exec(k.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId))[0];
-      if (already) {
-        throw new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `run ${run.name} (${run.id}) is already version ${already.version} of ${v.model}`, {
-          hint: `point an alias at it instead: reprise models alias ${v.model} ${already.version} ${v.alias ?? 'ALIAS'}`,
-          details: { run: run.id, model: v.model, version: already.version },
-        });
-      }
+      if (already) throw alreadyAVersion(run, v.model, already.version, v.alias);
       const files = modelFilesOf(artifacts, folder);
       this.#exec(k.insertInto('models').values({ name: v.model, created_at: v.at, updated_at: v.at }).onConflict((oc) => oc.column('name').doUpdateSet({ updated_at: v.at })));
       // A deleted version's number is never given again (the audit log remembers it): `NAME@3` means one version forever.
@@ -766,26 +780,10 @@ export class SqliteMetadataStore implements MetadataStore {
       const version = last + 1;
       // A client's run has no params file: its params are those it logged.
       const lineage = lineageOf(run, run.manifest.code === null ? this.#paramsOfRun(run.id) : undefined);
-      this.#exec(
-        k.insertInto('model_versions').values({
-          model: v.model,
-          version,
-          run_id: run.id,
-          created_at: v.at,
-          created_by: v.by,
-          note: v.note,
-          files: JSON.stringify(files),
-          bytes: files.reduce((n, f) => n + f.size, 0),
-          lineage: JSON.stringify(lineage),
-          description: v.description ?? null,
-          tags: JSON.stringify(v.tags ?? {}),
-          path: folder.replace(/\/+$/, ''),
-        }),
-      );
+      this.#exec(k.insertInto('model_versions').values(versionRow(v, version, run.id, folder, files, lineage)));
       const alias = v.alias === null ? null : this.#pointAlias(v.model, v.alias, version, v.at);
       this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: v.note });
-      const pin: RetentionMark = { state: 'pinned', until: null, reason: `promoted as ${v.model} v${version}`, manual: false, by: v.by, at: v.at };
-      this.#putRetention(run.id, pin);
+      this.#putRetention(run.id, promotionPin(v, version));
       const made = this.#versionsWhere({ model: v.model, version })[0];
       if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);
       return { version: made, alias };
@@ -813,19 +811,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #audit(e: Omit<ModelAuditEntry, 'id'>): void {
-    this.#exec(
-      this.#k.insertInto('model_audit').values({
-        at: e.at,
-        by: e.by,
-        action: e.action,
-        model: e.model,
-        alias: e.alias,
-        from_version: e.fromVersion,
-        to_version: e.toVersion,
-        run_id: e.runId,
-        note: e.note,
-      }),
-    );
+    this.#exec(this.#k.insertInto('model_audit').values(auditRow(e)));
   }
 
   /** Versions with their run's name and project and their aliases, newest first. */
@@ -845,7 +831,7 @@ export class SqliteMetadataStore implements MetadataStore {
     if (rows.length === 0) return [];
     const models = [...new Set(rows.map((r) => r.model))];
     const aliases = this.#exec(k.selectFrom('model_aliases').select(['model', 'alias', 'version']).where('model', 'in', models).orderBy('alias'));
-    return rows.map((r) => versionFromRow(r, aliases.filter((a) => a.model === r.model && a.version === r.version).map((a) => a.alias)));
+    return rows.map((r) => versionFromRow(r, aliases));
   }
 
   async listModels(): Promise<RegisteredModel[]> {
@@ -865,16 +851,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const rows = this.#exec(q);
     if (rows.length === 0) return [];
     const aliases = this.#exec(k.selectFrom('model_aliases').select(['model', 'alias', 'version']).where('model', 'in', rows.map((r) => r.name)).orderBy('alias'));
-    return rows.map((r) => ({
-      name: r.name,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      description: r.description,
-      tags: JSON.parse(r.tags) as Record<string, string>,
-      versions: Number(r.versions),
-      latestVersion: r.latest ?? 0,
-      aliases: Object.fromEntries(aliases.filter((a) => a.model === r.name).map((a) => [a.alias, a.version])),
-    }));
+    return rows.map((r) => registeredModelFromRow(r, JSON.parse(r.tags) as Record<string, string>, aliases));
   }
 
   async modelVersions(model: string): Promise<{ model: RegisteredModel; versions: ModelVersion[] } | undefined> {
@@ -893,14 +870,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const k = this.#k;
     return this.#write(() => {
       const exists = this.#exec(k.selectFrom('model_versions').select('run_id').where('model', '=', change.model).where('version', '=', change.version))[0];
-      if (!exists) {
-        const known = this.#exec(k.selectFrom('models').select('name').where('name', '=', change.model))[0];
-        throw new RepriseError(
-          'REPRISE_ERR_MODEL_NOT_FOUND',
-          known ? `${change.model} has no version ${change.version}` : `no registered model ${JSON.stringify(change.model)}`,
-          { details: { model: change.model, version: change.version } },
-        );
-      }
+      if (!exists) throw this.#unknownVersion(change.model, change.version);
       const move = this.#pointAlias(change.model, change.alias, change.version, change.at);
       this.#audit({ at: change.at, by: change.by, action: 'alias', model: change.model, alias: change.alias, fromVersion: move.from, toVersion: change.version, runId: exists.run_id, note: change.note });
       return move;
@@ -910,18 +880,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async modelAudit(query: { model?: string; limit?: number }): Promise<ModelAuditEntry[]> {
     let q = this.#k.selectFrom('model_audit').selectAll().orderBy('id', 'desc').limit(query.limit ?? 200);
     if (query.model !== undefined) q = q.where('model', '=', query.model);
-    return this.#exec(q).map((r) => ({
-      id: r.id,
-      at: r.at,
-      by: r.by,
-      action: r.action as ModelAuditEntry['action'],
-      model: r.model,
-      alias: r.alias,
-      fromVersion: r.from_version,
-      toVersion: r.to_version,
-      runId: r.run_id,
-      note: r.note,
-    }));
+    return this.#exec(q).map(auditFromRow);
   }
 
   async modelVersionsOfRuns(runIds: readonly string[]): Promise<Map<string, RunModelVersion[]>> {
@@ -940,16 +899,9 @@ export class SqliteMetadataStore implements MetadataStore {
   async setRetention(runId: string, mark: RetentionMark): Promise<void> {
     const k = this.#k;
     this.#write(() => {
-      if (!this.#exec(k.selectFrom('runs').select('id').where('id', '=', runId))[0]) {
-        throw new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run ${runId}`, { details: { run: runId } });
-      }
-      const current = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', runId))[0];
-      if (current?.state === 'pinned' && mark.state !== 'pinned') {
-        throw new RepriseError('REPRISE_ERR_RUN_PINNED', `run ${runId} is pinned (${current.reason}): its artifacts are never collected`, { details: { run: runId } });
-      }
-      if (current?.state === 'deleted' && mark.state !== 'deleted') {
-        throw new RepriseError('REPRISE_ERR_RETENTION_INVALID', `the artifacts of run ${runId} were deleted by gc on ${new Date(current.at).toISOString()}`, { details: { run: runId } });
-      }
+      if (!this.#exec(k.selectFrom('runs').select('id').where('id', '=', runId))[0]) throw missingRun(runId);
+      const refusal = retentionRefusal(runId, this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', runId))[0], mark);
+      if (refusal) throw refusal;
       this.#putRetention(runId, mark);
     });
   }
@@ -964,9 +916,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const out = new Map<string, RetentionMark>();
     for (let i = 0; i < runIds.length; i += MAX_PARAMS) {
       const rows = this.#exec(this.#k.selectFrom('run_retention').selectAll().where('run_id', 'in', runIds.slice(i, i + MAX_PARAMS)));
-      for (const r of rows) {
-        out.set(r.run_id, { state: r.state as RetentionState, until: r.until, reason: r.reason, manual: r.manual === 1, by: r.by, at: r.at });
-      }
+      for (const r of rows) out.set(r.run_id, retentionFromRow(r));
     }
     return out;
   }
@@ -975,21 +925,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.#write(() => {
       if (delivery) {
         // Remembered first, under the write lock: a second delivery of the same push waits, then finds it.
-        const seen = this.#exec(
-          this.#k.insertInto('hook_deliveries').values({
-            provider: delivery.provider,
-            delivery: delivery.id,
-            project: delivery.project,
-            received_at: delivery.receivedAt,
-            commit_sha: delivery.commit,
-            run_ids: JSON.stringify(delivery.runIds),
-          }).onConflict((oc) => oc.doNothing()).returning('delivery'),
-        ).length === 0;
-        if (seen) {
-          throw new RepriseError('REPRISE_ERR_HOOK_DELIVERY_SEEN', `delivery ${delivery.id} from ${delivery.provider} already started runs of project ${delivery.project}`, {
-            details: { provider: delivery.provider, delivery: delivery.id, project: delivery.project },
-          });
-        }
+        const seen = this.#exec(this.#k.insertInto('hook_deliveries').values(deliveryRow(delivery)).onConflict((oc) => oc.doNothing()).returning('delivery')).length === 0;
+        if (seen) throw deliverySeen(delivery);
       }
       if (sweep) this.#exec(this.#k.insertInto('sweeps').values(sweepRow(sweep)));
       for (const run of runs) this.#insertRun(run);
@@ -997,18 +934,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async saveRepositoryLink(link: RepositoryLink, secret: string): Promise<void> {
-    const row = {
-      project: link.project,
-      url: link.url,
-      branch: link.branch,
-      queue: link.queue,
-      path: link.path,
-      secret,
-      created_at: link.createdAt,
-      created_by: link.createdBy,
-      updated_at: link.updatedAt,
-    };
-    const { created_at: _createdAt, created_by: _createdBy, ...changed } = row;
+    const { row, changed } = linkRow(link, secret);
     await this.#k.insertInto('repository_links').values(row).onConflict((oc) => oc.column('project').doUpdateSet(changed)).execute();
   }
 
@@ -1016,16 +942,7 @@ export class SqliteMetadataStore implements MetadataStore {
     let q = this.#k.selectFrom('repository_links').selectAll();
     if (project !== undefined) q = q.where('project', '=', project);
     const rows = await q.orderBy('project').execute();
-    return rows.map((r) => ({
-      project: r.project,
-      url: r.url,
-      branch: r.branch,
-      queue: r.queue,
-      path: r.path,
-      createdAt: r.created_at,
-      createdBy: r.created_by,
-      updatedAt: r.updated_at,
-    }));
+    return rows.map(linkFromRow);
   }
 
   async repositoryLinkSecret(project: string): Promise<string | undefined> {
@@ -1045,9 +962,7 @@ export class SqliteMetadataStore implements MetadataStore {
       .where('delivery', '=', id)
       .where('project', '=', project)
       .executeTakeFirst();
-    return r
-      ? { provider: r.provider as HookDelivery['provider'], id: r.delivery, project: r.project, receivedAt: r.received_at, commit: r.commit_sha, runIds: JSON.parse(r.run_ids) as string[] }
-      : undefined;
+    return r ? deliveryFromRow(r, JSON.parse(r.run_ids) as string[]) : undefined;
   }
 
   async claimRun(claim: QueueClaim): Promise<RunRecord | undefined> {
@@ -1086,9 +1001,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write(() => {
       if (beat.worker !== undefined) {
         const seen = this.#exec(k.updateTable('workers').set({ seen_at: beat.at }).where('id', '=', beat.worker).returning('id'));
-        if (seen.length === 0) {
-          throw new RepriseError('REPRISE_ERR_WORKER_NOT_FOUND', `no worker ${JSON.stringify(beat.worker)} is registered here`, { details: { worker: beat.worker } });
-        }
+        if (seen.length === 0) throw workerNotFound(beat.worker);
       }
       const out: Record<string, RunBeat> = {};
       for (const id of beat.runIds) {
@@ -1125,7 +1038,7 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async settleLostRun(id: string, patch: RunPatch, retry: RunRecord | null): Promise<boolean> {
     return this.#write(() => {
-      const set = patchColumns(patch);
+      const set = runPatchColumns(patch);
       const done = this.#exec(this.#k.updateTable('runs').set(set).where('id', '=', id).where('status', 'in', [...ACTIVE_STATUSES]).returning('id'));
       if (done.length === 0) return false;
       if (retry) this.#insertRun(retry);
@@ -1134,20 +1047,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async registerWorker(w: WorkerRegistration): Promise<void> {
-    const row: WorkersTable = {
-      id: w.id,
-      name: w.name,
-      kind: w.kind,
-      host: w.host,
-      pid: w.pid,
-      queues: JSON.stringify(w.queues),
-      slots: w.slots,
-      gpus: JSON.stringify(w.gpus),
-      version: w.version,
-      started_at: w.startedAt,
-      seen_at: w.startedAt,
-      stopped_at: null,
-    };
+    const row = workerRow(w);
     this.#write(() => this.#exec(this.#k.insertInto('workers').values(row).onConflict((oc) => oc.column('id').doUpdateSet(row))));
   }
 
@@ -1165,21 +1065,7 @@ export class SqliteMetadataStore implements MetadataStore {
       );
       for (const r of active) held.set(r.worker!, [...(held.get(r.worker!) ?? []), r.id]);
     }
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      kind: r.kind as WorkerKind,
-      host: r.host,
-      pid: r.pid,
-      queues: JSON.parse(r.queues) as string[],
-      slots: r.slots,
-      gpus: JSON.parse(r.gpus) as string[],
-      version: r.version,
-      startedAt: r.started_at,
-      seenAt: r.seen_at,
-      stoppedAt: r.stopped_at,
-      runs: held.get(r.id) ?? [],
-    }));
+    return rows.map((r) => workerFromRow(r, JSON.parse(r.queues) as string[], JSON.parse(r.gpus) as string[], held.get(r.id) ?? []));
   }
 
   async listSweeps(query: { readonly project?: string; readonly limit?: number }): Promise<SweepSummary[]> {
@@ -1199,21 +1085,11 @@ export class SqliteMetadataStore implements MetadataStore {
       .orderBy('d.run_id', 'desc')
       .limit(query.limit ?? 1000)
       .execute();
-    return rows.map((r) => ({
-      runId: r.run_id,
-      runName: r.run_name,
-      project: r.project,
-      status: r.status as RunStatus,
-      createdAt: r.created_at,
-      name: r.name,
-      asOf: r.as_of,
-      rows: r.rows,
-      contentHash: r.content_hash,
-    }));
+    return rows.map(dataReadFromRow);
   }
 
   async findSweeps(ref: string, limit: number): Promise<SweepSummary[]> {
-    const prefix = ref.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`);
+    const prefix = likeLiteral(ref.toLowerCase());
     const rows = this.#exec(
       this.#k
         .selectFrom('sweeps')
@@ -1226,28 +1102,17 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #summariseSweeps(rows: SweepsTable[]): SweepSummary[] {
-    const counts = new Map<string, Record<string, number>>();
-    if (rows.length > 0) {
-      const tallies = this.#exec(
+    if (rows.length === 0) return [];
+    const counts = sweepTallies(
+      this.#exec(
         this.#k
           .selectFrom('runs')
           .select(['sweep_id', 'status', (eb) => eb.fn.countAll<number>().as('n')])
           .where('sweep_id', 'in', rows.map((r) => r.id))
           .groupBy(['sweep_id', 'status']),
-      );
-      for (const t of tallies) counts.set(t.sweep_id!, { ...(counts.get(t.sweep_id!) ?? {}), [t.status]: Number(t.n) });
-    }
-    return rows.map((r) => ({
-      id: r.id,
-      name: r.name,
-      project: r.project,
-      createdAt: r.created_at,
-      createdBy: r.created_by,
-      spec: JSON.parse(r.spec) as unknown,
-      description: r.description,
-      runs: r.runs,
-      byStatus: counts.get(r.id) ?? {},
-    }));
+      ),
+    );
+    return rows.map((r) => sweepFromRow(r, JSON.parse(r.spec) as unknown, counts.get(r.id)));
   }
 
   // Projects as records.
@@ -1261,11 +1126,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const k = this.#k;
     return this.#write(() => {
       const taken = this.#exec(k.selectFrom('projects').selectAll().where('name', '=', p.name))[0];
-      if (taken) {
-        throw new RepriseError('REPRISE_ERR_PROJECT_EXISTS', `a project named ${JSON.stringify(p.name)} exists already${taken.deleted_at !== null ? ' (deleted; restore it, or choose another name)' : ''}`, {
-          details: { field: 'name', name: p.name, id: taken.id },
-        });
-      }
+      if (taken) throw projectExists(p.name, { id: taken.id, deletedAt: taken.deleted_at });
       this.#exec(k.insertInto('projects').values({ name: p.name, created_at: p.at, updated_at: p.at, tags: JSON.stringify(p.tags ?? {}) }));
       return projectFromRow(this.#exec(k.selectFrom('projects').selectAll().where('name', '=', p.name))[0]!);
     });
@@ -1285,17 +1146,11 @@ export class SqliteMetadataStore implements MetadataStore {
     const k = this.#k;
     return this.#write(() => {
       const row = this.#exec(k.selectFrom('projects').selectAll().where('name', '=', name))[0];
-      if (!row) throw new RepriseError('REPRISE_ERR_PROJECT_NOT_FOUND', `no project named ${JSON.stringify(name)}`, { details: { project: name } });
-      const tags = { ...(JSON.parse(row.tags) as Record<string, string>), ...(patch.setTags ?? {}) };
-      for (const key of patch.deleteTags ?? []) delete tags[key];
-      const set: { updated_at: number; tags: string; register_from?: string; deleted_at?: number | null } = { updated_at: patch.at, tags: JSON.stringify(tags) };
-      if (patch.registerFrom !== undefined) set.register_from = patch.registerFrom;
-      if (patch.deletedAt !== undefined && (patch.deletedAt === null) !== (row.deleted_at === null)) {
-        set.deleted_at = patch.deletedAt;
-        // Runs deleted with the project carry its time, so a restore brings back those alone.
-        if (patch.deletedAt !== null) this.#exec(k.updateTable('runs').set({ deleted_at: patch.deletedAt }).where('project', '=', name).where('deleted_at', 'is', null));
-        else if (row.deleted_at !== null) this.#exec(k.updateTable('runs').set({ deleted_at: null }).where('project', '=', name).where('deleted_at', '=', row.deleted_at));
-      }
+      if (!row) throw projectNotFound(name);
+      const set = projectPatchColumns(patch, { tags: JSON.parse(row.tags) as Record<string, string>, deletedAt: row.deleted_at });
+      // Runs deleted with the project carry its time, so a restore brings back those alone.
+      if (typeof set.deleted_at === 'number') this.#exec(k.updateTable('runs').set({ deleted_at: set.deleted_at }).where('project', '=', name).where('deleted_at', 'is', null));
+      else if (set.deleted_at === null && row.deleted_at !== null) this.#exec(k.updateTable('runs').set({ deleted_at: null }).where('project', '=', name).where('deleted_at', '=', row.deleted_at));
       this.#exec(k.updateTable('projects').set(set).where('id', '=', row.id));
       return projectFromRow(this.#exec(k.selectFrom('projects').selectAll().where('id', '=', row.id))[0]!);
     });
@@ -1321,7 +1176,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async removeArtifacts(runId: string, path: string): Promise<number> {
-    const under = `${path.replace(/\/+$/, '')}/`.replace(/[%_\\]/g, (c) => `\\${c}`);
+    const under = likeLiteral(`${path.replace(/\/+$/, '')}/`);
     return this.#write(
       () => this.#raw!.prepare(`DELETE FROM artifacts WHERE run_id = ? AND (path = ? OR path LIKE ? ESCAPE '\\')`).run(runId, path, `${under}%`).changes,
     );
@@ -1364,20 +1219,7 @@ export class SqliteMetadataStore implements MetadataStore {
         const taken = this.#exec(k.selectFrom('logged_models').select('id').where('run_id', '=', m.runId).where('path', '=', m.name))[0];
         path = taken ? `models/${m.id}` : m.name;
       }
-      const row: LoggedModelsTable = {
-        id: m.id,
-        project: m.project,
-        name: m.name,
-        run_id: m.runId,
-        path,
-        status: m.status,
-        status_message: m.statusMessage,
-        model_type: m.modelType,
-        created_at: m.createdAt,
-        updated_at: m.updatedAt,
-        params: JSON.stringify(m.params),
-        tags: JSON.stringify(m.tags),
-      };
+      const row: LoggedModelsTable = loggedModelRow({ ...m, path });
       this.#exec(k.insertInto('logged_models').values(row).onConflict((oc) => oc.column('id').doUpdateSet({ ...row })));
       return loggedModelFromRow(row);
     });
@@ -1405,7 +1247,7 @@ export class SqliteMetadataStore implements MetadataStore {
     const k = this.#k;
     return this.#write(() => {
       if (this.#exec(k.selectFrom('models').select('name').where('name', '=', m.name))[0]) {
-        throw new RepriseError('REPRISE_ERR_MODEL_EXISTS', `a registered model named ${JSON.stringify(m.name)} exists already`, { details: { field: 'name', model: m.name } });
+        throw modelExists(m.name);
       }
       this.#exec(k.insertInto('models').values({ name: m.name, created_at: m.at, updated_at: m.at, description: m.description, tags: JSON.stringify(m.tags) }));
       return this.#models(m.name)[0]!;
@@ -1417,7 +1259,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write(() => {
       const row = this.#exec(k.selectFrom('models').select(['tags']).where('name', '=', name))[0];
       if (!row) throw unknownModel(name);
-      const set: { updated_at: number; tags: string; description?: string | null } = { updated_at: patch.at, tags: patchedTags(row.tags, patch) };
+      const set: { updated_at: number; tags: string; description?: string | null } = { updated_at: patch.at, tags: JSON.stringify(patchedTags(JSON.parse(row.tags) as Record<string, string>, patch)) };
       if (patch.description !== undefined) set.description = patch.description;
       this.#exec(k.updateTable('models').set(set).where('name', '=', name));
       return this.#models(name)[0]!;
@@ -1429,7 +1271,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.#write(() => {
       const row = this.#exec(k.selectFrom('model_versions').select(['tags']).where('model', '=', name).where('version', '=', version))[0];
       if (!row) throw this.#unknownVersion(name, version);
-      const set: { tags: string; description?: string | null } = { tags: patchedTags(row.tags, patch) };
+      const set: { tags: string; description?: string | null } = { tags: JSON.stringify(patchedTags(JSON.parse(row.tags) as Record<string, string>, patch)) };
       if (patch.description !== undefined) set.description = patch.description;
       this.#exec(k.updateTable('model_versions').set(set).where('model', '=', name).where('version', '=', version));
       this.#exec(k.updateTable('models').set({ updated_at: patch.at }).where('name', '=', name));
@@ -1438,10 +1280,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #unknownVersion(name: string, version: number): RepriseError {
-    const known = this.#exec(this.#k.selectFrom('models').select('name').where('name', '=', name))[0];
-    return known
-      ? new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `${name} has no version ${version}`, { details: { model: name, version } })
-      : unknownModel(name);
+    return versionNotFound(name, version, this.#exec(this.#k.selectFrom('models').select('name').where('name', '=', name))[0] !== undefined);
   }
 
   async removeAlias(change: { readonly model: string; readonly alias: string; readonly by: string; readonly at: number }): Promise<boolean> {
@@ -1548,180 +1387,6 @@ function migrate(raw: Database.Database, path: string): { from: number; to: numb
   }
 }
 
-/** The columns a patch changes. */
-function patchColumns(patch: RunPatch): Partial<RunsTable> {
-  const set: Partial<RunsTable> = {};
-  if (patch.status !== undefined) set.status = patch.status;
-  if (patch.startedAt !== undefined) set.started_at = patch.startedAt;
-  if (patch.endedAt !== undefined) set.ended_at = patch.endedAt;
-  if (patch.heartbeatAt !== undefined) set.heartbeat_at = patch.heartbeatAt;
-  if (patch.envHash !== undefined) set.env_hash = patch.envHash;
-  if (patch.manifest !== undefined) {
-    set.manifest = JSON.stringify(patch.manifest);
-    set.gate = patch.manifest.outputs.gate?.status ?? null;
-  }
-  return set;
-}
-
-function sweepRow(s: SweepRecord): SweepsTable {
-  return {
-    id: s.id,
-    name: s.name,
-    project: s.project,
-    created_at: s.createdAt,
-    created_by: s.createdBy,
-    spec: JSON.stringify(s.spec),
-    description: s.description,
-    runs: s.runs,
-  };
-}
-
-function toRow(run: RunRecord): RunsTable {
-  const sub = run.manifest.submission;
-  return {
-    id: run.id,
-    name: run.name,
-    project: run.project,
-    status: run.status,
-    dev: run.dev ? 1 : 0,
-    created_at: run.createdAt,
-    started_at: run.startedAt,
-    ended_at: run.endedAt,
-    host: run.host,
-    pid: run.pid,
-    pid_start: run.pidStart,
-    heartbeat_at: run.heartbeatAt,
-    env_hash: run.envHash,
-    commit_sha: run.manifest.code?.kind === 'git' ? run.manifest.code.commit : null,
-    gate: run.manifest.outputs.gate?.status ?? null,
-    queue: sub?.queue ?? null,
-    priority: sub?.priority ?? null,
-    gpus: sub?.gpus ?? null,
-    sweep_id: sub?.sweep?.id ?? null,
-    worker: null,
-    cancel_by: null,
-    cancel_at: null,
-    trigger_kind: triggerOf(run.manifest).kind,
-    deleted_at: run.deletedAt ?? null,
-    manifest: JSON.stringify(run.manifest),
-  };
-}
-
-/** The columns a RunRecord is made of. */
-const RECORD_COLUMNS = [
-  'id',
-  'name',
-  'project',
-  'status',
-  'dev',
-  'created_at',
-  'started_at',
-  'ended_at',
-  'host',
-  'pid',
-  'pid_start',
-  'heartbeat_at',
-  'env_hash',
-  'deleted_at',
-  'manifest',
-] as const satisfies readonly (keyof RunsTable)[];
-type RecordRow = Pick<RunsTable, (typeof RECORD_COLUMNS)[number]>;
-/** The same columns as an array, in RECORD_COLUMNS' order. */
-type RecordArray = [string, string, string, string, number, number, number | null, number | null, string, number, string, number, string | null, number | null, string];
-
-function recordRowOf(r: RecordArray): RecordRow {
-  const [id, name, project, status, dev, created_at, started_at, ended_at, host, pid, pid_start, heartbeat_at, env_hash, deleted_at, manifest] = r;
-  return { id, name, project, status, dev, created_at, started_at, ended_at, host, pid, pid_start, heartbeat_at, env_hash, deleted_at, manifest };
-}
-
-function fromRow(row: RecordRow): RunRecord {
-  const manifest = JSON.parse(row.manifest) as RunManifest;
-  return {
-    id: row.id,
-    name: row.name,
-    project: row.project,
-    status: row.status as RunStatus,
-    dev: row.dev === 1,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    endedAt: row.ended_at,
-    host: row.host,
-    pid: row.pid,
-    pidStart: row.pid_start,
-    heartbeatAt: row.heartbeat_at,
-    envHash: row.env_hash,
-    ...(row.deleted_at !== null ? { deletedAt: row.deleted_at } : {}),
-    manifest,
-  };
-}
-
-function projectFromRow(r: { id: number; name: string; created_at: number; updated_at: number; deleted_at: number | null; tags: string; register_from: string }): ProjectRecord {
-  return {
-    id: r.id,
-    name: r.name,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    deletedAt: r.deleted_at,
-    tags: JSON.parse(r.tags) as Record<string, string>,
-    registerFrom: r.register_from as RegisterFrom,
-  };
-}
-
-function loggedModelFromRow(r: LoggedModelsTable): LoggedModelRecord {
-  return {
-    id: r.id,
-    project: r.project,
-    name: r.name,
-    runId: r.run_id,
-    path: r.path,
-    status: r.status as LoggedModelStatus,
-    statusMessage: r.status_message,
-    modelType: r.model_type,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-    params: JSON.parse(r.params) as Record<string, string>,
-    tags: JSON.parse(r.tags) as Record<string, string>,
-  };
-}
-
-/** Stored tags (JSON) with a patch's tags set and removed, as JSON again. */
-function patchedTags(stored: string, patch: ModelPatch): string {
-  const tags = { ...(JSON.parse(stored) as Record<string, string>), ...(patch.setTags ?? {}) };
-  for (const key of patch.deleteTags ?? []) delete tags[key];
-  return JSON.stringify(tags);
-}
-
-function unknownModel(name: string): RepriseError {
-  return new RepriseError('REPRISE_ERR_MODEL_NOT_FOUND', `no registered model ${JSON.stringify(name)}`, { details: { model: name } });
-}
-
-function retentionRow(runId: string, m: RetentionMark): RunRetentionTable {
-  return { run_id: runId, state: m.state, until: m.until, reason: m.reason, manual: m.manual ? 1 : 0, by: m.by, at: m.at };
-}
-
-function versionFromRow(
-  r: Omit<ModelVersionsTable, 'description' | 'tags' | 'path'> & { description: string | null; tags: string; path: string; run_name: string; run_project: string },
-  aliases: string[],
-): ModelVersion {
-  return {
-    model: r.model,
-    version: r.version,
-    runId: r.run_id,
-    runName: r.run_name,
-    project: r.run_project,
-    createdAt: r.created_at,
-    createdBy: r.created_by,
-    note: r.note,
-    description: r.description ?? null,
-    tags: JSON.parse(r.tags ?? '{}') as Record<string, string>,
-    path: r.path ?? 'model',
-    files: JSON.parse(r.files) as ModelFile[],
-    bytes: r.bytes,
-    aliases,
-    lineage: JSON.parse(r.lineage) as ModelLineage,
-  };
-}
-
 function prepareStatements(db: Database.Database) {
   return {
     writerSeq: db.prepare('SELECT seq FROM metric_writers WHERE run_id = ? AND writer = ?'),
@@ -1763,63 +1428,8 @@ function prepareStatements(db: Database.Database) {
   };
 }
 
-function runNotFound(runId: string): RepriseError {
-  return new RepriseError('REPRISE_ERR_RUN_NOT_FOUND', `no run has the id ${JSON.stringify(runId)}`, { details: { ref: runId } });
-}
-
 type HistogramRow = Pick<HistogramsTable, 'step' | 'ts' | 'min' | 'max' | 'count' | 'sum' | 'sum_squares' | 'buckets'>;
 
-function histogramFromRow(r: HistogramRow): HistogramPoint {
-  const cols = [r.min, r.max, r.count, r.sum, r.sum_squares];
-  // All NULL: the writer gave no stats. One NULL among values was a NaN.
-  const stats: HistogramStats | null = cols.every((c) => c === null)
-    ? null
-    : { min: toNumber(r.min), max: toNumber(r.max), count: toNumber(r.count), sum: toNumber(r.sum), sumSquares: toNumber(r.sum_squares) };
-  return { step: r.step, ts: r.ts, buckets: bucketsOf(r.buckets), stats };
-}
-
-/** Whether this machine lays a Float64Array out little-endian, as the stored blobs are. */
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Bucket rows as the stored blob: float64 little-endian, whatever this machine's order. */
-function bucketBytes(rows: Float64Array): Buffer {
-  if (HOST_LITTLE_ENDIAN) return Buffer.from(rows.buffer, rows.byteOffset, rows.byteLength);
-  const out = Buffer.allocUnsafe(rows.length * 8);
-  for (let i = 0; i < rows.length; i++) out.writeDoubleLE(rows[i]!, i * 8);
-  return out;
-}
-
-/** The blob back as rows; copied, never viewed in place (SQLite's buffers sit at any byte offset). */
-function bucketsOf(b: Buffer): Float64Array {
-  const out = new Float64Array(Math.floor(b.length / 8));
-  if (HOST_LITTLE_ENDIAN) new Uint8Array(out.buffer).set(b.subarray(0, out.length * 8));
-  else for (let i = 0; i < out.length; i++) out[i] = b.readDoubleLE(i * 8);
-  return out;
-}
-
-function slice(c: MetricColumns, from: number, to: number): MetricColumns {
-  return { steps: c.steps.subarray(from, to), ts: c.ts.subarray(from, to), values: c.values.subarray(from, to) };
-}
-
-function concatColumns(a: MetricColumns, b: MetricColumns): MetricColumns {
-  const join = (x: Float64Array, y: Float64Array): Float64Array => {
-    const out = new Float64Array(x.length + y.length);
-    out.set(x);
-    out.set(y, x.length);
-    return out;
-  };
-  return { steps: join(a.steps, b.steps), ts: join(a.ts, b.ts), values: join(a.values, b.values) };
-}
-
 function summaryFromRow(r: SqliteDatabaseSchema['metric_summaries']): SummaryState {
-  return { last: toNumber(r.last), lastStep: r.last_step, lastTs: r.last_ts, min: toNumber(r.min), max: toNumber(r.max), count: r.count };
-}
-
-/** SQLite stores NaN as NULL; NULL is read back as NaN (no column here is otherwise nullable). */
-function fromNumber(v: number): number | null {
-  return Number.isNaN(v) ? null : v;
-}
-
-function toNumber(v: number | null): number {
-  return v === null ? NaN : v;
+  return { last: nullAsNaN(r.last), lastStep: r.last_step, lastTs: r.last_ts, min: nullAsNaN(r.min), max: nullAsNaN(r.max), count: r.count };
 }

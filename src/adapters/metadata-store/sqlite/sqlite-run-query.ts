@@ -1,12 +1,14 @@
 /**
+ * @module adapters/metadata-store/sqlite/sqlite-run-query
  * A run search compiled to SQL: the filter's values are always bound parameters, field
  * names come from a fixed table, and keys (`params.lr`) are bound too, so nothing a user
  * types is pasted into SQL. Pages are keyset cursors on (sort value, id), runs lacking
- * the value last. How a page is read is `sqlite-metadata-store.ts`'s `listRuns`.
+ * the value last (the cursor itself: `../run-cursor.ts`). How a page is read is
+ * `sqlite-metadata-store.ts`'s `listRuns`.
  */
 import { sql, type RawBuilder } from 'kysely';
-import { RepriseError } from '../../../core/errors.js';
-import { formatField, type FilterExpr, type FilterField, type FilterValue, type RunOrder } from '../../../core/run-filter.js';
+import type { FilterExpr, FilterField, FilterValue, RunOrder } from '../../../core/run-filter.js';
+import type { Cursor } from '../run-cursor.js';
 
 type Sql = RawBuilder<unknown>;
 
@@ -46,8 +48,6 @@ export function likeToGlob(pattern: string): string {
   }
   return out;
 }
-
-export const DEFAULT_ORDER: RunOrder = { field: { kind: 'attr', name: 'created' }, direction: 'desc' };
 
 /** A value as the column holding it stores it (dev as 0/1). */
 function bind(field: FilterField, v: FilterValue): Sql {
@@ -201,57 +201,6 @@ export function segments(order: RunOrder): Segment[] {
         lacking(f),
       ];
   }
-}
-
-interface Cursor {
-  /** The ordering the cursor belongs to. */
-  readonly o: string;
-  /** The segment of the last row. */
-  readonly s: number;
-  readonly v: string | number | null;
-  readonly id: string;
-  /** ±1 when the value is ±Infinity, which JSON cannot hold. */
-  readonly inf?: 1 | -1;
-}
-
-export function orderLabel(order: RunOrder): string {
-  return `${formatField(order.field)} ${order.direction}`;
-}
-
-export function encodeCursor(order: RunOrder, segment: number, value: unknown, id: string): string {
-  const v = typeof value === 'number' || typeof value === 'string' ? value : null;
-  const o = orderLabel(order);
-  const c: Cursor = typeof v === 'number' && !Number.isFinite(v) ? { o, s: segment, v: 0, id, inf: v > 0 ? 1 : -1 } : { o, s: segment, v, id };
-  return Buffer.from(JSON.stringify(c)).toString('base64url');
-}
-
-export function decodeCursor(text: string, order: RunOrder): Cursor {
-  let c: Cursor | undefined;
-  try {
-    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-  } catch {
-    c = undefined;
-  }
-  const segs = segments(order).length;
-  if (
-    typeof c?.id !== 'string' ||
-    c.id === '' ||
-    typeof c.o !== 'string' ||
-    !Number.isInteger(c.s) ||
-    c.s < 0 ||
-    c.s >= segs ||
-    !(c.v === null || ['string', 'number'].includes(typeof c.v))
-  ) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `cursor ${JSON.stringify(text.slice(0, 40))} is not a cursor this server gave out`, {
-      hint: 'pass the nextCursor of the previous page unchanged',
-    });
-  }
-  if (c.o !== orderLabel(order)) {
-    throw new RepriseError('REPRISE_ERR_ARG_INVALID', `cursor: it belongs to the order "${c.o}", not "${orderLabel(order)}"`, {
-      hint: 'keep the same order (and filter) for every page',
-    });
-  }
-  return c.inf === 1 || c.inf === -1 ? { ...c, v: c.inf * Infinity } : c;
 }
 
 /** Rows of the cursor's segment after its row, in (value, id) order. */
