@@ -26,7 +26,8 @@ import {
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RepriseError } from '../../../core/errors.js';
 import { runBlobStoreContract } from '../../../ports/blob-store.contract.js';
-import { parseS3Url, S3BlobStore } from './s3-blob-store.js';
+import { S3BlobStore } from './s3-blob-store.js';
+import { parseS3Url } from './s3-url.js';
 
 const ENDPOINT = process.env.REPRISE_TEST_S3_ENDPOINT ?? 'http://127.0.0.1:54330';
 /** What a store is given: the server, fake credentials (moto checks none), a region. */
