@@ -24,8 +24,8 @@ import { sanitizeName } from './project-loader.js';
 import { recordedCodeOf, recordedEnvironmentOf } from './recorded-code.js';
 import type { RunCatalog } from './run-catalog.js';
 
-/** What of Reprise's own installation the image needs to run stages: the bundled CLI and the SDK. */
-const RUNNER_FILES = ['package.json', 'bin/reprise.js', 'dist/cli.js', 'sdk/python/reprise'];
+/** What of Reprise's own installation the image needs to run stages: the bundled CLI (with the chunks it loads) and the SDK. */
+const RUNNER_FILES = ['package.json', 'bin/reprise.js', 'dist/cli.js', 'dist/chunks', 'sdk/python/reprise'];
 /** The one native dependency the bundle leaves out, with what it loads at run time. */
 const RUNNER_MODULES = [
   'node_modules/better-sqlite3/package.json',
@@ -236,7 +236,7 @@ export class ImageService {
         throw new RepriseError('REPRISE_ERR_INTERNAL', `the Reprise installation lacks ${rel} (run \`npm run build\`). This is a bug in Reprise's packaging.`);
       }
       await mkdir(dirname(join(dest, rel)), { recursive: true });
-      await cp(from, join(dest, rel), { recursive: true, filter: (src) => !src.includes('__pycache__') });
+      await cp(from, join(dest, rel), { recursive: true, filter: (src) => !src.includes('__pycache__') && !src.endsWith('.map') });
     }
   }
 }
