@@ -8,7 +8,7 @@
 // Target: under 50 ms end to end.
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
-import { BENCH_TMP, dist, httpClient, int, median, mib, ms, now, percentile, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
+import { BENCH_TMP, dist, httpClient, int, median, mib, ms, now, percentile, recordFactory, scaled, SCALE, startServer, tempHome, timed, verdict } from './server-lib.mjs';
 
 const TARGET_MS = 50;
 const POINTS = scaled(1_000_000, 10_000);
@@ -23,18 +23,6 @@ const [{ SqliteMetadataStore }, { downsample }, { decodeChunks }] = await Promis
   dist('adapters/metadata-store/sqlite/sqlite-encoding.js'),
 ]);
 const runRecord = await recordFactory();
-
-async function timed(rounds, fn, warmup = 2) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  let last;
-  for (let i = 0; i < rounds; i++) {
-    const t = now();
-    last = await fn();
-    times.push(now() - t);
-  }
-  return { median: median(times), min: percentile(times, 0), max: percentile(times, 100), last };
-}
 
 const { home, cleanup } = tempHome('history');
 const server = await startServer(home);

@@ -22,7 +22,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EPOCHS, makeRun, resetRuns, SEARCHES } from './search-runs.mjs';
-import { BENCH_TMP, dist, httpClient, int, median, mib, ms, now, ramDir, recordFactory, scaled, SCALE, startServer, tempHome } from './server-lib.mjs';
+import { BENCH_TMP, columnsBody, dist, httpClient, int, median, timed, mib, ms, now, ramDir, recordFactory, scaled, SCALE, startServer, tempHome } from './server-lib.mjs';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://reprise@127.0.0.1:54329/reprise_test';
 const PER_REQUEST = 100_000;
@@ -157,34 +157,6 @@ const columns = () => console.log(`${'SQLite'.padStart(W)} ${'PostgreSQL'.padSta
 
 // ---- 1 and 2: ingestion --------------------------------------------------------------
 
-function value(key, step) {
-  const decay = Math.exp(-step / 500_000);
-  const noise = Math.random() * 0.01;
-  switch (key) {
-    case 'loss': return 2 * decay + noise;
-    case 'accuracy': return 1 - 0.9 * decay - noise;
-    case 'lr': return 0.001 * decay;
-    default: return 0.5 + noise * 10;
-  }
-}
-
-/** Request `r` of a run, as server-ingest.mjs sends it: steps [r*PER_KEY, (r+1)*PER_KEY) of every key, as columns. */
-function columnsBody(r) {
-  const series = KEYS.map((key) => {
-    const steps = new Array(PER_KEY);
-    const values = new Array(PER_KEY);
-    const ts = new Array(PER_KEY);
-    for (let j = 0; j < PER_KEY; j++) {
-      const step = r * PER_KEY + j;
-      steps[j] = step;
-      values[j] = value(key, step);
-      ts[j] = T0 + step * 10;
-    }
-    return { key, steps, values, ts };
-  });
-  return Buffer.from(JSON.stringify({ series }));
-}
-
 /** Points/s of TOTAL points posted by `clients` clients (one run each) to a server started with `args`. */
 async function ingest(name, args, clients, bodies) {
   return withServer(name, args, async (server) => {
@@ -241,18 +213,6 @@ async function appendInProcess(store, batches) {
 }
 
 // ---- 3: history ----------------------------------------------------------------------
-
-async function timed(rounds, fn, warmup = 2) {
-  for (let i = 0; i < warmup; i++) await fn();
-  const times = [];
-  let last;
-  for (let i = 0; i < rounds; i++) {
-    const t = now();
-    last = await fn();
-    times.push(now() - t);
-  }
-  return { median: median(times), last };
-}
 
 /** history.mjs's series sent to a server started with `args`; the GET and store.metricHistory (store from `open`) timed. */
 async function history(name, args, open) {
@@ -456,7 +416,7 @@ try {
   }
 
   // 1 and 2: the same bodies for every mode, serialised before the clock starts.
-  const bodies = Array.from({ length: TOTAL / PER_REQUEST }, (_, r) => columnsBody(r));
+  const bodies = Array.from({ length: TOTAL / PER_REQUEST }, (_, r) => columnsBody(r, KEYS, PER_KEY, T0));
   section(`ingestion of ${int(TOTAL)} points, ${KEYS.length} keys, in requests of ${int(PER_REQUEST)} (${mib(bodies[0].length)} MiB each), points/s`);
   columns();
   for (const clients of [1, 2]) {

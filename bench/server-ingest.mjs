@@ -6,7 +6,7 @@
 // (VmHWM) printed is that mode's. Bodies are serialised before the clock starts.
 // Target: at least 500,000 points/s (MLflow 3.11's log-batch: about 9,000 points/s here).
 import { readFileSync } from 'node:fs';
-import { BENCH_TMP, dist, httpClient, median, ramDir, int, mib, ms, now, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
+import { BENCH_TMP, columnsBody, dist, httpClient, median, metricValue, ramDir, int, mib, ms, now, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
 
 const TARGET = 500_000;
 const PER_REQUEST = Number(process.env.BENCH_INGEST_PER_REQUEST ?? 100_000);
@@ -17,40 +17,12 @@ const T0 = 1_760_000_000_000;
 
 const runRecord = await recordFactory();
 
-function value(key, step) {
-  const decay = Math.exp(-step / 500_000);
-  const noise = Math.random() * 0.01;
-  switch (key) {
-    case 'loss': return 2 * decay + noise;
-    case 'accuracy': return 1 - 0.9 * decay - noise;
-    case 'lr': return 0.001 * decay;
-    default: return 0.5 + noise * 10;
-  }
-}
-
-/** Request `r` of a run: steps [r*PER_KEY, (r+1)*PER_KEY) of every key. */
-function columnsBody(r) {
-  const series = KEYS.map((key) => {
-    const steps = new Array(PER_KEY);
-    const values = new Array(PER_KEY);
-    const ts = new Array(PER_KEY);
-    for (let j = 0; j < PER_KEY; j++) {
-      const step = r * PER_KEY + j;
-      steps[j] = step;
-      values[j] = value(key, step);
-      ts[j] = T0 + step * 10;
-    }
-    return { key, steps, values, ts };
-  });
-  return Buffer.from(JSON.stringify({ series }));
-}
-
 function rowsBody(r) {
   const points = [];
   for (const key of KEYS) {
     for (let j = 0; j < PER_KEY; j++) {
       const step = r * PER_KEY + j;
-      points.push({ key, value: value(key, step), step, ts: T0 + step * 10 });
+      points.push({ key, value: metricValue(key, step), step, ts: T0 + step * 10 });
     }
   }
   return Buffer.from(JSON.stringify({ points }));
@@ -78,7 +50,7 @@ async function mode(label, form, clients) {
     // Client c sends requests c, c+clients, ... of the total, each to its own run.
     const requests = TOTAL / PER_REQUEST;
     const bodies = [];
-    for (let r = 0; r < requests; r++) bodies.push((form === 'columns' ? columnsBody : rowsBody)(Math.floor(r / clients)));
+    for (let r = 0; r < requests; r++) bodies.push((form === 'columns' ? (x) => columnsBody(x, KEYS, PER_KEY, T0) : rowsBody)(Math.floor(r / clients)));
     const bytes = bodies.reduce((n, b) => n + b.length, 0);
     const cpu0 = cpuSeconds(server.pid);
     const latencies = [];
@@ -136,7 +108,7 @@ const [{ decodeMetricsBody }, { SqliteMetadataStore }] = await Promise.all([
 ]);
 async function breakdown(form) {
   const requests = Math.min(10, TOTAL / PER_REQUEST);
-  const bodies = Array.from({ length: requests }, (_, r) => (form === 'columns' ? columnsBody : rowsBody)(r));
+  const bodies = Array.from({ length: requests }, (_, r) => (form === 'columns' ? (x) => columnsBody(x, KEYS, PER_KEY, T0) : rowsBody)(r));
   const stores = [];
   for (const base of [undefined, ramDir()]) {
     if (base === undefined && stores.length > 0) continue;

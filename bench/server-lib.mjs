@@ -6,9 +6,9 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BIN, REPO } from './lib.mjs';
+import { BIN, median, REPO } from './lib.mjs';
 
-export { median } from './lib.mjs';
+export { median };
 
 /** Every size in these benchmarks is multiplied by this (BENCH_SCALE=0.1 for a quick check). */
 export const SCALE = (() => {
@@ -145,3 +145,45 @@ export const int = (n) => Math.round(n).toLocaleString('en-US');
 export const mib = (bytes) => (bytes / 2 ** 20).toFixed(1);
 export const now = () => performance.now();
 export const verdict = (ok) => (ok ? 'OK' : 'MISSED');
+
+/** `fn` run `rounds` times after `warmup` more: the median, fastest and slowest in ms, and the last answer. */
+export async function timed(rounds, fn, warmup = 2) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times = [];
+  let last;
+  for (let i = 0; i < rounds; i++) {
+    const t = now();
+    last = await fn();
+    times.push(now() - t);
+  }
+  return { median: median(times), min: percentile(times, 0), max: percentile(times, 100), last };
+}
+
+/** The ingestion benchmarks' metric values: a decaying loss, a rising accuracy, a learning rate, noise. */
+export function metricValue(key, step) {
+  const decay = Math.exp(-step / 500_000);
+  const noise = Math.random() * 0.01;
+  switch (key) {
+    case 'loss': return 2 * decay + noise;
+    case 'accuracy': return 1 - 0.9 * decay - noise;
+    case 'lr': return 0.001 * decay;
+    default: return 0.5 + noise * 10;
+  }
+}
+
+/** Request `r` of a run's ingestion, as columns: steps [r*perKey, (r+1)*perKey) of every key, a point every 10 ms from `t0`. */
+export function columnsBody(r, keys, perKey, t0) {
+  const series = keys.map((key) => {
+    const steps = new Array(perKey);
+    const values = new Array(perKey);
+    const ts = new Array(perKey);
+    for (let j = 0; j < perKey; j++) {
+      const step = r * perKey + j;
+      steps[j] = step;
+      values[j] = metricValue(key, step);
+      ts[j] = t0 + step * 10;
+    }
+    return { key, steps, values, ts };
+  });
+  return Buffer.from(JSON.stringify({ series }));
+}
