@@ -20,8 +20,8 @@ import type { RetentionMark } from '../core/retention.js';
 import type { Artifact, MetricSummary, RunManifest } from '../core/run-manifest.js';
 import type { Verification } from '../core/verification.js';
 import type { ImageRecord, MetadataStore, MetricWriter, NewModelVersion, RunQuery } from './metadata-store.js';
-import { COMMIT, gateOutcomes, makeQueuedRun, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
-import type { QueueClaim, WorkerRegistration } from '../core/queue.js';
+import { claimFor, COMMIT, gateOutcomes, makeQueuedRun, makeRunRecord, SHA_A, SHA_B } from './metadata-store.fixtures.js';
+import type { WorkerRegistration } from '../core/queue.js';
 import { DEFAULT_PROJECT } from '../core/project-record.js';
 import type { LoggedModelRecord } from '../core/client-records.js';
 
@@ -1806,17 +1806,6 @@ export function runMetadataStoreContract(
       });
     });
     describe('the queue', () => {
-      const claimFor = (worker: string, over: Partial<QueueClaim> = {}): QueueClaim => ({
-        worker,
-        queues: ['default'],
-        freeGpus: 0,
-        hasGpus: false,
-        host: 'agent-host',
-        pid: 777,
-        pidStart: 'Tue Jan  2 00:00:00 2024',
-        now: 5_000,
-        ...over,
-      });
       const workerNamed = (id: string, over: Partial<WorkerRegistration> = {}): WorkerRegistration => ({
         id,
         name: `agent ${id.slice(-4)}`,

@@ -5,6 +5,7 @@
  */
 import { newRunId } from '../core/ids.js';
 import type { Params } from '../core/params.js';
+import type { QueueClaim } from '../core/queue.js';
 import type { RunRecord } from '../core/run.js';
 import { isActive, runManifestSchema, type ManifestMetric, type RunManifest } from '../core/run-manifest.js';
 
@@ -176,5 +177,20 @@ export function makeClientRunRecord(trigger: { readonly source: string | null; r
       pipeline: { ...base.manifest.pipeline, stages: [] },
       execution: { ...base.manifest.execution, stages: [] },
     },
+  };
+}
+
+/** A claim of the default queue by `worker`, from an agent without GPUs (what queue tests claim with). */
+export function claimFor(worker: string, over: Partial<QueueClaim> = {}): QueueClaim {
+  return {
+    worker,
+    queues: ['default'],
+    freeGpus: 0,
+    hasGpus: false,
+    host: 'agent-host',
+    pid: 777,
+    pidStart: 'Tue Jan  2 00:00:00 2024',
+    now: 5_000,
+    ...over,
   };
 }

@@ -14,9 +14,8 @@ import { createServer, Socket, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { newRunId } from '../../../core/ids.js';
-import { makeQueuedRun } from '../../../ports/metadata-store.fixtures.js';
+import { claimFor, makeQueuedRun } from '../../../ports/metadata-store.fixtures.js';
 import { makeRunRecord, runMetadataStoreContract } from '../../../ports/metadata-store.contract.js';
-import type { QueueClaim } from '../../../core/queue.js';
 import { isConnectionFailure } from './postgres-connection.js';
 import { checkStoreUrl, parsePostgresUrl, PostgresMetadataStore } from './postgres-metadata-store.js';
 import { POSTGRES_MIGRATIONS } from './postgres-schema.js';
@@ -194,16 +193,6 @@ describe('PostgresMetadataStore', () => {
   });
 
   describe('the queue across servers', () => {
-    const claimFor = (worker: string): QueueClaim => ({
-      worker,
-      queues: ['default'],
-      freeGpus: 0,
-      hasGpus: false,
-      host: 'agent-host',
-      pid: 777,
-      pidStart: 'Tue Jan  2 00:00:00 2024',
-      now: 5_000,
-    });
 
     it('gives each of 30 runs to exactly one of 6 claimers spread over two servers', async () => {
       const schema = await schemaForTest();
