@@ -7,7 +7,7 @@
  * once with an error naming it, not at the first run. The PostgreSQL and S3 adapters are
  * loaded only when named: every other command starts without parsing them.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
 import type { PostgresMetadataStore } from '../adapters/metadata-store/postgres/postgres-metadata-store.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
@@ -48,14 +48,17 @@ export async function openMetadataStore(home: string, env: NodeJS.ProcessEnv): P
 /** The bucket REPRISE_ARTIFACTS names, checked to answer; else the blob folder under `home`. */
 export async function openBlobStore(home: string, env: NodeJS.ProcessEnv): Promise<{ blobs: BlobStore; where: string }> {
   const url = env.REPRISE_ARTIFACTS?.trim();
-  if (url) {
-    const { S3BlobStore } = await import('../adapters/blob-store/s3/s3-blob-store.js');
-    const blobs = new S3BlobStore({ url, env, tmpDir: join(home, 'tmp') });
-    await blobs.check();
-    return { blobs, where: url };
-  }
-  const root = join(home, 'blobs');
-  return { blobs: new LocalBlobStore({ root }), where: root };
+  const where = url || join(home, 'blobs');
+  return { blobs: await blobStoreAt(where, env, join(home, 'tmp')), where };
+}
+
+/** The blobs at `location`: an `s3://` bucket (checked to answer, staging under `tmpDir`), else a folder. */
+export async function blobStoreAt(location: string, env: NodeJS.ProcessEnv, tmpDir: string): Promise<BlobStore> {
+  if (!/^s3:\/\//i.test(location) && !location.includes('://')) return new LocalBlobStore({ root: resolve(location) });
+  const { S3BlobStore } = await import('../adapters/blob-store/s3/s3-blob-store.js');
+  const blobs = new S3BlobStore({ url: location, env, tmpDir });
+  await blobs.check();
+  return blobs;
 }
 
 /** `reprise db migrate`: the store's schema brought to this version's; from which version to which. */

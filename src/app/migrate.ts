@@ -7,13 +7,12 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js';
-import { S3BlobStore } from '../adapters/blob-store/s3/s3-blob-store.js';
 import { PostgresMetadataStore } from '../adapters/metadata-store/postgres/postgres-metadata-store.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { SqliteTableSource } from '../adapters/metadata-store/sqlite/sqlite-table-source.js';
 import { RepriseError } from '../core/errors.js';
-import type { BlobStore } from '../ports/blob-store.js';
 import { StoreMigration, type MigrationReport } from '../services/store-migration.js';
+import { blobStoreAt } from './backends.js';
 
 export interface MigrateOptions {
   /** The embedded store's home (REPRISE_HOME of the laptop). */
@@ -40,10 +39,7 @@ export async function migrateStore(o: MigrateOptions): Promise<MigrationReport> 
   await target.init();
   const source = new SqliteTableSource(dbFile);
   try {
-    const targetBlobs: BlobStore = o.artifacts.startsWith('s3://')
-      ? new S3BlobStore({ url: o.artifacts, env: o.env, tmpDir: join(home, 'tmp') })
-      : new LocalBlobStore({ root: resolve(o.artifacts) });
-    if (targetBlobs instanceof S3BlobStore) await targetBlobs.check();
+    const targetBlobs = await blobStoreAt(o.artifacts, o.env, join(home, 'tmp'));
     return await new StoreMigration({
       source,
       sink: target.tableSink(),

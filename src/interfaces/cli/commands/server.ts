@@ -98,7 +98,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .option('--gpus <list>', 'with --workers: GPU indices to hand out, each run its own as CUDA_VISIBLE_DEVICES')
     .option('--lake <dir>', 'the lake\'s folder (default: $REPRISE_LAKE, else lake/ under the store)')
     .option('--db <url>', 'keep the metadata in this PostgreSQL database, postgres://USER:PASSWORD@HOST:PORT/DB (default: $REPRISE_DB, else SQLite under REPRISE_HOME)')
-    .option('--artifacts <url>', 'keep artifacts in this S3-compatible bucket, s3://BUCKET/PREFIX, with the AWS_* environment\'s endpoint and credentials (default: $REPRISE_ARTIFACTS, else blobs/ under REPRISE_HOME)')
+    .option('--artifacts <url>', 'keep artifacts in this S3-compatible bucket, s3://BUCKET/PREFIX, with the AWS_* environment\'s endpoint and credentials, or in this folder (default: $REPRISE_ARTIFACTS, else blobs/ under REPRISE_HOME)')
     .option('--executor <name>', 'where queued runs go: local (agents and --workers), ray (Ray jobs) or kubernetes (Kubernetes Jobs)', 'local')
     .option('--ray-address <url>', 'with --executor ray: Ray\'s job API, http://HEAD:8265 (default: $REPRISE_RAY_ADDRESS)')
     .option('--k8s-namespace <ns>', 'with --executor kubernetes: the namespace of the Jobs (default: $REPRISE_K8S_NAMESPACE, else the kubeconfig\'s)')
