@@ -3,6 +3,9 @@
  * What both modes share: the installation's facts, and the services built over a store,
  * a blob store and a live-log store, whichever adapters those are.
  */
+import type { AuditEntry } from '../core/access.js';
+import type { AccessCommands } from '../services/access-service.js';
+import type { AuditQuery } from '../services/audit-trail.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -92,6 +95,10 @@ export interface RepriseApp {
   readonly hooks: MergeTrigger;
   /** `reprise import-tb` and `reprise tensorboard`: TensorBoard log directories in and out. */
   readonly tensorboard: { readonly import: TensorboardImport; readonly export: TensorboardExport };
+  /** `reprise users` and `reprise tokens`: on the store (embedded), or asked of the server (remote). */
+  readonly access: AccessCommands;
+  /** `reprise audit`: the audit log, newest first. */
+  auditLog(query: AuditQuery): Promise<AuditEntry[]>;
   /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
   collectGarbage(options: GcOptions): Promise<GcReport>;
   close(): Promise<void>;

@@ -12,6 +12,7 @@ import { LocalBlobStore } from '../adapters/blob-store/local/local-blob-store.js
 import type { PostgresMetadataStore } from '../adapters/metadata-store/postgres/postgres-metadata-store.js';
 import { SqliteMetadataStore } from '../adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { redactRepositoryUrl } from '../core/redact-url.js';
+import type { AccessStore } from '../ports/access-store.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 
@@ -31,6 +32,11 @@ export async function metadataStoreFor(home: string, env: NodeJS.ProcessEnv): Pr
   }
   const path = join(home, 'reprise.db');
   return { store: new SqliteMetadataStore({ path }), location: { kind: 'sqlite', where: path } };
+}
+
+/** Users, tokens, sessions and the audit log, kept in the same database as `store` (one metadataStoreFor made). */
+export function accessStoreOf(store: MetadataStore): AccessStore {
+  return (store as SqliteMetadataStore | PostgresMetadataStore).accessStore();
 }
 
 /** The store, initialised (migrated); closed again when that fails. */

@@ -19,7 +19,9 @@ import { ProjectRecordService } from '../services/project-records.js';
 import { LocalMlflowEndpoint } from './local-mlflow-endpoint.js';
 import type { MlflowDeps } from '../interfaces/mlflow/mlflow-route.js';
 import { assembleServices, lakeDir, repriseHome, type RepriseApp } from './assemble.js';
-import { openBlobStore, openMetadataStore, type StoreLocation } from './backends.js';
+import { accessStoreOf, openBlobStore, openMetadataStore, type StoreLocation } from './backends.js';
+import { AccessService } from '../services/access-service.js';
+import { AuditTrail, type RecordAudit } from '../services/audit-trail.js';
 
 export interface EmbeddedApp extends RepriseApp {
   readonly mode: 'embedded';
@@ -33,6 +35,9 @@ export interface EmbeddedApp extends RepriseApp {
   readonly clientRuns: ClientRunService;
   readonly projectRecords: ProjectRecordService;
   readonly loggedModels: LoggedModelService;
+  /** Users, roles, tokens and sessions; the audit log, merged with the model store's. */
+  readonly access: AccessService;
+  readonly audit: AuditTrail;
   /** Where stages' `mlflow` calls go: a loopback endpoint opened while runs need it, or the server once it listens. */
   readonly mlflowEndpoint: LocalMlflowEndpoint;
 }
@@ -60,9 +65,12 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const lake = new DuckdbLake(lakeDir(home, env));
   const mlflowEndpoint = new LocalMlflowEndpoint(() => ({ store, projects, runs: clientRuns, models: services.models, loggedModels }));
   const services = assembleServices({ home, env, store, blobs, logs, lake, mlflow: mlflowEndpoint });
-  const clientRuns = new ClientRunService({ store, blobs, tracking, gates: services.gates });
-  const projects = new ProjectRecordService({ store });
+  const access = new AccessService({ store: accessStoreOf(store) });
+  const audit: RecordAudit = (by, action, target, details) => access.record(by, action, target, details);
+  const clientRuns = new ClientRunService({ store, blobs, tracking, gates: services.gates, audit });
+  const projects = new ProjectRecordService({ store, audit });
   const loggedModels = new LoggedModelService({ store, runs: clientRuns });
+  const auditTrail = new AuditTrail({ access, models: services.models });
   return {
     mode: 'embedded',
     home,
@@ -71,7 +79,13 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     store,
     blobs,
     ...services,
-    collectGarbage: (o) => collector.collect(o),
+    collectGarbage: async (o) => {
+      const report = await collector.collect(o);
+      if (!report.dryRun) {
+        await access.record(o.by ?? 'unknown', 'gc', 'artifacts', { runs: report.runsCollected.map((r) => r.id), blobsFreed: report.blobsFreed, bytesFreed: report.bytesFreed });
+      }
+      return report;
+    },
     tracking,
     events,
     logs,
@@ -79,6 +93,9 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     projectRecords: projects,
     loggedModels,
     mlflowEndpoint,
+    access,
+    audit: auditTrail,
+    auditLog: (q) => auditTrail.list(q),
     close: async () => {
       await lake.close();
       await store.close();

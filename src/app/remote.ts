@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ApiClient } from '../adapters/api-client/api-client.js';
 import { RunEventWatcher } from '../adapters/api-client/event-stream.js';
 import { Outbox } from '../adapters/api-client/outbox.js';
+import { RemoteAccess } from '../adapters/api-client/remote-access.js';
 import { HttpBlobStore } from '../adapters/blob-store/http/http-blob-store.js';
 import { HttpLake } from '../adapters/data-source/http/http-lake.js';
 import { HttpMetadataStore } from '../adapters/metadata-store/http/http-metadata-store.js';
@@ -33,7 +34,10 @@ export async function openRemote(options: {
   const home = repriseHome(env);
   const say = options.say ?? (() => undefined);
   const patienceMs = env.REPRISE_SERVER_PATIENCE ? parseDuration(env.REPRISE_SERVER_PATIENCE, 'REPRISE_SERVER_PATIENCE') : DEFAULT_PATIENCE_MS;
-  const api = new ApiClient({ url: options.server, patienceMs, onWaiting: say, ...(options.worker ? { headers: { [WORKER_HEADER]: options.worker } } : {}) });
+  // REPRISE_TOKEN: who this process is to a server that asks (`reprise server --auth`).
+  const token = env.REPRISE_TOKEN?.trim() || undefined;
+  const headers = { ...(options.worker ? { [WORKER_HEADER]: options.worker } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const api = new ApiClient({ url: options.server, patienceMs, onWaiting: say, headers });
   const outbox = new Outbox({ client: api, dir: join(home, 'outbox'), onDropped: (m) => say(`warning: ${m}`) });
   const store = new HttpMetadataStore({ api, outbox });
   await store.init();
@@ -42,15 +46,18 @@ export async function openRemote(options: {
   const blobs = new HttpBlobStore({ api });
   const logs = new HttpRunLogStore({ api, outbox });
   const watcher = new RunEventWatcher({ api });
+  const access = new RemoteAccess(api);
   return {
     mode: 'remote',
     home,
     server: api.url,
     store,
     blobs,
-    ...assembleServices({ home, env, store, blobs, logs, lake: new HttpLake({ api, blobs }), logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms), mlflow: fixedMlflowEndpoint(api.url) }),
+    ...assembleServices({ home, env, store, blobs, logs, lake: new HttpLake({ api, blobs }), logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms), mlflow: fixedMlflowEndpoint(api.url, token) }),
+    access,
+    auditLog: (q) => access.auditLog(q),
     // The blobs are the server's: its own gc deletes them.
-    collectGarbage: (o) => api.json<GcReport>({ method: 'POST', path: '/gc', json: { dryRun: o.dryRun ?? false, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}) }, timeoutMs: 3_600_000 }),
+    collectGarbage: (o) => api.json<GcReport>({ method: 'POST', path: '/gc', json: { dryRun: o.dryRun ?? false, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.by !== undefined ? { by: o.by } : {}) }, timeoutMs: 3_600_000 }),
     close: async () => {
       watcher.close();
       await store.close();

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { buildServer } from '../interfaces/http/server.js';
 import { checkListenHost, listen } from '../interfaces/http/listen.js';
+import type { GuardedRoute } from '../interfaces/http/authentication.js';
 import { ProjectOverview } from '../services/project-overview.js';
 import { HEARTBEAT_MS } from '../services/run-service.js';
 import { QueueWorker, type QueueWorkerOptions } from '../services/queue-worker.js';
@@ -16,6 +17,7 @@ import { StoreWatcher } from '../services/store-watcher.js';
 import { ClusterDispatcher } from '../services/cluster-dispatcher.js';
 import type { ClusterExecutor } from '../ports/cluster-executor.js';
 import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
+import { RepriseError } from '../core/errors.js';
 import { mlflowDeps, openEmbedded, type EmbeddedApp } from './embedded.js';
 
 export interface ServerOptions {
@@ -24,6 +26,8 @@ export interface ServerOptions {
   readonly bodyLimit?: number;
   readonly logRequests?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+  /** Every request must say who sends it (`--auth`, REPRISE_AUTH=1); then the server may listen beyond loopback. */
+  readonly auth?: boolean;
   /** Run queued runs here too (`--workers N`): N at a time, from these queues, with these GPUs. */
   readonly workers?: {
     readonly slots: number;
@@ -58,16 +62,24 @@ export interface RunningServer {
   readonly worker: QueueWorker | null;
   /** What submits queued runs to a cluster, with --executor ray|kubernetes. */
   readonly dispatcher: ClusterDispatcher | null;
+  /** Every route the server answers, with its access rule. */
+  readonly routes: readonly GuardedRoute[];
   close(): Promise<void>;
 }
 
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // Refused before anything is opened or written.
-  checkListenHost(opts.host);
+  const auth = opts.auth ?? false;
+  checkListenHost(opts.host, auth);
   // A cluster that does not answer stops the server before it opens anything.
   await opts.cluster?.executor.check();
   const app = await openEmbedded(opts.env ? { env: opts.env } : {});
   try {
+    if (auth && !(await app.access.hasAdmin())) {
+      throw new RepriseError('REPRISE_ERR_AUTH_NO_ADMIN', `--auth: no enabled admin exists in the store (${app.storeLocation.where}), so nobody could manage users`, {
+        hint: 'add one first: reprise users add NAME --role admin, then create a token (reprise tokens create --user NAME) or set a password (--password-stdin)',
+      });
+    }
     // Runs whose process died while no server ran are settled before anyone asks. Runs
     // on other machines could not report while it was down: their silence counts from now.
     const listeningSince = Date.now();
@@ -89,10 +101,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         hooks: app.hooks,
         collectGarbage: (o) => app.collectGarbage(o),
         mlflow: mlflowDeps(app),
+        access: app.access,
+        audit: app.audit,
+        auth,
       },
       { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },
     );
-    const url = await listen(server, opts.host, opts.port);
+    const url = await listen(server, opts.host, opts.port, auth);
     // Runs of the server's own worker send their stages' mlflow calls here.
     app.mlflowEndpoint.serveAt(url);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
@@ -130,6 +145,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           runner: c.runner,
           serverUrl: c.publicUrl ?? url,
           ...(c.runnerEnv ? { runnerEnv: c.runnerEnv } : {}),
+          // A job's token writes to its run only, and lasts at most a month.
+          ...(auth ? { runTokens: { issue: async (runId: string) => (await app.access.createRunToken(runId, 30 * 86_400_000)).token, revoke: (runId: string) => app.access.revokeRunTokens(runId) } } : {}),
           image: c.image,
           ...(c.say ? { say: c.say } : {}),
         })
@@ -142,6 +159,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       webUi: existsSync(join(webRoot, 'index.html')),
       worker,
       dispatcher,
+      routes: server.accessRoutes,
       close: async () => {
         worker?.stop(true, 'the server was stopped');
         // Cluster jobs go on; their runners wait for the server to come back.

@@ -186,7 +186,7 @@ export function lineageOf(run: RunRecord, params?: Readonly<Record<string, unkno
 export function promotionRefusal(
   run: RunRecord,
   deletedAt: number | null,
-  model: { readonly folder?: string; readonly artifacts?: readonly Artifact[] } = {},
+  model: { readonly folder?: string; readonly artifacts?: readonly Artifact[]; readonly forced?: boolean } = {},
 ): RepriseError | null {
   const folder = model.folder ?? MODEL_ARTIFACT_PREFIX;
   const who = `run ${run.name} (${run.id})`;
@@ -194,10 +194,13 @@ export function promotionRefusal(
     new RepriseError('REPRISE_ERR_PROMOTION_REFUSED', `${who} cannot be promoted: ${why}`, { details: { run: run.id, ...details }, ...(hint ? { hint } : {}) });
   if (run.status !== 'succeeded') return refuse(`it is ${run.status}; only a run that succeeded can be promoted`, { status: run.status });
   const gate = run.manifest.outputs.gate;
-  if (!gate) return refuse('its gates were never evaluated', {}, `evaluate them with: reprise gate ${run.name}`);
-  if (gate.status === 'failed') {
-    const failed = gate.results.filter((r) => !r.passed).map((r) => r.reason ?? r.metric);
-    return refuse(`it failed ${failed.length === 1 ? 'a gate' : `${failed.length} gates`}:\n${failed.map((f) => `  - ${f}`).join('\n')}`, { failedGates: failed });
+  // An admin's forced promotion waives the gates only: the run must still have succeeded and have its files.
+  if (!model.forced) {
+    if (!gate) return refuse('its gates were never evaluated', {}, `evaluate them with: reprise gate ${run.name}`);
+    if (gate.status === 'failed') {
+      const failed = gate.results.filter((r) => !r.passed).map((r) => r.reason ?? r.metric);
+      return refuse(`it failed ${failed.length === 1 ? 'a gate' : `${failed.length} gates`}:\n${failed.map((f) => `  - ${f}`).join('\n')}`, { failedGates: failed }, 'an admin may promote it anyway, saying why: reprise promote RUN --force --reason TEXT');
+    }
   }
   if (deletedAt !== null) return refuse(`its artifacts were deleted by gc on ${new Date(deletedAt).toISOString()}`, { deletedAt });
   if (modelFilesOf(model.artifacts ?? run.manifest.outputs.artifacts, folder).length === 0) {

@@ -124,6 +124,8 @@ export interface NewModelVersion {
   readonly note: string | null;
   readonly by: string;
   readonly at: number;
+  /** An admin's promotion of a run that did not pass its gates: the gates are waived, nothing else; the note is why (written `forced past the gates: …`). */
+  readonly forced?: boolean;
 }
 
 /** Where an alias pointed before and after a move. */

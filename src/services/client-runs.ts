@@ -6,6 +6,7 @@
  * that `reprise run` drives (the client got its id from MLFLOW_RUN_ID) takes the client's
  * metrics, params, tags and files, but its status stays the runner's.
  */
+import type { RecordAudit } from './audit-trail.js';
 import { hostname } from 'node:os';
 import type { Readable } from 'node:stream';
 import { checkArtifactPath, folderEntries, type FolderEntry } from '../core/artifact-path.js';
@@ -81,6 +82,8 @@ export class ClientRunService {
       readonly blobs: BlobStore;
       readonly tracking: TrackingService;
       readonly gates: GateService;
+      /** Deletions and restorations are audited. */
+      readonly audit?: RecordAudit;
     },
   ) {}
 
@@ -148,14 +151,18 @@ export class ClientRunService {
     if (name !== run.name) await this.d.store.renameRun(run.id, name);
   }
 
-  async delete(runId: string): Promise<void> {
+  async delete(runId: string, by: string): Promise<void> {
     const run = await this.get(runId);
-    if (run.deletedAt == null) await this.d.store.setRunDeleted(run.id, Date.now());
+    if (run.deletedAt != null) return;
+    await this.d.store.setRunDeleted(run.id, Date.now());
+    await this.d.audit?.(by, 'run.delete', run.id, { name: run.name, project: run.project });
   }
 
-  async restore(runId: string): Promise<void> {
+  async restore(runId: string, by: string): Promise<void> {
     const run = await this.get(runId);
-    if (run.deletedAt != null) await this.d.store.setRunDeleted(run.id, null);
+    if (run.deletedAt == null) return;
+    await this.d.store.setRunDeleted(run.id, null);
+    await this.d.audit?.(by, 'run.restore', run.id, { name: run.name, project: run.project });
   }
 
   /** Params (immutable), tags and metric points of one request, written through the same path as every report. */

@@ -44,6 +44,12 @@ export interface ClusterDispatcherOptions {
   readonly pollMs?: number;
   /** How long a job that ended may take for its runner's last reports to arrive. */
   readonly endGraceMs?: number;
+  /**
+   * Run tokens for the jobs, when the server asks who calls: each job gets one (REPRISE_TOKEN,
+   * a `*_TOKEN` variable, so Kubernetes keeps it in a Secret) that writes to its run only,
+   * revoked a while after the run is let go.
+   */
+  readonly runTokens?: { issue(runId: string): Promise<string>; revoke(runId: string): Promise<unknown> };
 }
 
 interface Held {
@@ -140,7 +146,8 @@ export class ClusterDispatcher {
         }
         if (!run) continue;
         try {
-          const jobId = await o.executor.submit(this.#jobSpec(run));
+          const token = o.runTokens ? await o.runTokens.issue(run.id) : null;
+          const jobId = await o.executor.submit(this.#jobSpec(run, token));
           this.#held.set(run.id, { run, jobId, endedSeenAt: null, stoppedAt: null, unansweredSince: null });
           o.say?.(`${run.name} (${run.id}) submitted as ${o.kind} job ${jobId}`);
         } catch (e) {
@@ -161,7 +168,7 @@ export class ClusterDispatcher {
     this.#stopping.abort();
   }
 
-  #jobSpec(run: RunRecord): ClusterJobSpec {
+  #jobSpec(run: RunRecord, token: string | null): ClusterJobSpec {
     const o = this.#o;
     const sub = run.manifest.submission;
     const trigger = run.manifest.trigger;
@@ -173,12 +180,22 @@ export class ClusterDispatcher {
         ...o.runnerEnv,
         REPRISE_SERVER: o.serverUrl,
         REPRISE_CLUSTER_JOB: `${o.kind}:${o.executor.jobIdFor(run.id)}`,
+        ...(token !== null ? { REPRISE_TOKEN: token } : {}),
       },
       cpus: sub?.cpus ?? null,
       gpus: sub?.gpus ?? null,
       memoryBytes: sub?.memoryBytes ?? null,
       image: built ?? o.image,
     };
+  }
+
+  /** A run no longer watched: its token is revoked once the runner's last reports had time to arrive. */
+  #release(id: string): void {
+    this.#held.delete(id);
+    const tokens = this.#o.runTokens;
+    if (!tokens) return;
+    const later = setTimeout(() => void tokens.revoke(id).catch(() => undefined), 4 * (this.#o.endGraceMs ?? 15_000));
+    later.unref();
   }
 
   /** Renews the leases, passes cancels on, and settles what ended without its runner's word. */
@@ -215,7 +232,7 @@ export class ClusterDispatcher {
           o.say?.(`${h.run.name} (${id}) was canceled: stopping ${o.kind} job ${h.jobId}`);
           await o.executor.stop(h.jobId).catch((e: unknown) => o.say?.(`stopping job ${h.jobId} failed: ${messageOf(e)}`));
         } else if (beat === 'gone') {
-          this.#held.delete(id);
+          this.#release(id);
           await o.executor.stop(h.jobId).catch(() => undefined);
         }
       }
@@ -232,7 +249,7 @@ export class ClusterDispatcher {
     const o = this.#o;
     const run = await o.store.getRun(id);
     if (!run || !ACTIVE_STATUSES.includes(run.status)) {
-      this.#held.delete(id);
+      this.#release(id);
       return;
     }
     let job: ClusterJobStatus;
@@ -254,7 +271,7 @@ export class ClusterDispatcher {
     const now = Date.now();
     h.endedSeenAt ??= now;
     if (now - h.endedSeenAt < (o.endGraceMs ?? 15_000)) return;
-    this.#held.delete(id);
+    this.#release(id);
     const tail = await o.executor.logTail(h.jobId, 4_096).catch(() => '');
     // A job that cannot go on (an image that will not pull) would otherwise stay for good.
     await o.executor.stop(h.jobId).catch(() => undefined);

@@ -38,6 +38,8 @@ export interface GcOptions {
    */
   readonly graceMs?: number;
   readonly onProgress?: (p: GcProgress) => void;
+  /** Who asked, for the audit log. */
+  readonly by?: string;
 }
 
 export interface GcProgress {

@@ -77,8 +77,9 @@ export class LiveRun {
    * Where the stages' `mlflow` calls go, held from the run's start to its end. Opened as
    * the run is prepared, so an endpoint to start costs the stages nothing.
    */
-  readonly #mlflow: Promise<{ readonly url: string; close(): Promise<void> } | null>;
+  readonly #mlflow: Promise<{ readonly url: string; readonly token?: string; close(): Promise<void> } | null>;
   #mlflowUrl: string | null = null;
+  #mlflowToken: string | null = null;
   #system: SystemMetrics | undefined;
 
   constructor(
@@ -211,6 +212,7 @@ export class LiveRun {
     this.#startSystemMetrics();
     const mlflow = await this.#mlflow;
     this.#mlflowUrl = mlflow?.url ?? null;
+    this.#mlflowToken = mlflow?.token ?? null;
 
     const stages = this.#manifest.pipeline.stages;
     for (let i = 0; i < stages.length; i++) {
@@ -285,6 +287,7 @@ export class LiveRun {
       extra: {
         // The MLflow client resumes this very run: what it logs lands here.
         ...(this.#mlflowUrl !== null ? { MLFLOW_TRACKING_URI: this.#mlflowUrl, MLFLOW_RUN_ID: this.record.id } : {}),
+        ...(this.#mlflowToken !== null ? { MLFLOW_TRACKING_TOKEN: this.#mlflowToken } : {}),
         ...(this.plan.stageEnv.get(name) ?? {}),
         ...(this.plan.workerEnv ?? {}),
       },

@@ -6,11 +6,11 @@
  * process opens on loopback while runs need it.
  */
 export interface MlflowEndpoint {
-  /** An address for one run's stages, held until `close`. */
-  open(): Promise<{ readonly url: string; close(): Promise<void> }>;
+  /** An address for one run's stages, held until `close`; `token`: what the stages authenticate with (MLFLOW_TRACKING_TOKEN). */
+  open(): Promise<{ readonly url: string; readonly token?: string; close(): Promise<void> }>;
 }
 
-/** The endpoint of a server that is already listening. */
-export function fixedMlflowEndpoint(url: string): MlflowEndpoint {
-  return { open: async () => ({ url, close: async () => undefined }) };
+/** The endpoint of a server that is already listening; `token` when it asks who calls. */
+export function fixedMlflowEndpoint(url: string, token?: string): MlflowEndpoint {
+  return { open: async () => ({ url, ...(token ? { token } : {}), close: async () => undefined }) };
 }

@@ -38,6 +38,8 @@ export interface PromoteRequest {
   readonly by: string;
   /** Where the run's repository may be, should its gates need reading from its code. */
   readonly near: string;
+  /** An admin's promotion despite the gates, with why (kept as the audit entry's note). Callers check the role. */
+  readonly force?: { readonly reason: string };
 }
 
 export interface Promotion {
@@ -64,9 +66,12 @@ export class ModelService {
     const mark = (await this.d.store.retentionMarks([run.id])).get(run.id);
     // The stored list: files a client uploaded (the MLflow API) are there, not in the manifest.
     const artifacts = await this.d.store.listArtifacts(run.id);
-    const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, artifacts.length > 0 ? { artifacts } : {});
+    const forced = req.force !== undefined;
+    if (forced && req.force.reason.trim() === '') throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--reason: a forced promotion says why', { details: { field: 'reason' } });
+    const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { ...(artifacts.length > 0 ? { artifacts } : {}), forced });
     if (refusal) throw refusal;
-    const made = await this.d.store.createModelVersion({ model: name, runId: run.id, alias, note: req.note ?? null, by: req.by, at: Date.now() });
+    const note = forced ? req.force!.reason.trim() : (req.note ?? null);
+    const made = await this.d.store.createModelVersion({ model: name, runId: run.id, alias, note, by: req.by, at: Date.now(), forced });
     if (!made.alias) throw bug(`promoting ${run.id} to ${name} moved no alias`);
     return { version: made.version, alias: made.alias };
   }

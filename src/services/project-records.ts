@@ -3,12 +3,13 @@
  * Projects as records of their own (the MLflow API's experiments): made before any run,
  * found by number or name, tagged, deleted with their runs and restored with them.
  */
+import type { RecordAudit } from './audit-trail.js';
 import { RepriseError } from '../core/errors.js';
 import { checkProjectName, type ProjectRecord } from '../core/project-record.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 
 export class ProjectRecordService {
-  constructor(private readonly d: { readonly store: MetadataStore }) {}
+  constructor(private readonly d: { readonly store: MetadataStore; readonly audit?: RecordAudit }) {}
 
   create(req: { readonly name: string; readonly tags?: Readonly<Record<string, string>> }): Promise<ProjectRecord> {
     return this.d.store.createProject({ name: checkProjectName(req.name), at: Date.now(), ...(req.tags ? { tags: req.tags } : {}) });
@@ -26,9 +27,11 @@ export class ProjectRecordService {
   }
 
   /** Deletes the project and its runs (restored together), or restores them. */
-  async setDeleted(id: number, deleted: boolean): Promise<ProjectRecord> {
+  async setDeleted(id: number, deleted: boolean, by: string): Promise<ProjectRecord> {
     const p = await this.get({ id });
-    return this.d.store.updateProject(p.name, { deletedAt: deleted ? Date.now() : null, at: Date.now() });
+    const after = await this.d.store.updateProject(p.name, { deletedAt: deleted ? Date.now() : null, at: Date.now() });
+    if ((p.deletedAt !== null) !== deleted) await this.d.audit?.(by, deleted ? 'project.delete' : 'project.restore', p.name, { id: p.id });
+    return after;
   }
 
   async setTags(id: number, set: Readonly<Record<string, string>>, remove: readonly string[] = []): Promise<ProjectRecord> {

@@ -66,6 +66,11 @@ export class ApiClient {
     this.#headers = opts.headers ?? {};
   }
 
+  /** What every request carries (the worker's name, the token), for requests made beside this client (the event stream). */
+  get headers(): Readonly<Record<string, string>> {
+    return this.#headers;
+  }
+
   /** The answer to a request; error answers are thrown as RepriseErrors. */
   async request(req: ApiRequest): Promise<Response> {
     const started = Date.now();

@@ -23,7 +23,7 @@ export class RunEventWatcher {
     s = state;
     void (async () => {
       try {
-        const res = await fetch(`${this.#api.url}${API_PREFIX}/events?run=${encodeURIComponent(runId)}`, { signal: state.abort.signal });
+        const res = await fetch(`${this.#api.url}${API_PREFIX}/events?run=${encodeURIComponent(runId)}`, { signal: state.abort.signal, headers: this.#api.headers });
         if (!res.ok || !res.body) return;
         const decoder = new TextDecoder();
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -17,6 +17,11 @@ export interface AliasRow {
   readonly version: number;
 }
 
+/** What a promotion's version and audit entry note: a forced one says so before its reason. */
+export function promotionNote(v: NewModelVersion): string | null {
+  return v.forced ? `forced past the gates: ${v.note ?? ''}` : v.note;
+}
+
 /** A version's row as a promotion writes it: its files, lineage and tags as JSON. */
 export function versionRow(v: NewModelVersion, version: number, runId: string, folder: string, files: readonly ModelFile[], lineage: ModelLineage) {
   return {
@@ -25,7 +30,7 @@ export function versionRow(v: NewModelVersion, version: number, runId: string, f
     run_id: runId,
     created_at: v.at,
     created_by: v.by,
-    note: v.note,
+    note: promotionNote(v),
     files: JSON.stringify(files),
     bytes: files.reduce((n, f) => n + f.size, 0),
     lineage: JSON.stringify(lineage),

@@ -8,6 +8,7 @@ import { isRepriseError } from '../../core/errors.js';
 import { REPRISE_VERSION } from '../../app/assemble.js';
 import { CliContext, type CliIO } from './context.js';
 import { registerAgent } from './commands/agent.js';
+import { registerAudit } from './commands/audit.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerData } from './commands/data.js';
 import { registerDb } from './commands/db.js';
@@ -34,6 +35,8 @@ import { registerShow } from './commands/show.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerSweep } from './commands/sweep.js';
 import { registerTensorboard } from './commands/tensorboard.js';
+import { registerTokens } from './commands/tokens.js';
+import { registerUsers } from './commands/users.js';
 import { registerVerify } from './commands/verify.js';
 
 export function buildProgram(ctx: CliContext): Command {
@@ -74,6 +77,9 @@ export function buildProgram(ctx: CliContext): Command {
   registerMigrate(program, ctx);
   registerAgent(program, ctx);
   registerHooks(program, ctx);
+  registerUsers(program, ctx);
+  registerTokens(program, ctx);
+  registerAudit(program, ctx);
   return program;
 }
 

@@ -4,6 +4,8 @@
  */
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { AccessService } from '../../services/access-service.js';
+import type { AuditTrail } from '../../services/audit-trail.js';
 import type { DataService } from '../../services/data-service.js';
 import type { GcOptions, GcReport } from '../../services/garbage-collector.js';
 import type { MergeTrigger } from '../../services/merge-trigger.js';
@@ -31,6 +33,11 @@ export interface ApiDeps {
   /** Repository links and the git hook. */
   readonly hooks: MergeTrigger;
   collectGarbage(options: GcOptions): Promise<GcReport>;
+  /** Users, tokens and sessions. */
+  readonly access: AccessService;
+  readonly audit: AuditTrail;
+  /** Whether every route checks who calls (`reprise server --auth`); off, the server is one user's, on loopback. */
+  readonly auth: boolean;
   /** The MLflow-compatible API's services; absent: that API is not mounted. */
   readonly mlflow?: MlflowDeps;
 }

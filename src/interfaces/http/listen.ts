@@ -1,7 +1,7 @@
 /**
  * @module interfaces/http/listen
- * Starting the server on an address: loopback only until users and tokens exist, since
- * anyone who can reach the port can read and write every run.
+ * Starting the server on an address: without authentication, loopback only, since anyone
+ * who can reach the port could read and write every run; with it, any address.
  */
 import { isIP } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -13,18 +13,18 @@ export function isLoopback(host: string): boolean {
   return isIP(h) === 4 && h.startsWith('127.');
 }
 
-export function checkListenHost(host: string): void {
-  if (!isLoopback(host)) {
-    throw new RepriseError('REPRISE_ERR_SERVER_HOST_REFUSED', `--host ${host}: the server only listens on loopback (127.0.0.1, ::1, localhost) until users and tokens exist`, {
-      hint: 'reach it from other machines through an SSH tunnel: ssh -L 7878:127.0.0.1:7878 <this machine>',
+export function checkListenHost(host: string, auth: boolean): void {
+  if (!auth && !isLoopback(host)) {
+    throw new RepriseError('REPRISE_ERR_SERVER_HOST_REFUSED', `--host ${host}: without --auth the server listens on loopback only (127.0.0.1, ::1, localhost), since anyone reaching it could read and write every run`, {
+      hint: 'turn authentication on (reprise server --auth, after reprise users add NAME --role admin), or reach it through an SSH tunnel: ssh -L 7878:127.0.0.1:7878 <this machine>',
       details: { host },
     });
   }
 }
 
 /** Listens; resolves to the URL it can be reached at (the port chosen when 0 was asked). */
-export async function listen(app: FastifyInstance, host: string, port: number): Promise<string> {
-  checkListenHost(host);
+export async function listen(app: FastifyInstance, host: string, port: number, auth: boolean): Promise<string> {
+  checkListenHost(host, auth);
   try {
     await app.listen({ host, port });
   } catch (e) {

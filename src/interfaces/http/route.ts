@@ -7,6 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
+import type { AccessRule } from './access-rule.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
 
@@ -32,6 +33,8 @@ export interface Route<P = unknown, Q = unknown, B = unknown> {
   readonly path: string;
   readonly summary: string;
   readonly tag: string;
+  /** Who may call it: checked before the handler when the server asks who is calling. */
+  readonly access: AccessRule;
   readonly params?: z.ZodType<P>;
   readonly query?: z.ZodType<Q>;
   /** A JSON body schema, or `raw` for bytes handed over as a stream (blobs, log pieces). */

@@ -4,6 +4,7 @@
  * at /api/v1/openapi.json), errors in one JSON shape whatever went wrong (our catalogue,
  * a schema, the JSON parser, a body too large, an unknown route).
  */
+import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { existsSync } from 'node:fs';
@@ -13,7 +14,9 @@ import type { ApiDeps } from './api-deps.js';
 import { openApiDocument } from './openapi.js';
 import { API_PREFIX } from '../../core/api-version.js';
 import type { Route } from './route.js';
+import { accessRoutes } from './routes/access.js';
 import { artifactRoutes } from './routes/artifacts.js';
+import { installAuthentication, requireAccessRules } from './authentication.js';
 import { blobRoutes } from './routes/blobs.js';
 import { GIT_HOOK_PATH, hookRoutes } from './routes/hooks.js';
 import { keepRawBody } from './raw-body.js';
@@ -60,6 +63,7 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...queueRoutes(d),
     ...dataRoutes(d, opts.uploadDir),
     ...hookRoutes(d),
+    ...accessRoutes(d),
   ];
 }
 
@@ -81,6 +85,10 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
     return503OnClosing: true,
     forceCloseConnections: true,
   });
+
+  void app.register(fastifyCookie);
+  requireAccessRules(app);
+  if (d.auth) installAuthentication(app, { access: d.access, store: d.store, ...(d.mlflow ? { projects: d.mlflow.projects } : {}) });
 
   // Bytes (blobs, log pieces) reach handlers as a stream; they enforce their own limits.
   app.addContentTypeParser('application/octet-stream', (_req, payload, done) => done(null, payload));
@@ -159,16 +167,17 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
 
   if (d.mlflow) registerMlflowApi(app, d.mlflow);
   // Load balancers and MLflow users probe this, as they do MLflow's server.
-  app.get('/health', async (_req, reply) => reply.type('text/plain').send('OK'));
+  app.get('/health', { config: { access: { public: 'load balancers probe it' } } }, async (_req, reply) => reply.type('text/plain').send('OK'));
 
   const routes = apiRoutes(d, opts);
   const doc = openApiDocument(routes, d.version);
-  app.get(`${API_PREFIX}/openapi.json`, async () => doc);
+  app.get(`${API_PREFIX}/openapi.json`, { config: { access: { public: 'describes the API, holds no data' } } }, async () => doc);
 
   for (const r of routes) {
     app.route({
       method: r.method,
       url: API_PREFIX + r.path,
+      config: { access: r.access },
       ...(r.bodyLimit ? { bodyLimit: r.bodyLimit } : {}),
       handler: async (request, reply) => {
         const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T => {

@@ -11,6 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { checkArtifactPath, folderEntries, type FolderEntry } from '../../core/artifact-path.js';
 import { RepriseError } from '../../core/errors.js';
+import { NO_SCOPE, READ, type AccessRule, type ScopeOf } from '../http/access-rule.js';
 import type { MlflowDeps, MlflowRoute } from './mlflow-route.js';
 import { invalid, type MlflowFields } from './request.js';
 
@@ -38,6 +39,29 @@ function targetOf(raw: string): Target {
   if (parts[2] !== 'artifacts') throw invalid(`artifact path ${JSON.stringify(raw)}: expected <experiment id>/<run id>/artifacts/...`, 'path');
   return { kind: 'run', runId: parts[1]!, path: parts.slice(3).join('/') };
 }
+
+/**
+ * The run an upload or a deletion writes, read from the path as the handlers read it
+ * (`_models/...` and folders above a run name none: those writes are refused anyway).
+ */
+const artifactRun: ScopeOf = async (input, look) => {
+  const raw = input.params['*'] ?? '';
+  let runId: string | undefined;
+  try {
+    const t = targetOf(raw);
+    runId = t.kind === 'run' ? t.runId : undefined;
+  } catch {
+    // The rest of the path is the handler's to refuse (it reads the URL as sent, decoded
+    // once less than this parameter); the run the path names still decides who is told so.
+    const parts = raw.replace(/^\/+/, '').split('/');
+    runId = /^\d+$/.test(parts[0]!) && parts[2] === 'artifacts' ? parts[1] : undefined;
+  }
+  if (!runId) return NO_SCOPE;
+  const id = runId.toLowerCase();
+  const project = await look.runProject(id);
+  return { projects: project !== undefined ? [project] : [], runs: [id] };
+};
+const WRITE_ARTIFACTS: AccessRule = { action: 'run', scope: artifactRun };
 
 function filesJson(entries: readonly FolderEntry[], prefix = '') {
   return entries.map((e) => ({ path: `${prefix}${e.name}`, is_dir: e.isDir, ...(e.size !== null ? { file_size: e.size } : {}) }));
@@ -75,10 +99,11 @@ export function artifactProxyRoutes(d: MlflowDeps): MlflowRoute[] {
     return { files: filesJson(await d.runs.listFolder(t.runId, t.path)) };
   };
   return [
-    { method: 'GET', path: '/artifacts', handler: list },
+    { method: 'GET', path: '/artifacts', access: READ, handler: list },
     {
       method: 'GET',
       path: '/artifacts/*',
+      access: READ,
       async handler(_f, { request, reply }) {
         const t = targetOf(rawPathOf(request));
         if (t.kind === 'version') {
@@ -96,6 +121,7 @@ export function artifactProxyRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'PUT',
       path: '/artifacts/*',
+      access: WRITE_ARTIFACTS,
       async handler(_f, { request }) {
         const t = targetOf(rawPathOf(request));
         if (t.kind !== 'run' || t.path === '') {
@@ -108,6 +134,7 @@ export function artifactProxyRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/artifacts/*',
+      access: WRITE_ARTIFACTS,
       async handler(_f, { request }) {
         const t = targetOf(rawPathOf(request));
         if (t.kind !== 'run' || t.path === '') throw invalid(`only a run's artifacts can be deleted, not ${JSON.stringify(rawPathOf(request))}`, 'path');
@@ -119,6 +146,7 @@ export function artifactProxyRoutes(d: MlflowDeps): MlflowRoute[] {
       (step): MlflowRoute => ({
         method: 'POST',
         path: `/mpu/${step}/*`,
+        access: WRITE_ARTIFACTS,
         async handler(_f, { reply }) {
           // MLflow's client falls back to a single upload on this status and message.
           void reply.code(501);
@@ -134,6 +162,7 @@ export function runArtifactListRoute(d: MlflowDeps): MlflowRoute {
   return {
     method: 'GET',
     path: '/artifacts/list',
+    access: READ,
     async handler(f) {
       const run = await d.runs.get(f.runId());
       const folder = (f.str('path') ?? '').replace(/^\/+|\/+$/g, '');

@@ -59,6 +59,7 @@ function plugin(routes: readonly MlflowRoute[], bodies: 'json' | 'raw'): Fastify
       app.route({
         method: r.method,
         url: r.path,
+        config: { access: r.access },
         handler: async (request: FastifyRequest, reply: FastifyReply) => {
           // An artifact upload's body is its bytes, not fields.
           const fields = MlflowFields.of(r.method === 'PUT' ? undefined : request.body, request.query);

@@ -10,10 +10,23 @@ import { RepriseError } from '../../core/errors.js';
 import { compileEntityFilter, compileEntityOrder, LOGGED_MODEL_SEARCH, MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH } from '../../core/mlflow/entity-search.js';
 import { checkKey, checkValueLength, MAX_REGISTRY_TAG_VALUE_LENGTH } from '../../core/mlflow/logging-limits.js';
 import type { ModelVersion, RegisteredModel } from '../../core/model-store.js';
-import { requester, type MlflowDeps, type MlflowRoute } from './mlflow-route.js';
+import { NO_SCOPE, READ, type AccessRule, type Scope, type ScopeLookup, type ScopeOf } from '../http/access-rule.js';
+import { mlflowModel, mlflowScope, requester, type MlflowDeps, type MlflowRoute } from './mlflow-route.js';
 import { invalid, type MlflowFields } from './request.js';
 import { offsetPage } from './tracking-routes.js';
 import { loggedModelJson, LOGGED_STATUS_FROM_WIRE, modelVersionJson, registeredModelJson, versionArtifactUri } from './wire.js';
+
+/** Changing a registered model or its versions, in the projects its versions came from. */
+const PROMOTE: AccessRule = { action: 'promote', scope: mlflowModel };
+/** Deleting a registered model or a version of it. */
+const MODEL_ADMIN: AccessRule = { action: 'admin', scope: mlflowModel };
+
+/** The projects of some runs (ids as sent), and those runs as the ones written. */
+async function runsScope(ids: readonly (string | undefined)[], look: ScopeLookup): Promise<Scope> {
+  const runs = [...new Set(ids.filter((id): id is string => id !== undefined && id !== '').map((id) => id.toLowerCase()))];
+  const projects = (await Promise.all(runs.map((id) => look.runProject(id)))).filter((p): p is string => p !== undefined);
+  return { projects: [...new Set(projects)], runs };
+}
 
 /** MLflow's own alias rules, before Reprise's: `latest` and `v<digits>` name versions. */
 function checkMlflowAlias(alias: string): string {
@@ -69,10 +82,23 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     );
   };
 
+  /**
+   * A new version's projects: the model's, and the project of the run its files come from
+   * (`run_id`, and the run its source names), so a version is never made from a run the
+   * caller may not promote. No run is written: a run token does not register versions.
+   */
+  const versionScope = mlflowScope(async (f, look, input) => {
+    const model = await mlflowModel(input, look);
+    const source = await sourceOf(f).catch(() => undefined);
+    const run = await runsScope([f.str('run_id'), source?.runId], look);
+    return { projects: [...new Set([...model.projects, ...run.projects])], runs: [] };
+  });
+
   return [
     {
       method: 'POST',
       path: '/registered-models/create',
+      access: PROMOTE,
       async handler(f, { request }) {
         const m = await d.models.create({ name: f.requiredStr('name'), by: requester(request), description: f.str('description') ?? null, tags: registryTags(f) });
         return { registered_model: await modelJson(m) };
@@ -81,6 +107,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/registered-models/get',
+      access: READ,
       async handler(f) {
         return { registered_model: await modelJson(await modelNamed(f.requiredStr('name'))) };
       },
@@ -88,6 +115,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/registered-models/rename',
+      access: PROMOTE,
       async handler() {
         throw new RepriseError('REPRISE_ERR_MODEL_INVALID', "Reprise keeps a registered model's name: its versions' lineage and the audit log refer to it; create a model under the new name instead", {
           details: { field: 'new_name' },
@@ -97,6 +125,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'PATCH',
       path: '/registered-models/update',
+      access: PROMOTE,
       async handler(f) {
         const m = await d.models.update(f.requiredStr('name'), { ...(f.has('description') ? { description: f.str('description') ?? null } : {}) });
         return { registered_model: await modelJson(m) };
@@ -105,6 +134,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/registered-models/delete',
+      access: MODEL_ADMIN,
       async handler(f, { request }) {
         await d.models.delete({ model: f.requiredStr('name'), by: requester(request) });
         return {};
@@ -113,6 +143,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/registered-models/search',
+      access: READ,
       async handler(f) {
         const matches = compileEntityFilter(f.str('filter') ?? '', REGISTERED_MODEL_SEARCH);
         const order = compileEntityOrder(f.strings('order_by'), REGISTERED_MODEL_SEARCH, [{ key: 'name', desc: false }]);
@@ -128,6 +159,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
       (method): MlflowRoute => ({
         method,
         path: '/registered-models/get-latest-versions',
+        access: READ,
         async handler(f) {
           const m = await modelNamed(f.requiredStr('name'));
           const stages = f.strings('stages').map((s) => s.toLowerCase());
@@ -140,6 +172,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/registered-models/set-tag',
+      access: PROMOTE,
       async handler(f) {
         const key = checkKey(f.requiredStr('key'), 'key', 'tag');
         await d.models.update(f.requiredStr('name'), { setTags: { [key]: checkValueLength(f.str('value') ?? '', MAX_REGISTRY_TAG_VALUE_LENGTH, 'value', `the value of tag ${key}`) } });
@@ -149,6 +182,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/registered-models/delete-tag',
+      access: PROMOTE,
       async handler(f) {
         await d.models.update(f.requiredStr('name'), { deleteTags: [f.requiredStr('key')] });
         return {};
@@ -157,6 +191,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/registered-models/alias',
+      access: PROMOTE,
       async handler(f, { request }) {
         const alias = checkMlflowAlias(f.requiredStr('alias'));
         await d.models.moveAlias({ model: f.requiredStr('name'), alias, version: versionNumber(f), note: 'set through the MLflow API', by: requester(request) });
@@ -166,6 +201,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/registered-models/alias',
+      access: PROMOTE,
       async handler(f, { request }) {
         await d.models.removeAlias({ model: f.requiredStr('name'), alias: f.requiredStr('alias'), by: requester(request) });
         return {};
@@ -174,6 +210,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/registered-models/alias',
+      access: READ,
       async handler(f) {
         const name = f.requiredStr('name');
         const alias = f.requiredStr('alias');
@@ -193,6 +230,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/model-versions/create',
+      access: { action: 'promote', scope: versionScope },
       async handler(f, { request }) {
         const name = f.requiredStr('name');
         await modelNamed(name);
@@ -217,6 +255,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/model-versions/get',
+      access: READ,
       async handler(f) {
         return { model_version: await versionJson(await d.models.resolve(f.requiredStr('name'), { version: versionNumber(f) })) };
       },
@@ -224,6 +263,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'PATCH',
       path: '/model-versions/update',
+      access: PROMOTE,
       async handler(f) {
         const v = await d.models.updateVersion(f.requiredStr('name'), versionNumber(f), { ...(f.has('description') ? { description: f.str('description') ?? null } : {}) });
         return { model_version: await versionJson(v) };
@@ -232,6 +272,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/model-versions/delete',
+      access: MODEL_ADMIN,
       async handler(f, { request }) {
         await d.models.delete({ model: f.requiredStr('name'), version: versionNumber(f), by: requester(request) });
         return {};
@@ -240,6 +281,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/model-versions/search',
+      access: READ,
       async handler(f) {
         const ids = await experimentIds();
         const matches = compileEntityFilter(f.str('filter') ?? '', MODEL_VERSION_SEARCH);
@@ -262,6 +304,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/model-versions/get-download-uri',
+      access: READ,
       async handler(f) {
         const v = await d.models.resolve(f.requiredStr('name'), { version: versionNumber(f) });
         return { artifact_uri: versionArtifactUri(v.model, v.version) };
@@ -270,6 +313,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/model-versions/transition-stage',
+      access: PROMOTE,
       async handler() {
         throw invalid('Reprise does not keep model stages (MLflow deprecated them too): point an alias at the version instead (set_registered_model_alias)', 'stage');
       },
@@ -277,6 +321,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/model-versions/set-tag',
+      access: PROMOTE,
       async handler(f) {
         const key = checkKey(f.requiredStr('key'), 'key', 'tag');
         await d.models.updateVersion(f.requiredStr('name'), versionNumber(f), {
@@ -288,6 +333,7 @@ export function registryRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/model-versions/delete-tag',
+      access: PROMOTE,
       async handler(f) {
         await d.models.updateVersion(f.requiredStr('name'), versionNumber(f), { deleteTags: [f.requiredStr('key')] });
         return {};
@@ -303,10 +349,20 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     const p = await d.store.projectRecord({ name: m.project });
     return { model: loggedModelJson(m, p?.id ?? 0) };
   };
+  /** The run a new logged model is logged in. */
+  const sourceRun = mlflowScope((f, look) => runsScope([f.str('source_run_id')], look));
+  /** The run a logged model (`:id`) was logged in: changing the model writes to that run. */
+  const modelRun: ScopeOf = async (input, look) => {
+    const id = input.params.id;
+    const m = id !== undefined ? await d.loggedModels.get(id).catch(() => undefined) : undefined;
+    return m ? runsScope([m.runId], look) : NO_SCOPE;
+  };
+  const WRITE_MODEL: AccessRule = { action: 'run', scope: modelRun };
   return [
     {
       method: 'POST',
       path: '/logged-models',
+      access: { action: 'run', scope: sourceRun },
       async handler(f) {
         const runId = f.str('source_run_id');
         if (!runId) {
@@ -325,6 +381,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/logged-models/:id',
+      access: READ,
       async handler(_f, { params }) {
         return json(params.id!);
       },
@@ -332,6 +389,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'PATCH',
       path: '/logged-models/:id',
+      access: WRITE_MODEL,
       async handler(f, { params }) {
         const s = f.str('status');
         const status = s === undefined ? undefined : LOGGED_STATUS_FROM_WIRE[s];
@@ -343,6 +401,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/logged-models/:id',
+      access: WRITE_MODEL,
       async handler(_f, { params }) {
         await d.loggedModels.delete(params.id!);
         return {};
@@ -351,6 +410,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'PATCH',
       path: '/logged-models/:id/tags',
+      access: WRITE_MODEL,
       async handler(f, { params }) {
         await d.loggedModels.update(params.id!, { setTags: f.pairs('tags') });
         return json(params.id!);
@@ -359,6 +419,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'DELETE',
       path: '/logged-models/:id/tags/:key',
+      access: WRITE_MODEL,
       async handler(_f, { params }) {
         await d.loggedModels.update(params.id!, { deleteTag: params.key! });
         return {};
@@ -367,6 +428,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/logged-models/:id/params',
+      access: WRITE_MODEL,
       async handler(f, { params }) {
         await d.loggedModels.update(params.id!, { params: f.pairs('params') });
         return {};
@@ -375,6 +437,7 @@ export function loggedModelRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/logged-models/search',
+      access: READ,
       async handler(f) {
         const names = new Map((await d.store.projectRecords()).map((p) => [String(p.id), p.name]));
         const projects = f.strings('experiment_ids').flatMap((id) => (names.has(id) ? [names.get(id)!] : []));

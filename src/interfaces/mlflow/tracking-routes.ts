@@ -22,12 +22,18 @@ import type { ProjectRecord } from '../../core/project-record.js';
 import type { RunRecord } from '../../core/run.js';
 import type { RunDataset } from '../../core/client-records.js';
 import type { RunQuery } from '../../ports/metadata-store.js';
-import type { MlflowDeps, MlflowRoute } from './mlflow-route.js';
+import { READ, type AccessRule } from '../http/access-rule.js';
+import { mlflowExperiment, mlflowRun, requester, type MlflowDeps, type MlflowRoute } from './mlflow-route.js';
 import { invalid, MlflowFields } from './request.js';
 import { CLIENT_STATUSES, experimentJson, metricJson, runInfoJson, runJson } from './wire.js';
 
 /** The tag the client names a run by; Reprise keeps the name itself, never the tag. */
 const RUN_NAME_TAG = 'mlflow.runName';
+/** Writing to the run named by `run_id`: a run token may, for its own run. */
+const WRITE_RUN: AccessRule = { action: 'run', scope: mlflowRun };
+const EXPERIMENT_WRITE: AccessRule = { action: 'run', scope: mlflowExperiment };
+/** Deleting or restoring an experiment takes a whole project and its runs with it. */
+const EXPERIMENT_ADMIN: AccessRule = { action: 'admin', scope: mlflowExperiment };
 const VIEW_TYPES: Readonly<Record<string, RunQuery['deleted']>> = { ACTIVE_ONLY: 'exclude', DELETED_ONLY: 'only', ALL: 'include', '1': 'exclude', '2': 'only', '3': 'include' };
 
 /** Offset pages for lists held whole (experiments, registry searches): the token is the offset. */
@@ -158,6 +164,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/experiments/create',
+      access: { action: 'run' },
       async handler(f) {
         const name = f.requiredStr('name');
         if (name.length > 500) throw invalid(`experiment name is ${name.length} characters; the limit is 500`, 'name');
@@ -170,6 +177,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/experiments/get',
+      access: READ,
       async handler(f) {
         return { experiment: experimentJson(await experimentOf(f)) };
       },
@@ -177,6 +185,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/experiments/get-by-name',
+      access: READ,
       async handler(f) {
         return { experiment: experimentJson(await d.projects.get({ name: f.requiredStr('experiment_name') })) };
       },
@@ -185,6 +194,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
       (method): MlflowRoute => ({
         method,
         path: '/experiments/search',
+        access: READ,
         async handler(f) {
           const deleted = viewType(f, 'view_type');
           const matches = compileEntityFilter(f.str('filter') ?? '', EXPERIMENT_SEARCH);
@@ -205,6 +215,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/experiments/update',
+      access: EXPERIMENT_WRITE,
       async handler() {
         // A project's name is in every run, link and model lineage that refers to it.
         throw new RepriseError('REPRISE_ERR_ARG_INVALID', 'Reprise keeps a project\'s name: renaming an experiment is not supported (its runs, links and model lineage refer to it by name)', {
@@ -215,22 +226,25 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/experiments/delete',
-      async handler(f) {
-        await d.projects.setDeleted(experimentId(f), true);
+      access: EXPERIMENT_ADMIN,
+      async handler(f, { request }) {
+        await d.projects.setDeleted(experimentId(f), true, requester(request));
         return {};
       },
     },
     {
       method: 'POST',
       path: '/experiments/restore',
-      async handler(f) {
-        await d.projects.setDeleted(experimentId(f), false);
+      access: EXPERIMENT_ADMIN,
+      async handler(f, { request }) {
+        await d.projects.setDeleted(experimentId(f), false, requester(request));
         return {};
       },
     },
     {
       method: 'POST',
       path: '/experiments/set-experiment-tag',
+      access: EXPERIMENT_WRITE,
       async handler(f) {
         const key = checkKey(f.requiredStr('key'), 'key', 'tag');
         await d.projects.setTags(experimentId(f), { [key]: checkValueLength(f.str('value') ?? '', MAX_EXPERIMENT_TAG_VALUE_LENGTH, 'value', `the value of tag ${key}`) });
@@ -240,6 +254,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/experiments/delete-experiment-tag',
+      access: EXPERIMENT_WRITE,
       async handler(f) {
         await d.projects.setTags(experimentId(f), {}, [f.requiredStr('key')]);
         return {};
@@ -250,6 +265,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/create',
+      access: { action: 'run', scope: mlflowExperiment },
       async handler(f) {
         const project = await d.projects.get({ id: experimentId(f) });
         if (project.deletedAt !== null) throw invalid(`experiment ${project.id} (${project.name}) is deleted: restore it before creating runs in it`, 'experiment_id');
@@ -275,6 +291,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/runs/get',
+      access: READ,
       async handler(f) {
         return { run: await oneRunJson(d, await d.runs.get(f.runId())) };
       },
@@ -282,6 +299,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/update',
+      access: WRITE_RUN,
       async handler(f) {
         const id = f.runId();
         const s = f.str('status');
@@ -301,22 +319,25 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/delete',
-      async handler(f) {
-        await d.runs.delete(f.runId());
+      access: WRITE_RUN,
+      async handler(f, { request }) {
+        await d.runs.delete(f.runId(), requester(request));
         return {};
       },
     },
     {
       method: 'POST',
       path: '/runs/restore',
-      async handler(f) {
-        await d.runs.restore(f.runId());
+      access: WRITE_RUN,
+      async handler(f, { request }) {
+        await d.runs.restore(f.runId(), requester(request));
         return {};
       },
     },
     {
       method: 'POST',
       path: '/runs/search',
+      access: READ,
       async handler(f) {
         const names: string[] = [];
         for (const raw of f.strings('experiment_ids')) {
@@ -344,6 +365,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/log-metric',
+      access: WRITE_RUN,
       async handler(f) {
         await d.runs.log(f.runId(), { metrics: metricBatches([f], null) });
         return {};
@@ -352,6 +374,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/log-parameter',
+      access: WRITE_RUN,
       async handler(f) {
         await d.runs.log(f.runId(), { params: paramsOf([f], null) });
         return {};
@@ -360,6 +383,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/set-tag',
+      access: WRITE_RUN,
       async handler(f) {
         const { tags, runName } = runTags(new MlflowFields({ tags: [{ key: f.requiredStr('key'), value: f.str('value') ?? '' }] }));
         await setRunTags(d, f.runId(), tags, runName);
@@ -369,6 +393,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/delete-tag',
+      access: WRITE_RUN,
       async handler(f) {
         const key = f.requiredStr('key');
         if (!(await d.runs.deleteTag(f.runId(), key))) {
@@ -380,6 +405,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/log-batch',
+      access: WRITE_RUN,
       async handler(f) {
         const metrics = f.objects('metrics');
         const params = f.objects('params');
@@ -399,6 +425,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/log-inputs',
+      access: WRITE_RUN,
       async handler(f) {
         const datasets: RunDataset[] = f.objects('datasets').map((input, i) => {
           const ds = input.object('dataset');
@@ -422,6 +449,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/outputs',
+      access: WRITE_RUN,
       async handler(f) {
         const models = f.objects('models').map((m) => ({ modelId: m.requiredStr('model_id'), direction: 'output' as const, step: m.int('step') ?? 0 }));
         await d.runs.logInputs(f.runId(), { models });
@@ -431,6 +459,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'POST',
       path: '/runs/log-model',
+      access: WRITE_RUN,
       async handler(f) {
         // MLflow 1.x's record of a logged model: kept as the tag MLflow keeps it in.
         const id = f.runId();
@@ -447,6 +476,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
     {
       method: 'GET',
       path: '/metrics/get-history',
+      access: READ,
       async handler(f) {
         const run = await d.runs.get(f.runId());
         const key = f.requiredStr('metric_key');

@@ -361,7 +361,7 @@ export class HttpMetadataStore implements MetadataStore {
     const res = await this.#api.json<{ version: ModelVersion; aliasFrom: number | null }>({
       method: 'POST',
       path: `/models/${encodeURIComponent(v.model)}/versions`,
-      json: { runId: v.runId, alias: v.alias, ...(v.note !== null ? { note: v.note } : {}), by: v.by },
+      json: { runId: v.runId, alias: v.alias, ...(v.note !== null ? { note: v.note } : {}), by: v.by, ...(v.forced ? { forced: true } : {}) },
     });
     return { version: res.version, alias: { alias, from: res.aliasFrom, to: res.version.version } };
   }

@@ -1,7 +1,7 @@
 /**
  * @module adapters/metadata-store/postgres/postgres-metadata-store.test
  * The PostgreSQL store against a real server (scripts/ensure-postgres.sh starts one;
- * REPRISE_TEST_PG_URL names another): the contract suite, then what is PostgreSQL's own
+ * REPRISE_TEST_PG_URL names another): the contract suites, then what is PostgreSQL's own
  * (migrations under a lock, claims from several servers at once, a server that is down
  * or goes away). Each store gets a schema of its own, dropped after. An unreachable
  * server fails these tests rather than skipping them.
@@ -14,6 +14,7 @@ import { createServer, Socket, type Server } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { newRunId } from '../../../core/ids.js';
+import { runAccessStoreContract } from '../../../ports/access-store.contract.js';
 import { claimFor, makeQueuedRun } from '../../../ports/metadata-store.fixtures.js';
 import { makeRunRecord, runMetadataStoreContract } from '../../../ports/metadata-store.contract.js';
 import { isConnectionFailure } from './postgres-connection.js';
@@ -47,6 +48,19 @@ runMetadataStoreContract(
   },
   { serverSide: true },
 );
+
+runAccessStoreContract('PostgresAccessStore', async () => {
+  const { schema, drop } = await freshSchema();
+  const meta = new PostgresMetadataStore({ url: PG_URL, schema, poolSize: 4 });
+  await meta.init();
+  return {
+    store: meta.accessStore(),
+    cleanup: async () => {
+      await meta.close();
+      await drop();
+    },
+  };
+});
 
 /** What a promise rejected with (undefined when it resolved). */
 async function rejection(p: Promise<unknown>): Promise<(Error & { code?: string }) | undefined> {
@@ -295,6 +309,26 @@ describe('PostgresMetadataStore', () => {
       const froms = made.map((m) => m.alias!.from).sort();
       expect(froms).toEqual([1, 2, 3, 4, 5, null].sort());
     });
+
+    it('keeps an enabled admin when two servers demote the last two at once', async () => {
+      const schema = await schemaForTest();
+      const [a, b] = [storeOn(schema), storeOn(schema)];
+      await Promise.all([a.init(), b.init()]);
+      const [ua, ub] = [a.accessStore(), b.accessStore()];
+      const entry = (action: string, target: string) => ({ at: 1_000, by: 'setup', action, target, details: {} });
+      for (const name of ['ada', 'grace']) await ua.addUser({ name, role: 'admin', disabled: false, createdAt: 1_000, createdBy: 'setup', passwordHash: null }, entry('user.add', name));
+      for (let round = 0; round < 5; round++) {
+        const outcomes = await Promise.allSettled([
+          ua.updateUser('ada', { role: 'member' }, entry('user.role', 'ada')),
+          ub.updateUser('grace', { disabled: true }, entry('user.disable', 'grace')),
+        ]);
+        expect(outcomes.filter((o) => o.status === 'fulfilled'), `round ${round}`).toHaveLength(1);
+        expect(outcomes.find((o) => o.status === 'rejected')).toMatchObject({ reason: { code: 'REPRISE_ERR_LAST_ADMIN' } });
+        expect(await ua.countAdmins()).toBe(1);
+        await ua.updateUser('ada', { role: 'admin' }, entry('user.role', 'ada'));
+        await ua.updateUser('grace', { disabled: false }, entry('user.enable', 'grace'));
+      }
+    });
   });
 
   describe('filled from a SQLite store', () => {
@@ -317,6 +351,16 @@ describe('PostgresMetadataStore', () => {
         await lite.createModelVersion({ model: 'iris', runId: run.id, alias: 'candidate', note: null, by: 'alice', at: 1_000 });
         await lite.createProject({ name: 'churn', at: 2_000, tags: { team: 'risk' } });
         await lite.addRunInputs(run.id, { datasets: [{ name: 'iris', digest: 'd1', sourceType: 'local', source: '{}', schema: null, profile: null, tags: {} }] });
+        const access = lite.accessStore();
+        const grace = { name: 'grace', role: 'admin' as const, disabled: false, createdAt: 1_000, createdBy: 'setup', passwordHash: 'scrypt$x' };
+        const ada = { ...grace, name: 'ada', role: 'member' as const, disabled: true, passwordHash: null };
+        await access.addUser(grace, { at: 1_000, by: 'setup', action: 'user.add', target: 'grace', details: { role: 'admin' } });
+        await access.addUser(ada, { at: 1_001, by: 'grace', action: 'user.add', target: 'ada', details: {} });
+        await access.setGrant('ada', 'iris', 'observer', { at: 1_002, by: 'grace', action: 'grant.set', target: 'ada', details: { project: 'iris' } });
+        const token = { id: 't1', digest: 'digest-t1', user: 'grace', kind: 'user' as const, runId: null, description: 'laptop', createdAt: 1_003, createdBy: 'grace', expiresAt: null };
+        await access.addToken(token, null);
+        const { digest: _, ...tokenRecord } = token;
+        await access.addSession('s1', { user: 'grace', csrf: 'c1', createdAt: 1_004, expiresAt: 9_000 });
         await lite.close();
 
         const schema = await schemaForTest();
@@ -331,6 +375,19 @@ describe('PostgresMetadataStore', () => {
         expect((await store.metricSummaries([run.id])).get(run.id)?.loss).toMatchObject({ count: 3, lastStep: 2, last: Infinity, min: 0.5 });
         // The writer's seq came along: its resend is still skipped.
         expect(await store.appendMetrics(run.id, [{ key: 'loss', steps: Float64Array.of(9), ts: Float64Array.of(9), values: Float64Array.of(9) }], { id: 'w', seq: 3 })).toBe(false);
+        // Users, grants, tokens and sessions came along, SQLite's 0/1 as booleans and its JSON text as jsonb.
+        const copiedAccess = store.accessStore();
+        expect(await copiedAccess.listUsers()).toEqual([ada, grace]);
+        expect(await copiedAccess.listGrants()).toEqual([{ user: 'ada', project: 'iris', role: 'observer' }]);
+        expect(await copiedAccess.tokenByDigest('digest-t1')).toEqual({ ...tokenRecord, revokedAt: null, lastUsedAt: null });
+        expect(await copiedAccess.getSession('s1')).toEqual({ user: 'grace', csrf: 'c1', createdAt: 1_004, expiresAt: 9_000 });
+        expect((await copiedAccess.auditLog({ limit: 10 })).map((e) => [e.action, e.details])).toEqual([
+          ['grant.set', { project: 'iris' }],
+          ['user.add', {}],
+          ['user.add', { role: 'admin' }],
+        ]);
+        await copiedAccess.audit({ at: 5_000, by: 'grace', action: 'gc', target: 'blobs', details: {} });
+        expect((await copiedAccess.auditLog({ limit: 1 }))[0]?.action).toBe('gc');
         const hist = await store.histogramSeries(run.id, 'w');
         expect(hist.points.map((p) => [p.step, p.stats === null, [...p.buckets]])).toEqual([[0, true, [0, 1, 2]], [1, false, [0, 1, 3]]]);
         expect(await store.runNotes(run.id)).toEqual([{ key: 'summary', step: 0, ts: 1, text: 'done' }]);

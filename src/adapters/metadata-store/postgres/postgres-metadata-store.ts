@@ -5,8 +5,9 @@
  * lock. Unlike SQLite, PostgreSQL runs writers at once: each write method is one
  * transaction (run again when it loses to a concurrent one), and where a write reads
  * before it writes, rows or advisory locks make it correct under concurrency (see the
- * parts: postgres-metrics.ts, postgres-model-store.ts, postgres-queue.ts). A connection
- * lost or refused surfaces as REPRISE_ERR_STORE_UNAVAILABLE (postgres-connection.ts).
+ * parts: postgres-metrics.ts, postgres-model-store.ts, postgres-queue.ts,
+ * postgres-access-store.ts). A connection lost or refused surfaces as
+ * REPRISE_ERR_STORE_UNAVAILABLE (postgres-connection.ts).
  */
 import { Kysely, PostgresDialect, sql, type Transaction } from 'kysely';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +25,7 @@ import type { RunPatch, RunRecord } from '../../../core/run.js';
 import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manifest.js';
 import type { Verification } from '../../../core/verification.js';
 import type { LoggedModelRecord, RunDataset, RunInputs, RunModelLink } from '../../../core/client-records.js';
+import type { AccessStore } from '../../../ports/access-store.js';
 import type {
   AliasChange,
   AliasMove,
@@ -46,6 +48,7 @@ import { likeLiteral } from '../sql-like.js';
 import { dataReadFromRow, imageFromRow, imageRow, linkFromRow, linkRow, projectSummaries, RECORD_COLUMNS, runPatchColumns, verificationRow } from '../sql-rows.js';
 import { paramImmutable } from '../store-errors.js';
 import { paramColumns } from '../sqlite/sqlite-encoding.js';
+import { PostgresAccessStore } from './postgres-access-store.js';
 import { openPool, retryConflicts, type StoreConnection } from './postgres-connection.js';
 import * as clients from './postgres-client-records.js';
 import * as metrics from './postgres-metrics.js';
@@ -123,6 +126,11 @@ export class PostgresMetadataStore implements MetadataStore {
   #write<T>(fn: (tx: Transaction<PostgresTables>) => Promise<T>): Promise<T> {
     const db = this.#k;
     return retryConflicts(() => db.transaction().execute(fn));
+  }
+
+  /** Users, grants, tokens, sessions and the audit log, in the same schema and over the same pool. */
+  accessStore(): AccessStore {
+    return new PostgresAccessStore({ db: () => this.#k, write: (fn) => this.#write(fn), schema: this.#schema });
   }
 
   async createRun(run: RunRecord): Promise<void> {

@@ -22,7 +22,7 @@ import {
 import type { ParamValue } from '../../../core/params.js';
 import type { RetentionMark } from '../../../core/retention.js';
 import type { AliasChange, AliasMove, ModelPatch, NewModelVersion } from '../../../ports/metadata-store.js';
-import { auditFromRow, auditRow, promotionPin, registeredModelFromRow, versionRow } from '../sql-model-rows.js';
+import { auditFromRow, auditRow, promotionNote, promotionPin, registeredModelFromRow, versionRow } from '../sql-model-rows.js';
 import { RECORD_COLUMNS } from '../sql-rows.js';
 import { alreadyAVersion, missingRun, modelExists, retentionRefusal, unknownModel, versionNotFound } from '../store-errors.js';
 import { fromRow, retentionFromRow, retentionRow, versionFromRow, type RecordRow } from './postgres-rows.js';
@@ -39,7 +39,7 @@ export async function createModelVersion(tx: Db, v: NewModelVersion): Promise<{ 
   const mark = await tx.selectFrom('run_retention').select(['state', 'at']).where('run_id', '=', v.runId).executeTakeFirst();
   const stored = await tx.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path').execute();
   const artifacts = stored.length > 0 ? stored : run.manifest.outputs.artifacts;
-  const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { folder, artifacts });
+  const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { folder, artifacts, forced: v.forced ?? false });
   if (refusal) throw refusal;
   // Made on first use, and locked to the end either way: the model's promotions take turns.
   await tx
@@ -58,7 +58,7 @@ export async function createModelVersion(tx: Db, v: NewModelVersion): Promise<{ 
   const lineage = lineageOf(run, run.manifest.code === null ? await paramsOfRun(tx, run.id) : undefined);
   await tx.insertInto('model_versions').values(versionRow(v, version, run.id, folder, files, lineage)).execute();
   const alias = v.alias === null ? null : await pointAlias(tx, v.model, v.alias, version, v.at);
-  await audit(tx, { at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: v.note });
+  await audit(tx, { at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: promotionNote(v) });
   await putRetention(tx, run.id, promotionPin(v, version));
   const made = (await versionsWhere(tx, { model: v.model, version }))[0];
   if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);

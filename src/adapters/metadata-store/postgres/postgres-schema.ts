@@ -2,7 +2,8 @@
  * @module adapters/metadata-store/postgres/postgres-schema
  * The PostgreSQL schema, as ordered migrations, and its tables as kysely sees them.
  * `schema_migrations` records each version applied (see postgres-migrate.ts); migration 1
- * is the SQLite store's schema at its latest version, translated: times in ms as bigint,
+ * is the SQLite store's schema as it stood then, and each later one adds what SQLite's
+ * later migrations add, with the same table and column names, translated: times in ms as bigint,
  * metric and histogram values as double precision (NaN and ±Infinity kept, except in
  * metric summaries, where NULL stands for NaN as in SQLite so that a NaN compares as no
  * value), metric chunks and buckets as bytea, records as jsonb. Text that runs are
@@ -394,6 +395,57 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
     at bigint NOT NULL
   );
   `,
+  // Users, grants, tokens, sessions and the audit log (ports/access-store.ts), with the
+  // SQLite store's column names so that reprise migrate copies them as they are. Secrets
+  // are kept as digests only. A token's user is NULL for the run tokens the server makes.
+  `
+  CREATE TABLE users (
+    name text COLLATE "C" PRIMARY KEY,
+    role text COLLATE "C" NOT NULL,
+    disabled boolean NOT NULL DEFAULT false,
+    created_at bigint NOT NULL,
+    created_by text NOT NULL,
+    password_hash text
+  );
+  CREATE TABLE project_grants (
+    user_name text COLLATE "C" NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    project text COLLATE "C" NOT NULL,
+    role text COLLATE "C" NOT NULL,
+    PRIMARY KEY (user_name, project)
+  );
+  CREATE TABLE api_tokens (
+    id text COLLATE "C" PRIMARY KEY,
+    digest text COLLATE "C" NOT NULL UNIQUE,
+    user_name text COLLATE "C" REFERENCES users (name),
+    kind text COLLATE "C" NOT NULL,
+    run_id text COLLATE "C",
+    description text,
+    created_at bigint NOT NULL,
+    created_by text NOT NULL,
+    expires_at bigint,
+    revoked_at bigint,
+    last_used_at bigint
+  );
+  CREATE INDEX api_tokens_user ON api_tokens (user_name, created_at);
+  CREATE INDEX api_tokens_run ON api_tokens (run_id);
+  CREATE TABLE web_sessions (
+    digest text COLLATE "C" PRIMARY KEY,
+    user_name text COLLATE "C" NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    csrf text NOT NULL,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+  );
+  CREATE INDEX web_sessions_user ON web_sessions (user_name);
+  CREATE TABLE audit_log (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at bigint NOT NULL,
+    by text COLLATE "C" NOT NULL,
+    action text COLLATE "C" NOT NULL,
+    target text COLLATE "C" NOT NULL,
+    details jsonb NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_log_at ON audit_log (at, id);
+  `,
 ];
 
 /** A jsonb column: an object when read, its JSON text when written. */
@@ -687,6 +739,53 @@ export interface StoreCopiesTable {
   at: number;
 }
 
+export interface UsersTable {
+  name: string;
+  role: string;
+  disabled: boolean;
+  created_at: number;
+  created_by: string;
+  password_hash: string | null;
+}
+
+export interface ProjectGrantsTable {
+  user_name: string;
+  project: string;
+  role: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  digest: string;
+  user_name: string | null;
+  kind: string;
+  run_id: string | null;
+  description: string | null;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+  last_used_at: number | null;
+}
+
+export interface WebSessionsTable {
+  digest: string;
+  user_name: string;
+  csrf: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: number;
+  by: string;
+  action: string;
+  target: string;
+  /** core/access's AuditEntry details. */
+  details: Json<Record<string, unknown>>;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -720,5 +819,10 @@ export interface PostgresTables {
   histograms: HistogramsTable;
   run_notes: RunNotesTable;
   store_copies: StoreCopiesTable;
+  users: UsersTable;
+  project_grants: ProjectGrantsTable;
+  api_tokens: ApiTokensTable;
+  web_sessions: WebSessionsTable;
+  audit_log: AuditLogTable;
   schema_migrations: SchemaMigrationsTable;
 }

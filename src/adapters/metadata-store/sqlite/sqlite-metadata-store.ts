@@ -61,7 +61,7 @@ import type {
 } from '../../../ports/metadata-store.js';
 import { decodeCursor, DEFAULT_ORDER, encodeCursor } from '../run-cursor.js';
 import { likeLiteral } from '../sql-like.js';
-import { auditFromRow, auditRow, promotionPin, registeredModelFromRow, versionRow } from '../sql-model-rows.js';
+import { auditFromRow, auditRow, promotionNote, promotionPin, registeredModelFromRow, versionRow } from '../sql-model-rows.js';
 import {
   dataReadFromRow,
   dataReadRows,
@@ -122,6 +122,8 @@ import {
   type RecordArray,
   type RecordRow,
 } from './sqlite-rows.js';
+import type { AccessStore } from '../../../ports/access-store.js';
+import { SqliteAccessStore } from './sqlite-access-store.js';
 import { afterCursor, compileFilter, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
 import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type HistogramsTable, type LoggedModelsTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable } from './sqlite-schema.js';
 
@@ -214,6 +216,17 @@ export class SqliteMetadataStore implements MetadataStore {
   get #k(): Kysely<SqliteDatabaseSchema> {
     if (!this.#db) throw bug('the metadata store was used before init() or after close()');
     return this.#db;
+  }
+
+  /** Users, grants, tokens, sessions and the audit log, in the same file and over the same connection. */
+  accessStore(): AccessStore {
+    return new SqliteAccessStore({
+      db: () => {
+        if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
+        return this.#raw;
+      },
+      write: (fn) => this.#write(fn),
+    });
   }
 
   /** The hot paths (metric appends and reads), prepared once: per-call SQL building costs more than the insert. */
@@ -767,7 +780,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const mark = this.#exec(k.selectFrom('run_retention').selectAll().where('run_id', '=', v.runId))[0];
       const stored = this.#exec(k.selectFrom('artifacts').select(['path', 'size', 'sha256']).where('run_id', '=', v.runId).orderBy('path'));
       const artifacts = stored.length > 0 ? stored : run.manifest.outputs.artifacts;
-      const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { folder, artifacts });
+      const refusal = promotionRefusal(run, mark?.state === 'deleted' ? mark.at : null, { folder, artifacts, forced: v.forced ?? false });
       if (refusal) throw refusal;
       const already = this.#exec(k.selectFrom('model_versions').select('version').where('model', '=', v.model).where('run_id', '=', v.runId))[0];
       if (already) throw alreadyAVersion(run, v.model, already.version, v.alias);
@@ -782,7 +795,7 @@ export class SqliteMetadataStore implements MetadataStore {
       const lineage = lineageOf(run, run.manifest.code === null ? this.#paramsOfRun(run.id) : undefined);
       this.#exec(k.insertInto('model_versions').values(versionRow(v, version, run.id, folder, files, lineage)));
       const alias = v.alias === null ? null : this.#pointAlias(v.model, v.alias, version, v.at);
-      this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: v.note });
+      this.#audit({ at: v.at, by: v.by, action: 'promote', model: v.model, alias: v.alias ?? '', fromVersion: alias?.from ?? null, toVersion: version, runId: run.id, note: promotionNote(v) });
       this.#putRetention(run.id, promotionPin(v, version));
       const made = this.#versionsWhere({ model: v.model, version })[0];
       if (!made) throw bug(`version ${version} of ${v.model} vanished inside its own transaction`);

@@ -425,6 +425,56 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX run_notes_run_key_step ON run_notes(run_id, key, step);
   `,
+  // Users, grants, tokens, sessions and the audit log (ports/access-store.ts). Secrets are
+  // kept as digests only. A token's user is NULL for the run tokens the server makes.
+  `
+  CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    password_hash TEXT
+  );
+  CREATE TABLE project_grants (
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    project TEXT NOT NULL,
+    role TEXT NOT NULL,
+    PRIMARY KEY (user_name, project)
+  );
+  CREATE TABLE api_tokens (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    user_name TEXT REFERENCES users(name),
+    kind TEXT NOT NULL,
+    run_id TEXT,
+    description TEXT,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    expires_at INTEGER,
+    revoked_at INTEGER,
+    last_used_at INTEGER
+  );
+  CREATE INDEX api_tokens_user ON api_tokens(user_name, created_at);
+  CREATE INDEX api_tokens_run ON api_tokens(run_id);
+  CREATE TABLE web_sessions (
+    digest TEXT PRIMARY KEY,
+    user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+    csrf TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX web_sessions_user ON web_sessions(user_name);
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    details TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX audit_log_at ON audit_log(at, id);
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */

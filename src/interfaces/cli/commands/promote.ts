@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RepriseError } from '../../../core/errors.js';
 import { DEFAULT_ALIAS } from '../../../core/model-store.js';
 import type { CliContext } from '../context.js';
 import { formatBytes, plural } from '../format.js';
@@ -11,8 +12,12 @@ export function registerPromote(program: Command, ctx: CliContext): void {
     .option('--model <name>', 'the registered model (default: model.name of reprise.yaml)')
     .option('--alias <alias>', 'the alias moved to the new version', DEFAULT_ALIAS)
     .option('--note <text>', 'why, for the audit log')
+    .option('--force', "an admin's promotion of a run that failed its gates (or was never judged); needs --reason")
+    .option('--reason <text>', 'with --force: why the gates are waived, kept in the audit log')
     .option('--json', 'print the new version as JSON')
-    .action(async (ref: string, opts: { model?: string; alias: string; note?: string; json?: boolean }) => {
+    .action(async (ref: string, opts: { model?: string; alias: string; note?: string; force?: boolean; reason?: string; json?: boolean }) => {
+      if (opts.force && !opts.reason?.trim()) throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--force needs --reason TEXT: why the gates are waived, for the audit log', { details: { option: '--reason' } });
+      if (!opts.force && opts.reason !== undefined) throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--reason goes with --force; a note for a plain promotion is --note', { details: { option: '--reason' } });
       const app = await ctx.app();
       const run = await app.catalog.resolve(ref);
       const { version, alias } = await app.models.promote({
@@ -20,6 +25,7 @@ export function registerPromote(program: Command, ctx: CliContext): void {
         ...(opts.model !== undefined ? { model: opts.model } : {}),
         alias: opts.alias,
         ...(opts.note !== undefined ? { note: opts.note } : {}),
+        ...(opts.force ? { force: { reason: opts.reason! } } : {}),
         by: ctx.actor(),
         near: ctx.io.cwd,
       });

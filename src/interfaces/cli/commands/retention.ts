@@ -46,6 +46,7 @@ export function registerRetention(program: Command, ctx: CliContext): void {
       const report = await app.collectGarbage({
         dryRun: opts.dryRun ?? false,
         graceMs,
+        by: ctx.actor(),
         onProgress: (p) => {
           const line = p.phase === 'scanning' ? `gc: checked ${p.done} runs` : `gc: ${p.done}/${p.total} blobs ${opts.dryRun ? 'checked' : 'deleted or kept'}`;
           if (line !== last) ctx.err(line);

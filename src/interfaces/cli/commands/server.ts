@@ -12,6 +12,7 @@ import type { CliContext } from '../context.js';
 import { repeated } from '../repeated-option.js';
 
 interface ServerCliOptions {
+  auth?: boolean;
   host: string;
   port: string;
   bodyLimit: string;
@@ -89,7 +90,8 @@ export function registerServer(program: Command, ctx: CliContext): void {
   program
     .command('server')
     .description('serve this machine\'s store over HTTP: the API at /api/v1 (set REPRISE_SERVER=<url> to use it from the CLI)')
-    .option('--host <address>', 'address to listen on (loopback only for now)', '127.0.0.1')
+    .option('--host <address>', 'address to listen on (beyond loopback only with --auth)', '127.0.0.1')
+    .option('--auth', 'every request must say who sends it: a token, a password or a web sign-in, each checked against the user\'s role (default: on when $REPRISE_AUTH is 1)')
     .option('--port <n>', 'port to listen on (0: any free one)', '7878')
     .option('--body-limit <bytes>', 'largest JSON body accepted', String(DEFAULT_BODY_LIMIT))
     .option('--log-requests', 'log every request (JSON lines on stdout)')
@@ -133,11 +135,13 @@ export function registerServer(program: Command, ctx: CliContext): void {
         ...(opts.artifacts !== undefined ? { REPRISE_ARTIFACTS: opts.artifacts } : {}),
       };
       const cluster = await clusterOptions(ctx, opts, env);
-      const server = await startServer({ host: opts.host, port, bodyLimit, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}), ...(cluster ? { cluster } : {}) });
+      const auth = opts.auth === true || /^(1|true|yes|on)$/i.test(ctx.io.env.REPRISE_AUTH ?? '');
+      const server = await startServer({ host: opts.host, port, bodyLimit, auth, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}), ...(cluster ? { cluster } : {}) });
       const store = server.app.storeLocation;
       ctx.out(`reprise server ${REPRISE_VERSION} listening on ${server.url} (store ${store.kind === 'sqlite' ? server.home : store.where}${env.REPRISE_ARTIFACTS ? `, artifacts ${env.REPRISE_ARTIFACTS}` : ''})`);
       ctx.err(`reprise: open ${server.url}/ in a browser for the web UI${server.webUi ? '' : ' (not built here: run `npm run build` in the Reprise folder)'}`);
-      ctx.err(`reprise: use it with: export REPRISE_SERVER=${server.url}`);
+      ctx.err(`reprise: use it with: export REPRISE_SERVER=${server.url}${auth ? ' REPRISE_TOKEN=<a token from reprise tokens create>' : ''}`);
+      ctx.err(auth ? 'reprise: authentication is on: every request is checked against its user\'s role' : 'reprise: authentication is off (one user, loopback only): turn it on with --auth');
       if (cluster) ctx.err(`reprise: submitting queued runs of queue(s) ${cluster.queues.join(', ')} to ${cluster.kind} at ${cluster.executor.address}, up to ${cluster.maxJobs} jobs at a time`);
       if (workers) ctx.err(`reprise: running queued runs of queue(s) ${workers.queues.join(', ')} here, ${workers.slots} at a time${workers.gpus.length ? ` on GPUs ${workers.gpus.join(',')}` : ''}`);
       await new Promise<void>((resolve) => {

@@ -12,12 +12,14 @@ import { route, type Route } from '../route.js';
 import { workerOf } from './queue.js';
 import { artifactJson, errorJson, runIdParams } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
+import { READ, runParam } from '../access-rule.js';
 
 export function artifactRoutes(d: ApiDeps): Route[] {
   return [
     route({
       method: 'GET',
       path: '/runs/:id/artifacts',
+      access: READ,
       tag: 'artifacts',
       summary: "A run's artifacts: path, size, sha256",
       params: runIdParams,
@@ -30,6 +32,7 @@ export function artifactRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/runs/:id/artifacts',
+      access: { action: 'run', scope: runParam() },
       tag: 'artifacts',
       summary: "Replace a run's list of artifacts (upload their blobs first; a download of one whose blob is missing is 404)",
       params: runIdParams,
@@ -44,6 +47,7 @@ export function artifactRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/artifacts/*',
+      access: READ,
       tag: 'artifacts',
       summary: 'The bytes of one artifact, by its path (e.g. outputs/report.json)',
       params: runIdParams.extend({ '*': z.string().describe('the artifact path') }),

@@ -17,6 +17,7 @@ import { RepriseError } from '../../../core/errors.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
 import { errorJson, sha256Params } from '../schemas.js';
+import { READ } from '../access-rule.js';
 
 /** How long a handed-out URL works: long enough to start a large transfer on a slow link. */
 const PRESIGNED_FOR_S = 3_600;
@@ -29,6 +30,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/blobs/:sha256/upload-url',
+      access: { action: 'run', anyRun: true },
       tag: 'blobs',
       summary: 'Before an upload: whether the blob is stored already (then it is touched, as by /touch), else a URL to PUT its bytes to directly (an S3 bucket), or null where bytes go through PUT /blobs/{sha256}',
       params: sha256Params,
@@ -50,6 +52,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'GET',
       path: '/blobs/:sha256/url',
+      access: READ,
       tag: 'blobs',
       summary: "A URL that reads a blob's bytes directly (an S3 bucket), or null where they come from GET /blobs/{sha256}",
       params: sha256Params,
@@ -66,6 +69,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'HEAD',
       path: '/blobs/:sha256',
+      access: READ,
       tag: 'blobs',
       summary: 'Whether a blob is stored, and its size (content-length)',
       params: sha256Params,
@@ -80,6 +84,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'GET',
       path: '/blobs/:sha256',
+      access: READ,
       tag: 'blobs',
       summary: "A blob's bytes",
       params: sha256Params,
@@ -95,6 +100,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/blobs/:sha256/touch',
+      access: { action: 'run', anyRun: true },
       tag: 'blobs',
       summary: 'Mark a stored blob as written now (what a writer does instead of uploading bytes the server has), so a gc running meanwhile keeps it',
       params: sha256Params,
@@ -108,6 +114,7 @@ export function blobRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'PUT',
       path: '/blobs/:sha256',
+      access: { action: 'run', anyRun: true },
       tag: 'blobs',
       summary: 'Store a blob; its bytes must hash to its name (sha256). Idempotent.',
       params: sha256Params,

@@ -16,7 +16,9 @@ import { DATA_FORMATS, dataColumnSchema, lakeCommitSchema, type DataFormat } fro
 import { RUN_STATUSES } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { actorOf } from '../authentication.js';
 import { errorJson, queryBoolean, queryInt } from '../schemas.js';
+import { READ } from '../access-rule.js';
 
 const tableJson = z.object({
   name: z.string(),
@@ -73,6 +75,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'GET',
       path: '/data/tables',
+      access: READ,
       tag: 'data',
       summary: "The lake's tables: commits, rows, first and last commit times, schema",
       answers: { 200: { description: 'tables', schema: z.object({ tables: z.array(tableJson) }) } },
@@ -83,6 +86,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'GET',
       path: '/data/tables/:table',
+      access: READ,
       tag: 'data',
       summary: "A table: its commits oldest first, and the runs that read it (newest first) with the time each read it as of",
       params: tableParams,
@@ -97,6 +101,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/data/tables/:table/commits',
+      access: { action: 'run' },
       tag: 'data',
       summary: "Append a file's rows to a table (created by its first append) as a new commit; all or nothing",
       params: tableParams,
@@ -119,7 +124,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
           return d.data.append(params.table, path, {
             format: query.format,
             schemaEvolve: query.schemaEvolve ?? false,
-            by: query.by ?? 'unknown',
+            by: actorOf(request, query.by, 'unknown'),
             sourceName: query.source ?? `upload.${query.format}`,
           });
         });
@@ -129,6 +134,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/data/query',
+      access: READ,
       tag: 'data',
       summary: 'Run a read-only query as of a time and answer its first rows (default 100, at most 10,000)',
       body: queryBody.extend({ limit: z.number().int().min(1).max(10_000).optional() }),
@@ -147,6 +153,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/data/export',
+      access: READ,
       tag: 'data',
       summary: "Run a read-only query as of a time and answer the whole result as a file; its facts are in the x-reprise-data header (JSON)",
       body: queryBody.extend({ format: z.enum(DATA_FORMATS) }),
@@ -178,6 +185,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/data/snapshots',
+      access: { action: 'run', anyRun: true },
       tag: 'data',
       summary: "Materialize a pinned query for a run: the file is stored as a blob (fetch it from /blobs/SHA256) and its facts answered",
       body: queryBody.extend({ asOf: z.number().int(), format: z.enum(DATA_FORMATS) }),
@@ -196,6 +204,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'POST',
       path: '/data/check',
+      access: READ,
       tag: 'data',
       summary: 'Check a query without running it: refused or invalid SQL, tables missing as of the time; answers the tables it reads',
       body: queryBody.extend({ asOf: z.number().int() }),
@@ -211,6 +220,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'GET',
       path: '/data/verify',
+      access: READ,
       tag: 'data',
       summary: "Read every lake file (of one table, or all) and list those that no longer match their commit's hash",
       query: z.object({ table: z.string().min(1).max(200).optional() }),
@@ -222,6 +232,7 @@ export function dataRoutes(d: ApiDeps, uploadDir: string = tmpdir()): Route[] {
     route({
       method: 'GET',
       path: '/data/reads',
+      access: READ,
       tag: 'data',
       summary: 'The runs that read a table of a source (lake, or a name under sources:), newest first',
       query: z.object({ source: z.string().min(1), table: z.string().min(1), limit: queryInt(1, 10_000).optional() }),

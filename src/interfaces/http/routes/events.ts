@@ -10,6 +10,7 @@ import { encodeNumber } from '../../../core/json-number.js';
 import type { RunEvent } from '../../../services/run-events.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { READ } from '../access-rule.js';
 
 const KEEPALIVE_MS = 15_000;
 
@@ -24,6 +25,7 @@ export function eventRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/events',
+      access: READ,
       tag: 'events',
       summary: 'Server-sent events: run status, new metric points, histogram points and notes, new log bytes',
       query: z.object({ run: z.string().optional().describe('only this run\'s events') }),

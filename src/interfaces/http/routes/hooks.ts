@@ -13,7 +13,9 @@ import { triggerImageSchema } from '../../../core/trigger-schema.js';
 import type { ApiDeps } from '../api-deps.js';
 import { rawBodyOf } from '../raw-body.js';
 import { route, type Route } from '../route.js';
+import { actorOf } from '../authentication.js';
 import { errorJson } from '../schemas.js';
+import { READ, projectFrom } from '../access-rule.js';
 
 /** Where hosts post push events. */
 export const GIT_HOOK_PATH = `${API_PREFIX}/hooks/git`;
@@ -67,6 +69,7 @@ export function hookRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: GIT_HOOK_PATH.slice(API_PREFIX.length),
+      access: { public: 'a delivery is checked against the linked repository\'s secret instead' },
       tag: 'hooks',
       summary: 'A push event from a GitHub, GitLab or Gitea webhook (or a repository hook): a push to a linked branch queues a run at the pushed commit',
       query: z.object({ project: z.string().min(1).max(200).optional().describe("only this project's link (default: the links of the pushed repository)") }),
@@ -89,6 +92,7 @@ export function hookRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/repository-links',
+      access: READ,
       tag: 'hooks',
       summary: 'Projects linked to repositories (their secrets, and credentials in their URLs, are never sent)',
       query: z.object({ project: z.string().min(1).max(200).optional() }),
@@ -100,6 +104,7 @@ export function hookRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/projects/:project/repository-link',
+      access: { action: 'admin', scope: projectFrom('params') },
       tag: 'hooks',
       summary: 'Link a project to the repository whose pushes to a branch start its pipeline, or change its link',
       params: projectParams,
@@ -117,10 +122,10 @@ export function hookRoutes(d: ApiDeps): Route[] {
         200: { description: 'the link as saved', schema: z.object({ link: repositoryLinkJson }) },
         400: { description: 'a bad URL, branch, queue, folder or secret (the field is named)', schema: errorJson },
       },
-      async handler({ params, body }) {
+      async handler({ params, body, request }) {
         const fields = checkLinkFields({ url: body.url, branch: body.branch ?? DEFAULT_TRIGGER_BRANCH, queue: body.queue ?? null, path: body.path ?? '' });
         const now = Date.now();
-        const link: RepositoryLink = { project: params.project, ...fields, createdAt: body.createdAt ?? now, createdBy: body.by ?? 'api', updatedAt: body.updatedAt ?? now };
+        const link: RepositoryLink = { project: params.project, ...fields, createdAt: body.createdAt ?? now, createdBy: actorOf(request, body.by), updatedAt: body.updatedAt ?? now };
         await d.store.saveRepositoryLink(link, checkLinkSecret(body.secret));
         return { link: shown((await d.store.repositoryLinks(params.project))[0] ?? link) };
       },
@@ -128,6 +133,7 @@ export function hookRoutes(d: ApiDeps): Route[] {
     route({
       method: 'DELETE',
       path: '/projects/:project/repository-link',
+      access: { action: 'admin', scope: projectFrom('params') },
       tag: 'hooks',
       summary: "Unlink a project from its repository: its pushes start nothing any more",
       params: projectParams,
@@ -143,6 +149,7 @@ export function hookRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/hooks/deliveries',
+      access: READ,
       tag: 'hooks',
       summary: "A hook delivery already acted on for a project, with the runs it started",
       query: z.object({ provider: z.enum(GIT_PROVIDERS), id: z.string().min(1).max(500), project: z.string().min(1).max(200) }),

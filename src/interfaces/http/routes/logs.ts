@@ -10,6 +10,7 @@ import { route, type Route } from '../route.js';
 import { workerOf } from './queue.js';
 import { errorJson, logParams, queryBoolean, queryInt } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
+import { READ, runParam } from '../access-rule.js';
 
 /** One piece of a live log; the runner sends smaller ones. */
 export const LOG_PIECE_LIMIT = 8 * 1024 * 1024;
@@ -19,6 +20,7 @@ export function logRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/runs/:id/logs/:stage/:file',
+      access: { action: 'run', scope: runParam() },
       tag: 'logs',
       summary: 'Append a piece of a running stage\'s log at its byte offset',
       params: logParams,
@@ -36,6 +38,7 @@ export function logRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/logs/:stage/:file',
+      access: READ,
       tag: 'logs',
       summary: 'A stage\'s log from a byte offset on; the header X-Reprise-Log-Complete says whether more can come',
       params: logParams,

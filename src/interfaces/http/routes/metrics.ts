@@ -15,6 +15,7 @@ import { workerOf } from './queue.js';
 import { errorJson, jsonNumber, metricSummaryJson, queryBoolean, queryInt, runIdParams } from '../schemas.js';
 import { metricsView } from '../../run-views.js';
 import { getRunOr404 } from './runs.js';
+import { READ, runParam } from '../access-rule.js';
 
 /** Bulk bodies may be large: a million points as columns is about 30 MB of JSON. */
 export const METRICS_BODY_LIMIT = 256 * 1024 * 1024;
@@ -103,6 +104,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/:id/metrics',
+      access: { action: 'run', scope: runParam() },
       tag: 'metrics',
       summary: 'Log metric points, many per request',
       params: runIdParams,
@@ -129,6 +131,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/metrics',
+      access: READ,
       tag: 'metrics',
       summary: 'Final metrics of a run: last, min, max, count per key',
       params: runIdParams,
@@ -141,6 +144,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/history',
+      access: READ,
       tag: 'metrics',
       summary: "A metric's history: downsampled to `points` (extremes kept), or whole with full=true",
       params: runIdParams,
@@ -163,6 +167,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/:id/histograms',
+      access: { action: 'run', scope: runParam() },
       tag: 'metrics',
       summary: 'Log histogram points: buckets, edges and counts, or raw values bucketed here',
       params: runIdParams,
@@ -182,6 +187,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/histograms',
+      access: READ,
       tag: 'metrics',
       summary: 'The histogram keys of a run: points, first and last step, time of the last point',
       params: runIdParams,
@@ -197,6 +203,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/histograms/history',
+      access: READ,
       tag: 'metrics',
       summary: "A histogram's points in step order: at most `points` spread evenly (first and last kept), or all with full=true",
       params: runIdParams,
@@ -224,6 +231,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/:id/notes',
+      access: { action: 'run', scope: runParam() },
       tag: 'metrics',
       summary: 'Log notes: text at a step under a key',
       params: runIdParams,
@@ -242,6 +250,7 @@ export function metricRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/notes',
+      access: READ,
       tag: 'metrics',
       summary: "A run's notes by key, step, then arrival; one key's with `key`",
       params: runIdParams,

@@ -10,8 +10,10 @@ import { API_PREFIX } from '../../../core/api-version.js';
 import { checkModelName, DEFAULT_ALIAS, parseVersionRef, type ModelVersion } from '../../../core/model-store.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { actorOf } from '../authentication.js';
 import { errorJson, metricSummaryJson, queryInt } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
+import { isObject, READ, modelParam, runsInBody } from '../access-rule.js';
 
 const modelName = z.string().min(1).max(100);
 const nameParams = z.object({ name: modelName });
@@ -85,24 +87,27 @@ export function modelRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/models/:name/versions',
+      // Forcing past the gates is an admin's.
+      access: { action: (input) => (isObject(input.body) && input.body.forced === true ? 'admin' : 'promote'), scope: runsInBody('runId') },
       tag: 'models',
       summary: "Promote a run: its model output becomes the model's next version, the alias (default candidate) moves to it, the run is pinned",
       params: nameParams,
-      body: z.object({ runId: z.string().min(1), alias: z.string().optional(), note, by: actor }),
+      body: z.object({ runId: z.string().min(1), alias: z.string().optional(), note, by: actor, forced: z.boolean().optional().describe("an admin's promotion past failed gates; note says why (required then)") }),
       answers: {
         201: { description: 'the new version, and where the alias pointed before', schema: z.object({ version: versionJson, aliasFrom: z.number().int().nullable() }) },
         400: { description: 'a bad name or alias, or a run without a model output', schema: errorJson },
         404: { description: 'no such run', schema: errorJson },
         409: { description: 'the run may not be promoted (did not succeed, failed its gates, artifacts deleted); the message lists why', schema: errorJson },
       },
-      async handler({ params, body, reply }) {
+      async handler({ params, body, reply, request }) {
         const run = await getRunOr404(d, body.runId);
         const made = await d.models.promote({
           run,
           model: checkModelName(params.name),
           alias: body.alias ?? DEFAULT_ALIAS,
           ...(body.note !== undefined ? { note: body.note } : {}),
-          by: body.by ?? 'api',
+          ...(body.forced ? { force: { reason: body.note ?? '' } } : {}),
+          by: actorOf(request, body.by),
           near: process.cwd(),
         });
         void reply.code(201);
@@ -112,6 +117,7 @@ export function modelRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/models',
+      access: READ,
       tag: 'models',
       summary: 'Every registered model with its version count and aliases',
       answers: { 200: { description: 'the models, by name', schema: z.object({ models: z.array(modelJson) }) } },
@@ -122,6 +128,7 @@ export function modelRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/models/:name',
+      access: READ,
       tag: 'models',
       summary: 'A model and its versions, newest first, with lineage and metrics',
       params: nameParams,
@@ -137,6 +144,7 @@ export function modelRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/models/:name/versions/:ref',
+      access: READ,
       tag: 'models',
       summary: 'Resolve NAME@ALIAS or NAME@VERSION: the version, with a download address for each file',
       params: nameParams.extend({ ref: z.string().min(1).max(100).describe('a version number, or an alias such as production') }),
@@ -152,6 +160,7 @@ export function modelRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/models/:name/aliases/:alias',
+      access: { action: 'promote', scope: modelParam() },
       tag: 'models',
       summary: 'Point an alias at a version (audited)',
       params: nameParams.extend({ alias: z.string().min(1).max(63) }),
@@ -161,19 +170,20 @@ export function modelRoutes(d: ApiDeps): Route[] {
         400: { description: 'a malformed alias', schema: errorJson },
         404: { description: 'no such model or version', schema: errorJson },
       },
-      async handler({ params, body }) {
+      async handler({ params, body, request }) {
         return d.models.moveAlias({
           model: params.name,
           alias: params.alias,
           version: body.version,
           ...(body.note !== undefined ? { note: body.note } : {}),
-          by: body.by ?? 'api',
+          by: actorOf(request, body.by),
         });
       },
     }),
     route({
       method: 'GET',
       path: '/model-audit',
+      access: READ,
       tag: 'models',
       summary: 'Promotions and alias moves, newest first',
       query: z.object({ model: modelName.optional(), limit: queryInt(1, 10_000).optional() }),
@@ -185,6 +195,7 @@ export function modelRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/run-model-versions',
+      access: READ,
       tag: 'models',
       summary: 'The model versions made from each of many runs',
       body: z.object({ runIds: z.array(z.string()).max(10_000) }),

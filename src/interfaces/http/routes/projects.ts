@@ -12,6 +12,7 @@ import type { BestValue } from '../../../services/project-overview.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
 import { errorJson } from '../schemas.js';
+import { READ, projectFrom } from '../access-rule.js';
 
 const projectParams = z.object({ project: z.string().min(1).max(200) });
 const jsonNumber = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
@@ -73,6 +74,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/project-records',
+      access: READ,
       tag: 'projects',
       summary: 'Every project as a record: its number (the MLflow experiment id), tags, deletion and model policy',
       answers: { 200: { description: 'by number', schema: z.object({ projects: z.array(projectRecordJson) }) } },
@@ -83,6 +85,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/projects/:project/record',
+      access: READ,
       tag: 'projects',
       summary: "A project's record",
       params: projectParams,
@@ -96,6 +99,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/projects/:project/model-policy',
+      access: { action: 'admin', scope: projectFrom('params') },
       tag: 'projects',
       summary: 'Which runs of the project a model version may be registered from through the MLflow API: promoted runs only (the default), or any run that passed',
       params: projectParams,
@@ -108,6 +112,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/projects',
+      access: READ,
       tag: 'projects',
       summary: 'Every project with runs: counts by status, last activity, best headline metric',
       answers: { 200: { description: 'projects by name', schema: z.object({ projects: z.array(projectJson) }) } },
@@ -118,6 +123,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/run-keys',
+      access: READ,
       tag: 'projects',
       summary: "The param, metric and tag keys runs use (a project's, or every run's)",
       query: z.object({ project: z.string().optional() }),
@@ -129,6 +135,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/projects/:project/timeline',
+      access: READ,
       tag: 'projects',
       summary: "A project's runs, oldest first: when each ran and how it ended",
       params: projectParams,
@@ -147,6 +154,7 @@ export function projectRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/projects/:project/dashboard',
+      access: READ,
       tag: 'projects',
       summary: "A project's progress for readers who do not train models: runs per week, success rate, best metrics over time",
       params: projectParams,

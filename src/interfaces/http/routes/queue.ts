@@ -12,10 +12,12 @@ import { runPatchSchema, runRecordSchema, type RunPatch, type RunRecord } from '
 import { RUN_STATUSES } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { actorOf } from '../authentication.js';
 import { deliveryJson } from './hooks.js';
 import { errorJson, queryInt, runIdParams } from '../schemas.js';
 import { runListView } from '../../run-views.js';
 import { getRunOr404 } from './runs.js';
+import { READ, runParam, runRecordsInBody, runsInBody } from '../access-rule.js';
 
 /** The worker a request comes from, when it says. */
 export function workerOf(request: FastifyRequest): string | undefined {
@@ -67,6 +69,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/queue/runs',
+      access: { action: 'run', scope: runRecordsInBody('runs') },
       tag: 'queue',
       summary: 'Queue runs (reprise submit), and the sweep they make up (reprise sweep), all or nothing',
       body: z.object({
@@ -98,6 +101,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/queue/claim',
+      access: { action: 'run' },
       tag: 'queue',
       summary: 'A worker takes the next run of its queues that fits its free GPUs, waiting up to waitMs for one',
       body: z.object({
@@ -120,6 +124,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/heartbeats',
+      access: { action: 'run', scope: runsInBody('runIds') },
       tag: 'queue',
       summary: 'Keep runs alive; with worker, only those it holds. Says of each whether it goes on, is to be canceled, or is gone',
       body: z.object({ runIds: z.array(z.string()).max(10_000), worker: workerId.optional() }),
@@ -135,6 +140,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/:id/cancel',
+      access: { action: 'run', scope: runParam() },
       tag: 'queue',
       summary: 'Cancel a run: a queued one at once, a preparing or running one by asking whoever runs it to stop',
       params: runIdParams,
@@ -143,26 +149,28 @@ export function queueRoutes(d: ApiDeps): Route[] {
         200: { description: 'what happened', schema: z.object({ outcome: cancelOutcome }) },
         404: { description: 'no such run', schema: errorJson },
       },
-      async handler({ params, body }) {
+      async handler({ params, body, request }) {
         const run = await getRunOr404(d, params.id);
-        return { outcome: await d.queue.cancel(run, body.by ?? 'api') };
+        return { outcome: await d.queue.cancel(run, actorOf(request, body.by)) };
       },
     }),
     route({
       method: 'POST',
       path: '/runs/:id/cancel-request',
+      access: { action: 'run', scope: runParam() },
       tag: 'queue',
       summary: 'Ask an active run to stop (what cancel does to a run that is not queued); whoever drives it learns at its next heartbeat',
       params: runIdParams,
       body: z.object({ by: name, at: z.number().optional() }),
       answers: { 200: { description: 'false: the run is not active', schema: z.object({ requested: z.boolean() }) } },
-      async handler({ params, body }) {
-        return { requested: await d.store.requestCancel(params.id.toLowerCase(), { by: body.by, at: body.at ?? Date.now() }) };
+      async handler({ params, body, request }) {
+        return { requested: await d.store.requestCancel(params.id.toLowerCase(), { by: actorOf(request, body.by), at: body.at ?? Date.now() }) };
       },
     }),
     route({
       method: 'GET',
       path: '/runs/:id/holder',
+      access: READ,
       tag: 'queue',
       summary: "A run's status and the worker that holds it (null: not claimed from the queue)",
       params: runIdParams,
@@ -179,6 +187,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/:id/settle-lost',
+      access: { action: 'run', scope: runParam() },
       tag: 'queue',
       summary: 'Mark a run whose driver is gone lost (only while it is active) and queue its retry in the same step',
       params: runIdParams,
@@ -197,6 +206,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/workers',
+      access: { action: 'run' },
       tag: 'queue',
       summary: 'A worker (an agent, or the server itself) registers as it starts',
       body: workerRegistrationJson,
@@ -210,6 +220,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/workers/:id/stop',
+      access: { action: 'run' },
       tag: 'queue',
       summary: 'A worker says it stops on purpose',
       params: z.object({ id: workerId }),
@@ -222,6 +233,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/workers',
+      access: READ,
       tag: 'queue',
       summary: 'Workers seen since a time (default: the last day), newest first, with the runs each holds',
       query: z.object({ since: queryInt(0, Number.MAX_SAFE_INTEGER).optional() }),
@@ -235,6 +247,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/queue',
+      access: READ,
       tag: 'queue',
       summary: 'The queue view: each queue with its waiting and active runs, those runs in claim order, and the workers',
       answers: {
@@ -256,6 +269,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/sweeps',
+      access: READ,
       tag: 'queue',
       summary: 'Sweeps with their runs counted by status, newest first; with ref, those whose id starts with it or whose name it is',
       query: z.object({ project: z.string().optional(), ref: z.string().min(1).optional(), limit: queryInt(1, 1000).optional() }),
@@ -269,6 +283,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/sweeps/:id',
+      access: READ,
       tag: 'queue',
       summary: 'One sweep (its runs: GET /runs?filter=sweep=\'ID\')',
       params: sweepIdParams,
@@ -280,6 +295,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/sweeps/:id/cancel',
+      access: { action: 'run' },
       tag: 'queue',
       summary: 'Cancel every run of a sweep that has not ended',
       params: sweepIdParams,
@@ -288,8 +304,8 @@ export function queueRoutes(d: ApiDeps): Route[] {
         200: { description: 'how many runs each way', schema: z.object({ canceled: z.number().int(), stopping: z.number().int(), finished: z.number().int() }) },
         404: { description: 'no such sweep', schema: errorJson },
       },
-      async handler({ params, body }) {
-        return d.queue.cancelSweep(await sweepOr404(d, params.id), body.by ?? 'api');
+      async handler({ params, body, request }) {
+        return d.queue.cancelSweep(await sweepOr404(d, params.id), actorOf(request, body.by));
       },
     }),
   ];

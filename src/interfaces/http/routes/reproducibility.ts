@@ -16,6 +16,7 @@ import { route, type Route } from '../route.js';
 import { artifactJson, errorJson, paramValue, runIdParams } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
 import { METRICS_BODY_LIMIT } from './metrics.js';
+import { READ, runRecordsInBody, runsInBody } from '../access-rule.js';
 
 const importBody = z.object({
   run: runRecordSchema,
@@ -33,6 +34,7 @@ export function reproducibilityRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/verifications',
+      access: { action: 'run', scope: runsInBody('reproduction') },
       tag: 'reproducibility',
       summary: 'Record how a reproduction compared with its original (replaces an earlier check of the pair)',
       body: verificationSchema,
@@ -47,6 +49,7 @@ export function reproducibilityRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/verifications',
+      access: READ,
       tag: 'reproducibility',
       summary: 'The checks a run is part of, as original or as reproduction, newest first',
       params: runIdParams,
@@ -59,6 +62,7 @@ export function reproducibilityRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/run-verifications',
+      access: READ,
       tag: 'reproducibility',
       summary: 'The checks of many runs at once',
       body: z.object({ runIds: z.array(z.string()).max(10_000) }),
@@ -70,6 +74,7 @@ export function reproducibilityRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/import',
+      access: { action: 'run', scope: runRecordsInBody('run') },
       tag: 'reproducibility',
       summary: 'Import a finished run from another store, all or nothing (what `reprise import` sends once the blobs are here)',
       body: importBody,

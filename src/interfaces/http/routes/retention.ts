@@ -8,8 +8,10 @@ import { z } from 'zod';
 import { retentionMarkSchema, type RetentionMark } from '../../../core/retention.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { actorOf } from '../authentication.js';
 import { errorJson, runIdParams } from '../schemas.js';
 import { getRunOr404 } from './runs.js';
+import { READ, runParam } from '../access-rule.js';
 
 const retentionJson = retentionMarkSchema.describe('a decided retention: kept, flagged (until: when gc may delete), deleted (until: when it did) or pinned');
 
@@ -18,6 +20,7 @@ export function retentionRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/runs/:id/retention',
+      access: { action: 'curate', scope: runParam() },
       tag: 'retention',
       summary: "Keep a run's artifacts, or flag them for deletion from a time on (deleted: collect them at the next gc)",
       params: runIdParams,
@@ -32,10 +35,10 @@ export function retentionRoutes(d: ApiDeps): Route[] {
         404: { description: 'no such run', schema: errorJson },
         409: { description: 'the run is still going, pinned by a model version, or its artifacts are gone', schema: errorJson },
       },
-      async handler({ params, body }) {
+      async handler({ params, body, request }) {
         const run = await getRunOr404(d, params.id);
         const at = Date.now();
-        const by = body.by ?? null;
+        const by = request.principal?.name ?? body.by ?? null;
         const mark: RetentionMark = {
           state: body.state,
           // deleted without a date: under way (what gc marks first).
@@ -51,6 +54,7 @@ export function retentionRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/run-retention',
+      access: READ,
       tag: 'retention',
       summary: 'The decided retention of many runs (runs whose retention follows from how they ended are left out)',
       body: z.object({ runIds: z.array(z.string()).max(10_000) }),
@@ -62,11 +66,13 @@ export function retentionRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/gc',
+      access: { action: 'admin' },
       tag: 'retention',
       summary: 'Delete the artifacts of runs whose flag date has passed, keeping every blob a kept, pinned or running run or a model version uses',
       body: z.object({
         dryRun: z.boolean().optional(),
         graceMs: z.number().int().min(0).optional().describe('keep blobs written this long before gc started (default 60000)'),
+        by: z.string().min(1).max(200).optional().describe('who asks, for the audit log, when the server does not ask who calls'),
       }),
       answers: {
         200: {
@@ -83,8 +89,8 @@ export function retentionRoutes(d: ApiDeps): Route[] {
           }),
         },
       },
-      async handler({ body }) {
-        return d.collectGarbage({ dryRun: body.dryRun ?? false, ...(body.graceMs !== undefined ? { graceMs: body.graceMs } : {}) });
+      async handler({ body, request }) {
+        return d.collectGarbage({ dryRun: body.dryRun ?? false, ...(body.graceMs !== undefined ? { graceMs: body.graceMs } : {}), by: actorOf(request, body.by) });
       },
     }),
   ];

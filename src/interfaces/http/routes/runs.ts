@@ -19,6 +19,7 @@ import type { RunSearch } from '../../../services/run-catalog.js';
 import { rowRelatedIds, runJson, runRowJson } from '../run-json.js';
 import { artifactJson, errorJson, metricSummaryJson, paramValue, queryBoolean, queryInt, runIdParams, runJson as runJsonSchema } from '../schemas.js';
 import { metricsView } from '../../run-views.js';
+import { READ, runParam, runRecordsInBody } from '../access-rule.js';
 
 const listQuery = z.object({
   filter: z.string().optional().describe("e.g. params.lr < 0.01 and metrics.val_acc >= 0.9 and status = 'succeeded'"),
@@ -133,6 +134,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs',
+      access: READ,
       tag: 'runs',
       summary: 'Search runs: filter, order, pages',
       query: listQuery,
@@ -167,6 +169,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/count',
+      access: READ,
       tag: 'runs',
       summary: 'How many runs a search matches',
       query: countQuery,
@@ -178,6 +181,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs',
+      access: { action: 'run', scope: runRecordsInBody() },
       tag: 'runs',
       summary: 'Record a new run (what a runner does when it starts)',
       body: runRecordSchema,
@@ -194,6 +198,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id',
+      access: READ,
       tag: 'runs',
       summary: 'One run: record, manifest, final metrics, tags, params, artifacts',
       params: runIdParams,
@@ -234,6 +239,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PATCH',
       path: '/runs/:id',
+      access: { action: 'run', scope: runParam() },
       tag: 'runs',
       summary: "Change a run's status, times, heartbeat or manifest",
       params: runIdParams,
@@ -251,6 +257,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/runs/:id/params',
+      access: READ,
       tag: 'runs',
       summary: 'Every param of a run, under its dotted key',
       params: runIdParams,
@@ -263,6 +270,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/runs/:id/params',
+      access: { action: 'run', scope: runParam() },
       tag: 'runs',
       summary: 'Log params; a param already set keeps its value (409 for another one)',
       params: runIdParams,
@@ -276,6 +284,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'PUT',
       path: '/runs/:id/tags',
+      access: { action: 'run', scope: runParam() },
       tag: 'runs',
       summary: 'Set tags (replacing the values of keys already set)',
       params: runIdParams,
@@ -290,6 +299,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'DELETE',
       path: '/runs/:id/tags/:key',
+      access: { action: 'run', scope: runParam() },
       tag: 'runs',
       summary: 'Remove a tag',
       params: runIdParams.extend({ key: z.string().min(1) }),
@@ -301,6 +311,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/run-tags',
+      access: READ,
       tag: 'runs',
       summary: 'The tags of many runs at once',
       body: z.object({ runIds: z.array(z.string()).max(10_000) }),
@@ -312,6 +323,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/run-params',
+      access: READ,
       tag: 'runs',
       summary: 'The params of many runs at once',
       body: z.object({ runIds: z.array(z.string()).max(10_000) }),
@@ -323,6 +335,7 @@ export function runRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/metric-summaries',
+      access: READ,
       tag: 'metrics',
       summary: 'Final metrics (last, min, max, count) of many runs at once',
       body: z.object({ runIds: z.array(z.string()).max(10_000) }),

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { READ } from '../access-rule.js';
 
 const imageJson = z.object({
   ref: z.string().min(1),
@@ -22,6 +23,7 @@ export function systemRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/health',
+      access: { public: 'load balancers and monitors probe it' },
       tag: 'system',
       summary: 'Whether the server is up, and its version',
       answers: { 200: { description: 'up', schema: z.object({ status: z.literal('ok'), version: z.string(), api: z.literal('v1') }) } },
@@ -32,6 +34,7 @@ export function systemRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/images',
+      access: READ,
       tag: 'images',
       summary: 'Container images built for projects, newest first',
       query: z.object({ project: z.string().optional() }),
@@ -43,6 +46,7 @@ export function systemRoutes(d: ApiDeps): Route[] {
     route({
       method: 'POST',
       path: '/images',
+      access: { action: 'run' },
       tag: 'images',
       summary: 'Record a built image (the same ref replaces the record)',
       body: imageJson,
@@ -55,6 +59,7 @@ export function systemRoutes(d: ApiDeps): Route[] {
     route({
       method: 'GET',
       path: '/environments/usage',
+      access: READ,
       tag: 'environments',
       summary: 'How many runs used each environment key',
       answers: { 200: { description: 'per environment hash', schema: z.object({ runs: z.record(z.string(), z.number()) }) } },
