@@ -159,6 +159,9 @@ export class AccessService implements AccessCommands {
   // Tokens.
 
   async createToken(o: { user?: string; by: string; expiresInMs?: number; description?: string; runId?: string }): Promise<CreatedToken> {
+    if (o.expiresInMs !== undefined && !(o.expiresInMs > 0)) {
+      throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--expires: a token lasts longer than 0 (leave --expires out for one that lasts until revoked)', { details: { field: 'expires' } });
+    }
     if (o.user === undefined) throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--user: name the user the token acts as', { details: { field: 'user' } });
     const u = await this.#user(o.user);
     if (u.disabled) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `${o.user} is disabled: enable it before giving it a token (reprise users enable ${o.user})`, { details: { user: o.user } });
@@ -184,7 +187,7 @@ export class AccessService implements AccessCommands {
       description: o.description,
       createdAt: now,
       createdBy: o.by,
-      expiresAt: o.expiresInMs !== undefined && o.expiresInMs > 0 ? now + o.expiresInMs : null,
+      expiresAt: o.expiresInMs !== undefined ? now + Math.max(1, Math.round(o.expiresInMs)) : null,
       revokedAt: null,
       lastUsedAt: null,
     };

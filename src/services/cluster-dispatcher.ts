@@ -61,6 +61,8 @@ interface Held {
   stoppedAt: number | null;
   /** Since when the cluster has not answered about the job; null while it answers. */
   unansweredSince: number | null;
+  /** When the run was first seen ended (its runner reported the end) while its job was still there. */
+  runEndedAt: number | null;
 }
 
 /** A cluster that has not answered about a job for this long has lost it (its head is gone, and its jobs with it). */
@@ -148,7 +150,7 @@ export class ClusterDispatcher {
         try {
           const token = o.runTokens ? await o.runTokens.issue(run.id) : null;
           const jobId = await o.executor.submit(this.#jobSpec(run, token));
-          this.#held.set(run.id, { run, jobId, endedSeenAt: null, stoppedAt: null, unansweredSince: null });
+          this.#held.set(run.id, { run, jobId, endedSeenAt: null, stoppedAt: null, unansweredSince: null, runEndedAt: null });
           o.say?.(`${run.name} (${run.id}) submitted as ${o.kind} job ${jobId}`);
         } catch (e) {
           this.#clusterDown = true;
@@ -232,8 +234,12 @@ export class ClusterDispatcher {
           o.say?.(`${h.run.name} (${id}) was canceled: stopping ${o.kind} job ${h.jobId}`);
           await o.executor.stop(h.jobId).catch((e: unknown) => o.say?.(`stopping job ${h.jobId} failed: ${messageOf(e)}`));
         } else if (beat === 'gone') {
-          this.#release(id);
-          await o.executor.stop(h.jobId).catch(() => undefined);
+          // Not held any more: ended (its runner is exiting; #look lets it) or taken from this worker.
+          const run = await o.store.getRun(id);
+          if (run && ACTIVE_STATUSES.includes(run.status)) {
+            this.#release(id);
+            await o.executor.stop(h.jobId).catch(() => undefined);
+          }
         }
       }
     } catch (e) {
@@ -249,6 +255,14 @@ export class ClusterDispatcher {
     const o = this.#o;
     const run = await o.store.getRun(id);
     if (!run || !ACTIVE_STATUSES.includes(run.status)) {
+      // The runner reported the end and its job exits by itself; one still there after the grace is stopped.
+      const now = Date.now();
+      h.runEndedAt ??= now;
+      const job = await o.executor.status(h.jobId).catch(() => null);
+      if (job && !TERMINAL_JOB_STATES.has(job.state)) {
+        if (now - h.runEndedAt < (o.endGraceMs ?? 15_000)) return;
+        await o.executor.stop(h.jobId).catch(() => undefined);
+      }
       this.#release(id);
       return;
     }

@@ -51,14 +51,18 @@ describe('queued runs as Kubernetes Jobs (a recorded fake API)', () => {
       [`GET ${PODS}`]: [answer('pods-running'), answer('pods-running'), answer('pods-oom-killed')],
       [`GET ${PODS}/${RECORDED_POD}/log`]: [{ status: 200, text: 'epoch 1\nallocating 40 GiB for the embedding table\n' }],
       [`DELETE ${JOBS}/${job}`]: [answer('status-job-deleted')],
-      [`DELETE /api/v1/namespaces/${NS}/secrets/${job}-tokens`]: [answer('status-404-secret-not-found')],
+      // The server asks who calls (--auth): the run's token goes into a Secret the Job owns.
+      [`POST /api/v1/namespaces/${NS}/secrets`]: [answer('secret-created', 201)],
+      [`PATCH /api/v1/namespaces/${NS}/secrets/${job}-tokens`]: [answer('secret-owned')],
+      [`DELETE /api/v1/namespaces/${NS}/secrets/${job}-tokens`]: [answer('status-secret-deleted')],
     });
+    await repriseJson(sb, dir, ['users', 'add', 'ops', '--role', 'admin'], { REPRISE_HOME: sb.storeHome, REPRISE_SERVER: '' });
     const kubeHome = join(sb.root, 'kube');
     mkdirSync(kubeHome, { recursive: true });
     const kubeconfig = writeKubeconfig(kubeHome, api.url, NS);
     server = await startServer({
       home: sb.storeHome,
-      args: ['--executor', 'kubernetes', '--k8s-image', IMAGE, '--public-url', 'http://reprise.internal:7878'],
+      args: ['--auth', '--executor', 'kubernetes', '--k8s-image', IMAGE, '--public-url', 'http://reprise.internal:7878'],
       env: { KUBECONFIG: kubeconfig },
     });
 
@@ -86,6 +90,14 @@ describe('queued runs as Kubernetes Jobs (a recorded fake API)', () => {
     expect(container.command).toEqual(['reprise', 'agent', '--run', id, '--worker', expect.stringMatching(/^\w{26}$/), '--quiet']);
     expect(container.env).toEqual(expect.arrayContaining([{ name: 'REPRISE_SERVER', value: 'http://reprise.internal:7878' }, { name: 'REPRISE_CLUSTER_JOB', value: `kubernetes:${job}` }]));
     expect(container.resources.limits).toMatchObject({ cpu: '2', memory: '512Mi', 'nvidia.com/gpu': '1' });
+    // The runner's token: a run token the server made for this run, in the Secret, never in the Job.
+    const secret = api.requests.find((r) => r.method === 'POST' && r.path.endsWith('/secrets'))!.body as any;
+    const token: string = secret.stringData?.REPRISE_TOKEN ?? Buffer.from(secret.data?.REPRISE_TOKEN ?? '', 'base64').toString();
+    expect(token).toMatch(/^rpr_[\w-]{43}$/);
+    expect(JSON.stringify(body)).not.toContain(token);
+    expect(container.env).toEqual(expect.arrayContaining([{ name: 'REPRISE_TOKEN', valueFrom: { secretKeyRef: { name: `${job}-tokens`, key: 'REPRISE_TOKEN' } } }]));
+    const tokens = await repriseJson(sb, dir, ['tokens', 'ls', '--all', '--revoked'], { REPRISE_HOME: sb.storeHome, REPRISE_SERVER: '' });
+    expect(tokens).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'run', runId: id.toLowerCase(), user: null, createdBy: 'server' })]));
     // The Job that failed was deleted, with its pods.
     expect(api.requests.some((r) => r.method === 'DELETE' && r.path === `${JOBS}/${job}` && r.query.propagationPolicy === 'Background')).toBe(true);
     expect(api.unexpected).toEqual([]);

@@ -4,7 +4,9 @@
  * job whose entrypoint is `reprise agent --run`, with the run's CPUs as its entrypoint
  * resources. Four runs asking 2 CPUs each run two at a time, one per node; cancel stops a
  * run and its job; a runner that dies makes its run `failed` with Ray's reason; a cluster
- * that vanishes makes its runs `lost`, and their retries wait in the queue.
+ * that vanishes makes its runs `lost`, and their retries wait in the queue. The server runs
+ * with --auth: the user submits with a member's token, and each job's runner reports with
+ * a token of its own run only.
  * Needs `npm run build` and `.venv-ray` (the test command makes both).
  */
 import { mkdirSync } from 'node:fs';
@@ -42,7 +44,8 @@ describe.skipIf(missing !== null)(`queued runs as Ray jobs${missing ? ` (skipped
   let dir: string;
 
   /** A user's machine: its own home, every command through the server. */
-  const user = (): NodeJS.ProcessEnv => ({ REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server.url, REPRISE_USER: 'tester' });
+  let memberToken: string;
+  const user = (): NodeJS.ProcessEnv => ({ REPRISE_HOME: join(sb.root, 'user-home'), REPRISE_SERVER: server.url, REPRISE_TOKEN: memberToken });
   const cli = (args: readonly string[]) => reprise(sb, dir, args, user());
   const cliJson = (args: readonly string[]) => repriseJson(sb, dir, args, user());
   const show = (id: string): Promise<any> => cliJson(['show', id]);
@@ -64,8 +67,16 @@ describe.skipIf(missing !== null)(`queued runs as Ray jobs${missing ? ` (skipped
     cluster = await startRayCluster();
     const runnerHome = join(sb.root, 'ray-node-home');
     mkdirSync(runnerHome, { recursive: true });
-    server = await startServer({ args: ['--executor', 'ray', '--ray-address', cluster.address, '--max-jobs', '8', '--runner-env', `REPRISE_HOME=${runnerHome}`] });
-    client = api(server.url);
+    // The server's store, with an admin (for the test's own reads) and the member who submits.
+    const serverHome = join(sb.root, 'server-home-ray');
+    mkdirSync(serverHome, { recursive: true });
+    const seed = (args: readonly string[]) => repriseJson(sb, sb.root, args, { REPRISE_HOME: serverHome, REPRISE_SERVER: '' });
+    await seed(['users', 'add', 'ops', '--role', 'admin', '--json']);
+    await seed(['users', 'add', 'tester', '--role', 'member', '--json']);
+    const adminToken = (await seed(['tokens', 'create', '--user', 'ops', '--json'])).token as string;
+    memberToken = (await seed(['tokens', 'create', '--user', 'tester', '--json'])).token as string;
+    server = await startServer({ home: serverHome, args: ['--auth', '--executor', 'ray', '--ray-address', cluster.address, '--max-jobs', '8', '--runner-env', `REPRISE_HOME=${runnerHome}`] });
+    client = api(server.url, { token: adminToken });
     dir = gitProject(sb, {
       'reprise.yaml': yamlFor([{ name: 'train', cmd: 'python3 train.py' }], 'env: { system: true }\nresources: { cpus: 2, retries: 1 }\n'),
       'input.json': '{"x": 0}\n',
@@ -95,6 +106,12 @@ describe.skipIf(missing !== null)(`queued runs as Ray jobs${missing ? ` (skipped
       expect(j.status, JSON.stringify(j)).toBe('SUCCEEDED');
       expect(j.entrypoint).toContain('agent --run');
     }
+    // Each runner reported with a token of its own run, made by the server for the job (not the user's).
+    const made = (await client.get('/tokens?all=true&revoked=true')).json.tokens as any[];
+    for (const r of runs) expect(made).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'run', runId: r.id, user: null, createdBy: 'server' })]));
+    for (const j of jobs) expect(j.runtime_env?.env_vars?.REPRISE_TOKEN ?? '').not.toBe(memberToken);
+    // Who submitted is the member the token names, whatever the client's account is called.
+    expect(runs.map((r) => r.manifest.trigger.by)).toEqual(ids.map(() => 'tester'));
     // Ray placed them on both nodes, never more than one per node (each has 2 CPUs).
     expect(new Set(jobs.map((j) => j.driver_node_id))).toEqual(new Set([cluster.headNodeId, cluster.workerNodeId]));
     // Ray's start_time is when a job was accepted; the runs' own times say when they ran.

@@ -215,11 +215,12 @@ function isBytes(v: unknown): v is string | Uint8Array {
 }
 
 /** A fetch wrapper for one server: paths are relative to `/api/v1` unless they start with `/api/`. */
-export function api(url: string): Api {
+/** `token`: sent as `Authorization: Bearer` with every request (a server with --auth). */
+export function api(url: string, defaults: { token?: string } = {}): Api {
   const base = url.replace(/\/$/, '');
   const request = async <T>(method: string, path: string, opts: RequestOptions = {}): Promise<ApiResponse<T>> => {
     const full = base + (path.startsWith('/api/') ? path : `/api/v1${path}`);
-    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    const headers: Record<string, string> = { ...(defaults.token ? { authorization: `Bearer ${defaults.token}` } : {}), ...(opts.headers ?? {}) };
     let body: string | Uint8Array | undefined;
     if (opts.body !== undefined) {
       if (isBytes(opts.body)) {

@@ -35,7 +35,7 @@ export class RemoteAccess implements AccessCommands {
 
   grant(name: string, project: string, role: Role | null, by: string): Promise<UserView> {
     const at = `${path(name)}/grants/${encodeURIComponent(project)}`;
-    return role === null ? this.api.json<UserView>({ method: 'DELETE', path: at }) : this.api.json<UserView>({ method: 'PUT', path: at, json: { role, by } });
+    return role === null ? this.api.json<UserView>({ method: 'DELETE', path: `${at}?by=${encodeURIComponent(by)}` }) : this.api.json<UserView>({ method: 'PUT', path: at, json: { role, by } });
   }
 
   createToken(o: { user?: string; by: string; expiresInMs?: number; description?: string; runId?: string }): Promise<CreatedToken> {
@@ -45,7 +45,7 @@ export class RemoteAccess implements AccessCommands {
       json: {
         ...(o.user !== undefined ? { user: o.user } : {}),
         by: o.by,
-        ...(o.expiresInMs !== undefined ? { expiresIn: `${Math.round(o.expiresInMs / 1000)}s` } : {}),
+        ...(o.expiresInMs !== undefined ? { expiresIn: `${o.expiresInMs / 1000}s` } : {}),
         ...(o.description !== undefined ? { description: o.description } : {}),
         ...(o.runId !== undefined ? { runId: o.runId } : {}),
       },

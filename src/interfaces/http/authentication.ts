@@ -10,7 +10,7 @@
 import type {} from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Principal } from '../../core/access.js';
-import { bug, isRepriseError, RepriseError } from '../../core/errors.js';
+import { bug, RepriseError } from '../../core/errors.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
 import type { AccessService } from '../../services/access-service.js';
 import type { ProjectRecordService } from '../../services/project-records.js';
@@ -95,14 +95,14 @@ export function scopeLookup(d: { store: MetadataStore; projects?: ProjectRecordS
 /** Turns authentication on: every request to a route with a rule is identified and checked. */
 export function installAuthentication(app: FastifyInstance, d: AuthenticationDeps): void {
   const look = scopeLookup(d);
-  app.addHook('preHandler', async (request) => {
+  app.addHook('preHandler', async (request, reply) => {
     const rule = request.routeOptions.config?.access;
     if (!rule) return;
     try {
       request.principal = await identify(request, d.access);
     } catch (e) {
       // The sign-in page and the health check answer whatever a stale cookie says.
-      if (!isPublic(rule)) throw e;
+      if (!isPublic(rule)) throw withRetryAfter(reply, e);
     }
     await authorize(rule, request.principal, { params: (request.params ?? {}) as Record<string, string>, query: (request.query ?? {}) as Record<string, unknown>, body: request.body }, look);
   });
@@ -111,6 +111,13 @@ export function installAuthentication(app: FastifyInstance, d: AuthenticationDep
     if (reply.statusCode === 401) void reply.header('www-authenticate', 'Bearer realm="reprise"');
     return payload;
   });
+}
+
+/** A throttled sign-in's answer says when to try again (Retry-After); the error goes on as it was. */
+export function withRetryAfter(reply: FastifyReply, e: unknown): unknown {
+  const wait = e instanceof RepriseError && e.code === 'REPRISE_ERR_LOGIN_THROTTLED' ? e.details?.retryAfterSeconds : undefined;
+  if (typeof wait === 'number') void reply.header('retry-after', String(wait));
+  return e;
 }
 
 /** Who the request's credentials name; undefined when it carries none. */
@@ -143,7 +150,14 @@ export function actorOf(request: FastifyRequest, claimed?: string | null, fallba
   return request.principal?.name ?? claimed ?? fallback;
 }
 
-/** Whether an error is one of authentication's refusals (tests and logs tell them apart). */
-export function isAuthRefusal(e: unknown): boolean {
-  return isRepriseError(e) && ['REPRISE_ERR_AUTH_REQUIRED', 'REPRISE_ERR_AUTH_INVALID', 'REPRISE_ERR_FORBIDDEN', 'REPRISE_ERR_CSRF'].includes(e.code);
+/**
+ * A run record sent by a client, its trigger's `by` set to the signed-in user: who started
+ * a run is who the server knows, not what the client says. Records of other origins (a
+ * merge, a CI job) name no person and are left as they are.
+ */
+export function startedBy<R extends { manifest: { trigger?: unknown } }>(request: FastifyRequest, record: R): R {
+  const p = request.principal;
+  const t = record.manifest.trigger as { by?: unknown } | undefined | null;
+  if (!p || p.runId !== null || !t || typeof t.by !== 'string') return record;
+  return { ...record, manifest: { ...record.manifest, trigger: { ...t, by: p.name } } };
 }

@@ -1,6 +1,7 @@
 /**
  * The server's API as the UI uses it: typed reads, errors as ApiError with the server's
- * code and message, NaN and ±Infinity (sent as strings) turned back into numbers.
+ * code and message, NaN and ±Infinity (sent as strings) turned back into numbers; every
+ * change carries the session's CSRF token, and a 401 ends the session on screen.
  */
 import type { DataColumn, DataFormat, LakeCommit, LakeTable } from '../../core/lake.js';
 import type { Artifact, DataInput, RunManifest, RunStatus } from '../../core/run-manifest.js';
@@ -21,6 +22,7 @@ import type { Trigger } from '../../core/trigger.js';
 import type { RunDataset, RunModelLink } from '../../core/client-records.js';
 import type { HistogramSeriesInfo, HistogramStats } from '../../core/histogram.js';
 import type { RunNote } from '../../core/run-note.js';
+import type { Action, AuditEntry as AuditLogEntry, Role, TokenRecord } from '../../core/access.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
@@ -28,6 +30,7 @@ export type { DataColumn, DataFormat, DataInput, LakeCommit };
 export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage, RegisteredModel, Retention, RetentionState, RunModelVersion, SweepSpec };
 export type { RepositoryLink, RunDataset, RunModelLink, Trigger };
 export type { HistogramSeriesInfo, HistogramStats, RunNote };
+export type { Action, AuditLogEntry, Role, TokenRecord };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -294,9 +297,116 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly hint?: string,
+    /** Seconds to wait before trying again (Retry-After), when the server said. */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
+}
+
+/** Who the server takes the browser for (GET /session): the user as its role allows. */
+export interface SessionUser {
+  name: string;
+  role: Role;
+  /** project → role there, in place of `role`. */
+  grants: Record<string, Role>;
+  via: 'token' | 'session' | 'password';
+  runId: string | null;
+  /** What the server role allows. */
+  actions: Action[];
+  /** What the role allows in at least one project. */
+  anywhere: Action[];
+}
+
+/** GET and POST /session: whether the server asks who calls (`auth`), who it is, and the token changes must carry. */
+export interface SessionInfo {
+  auth: boolean;
+  user: SessionUser | null;
+  csrfToken: string | null;
+}
+
+/** A user as admins manage it (GET /users). */
+export interface UserView {
+  name: string;
+  role: Role;
+  disabled: boolean;
+  createdAt: number;
+  createdBy: string;
+  hasPassword: boolean;
+  grants: Record<string, Role>;
+}
+
+/** A token just made: its text, answered this once, and its record. */
+export interface CreatedToken {
+  token: string;
+  record: TokenRecord;
+}
+
+// ---- the session --------------------------------------------------------------------------
+
+/**
+ * What every request needs of the sign-in: the CSRF token that a change made with the
+ * session's cookie must carry, and whether the server asks who calls at all (without
+ * sign-in a 401 cannot mean the session ended).
+ */
+const current: { auth: boolean; csrfToken: string | null } = { auth: false, csrfToken: null };
+const authLostListeners = new Set<() => void>();
+const CSRF_HEADER = 'x-csrf-token';
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+export const sessionStore = {
+  /** Keeps what GET or POST /session answered (or, signed out, that no session is left). */
+  set(info: Pick<SessionInfo, 'auth' | 'csrfToken'>): void {
+    current.auth = info.auth;
+    current.csrfToken = info.csrfToken;
+  },
+  get auth(): boolean {
+    return current.auth;
+  },
+  get csrfToken(): string | null {
+    return current.csrfToken;
+  },
+  /** Calls `listener` whenever the server refuses a request for want of credentials; gives back how to stop. */
+  onAuthLost(listener: () => void): () => void {
+    authLostListeners.add(listener);
+    return () => authLostListeners.delete(listener);
+  },
+};
+
+/** Whether a refusal is the server saying the CSRF token is not the session's (another tab signed in again). */
+async function isCsrfRefusal(res: Response): Promise<boolean> {
+  if (res.status !== 403) return false;
+  try {
+    const body = (await res.clone().json()) as { error?: { code?: string } };
+    return body.error?.code === 'REPRISE_ERR_CSRF';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every request of the UI: a change carries the session's CSRF token; a 401 tells the
+ * listeners the session is gone (the app then shows the sign-in page). A change refused
+ * for a stale CSRF token is sent once more with the session's token read again.
+ * `signingIn`: the sign-in itself, whose 401 is a wrong password, not a lost session.
+ */
+async function send(url: string, init: RequestInit = {}, signingIn = false): Promise<Response> {
+  const method = (init.method ?? 'GET').toUpperCase();
+  const attempt = () => {
+    const headers = new Headers(init.headers);
+    if (!SAFE_METHODS.has(method) && current.csrfToken !== null) headers.set(CSRF_HEADER, current.csrfToken);
+    return fetch(url, { ...init, headers });
+  };
+  let res = await attempt();
+  if (current.auth && !signingIn && (await isCsrfRefusal(res))) {
+    const fresh = await fetch(apiUrl('/session'), { headers: { accept: 'application/json' } });
+    if (fresh.ok) {
+      current.csrfToken = ((await fresh.json()) as SessionInfo).csrfToken;
+      res = await attempt();
+    }
+  }
+  if (res.status === 401 && current.auth && !signingIn) for (const listener of [...authLostListeners]) listener();
+  return res;
 }
 
 export function num(v: JsonNumber | undefined | null): number {
@@ -312,42 +422,48 @@ export function apiUrl(path: string, query: Record<string, string | number | boo
 }
 
 async function failure(res: Response): Promise<ApiError> {
+  const wait = Number(res.headers.get('retry-after') ?? Number.NaN);
+  const retryAfter = Number.isFinite(wait) ? wait : undefined;
   try {
     const body = (await res.json()) as { error?: { code?: string; message?: string; hint?: string } };
-    return new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? res.statusText, body.error?.hint);
+    return new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? res.statusText, body.error?.hint, retryAfter);
   } catch {
-    return new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}`);
+    return new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}`, undefined, retryAfter);
   }
 }
 
 export async function getJson<T>(path: string, query: Record<string, string | number | boolean | undefined | null> = {}, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(apiUrl(path, query), { signal: signal ?? null, headers: { accept: 'application/json' } });
+  const res = await send(apiUrl(path, query), { signal: signal ?? null, headers: { accept: 'application/json' } });
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
 
 /** A write: the body as JSON, the answer as JSON; a refusal as ApiError in the server's words. */
-async function sendJson<T>(method: 'POST' | 'PUT', path: string, body: unknown, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(apiUrl(path), {
-    method,
-    signal: signal ?? null,
-    headers: { accept: 'application/json', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+async function sendJson<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body: unknown, signal?: AbortSignal, signingIn = false): Promise<T> {
+  const res = await send(
+    apiUrl(path),
+    {
+      method,
+      signal: signal ?? null,
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    },
+    signingIn,
+  );
   if (!res.ok) throw await failure(res);
   return (await res.json()) as T;
 }
 
 /** Bytes of a URL under the API as text (logs, artifacts, blobs). */
 export async function getText(path: string, query: Record<string, string | number | boolean | undefined> = {}, signal?: AbortSignal): Promise<{ text: string; headers: Headers }> {
-  const res = await fetch(apiUrl(path, query), { signal: signal ?? null });
+  const res = await send(apiUrl(path, query), { signal: signal ?? null });
   if (!res.ok) throw await failure(res);
   return { text: await res.text(), headers: res.headers };
 }
 
 /** A POST whose answer is a file: its bytes, or the refusal as ApiError. */
 async function postForBlob(path: string, body: unknown, signal?: AbortSignal): Promise<Blob> {
-  const res = await fetch(apiUrl(path), {
+  const res = await send(apiUrl(path), {
     method: 'POST',
     signal: signal ?? null,
     headers: { accept: 'application/octet-stream, application/json', 'content-type': 'application/json' },
@@ -359,7 +475,7 @@ async function postForBlob(path: string, body: unknown, signal?: AbortSignal): P
 
 /** The bytes at an address of the API (artifacts, blobs). */
 async function getBytes(url: string, signal?: AbortSignal): Promise<ArrayBuffer> {
-  const res = await fetch(url, { signal: signal ?? null });
+  const res = await send(url, { signal: signal ?? null });
   if (!res.ok) throw await failure(res);
   return res.arrayBuffer();
 }
@@ -455,4 +571,27 @@ export const api = {
     getJson<{ links: RepositoryLink[] }>('/repository-links', { project }, signal).then((r) => r.links.find((l) => l.project === project) ?? null),
   moveAlias: (name: string, alias: string, body: { version: number; note?: string }) =>
     sendJson<{ alias: string; from: number | null; to: number }>('PUT', `/models/${encodeURIComponent(name)}/aliases/${encodeURIComponent(alias)}`, body),
+  /** Keeps a finished run's artifacts whatever its outcome, or flags them for gc (from now on). */
+  setRetention: (runId: string, state: 'kept' | 'flagged') =>
+    sendJson<{ retention: Retention }>('PUT', `/runs/${encodeURIComponent(runId)}/retention`, { state }).then((r) => r.retention),
+  /** Whether the server asks who calls, and who the browser is signed in as. */
+  session: (signal?: AbortSignal) => getJson<SessionInfo>('/session', {}, signal),
+  /** Signs in: a 401 is a wrong name or password, a 429 a wait (ApiError.retryAfter). */
+  signIn: (user: string, password: string) => sendJson<SessionInfo>('POST', '/session', { user, password }, undefined, true),
+  /** Ends the session whose cookie the browser holds. */
+  async signOut(): Promise<void> {
+    const res = await send(apiUrl('/session'), { method: 'DELETE', headers: { accept: 'application/json' } }, true);
+    if (!res.ok) throw await failure(res);
+  },
+  /** The audit log, newest first; `before`: the `at` of the last entry of the page before. */
+  audit: (q: { limit?: number; before?: number; by?: string; action?: string }, signal?: AbortSignal) =>
+    getJson<{ entries: AuditLogEntry[] }>('/audit', q, signal).then((r) => r.entries),
+  users: (signal?: AbortSignal) => getJson<{ users: UserView[] }>('/users', {}, signal).then((r) => r.users),
+  /** Changes a user's server role, or disables or enables it. */
+  updateUser: (name: string, body: { role?: Role; disabled?: boolean }) => sendJson<UserView>('PATCH', `/users/${encodeURIComponent(name)}`, body),
+  /** The signed-in user's tokens, revoked ones too (never their text). */
+  tokens: (signal?: AbortSignal) => getJson<{ tokens: TokenRecord[] }>('/tokens', { revoked: true }, signal).then((r) => r.tokens),
+  /** A new token of the signed-in user: its text comes back this once. */
+  createToken: (body: { expiresIn?: string; description?: string }) => sendJson<CreatedToken>('POST', '/tokens', body),
+  revokeToken: (id: string) => sendJson<{ revoked: TokenRecord[] }>('POST', '/tokens/revoke', { token: id }).then((r) => r.revoked),
 };

@@ -1,16 +1,21 @@
 /**
  * The web UI's pages and their addresses. Each page keeps its settings in the query of
- * its address, so the address alone reproduces what is on screen.
+ * its address, so the address alone reproduces what is on screen. On a server that asks
+ * who calls, the session is read first and every page but the sign-in needs one.
  */
-import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useParams } from 'react-router-dom';
+import { useState } from 'react';
+import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useNavigate, useParams } from 'react-router-dom';
 import { api } from './api.js';
 import { CopyLink } from './components/copy-link.js';
 import { EmptyState, LoadError } from './components/empty-state.js';
 import { clientLinkTarget } from './mlflow.js';
+import { AccountPage } from './pages/account-page.js';
+import { AuditPage } from './pages/audit-page.js';
 import { ComparePage } from './pages/compare-page.js';
 import { DashboardPage } from './pages/dashboard-page.js';
 import { DataPage } from './pages/data-page.js';
 import { DataTablePage } from './pages/data-table-page.js';
+import { LoginPage } from './pages/login-page.js';
 import { ModelPage } from './pages/model-page.js';
 import { ModelsPage } from './pages/models-page.js';
 import { ProjectsPage } from './pages/projects-page.js';
@@ -20,10 +25,52 @@ import { RunsPage } from './pages/runs-page.js';
 import { SweepPage } from './pages/sweep-page.js';
 import { SweepsPage } from './pages/sweeps-page.js';
 import { paths } from './paths.js';
+import { SessionProvider, useSession } from './session.js';
 import { useFetch } from './use-fetch.js';
+
+/** The signed-in user, its role (in the project shown, where a grant makes it another), and Sign out. */
+function SessionBox({ project }: { project: string | undefined }) {
+  const session = useSession();
+  const navigate = useNavigate();
+  const [error, setError] = useState<string | undefined>(undefined);
+  const user = session.user;
+  if (!session.auth || !user) return null;
+  const role = session.roleIn(project) ?? user.role;
+  const signOut = async () => {
+    setError(undefined);
+    try {
+      await api.signOut();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      return;
+    }
+    // Both at once: the page left must not see a signed-out session and ask to come back to it.
+    navigate(paths.login(), { replace: true });
+    session.signedOut();
+  };
+  return (
+    <span className="session-box" data-testid="session-box">
+      <Link to={paths.account()} data-testid="session-user" title="Your role, grants and tokens">
+        {user.name}
+      </Link>
+      <span className={`role-chip role-${role}`} data-testid="session-role" title={role === user.role ? `${role} on this server` : `${role} in ${project ?? ''} (${user.role} elsewhere)`}>
+        {role}
+      </span>
+      <button type="button" onClick={() => void signOut()} data-testid="sign-out">
+        Sign out
+      </button>
+      {error ? (
+        <span className="error-text" role="alert">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
+}
 
 function Header() {
   const { project } = useParams();
+  const session = useSession();
   return (
     <header className="top">
       <Link to="/" className="brand">
@@ -40,6 +87,11 @@ function Header() {
         <Link to={paths.data()} data-testid="nav-data">
           Data
         </Link>
+        {session.auth && session.user && session.may('admin') ? (
+          <Link to={paths.audit()} data-testid="nav-audit">
+            Audit
+          </Link>
+        ) : null}
         {project ? (
           <>
             <span className="sep">/</span>
@@ -53,11 +105,16 @@ function Header() {
       </nav>
       <span className="grow" />
       <CopyLink />
+      <SessionBox project={project} />
     </header>
   );
 }
 
+/** A page of the UI; on a server that asks who calls, the sign-in page first (back here after). */
 function Page({ children }: { children: React.ReactNode }) {
+  const session = useSession();
+  const location = useLocation();
+  if (session.auth && !session.user) return <Navigate to={paths.login(`${location.pathname}${location.search}${location.hash}`)} replace />;
   return (
     <>
       <Header />
@@ -103,32 +160,37 @@ export function App() {
     // Without transitions a control bound to the URL shows its new state at once (a
     // checkbox would otherwise flip back until the transition commits).
     <BrowserRouter useTransitions={false}>
-      <Routes>
-        <Route path="/" element={<Page><Home /></Page>} />
-        <Route path="/projects/:project" element={<Page><RunsPage /></Page>} />
-        <Route path="/projects/:project/dashboard" element={<Page><DashboardPage /></Page>} />
-        <Route path="/projects/:project/sweeps" element={<Page><SweepsPage /></Page>} />
-        <Route path="/projects/:project/sweeps/:id" element={<Page><SweepPage /></Page>} />
-        <Route path="/runs/:id" element={<Page><RunPage /></Page>} />
-        <Route path="/compare" element={<Page><ComparePage /></Page>} />
-        <Route path="/models" element={<Page><ModelsPage /></Page>} />
-        <Route path="/models/:name" element={<Page><ModelPage /></Page>} />
-        <Route path="/queue" element={<Page><QueuePage /></Page>} />
-        <Route path="/data" element={<Page><DataPage /></Page>} />
-        <Route path="/data/:table" element={<Page><DataTablePage /></Page>} />
-        <Route
-          path="*"
-          element={
-            <Page>
-              <EmptyState title="No such page">
-                <p>
-                  <Link to="/">See all projects</Link>
-                </p>
-              </EmptyState>
-            </Page>
-          }
-        />
-      </Routes>
+      <SessionProvider>
+        <Routes>
+          <Route path="/login" element={<LoginPage />} />
+          <Route path="/" element={<Page><Home /></Page>} />
+          <Route path="/projects/:project" element={<Page><RunsPage /></Page>} />
+          <Route path="/projects/:project/dashboard" element={<Page><DashboardPage /></Page>} />
+          <Route path="/projects/:project/sweeps" element={<Page><SweepsPage /></Page>} />
+          <Route path="/projects/:project/sweeps/:id" element={<Page><SweepPage /></Page>} />
+          <Route path="/runs/:id" element={<Page><RunPage /></Page>} />
+          <Route path="/compare" element={<Page><ComparePage /></Page>} />
+          <Route path="/models" element={<Page><ModelsPage /></Page>} />
+          <Route path="/models/:name" element={<Page><ModelPage /></Page>} />
+          <Route path="/queue" element={<Page><QueuePage /></Page>} />
+          <Route path="/data" element={<Page><DataPage /></Page>} />
+          <Route path="/data/:table" element={<Page><DataTablePage /></Page>} />
+          <Route path="/audit" element={<Page><AuditPage /></Page>} />
+          <Route path="/account" element={<Page><AccountPage /></Page>} />
+          <Route
+            path="*"
+            element={
+              <Page>
+                <EmptyState title="No such page">
+                  <p>
+                    <Link to="/">See all projects</Link>
+                  </p>
+                </EmptyState>
+              </Page>
+            }
+          />
+        </Routes>
+      </SessionProvider>
     </BrowserRouter>
   );
 }

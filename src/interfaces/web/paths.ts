@@ -20,4 +20,26 @@ export const paths = {
   dataTable: (name: string, asOf?: number | string) =>
     `/data/${encodeURIComponent(name)}${asOf === undefined || asOf === '' ? '' : `?asOf=${encodeURIComponent(typeof asOf === 'number' ? formatIso(asOf) : asOf)}`}`,
   compare: (ids: readonly string[]) => `/compare?runs=${ids.map(encodeURIComponent).join(',')}`,
+  /** The sign-in page; `next`: the address to go back to once signed in. */
+  login: (next?: string) => `/login${next && next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`,
+  /** The audit log (admins); with a user and an action or its family, only theirs. */
+  audit: (filter: { by?: string; action?: string } = {}) => {
+    const q = new URLSearchParams();
+    if (filter.by) q.set('by', filter.by);
+    if (filter.action) q.set('action', filter.action);
+    const s = q.toString();
+    return `/audit${s ? `?${s}` : ''}`;
+  },
+  /** The signed-in user's role, grants and tokens; for admins, the users too. */
+  account: () => '/account',
 };
+
+/**
+ * Where a sign-in may lead back to: an address of this UI only (a path, never `//host` or
+ * another origin, which a crafted link could otherwise send the user to), not the sign-in page itself.
+ */
+export function safeNext(next: string | null): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (next === '/login' || next.startsWith('/login?') || next.startsWith('/login#')) return '/';
+  return next;
+}

@@ -31,7 +31,7 @@ export function registerTokens(program: Command, ctx: CliContext): void {
       const created = await app.access.createToken({
         ...(opts.user !== undefined ? { user: opts.user } : {}),
         by: ctx.actor(),
-        ...(expiresInMs !== undefined && expiresInMs > 0 ? { expiresInMs } : {}),
+        ...(expiresInMs !== undefined ? { expiresInMs } : {}),
         ...(opts.description !== undefined ? { description: opts.description } : {}),
         ...(runId !== undefined ? { runId } : {}),
       });

@@ -12,7 +12,7 @@ import { RepriseError } from '../../../core/errors.js';
 import { SESSION_TTL_MS } from '../../../services/access-service.js';
 import { READ, type AccessRule } from '../access-rule.js';
 import type { ApiDeps } from '../api-deps.js';
-import { actorOf, SESSION_COOKIE } from '../authentication.js';
+import { actorOf, SESSION_COOKIE, withRetryAfter } from '../authentication.js';
 import { route, type Route } from '../route.js';
 import { errorJson } from '../schemas.js';
 
@@ -129,9 +129,7 @@ export function accessRoutes(d: ApiDeps): Route[] {
           setSessionCookie(request, reply, s.key, SESSION_TTL_MS);
           return { auth: d.auth, user: whoJson(s.principal), csrfToken: s.csrf };
         } catch (e) {
-          const wait = e instanceof RepriseError && e.code === 'REPRISE_ERR_LOGIN_THROTTLED' ? e.details?.retryAfterSeconds : undefined;
-          if (typeof wait === 'number') void reply.header('retry-after', String(wait));
-          throw e;
+          throw withRetryAfter(reply, e);
         }
       },
     }),
@@ -213,9 +211,10 @@ export function accessRoutes(d: ApiDeps): Route[] {
       tag: 'access',
       summary: "Take a user's grant in a project away: its server role applies there again (audited)",
       params: z.object({ name: z.string(), project: z.string() }),
+      query: z.object({ by: z.string().min(1).max(200).optional().describe('who, for the audit log, when the server does not ask who calls') }),
       answers: { 200: { description: 'the user now', schema: userJson }, 404: { description: 'no such user', schema: errorJson } },
-      async handler({ params, request }) {
-        return d.access.grant(params.name, params.project, null, actorOf(request));
+      async handler({ params, query, request }) {
+        return d.access.grant(params.name, params.project, null, actorOf(request, query.by));
       },
     }),
     route({

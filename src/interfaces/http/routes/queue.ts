@@ -12,7 +12,7 @@ import { runPatchSchema, runRecordSchema, type RunPatch, type RunRecord } from '
 import { RUN_STATUSES } from '../../../core/run-manifest.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
-import { actorOf } from '../authentication.js';
+import { actorOf, startedBy } from '../authentication.js';
 import { deliveryJson } from './hooks.js';
 import { errorJson, queryInt, runIdParams } from '../schemas.js';
 import { runListView } from '../../run-views.js';
@@ -83,7 +83,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
         409: { description: 'the hook delivery was acted on before', schema: errorJson },
       },
       bodyLimit: 256 * 1024 * 1024,
-      async handler({ body, reply }) {
+      async handler({ body, reply, request }) {
         for (const [i, r] of body.runs.entries()) {
           if (r.status !== 'queued' || !r.manifest.submission) {
             throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', `runs[${i}]: a submitted run is queued and has manifest.submission`, { details: { field: `runs[${i}]` } });
@@ -92,7 +92,7 @@ export function queueRoutes(d: ApiDeps): Route[] {
             throw new RepriseError('REPRISE_ERR_REQUEST_INVALID', `runs[${i}]: its sweep differs from the sweep submitted with it`, { details: { field: `runs[${i}].manifest.submission.sweep` } });
           }
         }
-        await d.store.submitRuns(body.runs as RunRecord[], body.sweep as SweepRecord | undefined, body.delivery);
+        await d.store.submitRuns((body.runs as RunRecord[]).map((r) => startedBy(request, r)), body.sweep as SweepRecord | undefined, body.delivery);
         for (const r of body.runs) d.events.publish({ type: 'run', runId: r.id, project: r.project, status: r.status });
         void reply.code(201);
         return { queued: body.runs.length };

@@ -14,6 +14,7 @@ import { RUN_STATUSES, type RunStatus } from '../../../core/run-manifest.js';
 import { VERDICTS, type Verification } from '../../../core/verification.js';
 import type { ApiDeps } from '../api-deps.js';
 import { route, type Route } from '../route.js';
+import { startedBy } from '../authentication.js';
 import { workerOf } from './queue.js';
 import type { RunSearch } from '../../../services/run-catalog.js';
 import { rowRelatedIds, runJson, runRowJson } from '../run-json.js';
@@ -186,11 +187,11 @@ export function runRoutes(d: ApiDeps): Route[] {
       summary: 'Record a new run (what a runner does when it starts)',
       body: runRecordSchema,
       answers: { 201: { description: 'recorded', schema: z.object({ id: z.string() }) }, 409: { description: 'the id exists', schema: errorJson } },
-      async handler({ body, reply }) {
+      async handler({ body, reply, request }) {
         if (await d.store.getRun(body.id)) {
           throw new RepriseError('REPRISE_ERR_RUN_STATE_CONFLICT', `a run with the id ${body.id} exists already`, { details: { id: body.id } });
         }
-        await d.tracking.createRun(body as RunRecord);
+        await d.tracking.createRun(startedBy(request, body as RunRecord));
         void reply.code(201);
         return { id: body.id };
       },

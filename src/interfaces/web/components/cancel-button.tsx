@@ -1,7 +1,7 @@
 /**
  * A Cancel button that asks first, inline ("Cancel run? Yes / No"): a dialog of the
  * browser's own would stop the page's refreshes while it waits. A refusal shows in the
- * server's words beside it.
+ * server's words beside it. Other actions that want a second thought (Revoke, Flag) use it too.
  */
 import { useState } from 'react';
 
@@ -15,9 +15,11 @@ export interface CancelButtonProps {
   testId: string;
   label?: string;
   title?: string;
+  /** What the Yes button says while the request goes. */
+  busyLabel?: string;
 }
 
-export function CancelButton({ question, onConfirm, onDone, testId, label = 'Cancel', title }: CancelButtonProps) {
+export function CancelButton({ question, onConfirm, onDone, testId, label = 'Cancel', title, busyLabel = 'Canceling…' }: CancelButtonProps) {
   const [step, setStep] = useState<'idle' | 'asking' | 'sending'>('idle');
   const [error, setError] = useState<string | undefined>(undefined);
 
@@ -45,7 +47,7 @@ export function CancelButton({ question, onConfirm, onDone, testId, label = 'Can
     <span className="confirm-cancel" role="group" aria-label={question} data-testid={`confirm-${testId}`}>
       <span>{question}</span>
       <button type="button" className="danger" data-testid="confirm-yes" disabled={step === 'sending'} onClick={() => void confirm()}>
-        {step === 'sending' ? 'Canceling…' : 'Yes'}
+        {step === 'sending' ? busyLabel : 'Yes'}
       </button>
       <button type="button" data-testid="confirm-no" disabled={step === 'sending'} onClick={() => setStep('idle')}>
         No

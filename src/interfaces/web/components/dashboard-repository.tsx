@@ -7,6 +7,7 @@ import { shellQuote } from '../../../core/shell-quote.js';
 import { api, ApiError } from '../api.js';
 import { formatDate } from '../format.js';
 import { paths } from '../paths.js';
+import { useSession } from '../session.js';
 import { redactRepositoryUrl } from '../../../core/redact-url.js';
 import { MERGE_RUNS_FILTER } from '../triggers.js';
 import { useFetch } from '../use-fetch.js';
@@ -14,6 +15,7 @@ import { Facts } from './facts.js';
 
 export function RepositoryPanel({ project }: { project: string }) {
   const { data: link, error } = useFetch((signal) => api.repositoryLink(project, signal), [project]);
+  const mayLink = useSession().may('admin', project);
   if (error && link === undefined) {
     // A server older than repository links has no such route: it has nothing to say here.
     if (error instanceof ApiError && error.status === 404) return null;
@@ -25,6 +27,8 @@ export function RepositoryPanel({ project }: { project: string }) {
   }
   if (link === undefined) return null;
   if (link === null) {
+    // Linking is an admin's: the others are not told how.
+    if (!mayLink) return null;
     return (
       <p className="muted repo-link-hint" data-testid="repo-link-hint">
         Link a repository so merges to main run the pipeline: <code>reprise hooks link URL --project {shellQuote(project)}</code>

@@ -3,6 +3,7 @@ import { Link } from 'react-router-dom';
 import { api, isActiveStatus, type RunDetails, type RunStatus } from '../api.js';
 import { paths } from '../paths.js';
 import { formatAgo, formatDate } from '../format.js';
+import { useSession } from '../session.js';
 import { CancelButton } from './cancel-button.js';
 import { LiveDuration } from './run-live.js';
 import { TriggerFact } from './run-trigger.js';
@@ -13,13 +14,14 @@ export function RunHeader({ details, onChanged }: { details: RunDetails; onChang
   const run = details.run;
   const going = isActiveStatus(run.status);
   const submission = run.manifest.submission;
+  const may = useSession().may;
   return (
     <div className="run-header" data-testid="run-header">
       <div className="run-title">
         <h1 data-testid="run-name">{run.name}</h1>
         <StatusBadge status={run.status} dev={run.dev} />
         {/* Only a queued run can be stopped from here: its worker listens for the request; a foreground run belongs to its terminal. */}
-        {going && submission ? (
+        {going && submission && may('run', run.project) ? (
           <CancelButton question="Cancel run?" testId="cancel-run" title={`Cancel ${run.name}`} onConfirm={() => api.cancelRun(run.id)} onDone={() => onChanged?.()} />
         ) : null}
       </div>

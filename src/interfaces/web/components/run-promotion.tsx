@@ -1,12 +1,15 @@
 /**
  * What became of a finished run: how it met its gates, whether its artifacts are kept,
- * the model versions made from it, and the Promote action for a run that may become one.
+ * the model versions made from it, and the actions on it the user's role allows there:
+ * Promote for a run that may become a model version, Keep or Flag for its artifacts.
  */
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
-import { isActiveStatus, type RunDetails } from '../api.js';
+import { api, isActiveStatus, type RunDetails } from '../api.js';
 import { paths } from '../paths.js';
 import { promotability } from '../lifecycle.js';
+import { useSession } from '../session.js';
+import { CancelButton } from './cancel-button.js';
 import { GateBadge, RetentionMark } from './gate-badge.js';
 import { PromoteDialog, type Promoted } from './run-promote-dialog.js';
 
@@ -31,16 +34,66 @@ function PromotedNote({ promoted }: { promoted: Promoted }) {
   );
 }
 
+/**
+ * Keep (a flagged run's artifacts stay) or Flag (gc may delete them from now on), by hand;
+ * nothing for artifacts pinned by a model version or already deleted.
+ */
+function RetentionActions({ details, onChanged }: { details: RunDetails; onChanged: () => void }) {
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [busy, setBusy] = useState(false);
+  const run = details.run;
+  const state = details.retention?.state;
+  const keep = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.setRetention(run.id, 'kept');
+      onChanged();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (state !== 'kept' && state !== 'flagged') return null;
+  return (
+    <span className="retention-actions" data-testid="retention-actions">
+      {state === 'flagged' ? (
+        <button type="button" disabled={busy} onClick={() => void keep()} data-testid="keep-button" title="Keep its artifacts whatever its outcome (reprise keep)">
+          {busy ? 'Keeping…' : 'Keep'}
+        </button>
+      ) : (
+        <CancelButton
+          question="Flag its artifacts for deletion?"
+          label="Flag"
+          busyLabel="Flagging…"
+          testId="flag-button"
+          title="Let gc delete its artifacts from now on (reprise flag)"
+          onConfirm={() => api.setRetention(run.id, 'flagged')}
+          onDone={onChanged}
+        />
+      )}
+      {error ? (
+        <span className="error-text" role="alert" data-testid="retention-error">
+          {error}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
 export function RunPromotion({ details, onChanged }: { details: RunDetails; onChanged: () => void }) {
   const [dialog, setDialog] = useState(false);
   const [promoted, setPromoted] = useState<Promoted | undefined>(undefined);
+  const { may } = useSession();
   const run = details.run;
   if (isActiveStatus(run.status)) return null;
   const models = details.models ?? [];
   const can = promotability(details);
   const hasModel = run.manifest.outputs.model !== null;
+  const mayPromote = may('promote', run.project);
   // Servers from before gates and retention send none of these: then there is nothing to say.
-  if (!details.gate && !details.retention && models.length === 0 && !(can.ok && hasModel) && !promoted) return null;
+  if (!details.gate && !details.retention && models.length === 0 && !(can.ok && hasModel && mayPromote) && !promoted) return null;
 
   return (
     <>
@@ -53,6 +106,7 @@ export function RunPromotion({ details, onChanged }: { details: RunDetails; onCh
         {details.retention ? (
           <span className="lifecycle-item">
             <span className="muted">Artifacts</span> <RetentionMark retention={details.retention} models={models} long />
+            {may('curate', run.project) ? <RetentionActions details={details} onChanged={onChanged} /> : null}
           </span>
         ) : null}
         {models.length > 0 ? (
@@ -73,7 +127,7 @@ export function RunPromotion({ details, onChanged }: { details: RunDetails; onCh
           </span>
         ) : null}
         <span className="grow" />
-        {can.ok && hasModel ? (
+        {!mayPromote ? null : can.ok && hasModel ? (
           <button type="button" className="primary" data-testid="promote-button" onClick={() => setDialog(true)} title="Register this run's model as a new version of a model">
             Promote…
           </button>

@@ -13,6 +13,7 @@ import { ModelVersionDetail } from '../components/model-version-detail.js';
 import { ModelVersions } from '../components/model-versions.js';
 import { formatAgo, formatDate, plural } from '../format.js';
 import { paths } from '../paths.js';
+import { useSession } from '../session.js';
 import { useFetch } from '../use-fetch.js';
 import { useUrlState } from '../url-state.js';
 
@@ -33,6 +34,9 @@ export function ModelPage() {
   const runNames = useMemo(() => new Map((versions ?? []).map((v) => [v.runId, v.runName])), [versions]);
   const chosen = url.getNumber('version', Number.NaN);
   const selected = versions?.some((v) => v.version === chosen) ? chosen : undefined;
+  // Moving an alias is promote in every project the model's versions came from, as the server weighs it.
+  const projects = useMemo(() => [...new Set((versions ?? []).map((v) => v.project))], [versions]);
+  const mayMoveAliases = useSession().may('promote', projects);
 
   if (loaded.error && !loaded.data) {
     if (loaded.error instanceof ApiError && loaded.error.status === 404) {
@@ -61,7 +65,7 @@ export function ModelPage() {
       <section>
         <h2>Aliases</h2>
         <ModelAliasList model={model} />
-        <ModelAliasForm model={model} versions={versions.map((v) => v.version)} onMoved={reload} />
+        {mayMoveAliases ? <ModelAliasForm model={model} versions={versions.map((v) => v.version)} onMoved={reload} /> : null}
       </section>
       <section>
         <h2>Versions</h2>

@@ -11,6 +11,7 @@ import { EmptyState, LoadError } from '../components/empty-state.js';
 import { StatusBadge } from '../components/status-badge.js';
 import { formatAgo, formatDuration } from '../format.js';
 import { paths } from '../paths.js';
+import { useSession } from '../session.js';
 import { useFetch } from '../use-fetch.js';
 
 const REFRESH_MS = 2000;
@@ -68,6 +69,7 @@ function QueueCounts({ queues }: { queues: QueueView['queues'] }) {
 
 function QueuedRuns({ runs, onChanged }: { runs: readonly QueuedRun[]; onChanged: () => void }) {
   const now = Date.now();
+  const { may } = useSession();
   return (
     <div className="table-scroll">
       <table className="plain queue-table" data-testid="queue-table">
@@ -113,7 +115,9 @@ function QueuedRuns({ runs, onChanged }: { runs: readonly QueuedRun[]; onChanged
                   {waitingText(r, now)}
                 </td>
                 <td className="actions">
-                  <CancelButton question="Cancel run?" testId={`cancel-${r.id}`} onConfirm={() => api.cancelRun(r.id)} onDone={onChanged} title={`Cancel ${r.name}`} />
+                  {may('run', r.project) ? (
+                    <CancelButton question="Cancel run?" testId={`cancel-${r.id}`} onConfirm={() => api.cancelRun(r.id)} onDone={onChanged} title={`Cancel ${r.name}`} />
+                  ) : null}
                 </td>
               </tr>
             );

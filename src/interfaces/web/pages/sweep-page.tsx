@@ -15,6 +15,7 @@ import { ParallelCoordinates, Scatter } from '../components/sweep-charts.js';
 import { SweepRuns } from '../components/sweep-runs.js';
 import { formatAgo, formatDate } from '../format.js';
 import { paths } from '../paths.js';
+import { useSession } from '../session.js';
 import {
   AGGS,
   defaultMetric,
@@ -82,6 +83,8 @@ function SweepView({ project, id }: { project: string; id: string }) {
 }
 
 function SweepHeader({ sweep, onChanged }: { sweep: Sweep; onChanged: () => void }) {
+  // The server weighs a sweep's cancel by the server role alone, not a grant in its project.
+  const mayCancel = useSession().may('run');
   return (
     <div className="sweep-header" data-testid="sweep-header">
       <div className="runs-title">
@@ -90,7 +93,7 @@ function SweepHeader({ sweep, onChanged }: { sweep: Sweep; onChanged: () => void
           sweep of <Link to={paths.runs(sweep.project)}>{sweep.project}</Link> · <Link to={paths.sweeps(sweep.project)}>all sweeps</Link>
         </span>
         <span className="grow" />
-        {anyActive(sweep.byStatus) ? (
+        {anyActive(sweep.byStatus) && mayCancel ? (
           <CancelButton
             question="Cancel every run not ended yet?"
             label="Cancel remaining"

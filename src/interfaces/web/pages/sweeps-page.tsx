@@ -7,6 +7,7 @@ import { EmptyState, LoadError } from '../components/empty-state.js';
 import { StatusCounts, anyActive } from '../components/status-counts.js';
 import { formatAgo, formatDate } from '../format.js';
 import { paths } from '../paths.js';
+import { useSession } from '../session.js';
 import { useFetch } from '../use-fetch.js';
 
 /** While some sweep still has runs going, the counts are read again this often. */
@@ -17,6 +18,8 @@ export function SweepsPage() {
   const sweeps = useFetch((signal) => api.sweeps(project, signal), [project]);
   const live = sweeps.data?.some((s) => anyActive(s.byStatus)) ?? false;
   const { reload } = sweeps;
+  // The server weighs a sweep's cancel by the server role alone, not a grant in its project.
+  const mayCancel = useSession().may('run');
   useEffect(() => {
     if (!live) return;
     const timer = window.setInterval(reload, LIVE_REFRESH_MS);
@@ -64,7 +67,7 @@ export function SweepsPage() {
                 <StatusCounts byStatus={s.byStatus} />
               </td>
               <td className="actions">
-                {anyActive(s.byStatus) ? (
+                {anyActive(s.byStatus) && mayCancel ? (
                   <CancelButton
                     question="Cancel its remaining runs?"
                     label="Cancel all"
