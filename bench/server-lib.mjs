@@ -88,12 +88,13 @@ export async function startServer(home, extraArgs = [], nodeArgs = (process.env.
 }
 
 /** One keep-alive agent per benchmark; requests take prepared bodies (Buffer or string). */
-export function httpClient({ maxSockets = 4 } = {}) {
+/** `headers`: sent with every request (an Authorization header for a server with --auth). */
+export function httpClient({ maxSockets = 4, headers: always = {} } = {}) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const request = (method, url, body) =>
     new Promise((resolve, reject) => {
       const u = new URL(url);
-      const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+      const headers = { ...always, ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }) };
       const req = http.request({ agent, method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers }, (res) => {
         const parts = [];
         res.on('data', (d) => parts.push(d));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks: the launch overhead of `reprise run`, the environment cache's cold build and
 # warm hit, and the SDK's cost per log() call; then the server and the store: bulk metric
-# ingestion, the latency of a single-point log request, a downsampled history of a million
+# ingestion, the latency of a single-point log request (and what --auth adds to it), a downsampled history of a million
 # points, run search over 100,000 runs, MLflow's REST API against the real MLflow server
 # (scripts/ensure-venv.sh installs it in .venv-mlflow/), TensorBoard event files, reproduction and bundles,
 # PostgreSQL beside SQLite and S3 (moto) beside the blob folder,
@@ -22,6 +22,8 @@ echo "== metric ingestion through the bulk endpoint (target: at least 500,000 po
 node bench/server-ingest.mjs || status=1
 echo "== a single-point log request on loopback (target: p50 under 1 ms) =="
 node bench/server-latency.mjs || status=1
+echo "== what --auth adds to a request: a log request and a page of runs with a token, basic auth and a web sign-in (no target) =="
+node bench/auth.mjs || status=1
 echo "== history of 1,000,000 points downsampled to 1,000 (target: under 50 ms) =="
 node bench/history.mjs || status=1
 echo "== search over 100,000 runs, filtered and sorted (target: under 100 ms) =="
