@@ -18,7 +18,9 @@ import { ClusterDispatcher } from '../services/cluster-dispatcher.js';
 import type { ClusterExecutor } from '../ports/cluster-executor.js';
 import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
 import { RepriseError } from '../core/errors.js';
+import { ACTIVE_STATUSES } from '../core/run-manifest.js';
 import { mlflowDeps, openEmbedded, type EmbeddedApp } from './embedded.js';
+import type { RunTokens } from './local-mlflow-endpoint.js';
 
 export interface ServerOptions {
   readonly host: string;
@@ -28,6 +30,8 @@ export interface ServerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Every request must say who sends it (`--auth`, REPRISE_AUTH=1); then the server may listen beyond loopback. */
   readonly auth?: boolean;
+  /** Behind a reverse proxy (`--trust-proxy`): clients' addresses and scheme from X-Forwarded-For and -Proto. */
+  readonly trustProxy?: boolean;
   /** Run queued runs here too (`--workers N`): N at a time, from these queues, with these GPUs. */
   readonly workers?: {
     readonly slots: number;
@@ -85,6 +89,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const listeningSince = Date.now();
     await app.catalog.reconcile(listeningSince);
     const webRoot = join(INSTALL_DIR, 'dist', 'web');
+    // What reports for one run without a user's token (a cluster job, the stages of the server's own worker): a token of that run only, lasting at most a month.
+    const runTokens: RunTokens = { issue: async (runId) => (await app.access.createRunToken(runId, 30 * 86_400_000)).token, revoke: (runId) => app.access.revokeRunTokens(runId) };
     const server = buildServer(
       {
         version: REPRISE_VERSION,
@@ -105,13 +111,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         audit: app.audit,
         auth,
       },
-      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot },
+      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot, trustProxy: opts.trustProxy ?? false },
     );
     const url = await listen(server, opts.host, opts.port, auth);
     // Runs of the server's own worker send their stages' mlflow calls here.
-    app.mlflowEndpoint.serveAt(url);
+    app.mlflowEndpoint.serveAt(url, auth ? runTokens : undefined);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
     const sweep = setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
+    // Run tokens are revoked once their run has been over a while (its runner's last reports
+    // delivered), also those a server stopped before it could.
+    const runOver = async (id: string): Promise<boolean> => {
+      const run = await app.store.getRun(id);
+      return !run || (!ACTIVE_STATUSES.includes(run.status) && (run.endedAt ?? 0) < Date.now() - 2 * 60_000);
+    };
+    const revokeEnded = (): Promise<unknown> => app.access.revokeRunTokensOfEnded(runOver).catch(() => undefined);
+    if (auth) await revokeEnded();
+    const tokenSweep = auth ? setInterval(() => void revokeEnded(), 5 * 60_000) : undefined;
+    tokenSweep?.unref();
     // Runs started here without REPRISE_SERVER write the store directly: watched for live views.
     const watcher = new StoreWatcher({ store: app.store, logs: app.logs, events: app.events, reportedElsewhere: (id) => app.tracking.reports(id) });
     watcher.start();
@@ -145,8 +161,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
           runner: c.runner,
           serverUrl: c.publicUrl ?? url,
           ...(c.runnerEnv ? { runnerEnv: c.runnerEnv } : {}),
-          // A job's token writes to its run only, and lasts at most a month.
-          ...(auth ? { runTokens: { issue: async (runId: string) => (await app.access.createRunToken(runId, 30 * 86_400_000)).token, revoke: (runId: string) => app.access.revokeRunTokens(runId) } } : {}),
+          ...(auth ? { runTokens } : {}),
           image: c.image,
           ...(c.say ? { say: c.say } : {}),
         })
@@ -166,6 +181,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         dispatcher?.stop();
         await Promise.all([working, dispatching]);
         clearInterval(sweep);
+        clearInterval(tokenSweep);
         watcher.stop();
         await server.close();
         await app.close();

@@ -233,6 +233,14 @@ export class AccessService implements AccessCommands {
     return this.#store.revokeRunTokens(runId, this.#now());
   }
 
+  /** Every live run token whose run is over, revoked: those a server stopped before it could revoke them. */
+  async revokeRunTokensOfEnded(isOver: (runId: string) => Promise<boolean>): Promise<number> {
+    const live = (await this.#store.listTokens({})).filter((t) => t.kind === 'run' && t.runId !== null);
+    let revoked = 0;
+    for (const runId of new Set(live.map((t) => t.runId!))) if (await isOver(runId)) revoked += await this.revokeRunTokens(runId);
+    return revoked;
+  }
+
   // Who asks.
 
   /** The principal a token stands for; REPRISE_ERR_AUTH_INVALID for one unknown, expired, revoked or of a disabled user. */

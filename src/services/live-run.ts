@@ -102,7 +102,7 @@ export class LiveRun {
       runId: record.id,
       onProblem: (p) => plan.observer.warning?.(`TensorBoard file ${p.file}: record at byte ${p.offset} skipped: ${p.problem}`),
     });
-    this.#mlflow = (d.mlflow?.open() ?? Promise.resolve(null)).catch((e: unknown) => {
+    this.#mlflow = (d.mlflow?.open(record.id) ?? Promise.resolve(null)).catch((e: unknown) => {
       plan.observer.warning?.(`mlflow calls of the stages will not reach this run: ${messageOf(e)}`);
       return null;
     });

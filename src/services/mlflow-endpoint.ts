@@ -7,7 +7,7 @@
  */
 export interface MlflowEndpoint {
   /** An address for one run's stages, held until `close`; `token`: what the stages authenticate with (MLFLOW_TRACKING_TOKEN). */
-  open(): Promise<{ readonly url: string; readonly token?: string; close(): Promise<void> }>;
+  open(runId: string): Promise<{ readonly url: string; readonly token?: string; close(): Promise<void> }>;
 }
 
 /** The endpoint of a server that is already listening; `token` when it asks who calls. */

@@ -8,12 +8,11 @@
  * promotion past failed gates, the audit log and who it names, secrets kept out of logs,
  * and the listening address. Which route each role may call is access-matrix.test.ts's.
  */
-import { spawn } from 'node:child_process';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reprise, repriseJson, sandbox, type Sandbox } from '../helpers/cli.js';
+import { reprise, repriseJson, repriseOnHome, sandbox, type Sandbox } from '../helpers/cli.js';
 import { gatedProject } from '../helpers/gated-project.js';
-import { REPRISE_BIN, removeHome, runServerCommand, started, startServer, tempHome, type RunningServer } from '../helpers/server.js';
+import { removeHome, runServerCommand, started, startServer, tempHome, type RunningServer } from '../helpers/server.js';
 import { finishedRun } from './fixtures.js';
 
 /** Who the CLI commands on the server's home are recorded as (REPRISE_USER). */
@@ -32,19 +31,7 @@ interface CliOutput {
 
 /** `reprise <args>` embedded on `home`, `stdin` piped in; resolves whatever its exit. */
 function cli(home: string, args: readonly string[], stdin = '', extraEnv: NodeJS.ProcessEnv = {}): Promise<CliOutput> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('REPRISE_')) delete env[k];
-  Object.assign(env, { REPRISE_HOME: home, REPRISE_USER: SEEDER }, extraEnv);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: home, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return repriseOnHome(home, args, { stdin, env: { REPRISE_USER: SEEDER, ...extraEnv } });
 }
 
 async function cliOk(home: string, args: readonly string[], stdin = ''): Promise<CliOutput> {

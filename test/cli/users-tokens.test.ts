@@ -7,9 +7,8 @@
  * ask who calls, so who made a change is still what the client says (REPRISE_USER).
  * Signing in with what these commands make is test/api/auth.test.ts's.
  */
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPRISE_BIN, sandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
+import { reprise, sandbox, type CliResult, type Sandbox } from '../helpers/cli.js';
 
 /** Who every command here is made by. */
 const ACTOR = 'carol';
@@ -26,16 +25,7 @@ describe('reprise users, tokens and audit', () => {
 
   /** `reprise <args>` in the sandbox as ACTOR, `stdin` piped in (the sandbox's own helper gives none). */
   function run(args: readonly string[], stdin = ''): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: sb.root, env: { ...sb.env, REPRISE_USER: ACTOR }, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-      child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin);
-    });
+    return reprise(sb, sb.root, args, { REPRISE_USER: ACTOR }, stdin);
   }
 
   async function ok(args: readonly string[], stdin = ''): Promise<CliResult> {

@@ -274,16 +274,21 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-export function reprise(sb: Sandbox, cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** `stdin`: piped in (a password for --password-stdin); else the command reads nothing. */
+export function reprise(sb: Sandbox, cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}, stdin?: string): Promise<CliResult> {
+  return collect(startReprise(sb, cwd, args, extraEnv, stdin), args, () => (sb as SandboxState).serverDied);
+}
+
+/** A started command's output and exit; `failure` may say the command cannot be trusted (its server died). */
+function collect(child: ChildProcess, args: readonly string[], failure: () => Error | null | undefined = () => undefined): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = startReprise(sb, cwd, args, extraEnv);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.once('error', reject);
     child.once('close', (code) => {
-      const died = (sb as SandboxState).serverDied;
+      const died = failure();
       if (died) reject(new Error(`reprise ${args.join(' ')}: ${died.message}\nits own stderr:\n${stderr}`));
       else resolvePromise({ code, stdout, stderr });
     });
@@ -291,14 +296,27 @@ export function reprise(sb: Sandbox, cwd: string, args: readonly string[], extra
 }
 
 /**
+ * `reprise <args>` embedded on a store's home outside any sandbox (a server's, seeded before
+ * it starts), none of the test process's REPRISE_* settings passed on; `stdin` piped in.
+ */
+export function repriseOnHome(home: string, args: readonly string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('REPRISE_')) delete env[k];
+  const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: home, env: { ...env, REPRISE_HOME: home, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin!.end(opts.stdin ?? '');
+  return collect(child, args);
+}
+
+/**
  * Starts `reprise <args>` without waiting for it. In server mode, if the sandbox's
  * server dies by itself, the process is killed (it would otherwise wait for the server)
  * and the next command of the sandbox fails with the server's stderr.
  */
-export function startReprise(sb: Sandbox, cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): ChildProcess {
+export function startReprise(sb: Sandbox, cwd: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}, stdin?: string): ChildProcess {
   const state = sb as SandboxState;
   if (state.serverDied) throw state.serverDied;
-  const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd, env: { ...sb.env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd, env: { ...sb.env, ...extraEnv }, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (stdin !== undefined) child.stdin!.end(stdin);
   state.children.add(child);
   child.once('close', () => state.children.delete(child));
   return child;

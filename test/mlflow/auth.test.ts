@@ -5,11 +5,11 @@
  * token, which reads but may not write. Users and tokens are made by the real CLI on the
  * server's home; what the client logged is read back through Reprise's own API.
  */
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repriseOnHome } from '../helpers/cli.js';
 import { runPythonScript } from '../helpers/python-script.js';
-import { api, REPRISE_BIN, removeHome, startServer, tempHome, type Api, type RunningServer } from '../helpers/server.js';
+import { api, removeHome, startServer, tempHome, type Api, type RunningServer } from '../helpers/server.js';
 import { assertMlflowVenv, cleanEnv, MLFLOW_CLIENT_ENV, MLFLOW_PYTHON, RUN_ID, SCRIPTS_DIR, summaryOf } from './mlflow-python.js';
 
 const TIMEOUT = 180_000;
@@ -17,20 +17,10 @@ const SCRIPT = 'auth_client.py';
 const PASSWORDS = { mia: 'mia-password-1', vic: 'vic-password-1' } as const;
 
 /** `reprise <args>` embedded on `home`, `stdin` piped in; its stdout, or an error with its output. */
-function cli(home: string, args: readonly string[], stdin = ''): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('REPRISE_')) delete env[k];
-  Object.assign(env, { REPRISE_HOME: home, REPRISE_USER: 'seeder' });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: home, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`reprise ${args.join(' ')} exited ${code}\n${stderr}\n${stdout}`))));
-    child.stdin.end(stdin);
-  });
+async function cli(home: string, args: readonly string[], stdin = ''): Promise<string> {
+  const res = await repriseOnHome(home, args, { stdin, env: { REPRISE_USER: 'seeder' } });
+  if (res.code !== 0) throw new Error(`reprise ${args.join(' ')} exited ${res.code}\n${res.stderr}\n${res.stdout}`);
+  return res.stdout;
 }
 
 describe('the mlflow client against a server with --auth', () => {
@@ -98,6 +88,8 @@ describe('the mlflow client against a server with --auth', () => {
     "logs a run with a member's token in MLFLOW_TRACKING_TOKEN",
     async () => {
       memberRun = await logsWith({ MLFLOW_TRACKING_TOKEN: tokens.mia }, 'mlflow-auth');
+      // Who opened it is the token's user, whatever account the client runs under (mlflow.user).
+      expect((await admin.get(`/runs/${memberRun}`)).json.run.manifest.trigger).toMatchObject({ kind: 'mlflow', by: 'mia' });
       // The token's last use is recorded.
       const used = (await admin.get('/tokens?user=mia')).json.tokens;
       expect(used[0].lastUsedAt).toEqual(expect.any(Number));

@@ -6,14 +6,13 @@
  * moves), the audit log with its filters, tokens made and revoked on the account page,
  * a session that ends under a page, and signing out.
  */
-import { spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { attributeOf, launchBrowser, screenshot, screenshotFailures, VIEWPORT, WAIT, watch, type TestBrowser, type WatchedPage } from '../helpers/browser.js';
-import { git, reprise, REPRISE_BIN, sandbox, type Sandbox } from '../helpers/cli.js';
+import { git, reprise, repriseOnHome, sandbox, type Sandbox } from '../helpers/cli.js';
 import { removeHome, REPO_ROOT, started, startServer, tempHome, type RunningServer } from '../helpers/server.js';
 
 /** Who the seeding CLI commands are recorded as (REPRISE_USER). */
@@ -42,19 +41,10 @@ interface CliOutput {
 }
 
 /** `reprise <args>` on the server's home (embedded), `stdin` piped in; fails with the output unless it exits 0. */
-function cli(home: string, args: readonly string[], stdin?: string): Promise<CliOutput> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, REPRISE_HOME: home, REPRISE_USER: SEEDER };
-    for (const k of Object.keys(env)) if (k.startsWith('REPRISE_') && k !== 'REPRISE_HOME' && k !== 'REPRISE_USER') delete env[k];
-    const child = spawn(process.execPath, [REPRISE_BIN, ...args], { cwd: home, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.once('error', reject);
-    child.once('close', (code) => (code === 0 ? resolve({ code, stdout, stderr }) : reject(new Error(`reprise ${args.join(' ')} exited ${code}\n${stderr}\n${stdout}`))));
-    child.stdin.end(stdin ?? '');
-  });
+async function cli(home: string, args: readonly string[], stdin?: string): Promise<CliOutput> {
+  const res = await repriseOnHome(home, args, { stdin: stdin ?? '', env: { REPRISE_USER: SEEDER } });
+  if (res.code !== 0) throw new Error(`reprise ${args.join(' ')} exited ${res.code}\n${res.stderr}\n${res.stdout}`);
+  return res;
 }
 
 /** A copy of examples/iris declaring a model and gates it passes, committed in its own repository. */

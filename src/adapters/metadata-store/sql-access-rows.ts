@@ -103,6 +103,18 @@ export function auditFromRow(r: AuditRow): AuditEntry {
   return { at: num(r.at), by: r.by, action: r.action, target: r.target, details: typeof r.details === 'string' ? (JSON.parse(r.details) as Record<string, unknown>) : r.details };
 }
 
+/** A user after a change, and whether the change takes away an enabled admin (then the store counts the admins left). */
+export function changedUser(was: UserRecord, change: { role?: Role; disabled?: boolean; passwordHash?: string | null }): { after: UserRecord; losesAdmin: boolean } {
+  const after: UserRecord = {
+    ...was,
+    ...(change.role !== undefined ? { role: change.role } : {}),
+    ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+    ...(change.passwordHash !== undefined ? { passwordHash: change.passwordHash } : {}),
+  };
+  const admin = (u: UserRecord): boolean => u.role === 'admin' && !u.disabled;
+  return { after, losesAdmin: admin(was) && !admin(after) };
+}
+
 export function userExists(name: string): RepriseError {
   return new RepriseError('REPRISE_ERR_USER_EXISTS', `a user named ${name} exists already`, { hint: `change its role with: reprise users role ${name} ROLE`, details: { user: name } });
 }

@@ -45,6 +45,8 @@ export interface ServerOptions {
   readonly logRequests?: boolean;
   /** The built web UI (index.html and assets), served at / with its pages' paths. */
   readonly webRoot?: string;
+  /** Behind a reverse proxy: the client's address and scheme from its X-Forwarded-* headers (throttling, Secure cookies). */
+  readonly trustProxy?: boolean;
 }
 
 export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
@@ -83,6 +85,7 @@ export function buildServer(d: ApiDeps, opts: ServerOptions = {}): FastifyInstan
     logger: opts.logRequests ? { level: 'info' } : false,
     bodyLimit: opts.bodyLimit ?? DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
     forceCloseConnections: true,
   });
 

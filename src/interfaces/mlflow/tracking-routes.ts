@@ -266,7 +266,7 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
       method: 'POST',
       path: '/runs/create',
       access: { action: 'run', scope: mlflowExperiment },
-      async handler(f) {
+      async handler(f, { request }) {
         const project = await d.projects.get({ id: experimentId(f) });
         if (project.deletedAt !== null) throw invalid(`experiment ${project.id} (${project.name}) is deleted: restore it before creating runs in it`, 'experiment_id');
         const { tags, runName: tagName } = runTags(f);
@@ -279,7 +279,8 @@ export function trackingRoutes(d: MlflowDeps): MlflowRoute[] {
         const run = await d.runs.open({
           project: project.name,
           ...(name !== undefined ? { name } : {}),
-          by: tags['mlflow.user'] ?? f.str('user_id') ?? 'unknown',
+          // Who the server knows, when it asks; else who the client says it is.
+          by: request.principal?.name ?? tags['mlflow.user'] ?? f.str('user_id') ?? 'unknown',
           startedAt: f.int('start_time') ?? Date.now(),
           tags,
           source: tags['mlflow.source.name'] ?? null,

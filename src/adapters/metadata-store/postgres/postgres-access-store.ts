@@ -11,7 +11,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEntry, ProjectGrant, Role, SessionRecord, TokenRecord, UserRecord } from '../../../core/access.js';
 import type { AccessStore, NewToken } from '../../../ports/access-store.js';
-import { auditFromRow, grantFromRow, lastAdmin, sessionFromRow, tokenFromRow, tokenRow, userExists, userFromRow, userNotFound } from '../sql-access-rows.js';
+import { auditFromRow, changedUser, grantFromRow, lastAdmin, sessionFromRow, tokenFromRow, tokenRow, userExists, userFromRow, userNotFound } from '../sql-access-rows.js';
 import type { PostgresTables } from './postgres-schema.js';
 
 type Db = Kysely<PostgresTables>;
@@ -72,16 +72,8 @@ export class PostgresAccessStore implements AccessStore {
       await sql`select pg_advisory_xact_lock(${USERS_LOCK}::int4, hashtext(${this.#c.schema}))`.execute(tx);
       const before = await tx.selectFrom('users').selectAll().where('name', '=', name).forUpdate().executeTakeFirst();
       if (!before) throw userNotFound(name);
-      const was = userFromRow(before);
-      const after: UserRecord = {
-        ...was,
-        ...(change.role !== undefined ? { role: change.role } : {}),
-        ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
-        ...(change.passwordHash !== undefined ? { passwordHash: change.passwordHash } : {}),
-      };
-      const wasAdmin = was.role === 'admin' && !was.disabled;
-      const isAdmin = after.role === 'admin' && !after.disabled;
-      if (wasAdmin && !isAdmin && (await admins(tx)) <= 1) throw lastAdmin(name);
+      const { after, losesAdmin } = changedUser(userFromRow(before), change);
+      if (losesAdmin && (await admins(tx)) <= 1) throw lastAdmin(name);
       await tx.updateTable('users').set({ role: after.role, disabled: after.disabled, password_hash: after.passwordHash }).where('name', '=', name).execute();
       await this.#audit(tx, audit);
       return after;

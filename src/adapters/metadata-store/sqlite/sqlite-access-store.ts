@@ -9,6 +9,7 @@ import type { AuditEntry, ProjectGrant, Role, SessionRecord, TokenRecord, UserRe
 import type { AccessStore, NewToken } from '../../../ports/access-store.js';
 import {
   auditFromRow,
+  changedUser,
   grantFromRow,
   lastAdmin,
   sessionFromRow,
@@ -79,16 +80,8 @@ export class SqliteAccessStore implements AccessStore {
     return this.c.write(() => {
       const before = this.#get<UserRow>('SELECT * FROM users WHERE name = ?', name);
       if (!before) throw userNotFound(name);
-      const was = userFromRow(before);
-      const after: UserRecord = {
-        ...was,
-        ...(change.role !== undefined ? { role: change.role } : {}),
-        ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
-        ...(change.passwordHash !== undefined ? { passwordHash: change.passwordHash } : {}),
-      };
-      const wasAdmin = was.role === 'admin' && !was.disabled;
-      const isAdmin = after.role === 'admin' && !after.disabled;
-      if (wasAdmin && !isAdmin && this.#admins() <= 1) throw lastAdmin(name);
+      const { after, losesAdmin } = changedUser(userFromRow(before), change);
+      if (losesAdmin && this.#admins() <= 1) throw lastAdmin(name);
       this.#run('UPDATE users SET role = ?, disabled = ?, password_hash = ? WHERE name = ?', after.role, after.disabled ? 1 : 0, after.passwordHash, name);
       this.#audit(audit);
       return after;

@@ -13,6 +13,7 @@ import { repeated } from '../repeated-option.js';
 
 interface ServerCliOptions {
   auth?: boolean;
+  trustProxy?: boolean;
   host: string;
   port: string;
   bodyLimit: string;
@@ -91,6 +92,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .command('server')
     .description('serve this machine\'s store over HTTP: the API at /api/v1 (set REPRISE_SERVER=<url> to use it from the CLI)')
     .option('--host <address>', 'address to listen on (beyond loopback only with --auth)', '127.0.0.1')
+    .option('--trust-proxy', 'behind a reverse proxy: take each client\'s address and scheme from X-Forwarded-For and X-Forwarded-Proto (sign-in throttling per address, Secure cookies behind https)')
     .option('--auth', 'every request must say who sends it: a token, a password or a web sign-in, each checked against the user\'s role (default: on when $REPRISE_AUTH is 1)')
     .option('--port <n>', 'port to listen on (0: any free one)', '7878')
     .option('--body-limit <bytes>', 'largest JSON body accepted', String(DEFAULT_BODY_LIMIT))
@@ -136,7 +138,7 @@ export function registerServer(program: Command, ctx: CliContext): void {
       };
       const cluster = await clusterOptions(ctx, opts, env);
       const auth = opts.auth === true || /^(1|true|yes|on)$/i.test(ctx.io.env.REPRISE_AUTH ?? '');
-      const server = await startServer({ host: opts.host, port, bodyLimit, auth, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}), ...(cluster ? { cluster } : {}) });
+      const server = await startServer({ host: opts.host, port, bodyLimit, auth, trustProxy: opts.trustProxy ?? false, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}), ...(cluster ? { cluster } : {}) });
       const store = server.app.storeLocation;
       ctx.out(`reprise server ${REPRISE_VERSION} listening on ${server.url} (store ${store.kind === 'sqlite' ? server.home : store.where}${env.REPRISE_ARTIFACTS ? `, artifacts ${env.REPRISE_ARTIFACTS}` : ''})`);
       ctx.err(`reprise: open ${server.url}/ in a browser for the web UI${server.webUi ? '' : ' (not built here: run `npm run build` in the Reprise folder)'}`);

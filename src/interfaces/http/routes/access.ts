@@ -77,7 +77,8 @@ function setSessionCookie(request: FastifyRequest, reply: FastifyReply, key: str
     path: '/',
     httpOnly: true,
     sameSite: 'lax',
-    secure: request.protocol === 'https' || request.headers['x-forwarded-proto'] === 'https',
+    // https as the client sees it: behind a proxy, with --trust-proxy.
+    secure: request.protocol === 'https',
     maxAge: Math.floor(maxAgeMs / 1000),
   });
 }
