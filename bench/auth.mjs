@@ -11,7 +11,7 @@
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { BIN } from './lib.mjs';
-import { BENCH_TMP, httpClient, int, ms, now, percentile, recordFactory, scaled, SCALE, startServer, tempHome } from './server-lib.mjs';
+import { BENCH_TMP, httpClient, int, ms, now, percentile, recordFactory, scaled, SCALE, startServer, tempHome, timeSequential } from './server-lib.mjs';
 
 const WARMUP = scaled(200, 20);
 const REQUESTS = scaled(2000, 100);
@@ -25,16 +25,7 @@ function cli(home, args, input) {
   return execFileSync(process.execPath, [BIN, ...args], { env, input, encoding: 'utf8' });
 }
 
-async function timed(send) {
-  for (let i = 0; i < WARMUP; i++) await send(i);
-  const times = new Float64Array(REQUESTS);
-  for (let i = 0; i < REQUESTS; i++) {
-    const t = now();
-    await send(WARMUP + i);
-    times[i] = now() - t;
-  }
-  return times;
-}
+const timed = (send) => timeSequential(send, WARMUP, REQUESTS);
 
 const line = (label, times) => console.log(`${label.padEnd(52)} p50 ${ms(percentile(times, 50))} ms, p99 ${ms(percentile(times, 99))} ms`);
 

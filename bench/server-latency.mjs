@@ -6,7 +6,7 @@
 // HTTP and routing alone), so the figure can be split into its parts.
 // Target: p50 under 1 ms.
 import { loadavg } from 'node:os';
-import { BENCH_TMP, httpClient, int, ms, now, percentile, ramDir, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
+import { BENCH_TMP, httpClient, int, ms, percentile, ramDir, recordFactory, scaled, SCALE, startServer, tempHome, timeSequential, verdict } from './server-lib.mjs';
 
 const TARGET_MS = 1;
 const WARMUP = scaled(200, 20);
@@ -25,13 +25,7 @@ async function measure(label, base, { health = false, target = false } = {}) {
       health
         ? http.request('GET', url)
         : http.request('POST', url, JSON.stringify({ points: [{ key: 'loss', value: 1 / (step + 1), step, ts: Date.now() }] }));
-    for (let i = 0; i < WARMUP; i++) await send(i);
-    const times = new Float64Array(REQUESTS);
-    for (let i = 0; i < REQUESTS; i++) {
-      const t = now();
-      await send(WARMUP + i);
-      times[i] = now() - t;
-    }
+    const times = await timeSequential(send, WARMUP, REQUESTS);
     if (!health) {
       const count = (await http.request('GET', `${server.api}/runs/${rec.id}/metrics`)).json().metrics.loss.count;
       if (count !== WARMUP + REQUESTS) throw new Error(`${count} points stored of ${WARMUP + REQUESTS}`);

@@ -188,3 +188,15 @@ export function columnsBody(r, keys, perKey, t0) {
   });
   return Buffer.from(JSON.stringify({ series }));
 }
+
+/** `send(i)` awaited `warmup` times, then `count` times timed one by one: each request's milliseconds. */
+export async function timeSequential(send, warmup, count) {
+  for (let i = 0; i < warmup; i++) await send(i);
+  const times = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    const t = now();
+    await send(warmup + i);
+    times[i] = now() - t;
+  }
+  return times;
+}
