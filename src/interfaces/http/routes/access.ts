@@ -228,9 +228,10 @@ export function accessRoutes(d: ApiDeps): Route[] {
       answers: { 200: { description: 'the tokens, newest first', schema: z.object({ tokens: z.array(tokenJson) }) }, 403: { description: "another user's, for a non-admin", schema: errorJson } },
       async handler({ query, request }) {
         const p = request.principal;
-        const user = query.all === 'true' ? undefined : (query.user ?? p?.name);
-        if (query.all === 'true' && p && p.role !== 'admin') mayManageTokensOf(request, '*');
-        mayManageTokensOf(request, user);
+        const all = query.all === 'true';
+        const user = all ? undefined : (query.user ?? p?.name);
+        // Every user's tokens are an admin's to see; otherwise those of the user asked for.
+        mayManageTokensOf(request, all && p?.role !== 'admin' ? 'every user' : user);
         return { tokens: await d.access.listTokens({ ...(user !== undefined ? { user } : {}), includeRevoked: query.revoked === 'true' }) };
       },
     }),
