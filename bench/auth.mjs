@@ -7,7 +7,8 @@
 //   - a page of 50 runs (GET /runs?limit=50), with a token, and with basic auth carrying
 //     the user's password (scrypt checked once, then remembered against the stored hash);
 //   - a web sign-in (POST /session: one scrypt check, a session written).
-// No target: the figures say what the check adds.
+// No target: the figures say what the check adds. With REPRISE_DB set, on that PostgreSQL
+// database instead of SQLite (each request with a token then reads it in one round trip).
 import { execFileSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { BIN } from './lib.mjs';

@@ -116,6 +116,34 @@ export function runAccessStoreContract(name: string, open: () => Promise<{ store
       expect((await store.tokenById('t2'))!.lastUsedAt).toBe(T0 + 50);
     });
 
+    it('reads a token with its user and grants, and a user with its grants, in one call', async () => {
+      await store.addUser(user('ada', 'viewer', { passwordHash: 'h' }), entry('user.add', 'ada'));
+      await store.addUser(user('bob', 'member', { disabled: true }), entry('user.add', 'bob'));
+      await store.setGrant('ada', 'iris', 'member', entry('grant.set', 'ada'));
+      await store.setGrant('ada', 'cifar10', 'observer', entry('grant.set', 'ada'));
+      await store.addToken(token('t1', { expiresAt: T0 + 9 }), entry('token.create', 'ada'));
+      await store.addToken(token('t2', { user: 'bob' }), null);
+      await store.addToken(token('t3', { user: null, kind: 'run', runId: '01run', createdBy: 'server' }), null);
+      await store.revokeTokens(['t1'], T0 + 5, entry('token.revoke', 'ada'));
+
+      const ada = await store.tokenHolder('digest-t1');
+      expect(ada?.token).toEqual(await store.tokenById('t1'));
+      expect(ada?.user).toEqual(user('ada', 'viewer', { passwordHash: 'h' }));
+      expect(ada?.grants).toEqual([
+        { user: 'ada', project: 'cifar10', role: 'observer' },
+        { user: 'ada', project: 'iris', role: 'member' },
+      ]);
+      expect(await store.tokenHolder('digest-t2')).toMatchObject({ token: { id: 't2' }, user: { name: 'bob', disabled: true }, grants: [] });
+      const run = await store.tokenHolder('digest-t3');
+      expect(run).toMatchObject({ token: { id: 't3', kind: 'run', runId: '01run', user: null }, grants: [] });
+      expect(run?.user).toBeUndefined();
+      expect(await store.tokenHolder('digest-none')).toBeUndefined();
+
+      expect(await store.userWithGrants('ada')).toEqual({ user: ada?.user, grants: ada?.grants });
+      expect(await store.userWithGrants('bob')).toEqual({ user: user('bob', 'member', { disabled: true }), grants: [] });
+      expect(await store.userWithGrants('nobody')).toBeUndefined();
+    });
+
     it('keeps sessions until deleted, pruned once expired, or ended with their user', async () => {
       await store.addUser(user('ada'), entry('user.add', 'ada'));
       await store.addUser(user('bob'), entry('user.add', 'bob'));

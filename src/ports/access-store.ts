@@ -35,6 +35,13 @@ export interface AccessStore {
 
   /** Stores a token by its digest. Audited in the same transaction. */
   addToken(token: NewToken, audit: AuditEntry | null): Promise<void>;
+  /** A user with its grants, in one read (what a request signed in by session or password needs). */
+  userWithGrants(name: string): Promise<{ user: UserRecord; grants: ProjectGrant[] } | undefined>;
+  /**
+   * The token whose text has this digest (revoked and expired ones included), the user it
+   * acts as and that user's grants, in one read: what every request with a token needs.
+   */
+  tokenHolder(digest: string): Promise<{ token: TokenRecord; user: UserRecord | undefined; grants: ProjectGrant[] } | undefined>;
   /** The token whose text has this digest, revoked and expired ones included. */
   tokenByDigest(digest: string): Promise<TokenRecord | undefined>;
   tokenById(id: string): Promise<TokenRecord | undefined>;

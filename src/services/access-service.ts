@@ -245,8 +245,9 @@ export class AccessService implements AccessCommands {
 
   /** The principal a token stands for; REPRISE_ERR_AUTH_INVALID for one unknown, expired, revoked or of a disabled user. */
   async authenticateToken(token: string): Promise<Principal> {
-    const t = looksLikeToken(token) ? await this.#store.tokenByDigest(secretDigest(token)) : undefined;
-    if (!t) throw invalid('the token is not one this server issued', 'create one with: reprise tokens create --user NAME');
+    const held = looksLikeToken(token) ? await this.#store.tokenHolder(secretDigest(token)) : undefined;
+    if (!held) throw invalid('the token is not one this server issued', 'create one with: reprise tokens create --user NAME');
+    const t = held.token;
     const now = this.#now();
     if (t.revokedAt !== null) throw invalid(`the token ${t.id} was revoked on ${new Date(t.revokedAt).toISOString()}`);
     if (t.expiresAt !== null && t.expiresAt <= now) throw invalid(`the token ${t.id} expired on ${new Date(t.expiresAt).toISOString()}`, 'create a new one with: reprise tokens create --user NAME');
@@ -255,15 +256,12 @@ export class AccessService implements AccessCommands {
       await this.#store.touchToken(t.id, now);
     }
     if (t.user === null) return { name: `run:${t.runId}`, role: 'member', grants: {}, runId: t.runId, via: 'token' };
-    const p = await this.#principalOf(t.user, 'token');
+    const p = principal(t.user, held.user ? { user: held.user, grants: held.grants } : undefined, 'token');
     return t.kind === 'run' ? { ...p, runId: t.runId } : p;
   }
 
   async #principalOf(name: string, via: Principal['via']): Promise<Principal> {
-    const u = await this.#store.getUser(name);
-    if (!u) throw invalid(`the user ${name} no longer exists`);
-    if (u.disabled) throw invalid(`the user ${name} is disabled`);
-    return { name, role: u.role, grants: grantMap(await this.#store.listGrants(name)), runId: null, via };
+    return principal(name, await this.#store.userWithGrants(name), via);
   }
 
   /**
@@ -342,6 +340,13 @@ export class AccessService implements AccessCommands {
   auditLog(query: { limit: number; before?: number; by?: string; action?: string }): Promise<AuditEntry[]> {
     return this.#store.auditLog(query);
   }
+}
+
+/** Who a user is to a request; refused for a user gone or disabled. */
+function principal(name: string, held: { user: UserRecord; grants: readonly ProjectGrant[] } | undefined, via: Principal['via']): Principal {
+  if (!held) throw invalid(`the user ${name} no longer exists`);
+  if (held.user.disabled) throw invalid(`the user ${name} is disabled`);
+  return { name, role: held.user.role, grants: grantMap(held.grants), runId: null, via };
 }
 
 function grantMap(grants: readonly ProjectGrant[]): Record<string, Role> {

@@ -11,7 +11,21 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEntry, ProjectGrant, Role, SessionRecord, TokenRecord, UserRecord } from '../../../core/access.js';
 import type { AccessStore, NewToken } from '../../../ports/access-store.js';
-import { auditFromRow, changedUser, grantFromRow, lastAdmin, sessionFromRow, tokenFromRow, tokenRow, userExists, userFromRow, userNotFound } from '../sql-access-rows.js';
+import {
+  auditFromRow,
+  changedUser,
+  grantFromRow,
+  lastAdmin,
+  sessionFromRow,
+  tokenFromRow,
+  tokenRow,
+  userExists,
+  userFromRow,
+  userNotFound,
+  type GrantRow,
+  type TokenRow,
+  type UserRow,
+} from '../sql-access-rows.js';
 import type { PostgresTables } from './postgres-schema.js';
 
 type Db = Kysely<PostgresTables>;
@@ -26,6 +40,11 @@ export interface PostgresConnection {
   write<T>(fn: (tx: Db) => Promise<T>): Promise<T>;
   /** The PostgreSQL schema the tables live in. */
   readonly schema: string;
+}
+
+/** The grants of the user a column names, as a JSON list of rows (empty when none). */
+function grantsOf(user: ReturnType<typeof sql.ref>) {
+  return sql`coalesce((select json_agg(row_to_json(g) order by g.project) from project_grants g where g.user_name = ${user}), '[]'::json)`;
 }
 
 export class PostgresAccessStore implements AccessStore {
@@ -127,6 +146,26 @@ export class PostgresAccessStore implements AccessStore {
         .execute();
       if (audit) await this.#audit(tx, audit);
     });
+  }
+
+  async userWithGrants(name: string): Promise<{ user: UserRecord; grants: ProjectGrant[] } | undefined> {
+    const r = (
+      await sql<{ user: UserRow; grants: GrantRow[] }>`
+        select row_to_json(u) as "user", ${grantsOf(sql.ref('u.name'))} as grants
+        from users u where u.name = ${name}`.execute(this.#c.db())
+    ).rows[0];
+    return r ? { user: userFromRow(r.user), grants: r.grants.map(grantFromRow) } : undefined;
+  }
+
+  async tokenHolder(digest: string): Promise<{ token: TokenRecord; user: UserRecord | undefined; grants: ProjectGrant[] } | undefined> {
+    // One round trip: every request with a token makes it.
+    const r = (
+      await sql<{ token: TokenRow; user: UserRow | null; grants: GrantRow[] }>`
+        select row_to_json(t) as token, row_to_json(u) as "user", ${grantsOf(sql.ref('t.user_name'))} as grants
+        from api_tokens t left join users u on u.name = t.user_name
+        where t.digest = ${digest}`.execute(this.#c.db())
+    ).rows[0];
+    return r ? { token: tokenFromRow(r.token), user: r.user ? userFromRow(r.user) : undefined, grants: r.grants.map(grantFromRow) } : undefined;
   }
 
   async tokenByDigest(digest: string): Promise<TokenRecord | undefined> {

@@ -130,6 +130,19 @@ export class SqliteAccessStore implements AccessStore {
     });
   }
 
+  async userWithGrants(name: string): Promise<{ user: UserRecord; grants: ProjectGrant[] } | undefined> {
+    const user = await this.getUser(name);
+    return user ? { user, grants: await this.listGrants(name) } : undefined;
+  }
+
+  async tokenHolder(digest: string): Promise<{ token: TokenRecord; user: UserRecord | undefined; grants: ProjectGrant[] } | undefined> {
+    // In-process reads, each a prepared statement: one read in all as far as cost goes.
+    const token = await this.tokenByDigest(digest);
+    if (!token) return undefined;
+    const held = token.user !== null ? await this.userWithGrants(token.user) : undefined;
+    return { token, user: held?.user, grants: held?.grants ?? [] };
+  }
+
   async tokenByDigest(digest: string): Promise<TokenRecord | undefined> {
     const r = this.#get<TokenRow>('SELECT * FROM api_tokens WHERE digest = ?', digest);
     return r ? tokenFromRow(r) : undefined;
