@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ACTION_MEANING, parseRole, ROLE_ACTIONS, type Role } from '../../../core/access.js';
+import { ACTION_MEANING, ACTIONS, parseRole, ROLE_ACTIONS, type Role } from '../../../core/access.js';
 import { RepriseError } from '../../../core/errors.js';
 import type { UserView } from '../../../services/access-service.js';
 import type { CliContext } from '../context.js';
@@ -22,7 +22,8 @@ export function registerUsers(program: Command, ctx: CliContext): void {
     .description('who may use a server with --auth, and in which role (embedded on the store under REPRISE_HOME, or through REPRISE_SERVER as an admin)')
     .addHelpText(
       'after',
-      `\nRoles:\n${(Object.keys(ROLE_ACTIONS) as Role[]).map((r) => `  ${r.padEnd(9)} ${ROLE_ACTIONS[r].map((a) => `${a} (${ACTION_MEANING[a]})`).join('; ')}`).join('\n')}`,
+      `\nRoles and what they may do:\n${(Object.keys(ROLE_ACTIONS) as Role[]).map((r) => `  ${r.padEnd(9)} ${ROLE_ACTIONS[r].join(', ')}`).join('\n')}` +
+        `\n\nActions:\n${ACTIONS.map((a) => `  ${a.padEnd(9)} ${ACTION_MEANING[a]}`).join('\n')}`,
     );
 
   users
