@@ -22,7 +22,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { EPOCHS, makeRun, resetRuns, SEARCHES } from './search-runs.mjs';
-import { BENCH_TMP, columnsBody, dist, httpClient, int, median, timed, mib, ms, now, ramDir, recordFactory, scaled, SCALE, startServer, tempHome } from './server-lib.mjs';
+import { BENCH_TMP, columnsBody, dist, httpClient, int, median, timed, mib, ms, now, ramDir, openRuns, recordFactory, scaled, SCALE, startServer, tempHome } from './server-lib.mjs';
 
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://reprise@127.0.0.1:54329/reprise_test';
 const PER_REQUEST = 100_000;
@@ -162,12 +162,7 @@ async function ingest(name, args, clients, bodies) {
   return withServer(name, args, async (server) => {
     const http = httpClient({ maxSockets: clients });
     try {
-      const runs = [];
-      for (let c = 0; c < clients; c++) {
-        const rec = runRecord({ status: 'running', heartbeatAt: Date.now() + 3_600_000 });
-        await http.request('POST', `${server.api}/runs`, JSON.stringify(rec));
-        runs.push(rec.id);
-      }
+      const runs = await openRuns(http, server, runRecord, clients);
       // Client c sends requests c, c+clients, ... of the total, each to its own run.
       const requests = TOTAL / PER_REQUEST;
       const t0 = now();

@@ -6,7 +6,7 @@
 // (VmHWM) printed is that mode's. Bodies are serialised before the clock starts.
 // Target: at least 500,000 points/s (MLflow 3.11's log-batch: about 9,000 points/s here).
 import { readFileSync } from 'node:fs';
-import { BENCH_TMP, columnsBody, dist, httpClient, median, metricValue, ramDir, int, mib, ms, now, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
+import { BENCH_TMP, columnsBody, dist, httpClient, median, metricValue, ramDir, int, mib, ms, now, openRuns, recordFactory, scaled, SCALE, startServer, tempHome, verdict } from './server-lib.mjs';
 
 const TARGET = 500_000;
 const PER_REQUEST = Number(process.env.BENCH_INGEST_PER_REQUEST ?? 100_000);
@@ -41,12 +41,7 @@ async function mode(label, form, clients) {
   const http = httpClient({ maxSockets: clients });
   try {
     const idle = server.memory();
-    const runs = [];
-    for (let c = 0; c < clients; c++) {
-      const rec = runRecord({ status: 'running', heartbeatAt: Date.now() + 3_600_000 });
-      await http.request('POST', `${server.api}/runs`, JSON.stringify(rec));
-      runs.push(rec.id);
-    }
+    const runs = await openRuns(http, server, runRecord, clients);
     // Client c sends requests c, c+clients, ... of the total, each to its own run.
     const requests = TOTAL / PER_REQUEST;
     const bodies = [];

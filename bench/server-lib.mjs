@@ -200,3 +200,14 @@ export async function timeSequential(send, warmup, count) {
   }
   return times;
 }
+
+/** `count` running runs recorded through the server's API, one per ingesting client; their ids. */
+export async function openRuns(http, server, runRecord, count) {
+  const ids = [];
+  for (let c = 0; c < count; c++) {
+    const rec = runRecord({ status: 'running', heartbeatAt: Date.now() + 3_600_000 });
+    await http.request('POST', `${server.api}/runs`, JSON.stringify(rec));
+    ids.push(rec.id);
+  }
+  return ids;
+}

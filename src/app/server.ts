@@ -118,15 +118,16 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     app.mlflowEndpoint.serveAt(url, auth ? runTokens : undefined);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
     const sweep = setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
-    // Run tokens are revoked once their run has been over a while (its runner's last reports
-    // delivered), also those a server stopped before it could.
+    // Run tokens of cluster jobs are revoked once their run has been over a minute (its
+    // runner's last reports delivered): looked for every minute, and at start for those a
+    // server stopped before it could.
     const runOver = async (id: string): Promise<boolean> => {
       const run = await app.store.getRun(id);
-      return !run || (!ACTIVE_STATUSES.includes(run.status) && (run.endedAt ?? 0) < Date.now() - 2 * 60_000);
+      return !run || (!ACTIVE_STATUSES.includes(run.status) && (run.endedAt ?? 0) < Date.now() - 60_000);
     };
     const revokeEnded = (): Promise<unknown> => app.access.revokeRunTokensOfEnded(runOver).catch(() => undefined);
     if (auth) await revokeEnded();
-    const tokenSweep = auth ? setInterval(() => void revokeEnded(), 5 * 60_000) : undefined;
+    const tokenSweep = auth ? setInterval(() => void revokeEnded(), 60_000) : undefined;
     tokenSweep?.unref();
     // Runs started here without REPRISE_SERVER write the store directly: watched for live views.
     const watcher = new StoreWatcher({ store: app.store, logs: app.logs, events: app.events, reportedElsewhere: (id) => app.tracking.reports(id) });

@@ -92,8 +92,7 @@ export class AccessService implements AccessCommands {
   }
 
   async #view(u: UserRecord): Promise<UserView> {
-    const grants = await this.#store.listGrants(u.name);
-    return { name: u.name, role: u.role, disabled: u.disabled, createdAt: u.createdAt, createdBy: u.createdBy, hasPassword: u.passwordHash !== null, grants: grantMap(grants) };
+    return userView(u, await this.#store.listGrants(u.name));
   }
 
   async #user(name: string): Promise<UserRecord> {
@@ -105,7 +104,7 @@ export class AccessService implements AccessCommands {
   // Users and roles.
 
   async addUser(o: { name: string; role: Role; password?: string; by: string }): Promise<UserView> {
-    checkUserName(o.name);
+    checkUserName(o.name, 'name');
     const passwordHash = o.password !== undefined ? await hashPassword(checkPassword(o.password)) : null;
     const user: UserRecord = { name: o.name, role: o.role, disabled: false, createdAt: this.#now(), createdBy: o.by, passwordHash };
     await this.#store.addUser(user, this.#entry(o.by, 'user.add', o.name, { role: o.role }));
@@ -114,15 +113,7 @@ export class AccessService implements AccessCommands {
 
   async listUsers(): Promise<UserView[]> {
     const [users, grants] = await Promise.all([this.#store.listUsers(), this.#store.listGrants()]);
-    return users.map((u) => ({
-      name: u.name,
-      role: u.role,
-      disabled: u.disabled,
-      createdAt: u.createdAt,
-      createdBy: u.createdBy,
-      hasPassword: u.passwordHash !== null,
-      grants: grantMap(grants.filter((g) => g.user === u.name)),
-    }));
+    return users.map((u) => userView(u, grants.filter((g) => g.user === u.name)));
   }
 
   async getUser(name: string): Promise<UserView> {
@@ -340,6 +331,11 @@ export class AccessService implements AccessCommands {
   auditLog(query: { limit: number; before?: number; by?: string; action?: string }): Promise<AuditEntry[]> {
     return this.#store.auditLog(query);
   }
+}
+
+/** A user as shown: no password hash, whether one is set. */
+function userView(u: UserRecord, grants: readonly ProjectGrant[]): UserView {
+  return { name: u.name, role: u.role, disabled: u.disabled, createdAt: u.createdAt, createdBy: u.createdBy, hasPassword: u.passwordHash !== null, grants: grantMap(grants) };
 }
 
 /** Who a user is to a request; refused for a user gone or disabled. */

@@ -46,10 +46,10 @@ export interface ClusterDispatcherOptions {
   readonly endGraceMs?: number;
   /**
    * Run tokens for the jobs, when the server asks who calls: each job gets one (REPRISE_TOKEN,
-   * a `*_TOKEN` variable, so Kubernetes keeps it in a Secret) that writes to its run only,
-   * revoked a while after the run is let go.
+   * a `*_TOKEN` variable, so Kubernetes keeps it in a Secret) that writes to its run only.
+   * The server revokes it once the run is over.
    */
-  readonly runTokens?: { issue(runId: string): Promise<string>; revoke(runId: string): Promise<unknown> };
+  readonly runTokens?: { issue(runId: string): Promise<string> };
 }
 
 interface Held {
@@ -191,15 +191,6 @@ export class ClusterDispatcher {
     };
   }
 
-  /** A run no longer watched: its token is revoked once the runner's last reports had time to arrive. */
-  #release(id: string): void {
-    this.#held.delete(id);
-    const tokens = this.#o.runTokens;
-    if (!tokens) return;
-    const later = setTimeout(() => void tokens.revoke(id).catch(() => undefined), 4 * (this.#o.endGraceMs ?? 15_000));
-    later.unref();
-  }
-
   /** Renews the leases, passes cancels on, and settles what ended without its runner's word. */
   async #watch(): Promise<void> {
     const o = this.#o;
@@ -237,7 +228,7 @@ export class ClusterDispatcher {
           // Not held any more: ended (its runner is exiting; #look lets it) or taken from this worker.
           const run = await o.store.getRun(id);
           if (run && ACTIVE_STATUSES.includes(run.status)) {
-            this.#release(id);
+            this.#held.delete(id);
             await o.executor.stop(h.jobId).catch(() => undefined);
           }
         }
@@ -263,7 +254,7 @@ export class ClusterDispatcher {
         if (now - h.runEndedAt < (o.endGraceMs ?? 15_000)) return;
         await o.executor.stop(h.jobId).catch(() => undefined);
       }
-      this.#release(id);
+      this.#held.delete(id);
       return;
     }
     let job: ClusterJobStatus;
@@ -285,7 +276,7 @@ export class ClusterDispatcher {
     const now = Date.now();
     h.endedSeenAt ??= now;
     if (now - h.endedSeenAt < (o.endGraceMs ?? 15_000)) return;
-    this.#release(id);
+    this.#held.delete(id);
     const tail = await o.executor.logTail(h.jobId, 4_096).catch(() => '');
     // A job that cannot go on (an image that will not pull) would otherwise stay for good.
     await o.executor.stop(h.jobId).catch(() => undefined);

@@ -63,23 +63,23 @@ export function field(value: unknown, key: string): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/** The run named by a path parameter (`:id` by default): its project, and that it is the run written. */
+/** Runs named by a request (ids as sent; missing ones skipped): their projects, and that they are the runs written. */
+export async function runsScope(ids: readonly unknown[], look: ScopeLookup): Promise<Scope> {
+  const runs = [...new Set(ids.filter((v): v is string => typeof v === 'string' && v !== '').map((v) => v.toLowerCase()))];
+  const projects = (await Promise.all(runs.map((id) => look.runProject(id)))).filter((p): p is string => p !== undefined);
+  return { projects: [...new Set(projects)], runs };
+}
+
+/** The run named by a path parameter (`:id` by default). */
 export function runParam(name = 'id'): ScopeOf {
-  return async (input, look) => {
-    const id = input.params[name]?.toLowerCase();
-    if (!id) return NO_SCOPE;
-    const project = await look.runProject(id);
-    return { projects: project !== undefined ? [project] : [], runs: [id] };
-  };
+  return (input, look) => runsScope([input.params[name]], look);
 }
 
 /** The runs named by a field of the body (a string or a list). */
 export function runsInBody(key: string): ScopeOf {
-  return async (input, look) => {
-    const raw = typeof input.body === 'object' && input.body !== null ? (input.body as Record<string, unknown>)[key] : undefined;
-    const ids = (Array.isArray(raw) ? raw : [raw]).filter((v): v is string => typeof v === 'string' && v !== '').map((v) => v.toLowerCase());
-    const projects = (await Promise.all(ids.map((id) => look.runProject(id)))).filter((p): p is string => p !== undefined);
-    return { projects: [...new Set(projects)], runs: ids };
+  return (input, look) => {
+    const raw = isObject(input.body) ? input.body[key] : undefined;
+    return runsScope(Array.isArray(raw) ? raw : [raw], look);
   };
 }
 

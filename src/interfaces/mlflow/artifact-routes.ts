@@ -11,7 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { checkArtifactPath, folderEntries, type FolderEntry } from '../../core/artifact-path.js';
 import { RepriseError } from '../../core/errors.js';
-import { NO_SCOPE, READ, type AccessRule, type ScopeOf } from '../http/access-rule.js';
+import { READ, runsScope, type AccessRule, type ScopeOf } from '../http/access-rule.js';
 import type { MlflowDeps, MlflowRoute } from './mlflow-route.js';
 import { invalid, type MlflowFields } from './request.js';
 
@@ -56,10 +56,7 @@ const artifactRun: ScopeOf = async (input, look) => {
     const parts = raw.replace(/^\/+/, '').split('/');
     runId = /^\d+$/.test(parts[0]!) && parts[2] === 'artifacts' ? parts[1] : undefined;
   }
-  if (!runId) return NO_SCOPE;
-  const id = runId.toLowerCase();
-  const project = await look.runProject(id);
-  return { projects: project !== undefined ? [project] : [], runs: [id] };
+  return runsScope([runId], look);
 };
 const WRITE_ARTIFACTS: AccessRule = { action: 'run', scope: artifactRun };
 

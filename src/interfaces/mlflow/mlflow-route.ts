@@ -11,7 +11,7 @@ import type { LoggedModelService } from '../../services/logged-models.js';
 import type { ModelService } from '../../services/model-service.js';
 import type { ProjectRecordService } from '../../services/project-records.js';
 import { MlflowFields } from './request.js';
-import { NO_SCOPE, type AccessInput, type AccessRule, type Scope, type ScopeLookup, type ScopeOf } from '../http/access-rule.js';
+import { NO_SCOPE, runsScope, type AccessInput, type AccessRule, type Scope, type ScopeLookup, type ScopeOf } from '../http/access-rule.js';
 
 export interface MlflowDeps {
   readonly store: MetadataStore;
@@ -56,12 +56,7 @@ export function mlflowScope(of: (fields: MlflowFields, look: ScopeLookup, input:
 }
 
 /** The run of `run_id` (or `run_uuid`): its project, and the run written. */
-export const mlflowRun: ScopeOf = mlflowScope(async (f, look) => {
-  const id = (f.str('run_id') ?? f.str('run_uuid'))?.toLowerCase();
-  if (!id) return NO_SCOPE;
-  const project = await look.runProject(id);
-  return { projects: project !== undefined ? [project] : [], runs: [id] };
-});
+export const mlflowRun: ScopeOf = mlflowScope((f, look) => runsScope([f.str('run_id') ?? f.str('run_uuid')], look));
 
 /** The project of `experiment_id`. */
 export const mlflowExperiment: ScopeOf = mlflowScope(async (f, look) => {

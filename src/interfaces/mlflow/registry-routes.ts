@@ -10,7 +10,7 @@ import { RepriseError } from '../../core/errors.js';
 import { compileEntityFilter, compileEntityOrder, LOGGED_MODEL_SEARCH, MODEL_VERSION_SEARCH, REGISTERED_MODEL_SEARCH } from '../../core/mlflow/entity-search.js';
 import { checkKey, checkValueLength, MAX_REGISTRY_TAG_VALUE_LENGTH } from '../../core/mlflow/logging-limits.js';
 import type { ModelVersion, RegisteredModel } from '../../core/model-store.js';
-import { NO_SCOPE, READ, type AccessRule, type Scope, type ScopeLookup, type ScopeOf } from '../http/access-rule.js';
+import { NO_SCOPE, READ, runsScope, type AccessRule, type ScopeOf } from '../http/access-rule.js';
 import { mlflowModel, mlflowScope, requester, type MlflowDeps, type MlflowRoute } from './mlflow-route.js';
 import { invalid, type MlflowFields } from './request.js';
 import { offsetPage } from './tracking-routes.js';
@@ -20,13 +20,6 @@ import { loggedModelJson, LOGGED_STATUS_FROM_WIRE, modelVersionJson, registeredM
 const PROMOTE: AccessRule = { action: 'promote', scope: mlflowModel };
 /** Deleting a registered model or a version of it. */
 const MODEL_ADMIN: AccessRule = { action: 'admin', scope: mlflowModel };
-
-/** The projects of some runs (ids as sent), and those runs as the ones written. */
-async function runsScope(ids: readonly (string | undefined)[], look: ScopeLookup): Promise<Scope> {
-  const runs = [...new Set(ids.filter((id): id is string => id !== undefined && id !== '').map((id) => id.toLowerCase()))];
-  const projects = (await Promise.all(runs.map((id) => look.runProject(id)))).filter((p): p is string => p !== undefined);
-  return { projects: [...new Set(projects)], runs };
-}
 
 /** MLflow's own alias rules, before Reprise's: `latest` and `v<digits>` name versions. */
 function checkMlflowAlias(alias: string): string {

@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ACTIONS, checkUserName, mayDoSomewhere, roleAllows, ROLES, type Principal } from '../../../core/access.js';
+import { ACTIONS, mayDoSomewhere, roleAllows, ROLES, type Principal } from '../../../core/access.js';
 import { parseDuration } from '../../../core/duration.js';
 import { RepriseError } from '../../../core/errors.js';
 import { SESSION_TTL_MS } from '../../../services/access-service.js';
@@ -168,7 +168,6 @@ export function accessRoutes(d: ApiDeps): Route[] {
       body: z.object({ name: z.string(), role, password: z.string().optional(), by: z.string().min(1).max(200).optional() }),
       answers: { 201: { description: 'added', schema: userJson }, 409: { description: 'the name is taken', schema: errorJson } },
       async handler({ body, request, reply }) {
-        checkUserName(body.name, 'body.name');
         const u = await d.access.addUser({ name: body.name, role: body.role, ...(body.password !== undefined ? { password: body.password } : {}), by: actorOf(request, body.by) });
         void reply.code(201);
         return u;
