@@ -5,7 +5,8 @@
 # points, run search over 100,000 runs, MLflow's REST API against the real MLflow server
 # (scripts/ensure-venv.sh installs it in .venv-mlflow/), TensorBoard event files, reproduction and bundles,
 # PostgreSQL beside SQLite and S3 (moto) beside the blob folder,
-# garbage collection, the queue's scheduling overhead, what a merge costs before its run is queued, the lake's appends and as-of queries, and the web UI.
+# garbage collection, the queue's scheduling overhead, what a merge costs before its run is queued, the lake's appends and as-of queries, drift scoring of a
+# production window against a reference profile, and the web UI.
 #
 # BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
 # (their figures then say so). BENCH_TMP=<folder> puts their scratch homes elsewhere than the
@@ -46,6 +47,8 @@ echo "== merges: a signed push event answered (run queued), a push through the r
 node bench/merges.mjs || status=1
 echo "== the lake: append 1,000,000 rows; an as-of aggregate over 10,000,000 rows in 100 appends =="
 node bench/lake.mjs || status=1
+echo "== drift: 1,000,000 request rows x 50 numeric features scored against a reference profile, one thread (target: under 10 s) =="
+node bench/drift.mjs || status=1
 echo "== the web UI: a runs page of 10,000 runs and a metrics tab of 20 x 100,000 points in Chromium (target: median under 1000 ms each) =="
 node bench/ui.mjs || status=1
 exit $status

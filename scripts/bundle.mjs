@@ -18,7 +18,7 @@ await build({
   format: 'esm',
   target: 'node20',
   // Native addons (and pg, whose optional native half is one): loaded from node_modules as they are.
-  external: ['better-sqlite3', '@duckdb/node-api', '@duckdb/node-bindings', 'pg'],
+  external: ['better-sqlite3', '@duckdb/node-api', '@duckdb/node-bindings', 'pg', 'onnxruntime-node'],
   // Bundled CommonJS dependencies call require(); ES modules have none of their own.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
   // Smaller source parses faster: every command pays for it at start.

@@ -9,7 +9,9 @@ command -v git >/dev/null || { echo "reprise needs git" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "the example pipelines need python3" >&2; exit 1; }
 
 if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.reprise-installed-lock; then
-  npm ci --no-audit --no-fund
+  # onnxruntime-node's install script fetches its CUDA libraries from NuGet, which fails
+  # offline; the CPU libraries Reprise uses ship inside the package, so the fetch is skipped.
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
   cp package-lock.json node_modules/.reprise-installed-lock
 fi
 npm run --silent build

@@ -5,6 +5,7 @@
  */
 import type { AuditEntry } from '../core/access.js';
 import type { AccessCommands } from '../services/access-service.js';
+import type { MonitoringCommands } from '../services/production-view.js';
 import type { AuditQuery } from '../services/audit-trail.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -22,6 +23,11 @@ import { bug } from '../core/errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { Lake } from '../ports/data-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import type { MonitoringStore } from '../ports/monitoring-store.js';
+import type { ModelVersion } from '../core/model-store.js';
+import { DuckdbSnapshotReader } from '../adapters/data-source/duckdb/duckdb-snapshot-reader.js';
+import { ReferenceProfiles } from '../services/reference-profiles.js';
+import { VersionPreparer } from '../services/served-version.js';
 import type { RunLogStore } from '../ports/run-log-store.js';
 import type { MlflowEndpoint } from '../services/mlflow-endpoint.js';
 import { DataService } from '../services/data-service.js';
@@ -97,6 +103,8 @@ export interface RepriseApp {
   readonly tensorboard: { readonly import: TensorboardImport; readonly export: TensorboardExport };
   /** `reprise users` and `reprise tokens`: on the store (embedded), or asked of the server (remote). */
   readonly access: AccessCommands;
+  /** `reprise production`, `reprise alerts`, `reprise models monitor`: the store's monitoring records, or asked of the server. */
+  readonly monitoring: MonitoringCommands;
   /** `reprise audit`: the audit log, newest first. */
   auditLog(query: AuditQuery): Promise<AuditEntry[]>;
   /** `reprise gc`: where the blobs are (embedded), or asked of the server (remote). */
@@ -118,12 +126,19 @@ export interface Backends {
   readonly waitForActivity?: ActivityWaiter;
   /** Where stages' `mlflow` calls go. */
   readonly mlflow?: MlflowEndpoint;
+  /** Embedded mode: the monitoring store, so promotions profile their training data. */
+  readonly monitoring?: MonitoringStore;
 }
 
 /** The services every mode has, over the given backends; this machine runs the stages and holds the environments. */
 export function assembleServices(
   b: Backends,
-): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data' | 'hooks' | 'tensorboard'> {
+): Pick<RepriseApp, 'environments' | 'images' | 'runs' | 'catalog' | 'verifications' | 'bundles' | 'gates' | 'models' | 'retention' | 'queue' | 'data' | 'hooks' | 'tensorboard'> & {
+  /** Makes promoted versions ready to serve (their files, recorded code and environment). */
+  readonly preparer: VersionPreparer;
+  /** Reference profiles of versions; null without a monitoring store (remote mode: the server makes them). */
+  readonly profiles: ReferenceProfiles | null;
+} {
   const { home, env, store, blobs, logs, lake } = b;
   const envProvider = new VenvEnvironmentProvider({ root: join(home, 'envs') });
   const git = new GitCodeSource({ mirrorsDir: join(home, 'cache', 'git') });
@@ -159,13 +174,29 @@ export function assembleServices(
   const verifications = new VerificationService({ store, blobs });
   const bundles = new RunBundles({ store, blobs, catalog, code: git, tmpDir: join(home, 'tmp'), repriseVersion: REPRISE_VERSION });
   const gates = new GateService({ store, blobs, codeSources, tmpDir: join(home, 'tmp') });
-  const models = new ModelService({ store, blobs, gates });
+  const profiles = b.monitoring
+    ? new ReferenceProfiles({ store, monitoring: b.monitoring, blobs, reader: new DuckdbSnapshotReader(), codeSources, tmpDir: join(home, 'tmp'), near: process.cwd() })
+    : null;
+  // A promotion profiles the version's training data beside it; a failure is stored as the reason, never the promotion's.
+  const models = new ModelService({ store, blobs, gates, ...(profiles ? { onPromoted: (v: ModelVersion) => void profiles.ensure(v).catch(() => undefined) } : {}) });
+  const preparer = new VersionPreparer({
+    store,
+    blobs,
+    models,
+    host,
+    environments: envProvider,
+    codeSources,
+    servingDir: join(home, 'serving'),
+    sdkPythonPath: join(INSTALL_DIR, 'sdk', 'python'),
+    env,
+    near: process.cwd(),
+  });
   const retention = new RetentionService({ store });
   const queue = new QueueService({ store });
   const data = new DataService({ lake, store });
   const hooks = new MergeTrigger({ store, blobs, runs, mirror: git, images, tmpDir: join(home, 'tmp') });
   const tensorboard = { import: new TensorboardImport({ store, gates }), export: new TensorboardExport({ store }) };
-  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data, hooks, tensorboard };
+  return { runs, catalog, environments, images, verifications, bundles, gates, models, retention, queue, data, hooks, tensorboard, preparer, profiles };
 }
 
 /**

@@ -15,6 +15,7 @@ import { redactRepositoryUrl } from '../core/redact-url.js';
 import type { AccessStore } from '../ports/access-store.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
+import type { MonitoringStore } from '../ports/monitoring-store.js';
 
 /** Where the metadata is: `sqlite` (a file) or `postgres` (a URL, its password masked in `where`). */
 export interface StoreLocation {
@@ -37,6 +38,11 @@ export async function metadataStoreFor(home: string, env: NodeJS.ProcessEnv): Pr
 /** Users, tokens, sessions and the audit log, kept in the same database as `store` (one metadataStoreFor made). */
 export function accessStoreOf(store: MetadataStore): AccessStore {
   return (store as SqliteMetadataStore | PostgresMetadataStore).accessStore();
+}
+
+/** What the monitor of production models keeps, in the same database as `store` (one metadataStoreFor made). */
+export function monitoringStoreOf(store: MetadataStore): MonitoringStore {
+  return (store as SqliteMetadataStore | PostgresMetadataStore).monitoringStore();
 }
 
 /** The store, initialised (migrated); closed again when that fails. */

@@ -19,7 +19,14 @@ import { ProjectRecordService } from '../services/project-records.js';
 import { LocalMlflowEndpoint } from './local-mlflow-endpoint.js';
 import type { MlflowDeps } from '../interfaces/mlflow/mlflow-route.js';
 import { assembleServices, lakeDir, repriseHome, type RepriseApp } from './assemble.js';
-import { accessStoreOf, openBlobStore, openMetadataStore, type StoreLocation } from './backends.js';
+import { accessStoreOf, monitoringStoreOf, openBlobStore, openMetadataStore, type StoreLocation } from './backends.js';
+import type { ServedAlias } from '../core/model-monitoring.js';
+import type { MonitoringStore } from '../ports/monitoring-store.js';
+import { AlertService } from '../services/alert-service.js';
+import { MonitorSettingsSource } from '../services/monitor-settings.js';
+import { ProductionView } from '../services/production-view.js';
+import type { ReferenceProfiles } from '../services/reference-profiles.js';
+import type { VersionPreparer } from '../services/served-version.js';
 import { AccessService } from '../services/access-service.js';
 import { AuditTrail, type RecordAudit } from '../services/audit-trail.js';
 
@@ -40,6 +47,20 @@ export interface EmbeddedApp extends RepriseApp {
   readonly audit: AuditTrail;
   /** Where stages' `mlflow` calls go: a loopback endpoint opened while runs need it, or the server once it listens. */
   readonly mlflowEndpoint: LocalMlflowEndpoint;
+  /** Production models read from this store: the overview, settings, alerts, feedback. */
+  readonly monitoring: ProductionView;
+  /** What serving and watching production models use (app/serving.ts puts them together). */
+  readonly production: ProductionParts;
+}
+
+export interface ProductionParts {
+  readonly monitoring: MonitoringStore;
+  readonly settings: MonitorSettingsSource;
+  readonly alerts: AlertService;
+  readonly profiles: ReferenceProfiles;
+  readonly preparer: VersionPreparer;
+  /** The aliases served in this process: set by the serving it starts (none until then). */
+  servedHere: () => ServedAlias[];
 }
 
 /** What the MLflow-compatible API is served from. */
@@ -64,7 +85,12 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const collector = new GarbageCollector({ store, blobs });
   const lake = new DuckdbLake(lakeDir(home, env));
   const mlflowEndpoint = new LocalMlflowEndpoint(() => ({ store, projects, runs: clientRuns, models: services.models, loggedModels }));
-  const services = assembleServices({ home, env, store, blobs, logs, lake, mlflow: mlflowEndpoint });
+  const monitoring = monitoringStoreOf(store);
+  const services = assembleServices({ home, env, store, blobs, logs, lake, mlflow: mlflowEndpoint, monitoring });
+  const settings = new MonitorSettingsSource({ monitoring });
+  const alerts = new AlertService({ monitoring, settings, ...(env.REPRISE_PUBLIC_URL ? { publicUrl: env.REPRISE_PUBLIC_URL } : {}) });
+  const production: ProductionParts = { monitoring, settings, alerts, profiles: services.profiles!, preparer: services.preparer, servedHere: () => [] };
+  const view = new ProductionView({ store, monitoring, models: services.models, settingsSource: settings, alertService: alerts, served: () => production.servedHere() });
   const access = new AccessService({ store: accessStoreOf(store) });
   const audit: RecordAudit = (by, action, target, details) => access.record(by, action, target, details);
   const clientRuns = new ClientRunService({ store, blobs, tracking, gates: services.gates, audit });
@@ -93,6 +119,8 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
     projectRecords: projects,
     loggedModels,
     mlflowEndpoint,
+    production,
+    monitoring: view,
     access,
     audit: auditTrail,
     auditLog: (q) => auditTrail.list(q),

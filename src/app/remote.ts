@@ -10,6 +10,7 @@ import { ApiClient } from '../adapters/api-client/api-client.js';
 import { RunEventWatcher } from '../adapters/api-client/event-stream.js';
 import { Outbox } from '../adapters/api-client/outbox.js';
 import { RemoteAccess } from '../adapters/api-client/remote-access.js';
+import { RemoteMonitoring } from '../adapters/api-client/remote-monitoring.js';
 import { HttpBlobStore } from '../adapters/blob-store/http/http-blob-store.js';
 import { HttpLake } from '../adapters/data-source/http/http-lake.js';
 import { HttpMetadataStore } from '../adapters/metadata-store/http/http-metadata-store.js';
@@ -55,6 +56,7 @@ export async function openRemote(options: {
     blobs,
     ...assembleServices({ home, env, store, blobs, logs, lake: new HttpLake({ api, blobs }), logMirror: logs, waitForActivity: (runId, ms) => watcher.wait(runId, ms), mlflow: fixedMlflowEndpoint(api.url, token) }),
     access,
+    monitoring: new RemoteMonitoring(api),
     auditLog: (q) => access.auditLog(q),
     // The blobs are the server's: its own gc deletes them.
     collectGarbage: (o) => api.json<GcReport>({ method: 'POST', path: '/gc', json: { dryRun: o.dryRun ?? false, ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}), ...(o.by !== undefined ? { by: o.by } : {}) }, timeoutMs: 3_600_000 }),

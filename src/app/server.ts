@@ -20,6 +20,7 @@ import { INSTALL_DIR, REPRISE_VERSION } from './assemble.js';
 import { RepriseError } from '../core/errors.js';
 import { ACTIVE_STATUSES } from '../core/run-manifest.js';
 import { mlflowDeps, openEmbedded, type EmbeddedApp } from './embedded.js';
+import { startServing, type RunningServing, type ServingOptions } from './serving.js';
 import type { RunTokens } from './local-mlflow-endpoint.js';
 
 export interface ServerOptions {
@@ -40,6 +41,10 @@ export interface ServerOptions {
     readonly say?: (message: string) => void;
     readonly observer?: QueueWorkerOptions['observer'];
   };
+  /** Serve promoted models (`--serve NAME@ALIAS`, and `reprise serve`). */
+  readonly serve?: ServingOptions;
+  /** `reprise serve`: only the prediction and feedback routes (and /health), no UI, no MLflow API. */
+  readonly servingOnly?: boolean;
   /** Run queued runs as cluster jobs (`--executor ray|kubernetes`). */
   readonly cluster?: {
     readonly executor: ClusterExecutor;
@@ -66,6 +71,8 @@ export interface RunningServer {
   readonly worker: QueueWorker | null;
   /** What submits queued runs to a cluster, with --executor ray|kubernetes. */
   readonly dispatcher: ClusterDispatcher | null;
+  /** The served models, with --serve. */
+  readonly serving: RunningServing | null;
   /** Every route the server answers, with its access rule. */
   readonly routes: readonly GuardedRoute[];
   close(): Promise<void>;
@@ -78,6 +85,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   // A cluster that does not answer stops the server before it opens anything.
   await opts.cluster?.executor.check();
   const app = await openEmbedded(opts.env ? { env: opts.env } : {});
+  let serving: RunningServing | null = null;
   try {
     if (auth && !(await app.access.hasAdmin())) {
       throw new RepriseError('REPRISE_ERR_AUTH_NO_ADMIN', `--auth: no enabled admin exists in the store (${app.storeLocation.where}), so nobody could manage users`, {
@@ -87,7 +95,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Runs whose process died while no server ran are settled before anyone asks. Runs
     // on other machines could not report while it was down: their silence counts from now.
     const listeningSince = Date.now();
-    await app.catalog.reconcile(listeningSince);
+    if (!opts.servingOnly) await app.catalog.reconcile(listeningSince);
+    // Refused versions stop the start here, before anything listens.
+    serving = opts.serve && opts.serve.targets.length > 0 ? await startServing(app, opts.serve, opts.env ?? process.env) : null;
     const webRoot = join(INSTALL_DIR, 'dist', 'web');
     // What reports for one run without a user's token (a cluster job, the stages of the server's own worker): a token of that run only, lasting at most a month.
     const runTokens: RunTokens = { issue: async (runId) => (await app.access.createRunToken(runId, 30 * 86_400_000)).token, revoke: (runId) => app.access.revokeRunTokens(runId) };
@@ -106,16 +116,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         data: app.data,
         hooks: app.hooks,
         collectGarbage: (o) => app.collectGarbage(o),
-        mlflow: mlflowDeps(app),
+        ...(opts.servingOnly ? {} : { mlflow: mlflowDeps(app) }),
         access: app.access,
         audit: app.audit,
+        production: { view: app.monitoring, monitoring: app.production.monitoring },
+        serving: serving?.serving ?? null,
         auth,
       },
-      { ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}), uploadDir: join(app.home, 'tmp'), logRequests: opts.logRequests ?? false, webRoot, trustProxy: opts.trustProxy ?? false },
+      {
+        ...(opts.bodyLimit ? { bodyLimit: opts.bodyLimit } : {}),
+        uploadDir: join(app.home, 'tmp'),
+        logRequests: opts.logRequests ?? false,
+        ...(opts.servingOnly ? { only: 'serving' as const } : { webRoot }),
+        trustProxy: opts.trustProxy ?? false,
+      },
     );
     const url = await listen(server, opts.host, opts.port, auth);
     // Runs of the server's own worker send their stages' mlflow calls here.
-    app.mlflowEndpoint.serveAt(url, auth ? runTokens : undefined);
+    if (!opts.servingOnly) app.mlflowEndpoint.serveAt(url, auth ? runTokens : undefined);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
     const sweep = setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
     // Run tokens of cluster jobs are revoked once their run has been over a minute (its
@@ -131,7 +149,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     tokenSweep?.unref();
     // Runs started here without REPRISE_SERVER write the store directly: watched for live views.
     const watcher = new StoreWatcher({ store: app.store, logs: app.logs, events: app.events, reportedElsewhere: (id) => app.tracking.reports(id) });
-    watcher.start();
+    if (!opts.servingOnly) watcher.start();
     // The server's own worker runs queued runs on this machine, through the store directly.
     const w = opts.workers;
     const worker = w
@@ -175,6 +193,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       webUi: existsSync(join(webRoot, 'index.html')),
       worker,
       dispatcher,
+      serving,
       routes: server.accessRoutes,
       close: async () => {
         worker?.stop(true, 'the server was stopped');
@@ -185,10 +204,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         clearInterval(tokenSweep);
         watcher.stop();
         await server.close();
+        await serving?.close();
         await app.close();
       },
     };
   } catch (e) {
+    await serving?.close();
     await app.close();
     throw e;
   }

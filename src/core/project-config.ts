@@ -84,6 +84,22 @@ const projectConfigObject = z.strictObject({
       })
       .nullable()
       .optional(),
+    /**
+     * How a promoted version of the model answers predictions (`reprise serve`): a command
+     * speaking JSON lines, run in the version's recorded environment and code.
+     */
+    serve: z
+      .strictObject({
+        cmd: z.string().trim().min(1, 'must not be empty'),
+        workers: z.number().int('must be a whole number').min(1).max(64).optional(),
+        timeout: z.string().refine(isPositiveDuration, 'must be a duration like 30s or 2m').optional(),
+        start_timeout: z.string().refine(isPositiveDuration, 'must be a duration like 2m').optional(),
+        /** The `data:` query whose snapshot is the training data profiled at promotion (default: the first). */
+        data: z.string().regex(DATA_NAME, 'a data name is letters, digits or "_", starting with a letter').optional(),
+        /** The column of that snapshot the model predicts: the reference of the predictions, left out of the features. */
+        target: z.string().min(1).optional(),
+      })
+      .optional(),
     /** Where `reprise submit` queues the run and what it needs from a worker. */
     resources: z
       .strictObject({
@@ -104,6 +120,10 @@ const projectConfigObject = z.strictObject({
       })
       .optional(),
 });
+
+function isPositiveDuration(text: string): boolean {
+  return isDuration(text) && parseDuration(text, 'serve') > 0;
+}
 
 function isDuration(text: string): boolean {
   try {
@@ -139,6 +159,9 @@ export const projectConfigSchema = projectConfigObject.superRefine((cfg, ctx) =>
       if (q.as_of !== undefined && q.as_of !== AS_OF_SUBMIT && parseIsoTime(q.as_of.trim()) === undefined) {
         ctx.addIssue({ code: 'custom', path: ['data', name, 'as_of'], message: `must be "${AS_OF_SUBMIT}" or an ISO 8601 time such as 2026-11-20T14:00:00Z, got ${JSON.stringify(q.as_of)}` });
       }
+    }
+    if (cfg.serve?.data !== undefined && !(cfg.data && Object.hasOwn(cfg.data, cfg.serve.data))) {
+      ctx.addIssue({ code: 'custom', path: ['serve', 'data'], message: `names no query under data: (known: ${Object.keys(cfg.data ?? {}).join(', ') || 'none'})` });
     }
     if (cfg.env?.system) {
       for (const key of PIP_OPTION_KEYS) {

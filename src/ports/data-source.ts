@@ -90,3 +90,14 @@ export interface Lake extends DataSource {
   /** Reads every file (of one table, or all) and reports those that differ from their commits. */
   verify(table?: string): Promise<LakeProblem[]>;
 }
+
+/** One column of a data file read back whole: numbers as float64 (NULL as NaN), anything else as text (NULL as null). */
+export interface FileColumn {
+  readonly name: string;
+  readonly values: Float64Array | (string | null)[];
+}
+
+/** A data snapshot (a file a query wrote) read back as columns, for profiling it. */
+export interface SnapshotReader {
+  columns(file: string, format: DataFormat): Promise<FileColumn[]>;
+}

@@ -55,7 +55,15 @@ export interface FetchedModel {
 }
 
 export class ModelService {
-  constructor(private readonly d: { readonly store: MetadataStore; readonly blobs: BlobStore; readonly gates: GateService }) {}
+  constructor(
+    private readonly d: {
+      readonly store: MetadataStore;
+      readonly blobs: BlobStore;
+      readonly gates: GateService;
+      /** Told of each version made (its training data is profiled beside it). */
+      readonly onPromoted?: (version: ModelVersion) => void;
+    },
+  ) {}
 
   async promote(req: PromoteRequest): Promise<Promotion> {
     let run = req.run;
@@ -73,6 +81,7 @@ export class ModelService {
     const note = forced ? req.force!.reason.trim() : (req.note ?? null);
     const made = await this.d.store.createModelVersion({ model: name, runId: run.id, alias, note, by: req.by, at: Date.now(), forced });
     if (!made.alias) throw bug(`promoting ${run.id} to ${name} moved no alias`);
+    this.d.onPromoted?.(made.version);
     return { version: made.version, alias: made.alias };
   }
 
@@ -124,6 +133,7 @@ export class ModelService {
       ...(req.description !== undefined ? { description: req.description } : {}),
       ...(req.tags ? { tags: req.tags } : {}),
     });
+    this.d.onPromoted?.(made.version);
     return made.version;
   }
 

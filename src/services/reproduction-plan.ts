@@ -115,7 +115,7 @@ export async function planReproduction(d: RunServiceDeps, req: ReproduceRequest,
  * the same minor version, else the default one, said as a notice (the verdict then
  * lists the difference).
  */
-async function interpreterFor(d: RunServiceDeps, recorded: EnvironmentFacts, projectDir: string, observer: RunObserver | undefined): Promise<PythonInterpreter | null> {
+export async function interpreterFor(d: Pick<RunServiceDeps, 'host'>, recorded: EnvironmentFacts, projectDir: string, observer: RunObserver | undefined): Promise<PythonInterpreter | null> {
   const wanted = recorded.resolved?.pythonVersion ?? recorded.python?.version;
   if (!wanted) return d.host.findPython({ projectDir });
   const minor = wanted.split('.').slice(0, 2).join('.');
@@ -135,7 +135,7 @@ async function interpreterFor(d: RunServiceDeps, recorded: EnvironmentFacts, pro
 }
 
 /** The environment from the recorded lock (or the system interpreter, as the original used it). */
-async function environmentFor(d: RunServiceDeps, m: RunManifest, recorded: EnvironmentFacts, python: PythonInterpreter | null, host: HostFacts): Promise<EnvironmentPlan | null> {
+export async function environmentFor(d: Pick<RunServiceDeps, 'blobs'>, m: RunManifest, recorded: EnvironmentFacts, python: PythonInterpreter | null, host: HostFacts): Promise<EnvironmentPlan | null> {
   const r = recorded.resolved;
   if (!r || !python) return null;
   const pip: PipOptions = { ...r.pip, extraIndexUrls: [...r.pip.extraIndexUrls], findLinks: [...r.pip.findLinks] };

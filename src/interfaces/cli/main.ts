@@ -31,6 +31,8 @@ import { registerReproduce } from './commands/reproduce.js';
 import { registerRetention } from './commands/retention.js';
 import { registerRun } from './commands/run.js';
 import { registerServer } from './commands/server.js';
+import { registerServe } from './commands/serve.js';
+import { registerProduction } from './commands/production.js';
 import { registerShow } from './commands/show.js';
 import { registerSubmit } from './commands/submit.js';
 import { registerSweep } from './commands/sweep.js';
@@ -79,6 +81,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerHooks(program, ctx);
   registerUsers(program, ctx);
   registerTokens(program, ctx);
+  registerServe(program, ctx);
+  registerProduction(program, ctx);
   registerAudit(program, ctx);
   return program;
 }

@@ -4,6 +4,9 @@
  */
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
+import type { MonitoringStore } from '../../ports/monitoring-store.js';
+import type { ModelServing } from '../../services/model-serving.js';
+import type { ProductionView } from '../../services/production-view.js';
 import type { AccessService } from '../../services/access-service.js';
 import type { AuditTrail } from '../../services/audit-trail.js';
 import type { DataService } from '../../services/data-service.js';
@@ -38,6 +41,10 @@ export interface ApiDeps {
   readonly audit: AuditTrail;
   /** Whether every route checks who calls (`reprise server --auth`); off, the server is one user's, on loopback. */
   readonly auth: boolean;
+  /** Production models: the overview, settings, alerts and feedback, over the monitoring store. */
+  readonly production: { readonly view: ProductionView; readonly monitoring: MonitoringStore };
+  /** The models this process serves (`--serve`); null: none, and predictions are refused as not served here. */
+  readonly serving: ModelServing | null;
   /** The MLflow-compatible API's services; absent: that API is not mounted. */
   readonly mlflow?: MlflowDeps;
 }

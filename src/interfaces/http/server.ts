@@ -25,6 +25,7 @@ import { eventRoutes } from './routes/events.js';
 import { logRoutes } from './routes/logs.js';
 import { metricRoutes } from './routes/metrics.js';
 import { projectRoutes } from './routes/projects.js';
+import { productionRoutes } from './routes/production.js';
 import { modelRoutes } from './routes/models.js';
 import { reproducibilityRoutes } from './routes/reproducibility.js';
 import { queueRoutes } from './routes/queue.js';
@@ -47,9 +48,15 @@ export interface ServerOptions {
   readonly webRoot?: string;
   /** Behind a reverse proxy: the client's address and scheme from its X-Forwarded-* headers (throttling, Secure cookies). */
   readonly trustProxy?: boolean;
+  /** `serving`: the prediction and feedback routes alone (`reprise serve`). */
+  readonly only?: 'serving';
 }
 
+/** What `reprise serve` answers on its own port. */
+const SERVING_PATHS = new Set(['/models/:name/:alias/predict', '/models/:name/:alias/feedback']);
+
 export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
+  if (opts.only === 'serving') return productionRoutes(d).filter((r) => SERVING_PATHS.has(r.path));
   return [
     ...systemRoutes(d),
     ...runRoutes(d),
@@ -66,6 +73,7 @@ export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
     ...dataRoutes(d, opts.uploadDir),
     ...hookRoutes(d),
     ...accessRoutes(d),
+    ...productionRoutes(d),
   ];
 }
 

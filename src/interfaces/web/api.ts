@@ -23,6 +23,20 @@ import type { RunDataset, RunModelLink } from '../../core/client-records.js';
 import type { HistogramSeriesInfo, HistogramStats } from '../../core/histogram.js';
 import type { RunNote } from '../../core/run-note.js';
 import type { Action, AuditEntry as AuditLogEntry, Role, TokenRecord } from '../../core/access.js';
+import type {
+  Alert,
+  AlertDelivery,
+  AlertKind,
+  DriftWindow,
+  FeatureDrift,
+  ModelHealth,
+  ModelProduction,
+  MonitorSettings,
+  ProductionSummary,
+  ServedAlias,
+  Thresholds,
+  TrafficPoint,
+} from '../../core/model-monitoring.js';
 import { API_PREFIX } from '../../core/api-version.js';
 
 export type { Artifact, RunManifest, RunStatus, Verdict, Verification };
@@ -31,6 +45,7 @@ export type { AuditEntry, GateAgg, GateOp, GateOutcome, GateResult, ModelLineage
 export type { RepositoryLink, RunDataset, RunModelLink, Trigger };
 export type { HistogramSeriesInfo, HistogramStats, RunNote };
 export type { Action, AuditLogEntry, Role, TokenRecord };
+export type { Alert, AlertDelivery, AlertKind, DriftWindow, FeatureDrift, ModelHealth, ModelProduction, MonitorSettings, ProductionSummary, ServedAlias, Thresholds, TrafficPoint };
 
 /** Statuses a run can still leave (core's list, repeated so the bundle stays free of zod). */
 const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'preparing', 'running']);
@@ -299,6 +314,8 @@ export class ApiError extends Error {
     readonly hint?: string,
     /** Seconds to wait before trying again (Retry-After), when the server said. */
     readonly retryAfter?: number,
+    /** What the server added to say more: `field`, the input refused, among them. */
+    readonly details?: Readonly<Record<string, unknown>>,
   ) {
     super(message);
   }
@@ -425,8 +442,8 @@ async function failure(res: Response): Promise<ApiError> {
   const wait = Number(res.headers.get('retry-after') ?? Number.NaN);
   const retryAfter = Number.isFinite(wait) ? wait : undefined;
   try {
-    const body = (await res.json()) as { error?: { code?: string; message?: string; hint?: string } };
-    return new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? res.statusText, body.error?.hint, retryAfter);
+    const body = (await res.json()) as { error?: { code?: string; message?: string; hint?: string; details?: Record<string, unknown> } };
+    return new ApiError(res.status, body.error?.code ?? 'HTTP', body.error?.message ?? res.statusText, body.error?.hint, retryAfter, body.error?.details);
   } catch {
     return new ApiError(res.status, 'HTTP', `${res.status} ${res.statusText}`, undefined, retryAfter);
   }
@@ -479,6 +496,61 @@ async function getBytes(url: string, signal?: AbortSignal): Promise<ArrayBuffer>
   if (!res.ok) throw await failure(res);
   return res.arrayBuffer();
 }
+
+// ---- production models --------------------------------------------------------------------
+
+/** A change to a model's monitoring as PUT /models/:name/monitoring takes it: durations as typed (`30d`, `1h`), only what changes. */
+export interface MonitoringChange {
+  sampleRate?: number;
+  retention?: string;
+  window?: string;
+  minRows?: number;
+  /** A threshold set to null is no longer watched (p99 latency, accuracy). */
+  thresholds?: Partial<Record<keyof Thresholds, number | null>>;
+  webhooks?: string[];
+}
+
+/** A figure the server may send as a string (NaN, ±Infinity) or leave out. */
+function figure(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === 'number' ? v : Number(v);
+}
+
+function driftOf(f: FeatureDrift): FeatureDrift {
+  return { ...f, missingRate: figure(f.missingRate) ?? 0, psi: figure(f.psi) ?? Number.NaN, ks: figure(f.ks), js: figure(f.js) };
+}
+
+function windowOf(w: DriftWindow): DriftWindow {
+  return {
+    ...w,
+    features: w.features.map(driftOf),
+    prediction: w.prediction ? driftOf(w.prediction) : null,
+    live: { labelled: w.live.labelled, accuracy: figure(w.live.accuracy), meanAbsoluteError: figure(w.live.meanAbsoluteError) },
+  };
+}
+
+function summaryOf(s: ProductionSummary): ProductionSummary {
+  return { ...s, lastHour: { ...s.lastHour, p99Ms: figure(s.lastHour.p99Ms) }, lastWindow: s.lastWindow ? windowOf(s.lastWindow) : null };
+}
+
+function alertOf(a: Alert): Alert {
+  return { ...a, value: figure(a.value), threshold: figure(a.threshold) };
+}
+
+function trafficOf(t: TrafficPoint): TrafficPoint {
+  return { ...t, p50Ms: figure(t.p50Ms), p99Ms: figure(t.p99Ms) };
+}
+
+/** Pages that show alerts (the header's count among them) hear when one is acknowledged here. */
+const alertListeners = new Set<() => void>();
+
+export const alertEvents = {
+  /** Calls `listener` whenever this page acknowledged an alert; gives back how to stop. */
+  onChange(listener: () => void): () => void {
+    alertListeners.add(listener);
+    return () => alertListeners.delete(listener);
+  },
+};
 
 /** Who a cancel from the UI is recorded as ("canceled by the web UI"): the UI knows no user, only where the click came from. */
 const CANCELED_BY = 'the web UI';
@@ -594,4 +666,23 @@ export const api = {
   /** A new token of the signed-in user: its text comes back this once. */
   createToken: (body: { expiresIn?: string; description?: string }) => sendJson<CreatedToken>('POST', '/tokens', body),
   revokeToken: (id: string) => sendJson<{ revoked: TokenRecord[] }>('POST', '/tokens/revoke', { token: id }).then((r) => r.revoked),
+  /** Every model in production: served here, with recent traffic, or with open alerts. */
+  production: (signal?: AbortSignal) => getJson<{ models: ProductionSummary[] }>('/production', {}, signal).then((r) => r.models.map(summaryOf)),
+  /** One model in production between two times (UTC ms): traffic per minute, drift windows oldest first, alerts newest first. */
+  async modelProduction(name: string, range: { from: number; to: number }, signal?: AbortSignal): Promise<ModelProduction> {
+    const p = await getJson<ModelProduction>(`/models/${encodeURIComponent(name)}/production`, range, signal);
+    return { ...p, summary: summaryOf(p.summary), traffic: p.traffic.map(trafficOf), windows: p.windows.map(windowOf), alerts: p.alerts.map(alertOf) };
+  },
+  /** Changes how a model is monitored (admins); a refusal names its field in `details.field`. */
+  setMonitoring: (name: string, change: MonitoringChange) =>
+    sendJson<{ settings: MonitorSettings }>('PUT', `/models/${encodeURIComponent(name)}/monitoring`, change).then((r) => r.settings),
+  /** Alerts newest first: of one model, only open ones, at most `limit`. */
+  alerts: (q: { model?: string; open?: boolean; limit?: number }, signal?: AbortSignal) =>
+    getJson<{ alerts: Alert[] }>('/alerts', q, signal).then((r) => r.alerts.map(alertOf)),
+  /** Acknowledges an alert, with an optional note; one acknowledged before keeps its first acknowledgement. */
+  async ackAlert(id: number, note?: string): Promise<Alert> {
+    const { alert } = await sendJson<{ alert: Alert }>('POST', `/alerts/${id}/ack`, note ? { note } : {});
+    for (const listener of [...alertListeners]) listener();
+    return alertOf(alert);
+  },
 };

@@ -3,9 +3,9 @@
  * its address, so the address alone reproduces what is on screen. On a server that asks
  * who calls, the session is read first and every page but the sign-in needs one.
  */
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { BrowserRouter, Link, Navigate, Route, Routes, useLocation, useNavigate, useParams } from 'react-router-dom';
-import { api } from './api.js';
+import { alertEvents, api } from './api.js';
 import { CopyLink } from './components/copy-link.js';
 import { EmptyState, LoadError } from './components/empty-state.js';
 import { clientLinkTarget } from './mlflow.js';
@@ -17,7 +17,9 @@ import { DataPage } from './pages/data-page.js';
 import { DataTablePage } from './pages/data-table-page.js';
 import { LoginPage } from './pages/login-page.js';
 import { ModelPage } from './pages/model-page.js';
+import { ModelProductionPage } from './pages/model-production-page.js';
 import { ModelsPage } from './pages/models-page.js';
+import { ProductionPage } from './pages/production-page.js';
 import { ProjectsPage } from './pages/projects-page.js';
 import { QueuePage } from './pages/queue-page.js';
 import { RunPage } from './pages/run-page.js';
@@ -68,6 +70,31 @@ function SessionBox({ project }: { project: string | undefined }) {
   );
 }
 
+/** Open alerts counted for the header: past this many it says "99+". */
+const ALERT_COUNT_LIMIT = 100;
+const ALERT_COUNT_REFRESH_MS = 60_000;
+
+/** Production in the header, with how many alerts are open; read again every minute and after an acknowledgement. */
+function ProductionNav() {
+  const { data, reload } = useFetch((signal) => api.alerts({ open: true, limit: ALERT_COUNT_LIMIT }, signal), []);
+  useEffect(() => alertEvents.onChange(reload), [reload]);
+  useEffect(() => {
+    const timer = window.setInterval(reload, ALERT_COUNT_REFRESH_MS);
+    return () => window.clearInterval(timer);
+  }, [reload]);
+  const open = data?.length ?? 0;
+  return (
+    <Link to={paths.production()} data-testid="nav-production" title={open > 0 ? `${open >= ALERT_COUNT_LIMIT ? 'more than 99' : open} open alerts` : 'models in production'}>
+      Production
+      {open > 0 ? (
+        <span className="nav-count" data-testid="nav-alert-count" data-count={open}>
+          {open >= ALERT_COUNT_LIMIT ? '99+' : open}
+        </span>
+      ) : null}
+    </Link>
+  );
+}
+
 function Header() {
   const { project } = useParams();
   const session = useSession();
@@ -81,6 +108,7 @@ function Header() {
         <Link to={paths.models()} data-testid="nav-models">
           Models
         </Link>
+        <ProductionNav />
         <Link to={paths.queue()} data-testid="nav-queue">
           Queue
         </Link>
@@ -172,6 +200,8 @@ export function App() {
           <Route path="/compare" element={<Page><ComparePage /></Page>} />
           <Route path="/models" element={<Page><ModelsPage /></Page>} />
           <Route path="/models/:name" element={<Page><ModelPage /></Page>} />
+          <Route path="/models/:name/production" element={<Page><ModelProductionPage /></Page>} />
+          <Route path="/production" element={<Page><ProductionPage /></Page>} />
           <Route path="/queue" element={<Page><QueuePage /></Page>} />
           <Route path="/data" element={<Page><DataPage /></Page>} />
           <Route path="/data/:table" element={<Page><DataTablePage /></Page>} />

@@ -10,6 +10,10 @@ export const paths = {
   models: () => '/models',
   /** A registered model's page; with a version, that version's files and lineage open. */
   model: (name: string, version?: number) => `/models/${encodeURIComponent(name)}${version === undefined ? '' : `?version=${version}`}`,
+  /** Every model in production, and the open alerts across them. */
+  production: () => '/production',
+  /** One model in production: traffic, drift, alerts and how it is monitored; `range` (`1h`, `7d`) when not the last 24 h. */
+  modelProduction: (name: string, range?: string) => `/models/${encodeURIComponent(name)}/production${range ? `?range=${encodeURIComponent(range)}` : ''}`,
   /** Runs waiting in the queue or held by workers, and the workers. */
   queue: () => '/queue',
   sweeps: (project: string) => `/projects/${encodeURIComponent(project)}/sweeps`,

@@ -26,6 +26,7 @@ import type { Artifact, MetricSummary, RunStatus } from '../../../core/run-manif
 import type { Verification } from '../../../core/verification.js';
 import type { LoggedModelRecord, RunDataset, RunInputs, RunModelLink } from '../../../core/client-records.js';
 import type { AccessStore } from '../../../ports/access-store.js';
+import type { MonitoringStore } from '../../../ports/monitoring-store.js';
 import type {
   AliasChange,
   AliasMove,
@@ -49,6 +50,7 @@ import { dataReadFromRow, imageFromRow, imageRow, linkFromRow, linkRow, projectS
 import { paramImmutable } from '../store-errors.js';
 import { paramColumns } from '../sqlite/sqlite-encoding.js';
 import { PostgresAccessStore } from './postgres-access-store.js';
+import { PostgresMonitoringStore } from './postgres-monitoring-store.js';
 import { openPool, retryConflicts, type StoreConnection } from './postgres-connection.js';
 import * as clients from './postgres-client-records.js';
 import * as metrics from './postgres-metrics.js';
@@ -131,6 +133,11 @@ export class PostgresMetadataStore implements MetadataStore {
   /** Users, grants, tokens, sessions and the audit log, in the same schema and over the same pool. */
   accessStore(): AccessStore {
     return new PostgresAccessStore({ db: () => this.#k, write: (fn) => this.#write(fn), schema: this.#schema });
+  }
+
+  /** What the monitor of production models keeps, in the same schema and over the same pool. */
+  monitoringStore(): MonitoringStore {
+    return new PostgresMonitoringStore({ db: () => this.#k, write: (fn) => this.#write(fn), schema: this.#schema });
   }
 
   async createRun(run: RunRecord): Promise<void> {

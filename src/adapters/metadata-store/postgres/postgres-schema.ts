@@ -446,6 +446,77 @@ export const POSTGRES_MIGRATIONS: readonly PostgresMigration[] = [
   );
   CREATE INDEX audit_log_at ON audit_log (at, id);
   `,
+  // What the monitor of production models keeps (ports/monitoring-store.ts), with the
+  // SQLite store's names so that reprise migrate copies it as it is: settings, reference
+  // profiles, sampled requests, traffic per minute and node, drift windows and alerts.
+  `
+  CREATE TABLE model_monitors (
+    model text COLLATE "C" PRIMARY KEY,
+    settings jsonb NOT NULL,
+    updated_at bigint NOT NULL,
+    updated_by text NOT NULL
+  );
+  CREATE TABLE reference_profiles (
+    model text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    made_at bigint NOT NULL,
+    profile jsonb,
+    error text,
+    PRIMARY KEY (model, version)
+  );
+  CREATE TABLE prediction_samples (
+    request_id text COLLATE "C" PRIMARY KEY,
+    model text COLLATE "C" NOT NULL,
+    alias text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    at bigint NOT NULL,
+    latency_ms double precision NOT NULL,
+    inputs jsonb NOT NULL,
+    outputs jsonb,
+    error text,
+    feedback jsonb,
+    feedback_at bigint
+  );
+  CREATE INDEX prediction_samples_model_at ON prediction_samples (model, at);
+  CREATE TABLE model_traffic (
+    model text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    start bigint NOT NULL,
+    node text COLLATE "C" NOT NULL,
+    requests bigint NOT NULL,
+    errors bigint NOT NULL,
+    latency jsonb NOT NULL,
+    PRIMARY KEY (model, version, start, node)
+  );
+  CREATE INDEX model_traffic_model_start ON model_traffic (model, start);
+  CREATE TABLE drift_windows (
+    model text COLLATE "C" NOT NULL,
+    start bigint NOT NULL,
+    version integer NOT NULL,
+    "end" bigint NOT NULL,
+    rows integer NOT NULL,
+    record jsonb NOT NULL,
+    PRIMARY KEY (model, start)
+  );
+  CREATE TABLE model_alerts (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    model text COLLATE "C" NOT NULL,
+    version integer,
+    kind text COLLATE "C" NOT NULL,
+    subject text COLLATE "C",
+    message text NOT NULL,
+    value double precision,
+    threshold double precision,
+    window_start bigint,
+    raised_at bigint NOT NULL,
+    last_seen_at bigint NOT NULL,
+    acked_at bigint,
+    acked_by text,
+    ack_note text,
+    deliveries jsonb NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX model_alerts_model_raised ON model_alerts (model, raised_at);
+  `,
 ];
 
 /** A jsonb column: an object when read, its JSON text when written. */
@@ -786,6 +857,77 @@ export interface AuditLogTable {
   details: Json<Record<string, unknown>>;
 }
 
+export interface ModelMonitorsTable {
+  model: string;
+  /** core/model-monitoring's MonitorSettings. */
+  settings: Json<unknown>;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface ReferenceProfilesTable {
+  model: string;
+  version: number;
+  made_at: number;
+  /** core/feature-profile's ReferenceProfile; null when it could not be made. */
+  profile: ColumnType<unknown, string | null, string | null>;
+  error: string | null;
+}
+
+export interface PredictionSamplesTable {
+  request_id: string;
+  model: string;
+  alias: string;
+  version: number;
+  at: number;
+  latency_ms: number;
+  inputs: Json<unknown>;
+  outputs: ColumnType<unknown, string | null, string | null>;
+  error: string | null;
+  feedback: ColumnType<unknown, string | null, string | null>;
+  feedback_at: number | null;
+}
+
+export interface ModelTrafficTable {
+  model: string;
+  version: number;
+  start: number;
+  node: string;
+  requests: number;
+  errors: number;
+  /** Counts per LATENCY_EDGES_MS bucket. */
+  latency: Json<unknown>;
+}
+
+export interface DriftWindowsTable {
+  model: string;
+  start: number;
+  version: number;
+  end: number;
+  rows: number;
+  /** The rest of core/model-monitoring's DriftWindow (sql-monitoring-rows). */
+  record: Json<unknown>;
+}
+
+export interface ModelAlertsTable {
+  id: Generated<number>;
+  model: string;
+  version: number | null;
+  kind: string;
+  subject: string | null;
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  window_start: number | null;
+  raised_at: number;
+  last_seen_at: number;
+  acked_at: number | null;
+  acked_by: string | null;
+  ack_note: string | null;
+  /** AlertDelivery[]. */
+  deliveries: ColumnType<unknown, string | undefined, string>;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   applied_at: number;
@@ -824,5 +966,11 @@ export interface PostgresTables {
   api_tokens: ApiTokensTable;
   web_sessions: WebSessionsTable;
   audit_log: AuditLogTable;
+  model_monitors: ModelMonitorsTable;
+  reference_profiles: ReferenceProfilesTable;
+  prediction_samples: PredictionSamplesTable;
+  model_traffic: ModelTrafficTable;
+  drift_windows: DriftWindowsTable;
+  model_alerts: ModelAlertsTable;
   schema_migrations: SchemaMigrationsTable;
 }

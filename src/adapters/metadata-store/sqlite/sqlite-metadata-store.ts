@@ -124,6 +124,8 @@ import {
 } from './sqlite-rows.js';
 import type { AccessStore } from '../../../ports/access-store.js';
 import { SqliteAccessStore } from './sqlite-access-store.js';
+import type { MonitoringStore } from '../../../ports/monitoring-store.js';
+import { SqliteMonitoringStore } from './sqlite-monitoring-store.js';
 import { afterCursor, compileFilter, segmentOrder, segments, type FilterMode } from './sqlite-run-query.js';
 import { METRIC_CHUNK_POINTS, SQLITE_MIGRATIONS, type HistogramsTable, type LoggedModelsTable, type RunsTable, type SqliteDatabaseSchema, type SweepsTable } from './sqlite-schema.js';
 
@@ -221,6 +223,17 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Users, grants, tokens, sessions and the audit log, in the same file and over the same connection. */
   accessStore(): AccessStore {
     return new SqliteAccessStore({
+      db: () => {
+        if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
+        return this.#raw;
+      },
+      write: (fn) => this.#write(fn),
+    });
+  }
+
+  /** What the monitor of production models keeps, in the same file and over the same connection. */
+  monitoringStore(): MonitoringStore {
+    return new SqliteMonitoringStore({
       db: () => {
         if (!this.#raw) throw bug('the metadata store was used before init() or after close()');
         return this.#raw;

@@ -475,6 +475,78 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   );
   CREATE INDEX audit_log_at ON audit_log(at, id);
   `,
+  // What the monitor of production models keeps (ports/monitoring-store.ts): settings,
+  // reference profiles, sampled requests, traffic per minute and node, drift windows and
+  // alerts. JSON as text; times in ms. An alert's id is never given again (AUTOINCREMENT):
+  // webhook messages and acknowledgements cite it.
+  `
+  CREATE TABLE model_monitors (
+    model TEXT PRIMARY KEY,
+    settings TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    updated_by TEXT NOT NULL
+  );
+  CREATE TABLE reference_profiles (
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    made_at INTEGER NOT NULL,
+    profile TEXT,
+    error TEXT,
+    PRIMARY KEY (model, version)
+  );
+  CREATE TABLE prediction_samples (
+    request_id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    inputs TEXT NOT NULL,
+    outputs TEXT,
+    error TEXT,
+    feedback TEXT,
+    feedback_at INTEGER
+  );
+  CREATE INDEX prediction_samples_model_at ON prediction_samples(model, at);
+  CREATE TABLE model_traffic (
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    requests INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    latency TEXT NOT NULL,
+    PRIMARY KEY (model, version, start, node)
+  );
+  CREATE INDEX model_traffic_model_start ON model_traffic(model, start);
+  CREATE TABLE drift_windows (
+    model TEXT NOT NULL,
+    start INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    rows INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    PRIMARY KEY (model, start)
+  );
+  CREATE TABLE model_alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    version INTEGER,
+    kind TEXT NOT NULL,
+    subject TEXT,
+    message TEXT NOT NULL,
+    value REAL,
+    threshold REAL,
+    window_start INTEGER,
+    raised_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    acked_at INTEGER,
+    acked_by TEXT,
+    ack_note TEXT,
+    deliveries TEXT NOT NULL DEFAULT '[]'
+  );
+  CREATE INDEX model_alerts_model_raised ON model_alerts(model, raised_at);
+  `,
 ];
 
 /** Points per stored chunk: a series of a million points is about a thousand rows. */
@@ -707,6 +779,12 @@ export interface SqliteDatabaseSchema {
   logged_models: LoggedModelsTable;
   histograms: HistogramsTable;
   run_notes: RunNotesTable;
+  model_monitors: ModelMonitorsTable;
+  reference_profiles: ReferenceProfilesTable;
+  prediction_samples: PredictionSamplesTable;
+  model_traffic: ModelTrafficTable;
+  drift_windows: DriftWindowsTable;
+  model_alerts: ModelAlertsTable;
 }
 
 export interface RepositoryLinksTable {
@@ -795,4 +873,78 @@ export interface VerificationsTable {
   verdict: string;
   checked_at: number;
   report: string;
+}
+
+export interface ModelMonitorsTable {
+  model: string;
+  /** JSON: core/model-monitoring's MonitorSettings. */
+  settings: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface ReferenceProfilesTable {
+  model: string;
+  version: number;
+  made_at: number;
+  /** JSON: core/feature-profile's ReferenceProfile; null when it could not be made. */
+  profile: string | null;
+  error: string | null;
+}
+
+export interface PredictionSamplesTable {
+  request_id: string;
+  model: string;
+  alias: string;
+  version: number;
+  at: number;
+  latency_ms: number;
+  /** JSON: the request's rows. */
+  inputs: string;
+  /** JSON: one per row; null when the request failed. */
+  outputs: string | null;
+  error: string | null;
+  /** JSON: the ground truth, one per row. */
+  feedback: string | null;
+  feedback_at: number | null;
+}
+
+export interface ModelTrafficTable {
+  model: string;
+  version: number;
+  start: number;
+  node: string;
+  requests: number;
+  errors: number;
+  /** JSON: counts per LATENCY_EDGES_MS bucket. */
+  latency: string;
+}
+
+export interface DriftWindowsTable {
+  model: string;
+  start: number;
+  version: number;
+  end: number;
+  rows: number;
+  /** JSON: the rest of core/model-monitoring's DriftWindow (sql-monitoring-rows). */
+  record: string;
+}
+
+export interface ModelAlertsTable {
+  id: Generated<number>;
+  model: string;
+  version: number | null;
+  kind: string;
+  subject: string | null;
+  message: string;
+  value: number | null;
+  threshold: number | null;
+  window_start: number | null;
+  raised_at: number;
+  last_seen_at: number;
+  acked_at: number | null;
+  acked_by: string | null;
+  ack_note: string | null;
+  /** JSON: AlertDelivery[]. */
+  deliveries: Generated<string>;
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { registerModelMonitor } from './production.js';
 import { resolve } from 'node:path';
 import { describeGate } from '../../../core/gates.js';
 import { decodeNumber } from '../../../core/json-number.js';
@@ -23,6 +24,7 @@ function codeCell(code: ModelVersion['lineage']['code']): string {
 
 export function registerModels(program: Command, ctx: CliContext): void {
   const models = program.command('models').description('the model store: registered models, their versions, aliases and lineage');
+  registerModelMonitor(models, ctx);
 
   models
     .command('ls')

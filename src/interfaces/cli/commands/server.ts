@@ -10,6 +10,7 @@ import type { RunRecord } from '../../../core/run.js';
 import { workerObserver } from '../worker-progress.js';
 import type { CliContext } from '../context.js';
 import { repeated } from '../repeated-option.js';
+import { describeServed, predictPath, servingOptions } from './serve.js';
 
 interface ServerCliOptions {
   auth?: boolean;
@@ -32,6 +33,8 @@ interface ServerCliOptions {
   runner?: string;
   runnerEnv: string[];
   publicUrl?: string;
+  serve: string[];
+  serveWorkers?: string;
 }
 
 /** `--executor ray|kubernetes` and its settings, checked; undefined for the local executor. */
@@ -110,6 +113,8 @@ export function registerServer(program: Command, ctx: CliContext): void {
     .option('--max-jobs <n>', 'with --executor ray|kubernetes: jobs submitted at once', '16')
     .option('--runner <command>', 'with --executor ray|kubernetes: how the cluster\'s nodes start Reprise (default: this Node and installation for Ray, `reprise` in the image for Kubernetes)')
     .option('--runner-env <KEY=VALUE>', 'with --executor ray|kubernetes: an environment variable for every runner, repeated', repeated, [])
+    .option('--serve <NAME@ALIAS>', 'serve a promoted model at /api/v1/models/NAME/ALIAS/predict, following the alias as it moves; repeated', repeated, [])
+    .option('--serve-workers <n>', 'with --serve: processes per served version (default: serve.workers of its reprise.yaml, else 1)')
     .option('--public-url <url>', 'the server\'s URL as runners on other machines reach it (default: $REPRISE_PUBLIC_URL, else the URL it listens on)')
     .action(async (opts: ServerCliOptions) => {
       const port = Number(opts.port);
@@ -138,13 +143,16 @@ export function registerServer(program: Command, ctx: CliContext): void {
       };
       const cluster = await clusterOptions(ctx, opts, env);
       const auth = opts.auth === true || /^(1|true|yes|on)$/i.test(ctx.io.env.REPRISE_AUTH ?? '');
-      const server = await startServer({ host: opts.host, port, bodyLimit, auth, trustProxy: opts.trustProxy ?? false, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}), ...(cluster ? { cluster } : {}) });
+      if (opts.serveWorkers !== undefined && opts.serve.length === 0) throw new RepriseError('REPRISE_ERR_ARG_INVALID', '--serve-workers says how many processes each served model gets: add --serve NAME@ALIAS', { details: { option: '--serve-workers' } });
+      const serve = opts.serve.length > 0 ? servingOptions(ctx, opts.serve, opts.serveWorkers, 'reprise server') : undefined;
+      const server = await startServer({ host: opts.host, port, bodyLimit, auth, trustProxy: opts.trustProxy ?? false, logRequests: opts.logRequests ?? false, env, ...(workers ? { workers } : {}), ...(cluster ? { cluster } : {}), ...(serve ? { serve } : {}) });
       const store = server.app.storeLocation;
       ctx.out(`reprise server ${REPRISE_VERSION} listening on ${server.url} (store ${store.kind === 'sqlite' ? server.home : store.where}${env.REPRISE_ARTIFACTS ? `, artifacts ${env.REPRISE_ARTIFACTS}` : ''})`);
       ctx.err(`reprise: open ${server.url}/ in a browser for the web UI${server.webUi ? '' : ' (not built here: run `npm run build` in the Reprise folder)'}`);
       ctx.err(`reprise: use it with: export REPRISE_SERVER=${server.url}${auth ? ' REPRISE_TOKEN=<a token from reprise tokens create>' : ''}`);
       ctx.err(auth ? 'reprise: authentication is on: every request is checked against its user\'s role' : 'reprise: authentication is off (one user, loopback only): turn it on with --auth');
       if (cluster) ctx.err(`reprise: submitting queued runs of queue(s) ${cluster.queues.join(', ')} to ${cluster.kind} at ${cluster.executor.address}, up to ${cluster.maxJobs} jobs at a time`);
+      for (const s of server.serving?.serving.status() ?? []) ctx.err(`reprise: serving ${describeServed(s)} at ${server.url}${predictPath(s)}`);
       if (workers) ctx.err(`reprise: running queued runs of queue(s) ${workers.queues.join(', ')} here, ${workers.slots} at a time${workers.gpus.length ? ` on GPUs ${workers.gpus.join(',')}` : ''}`);
       await new Promise<void>((resolve) => {
         const stop = (sig: NodeJS.Signals): void => {

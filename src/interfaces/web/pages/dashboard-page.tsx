@@ -1,7 +1,8 @@
 /**
  * A project at a glance for people who do not train models (/projects/:project/dashboard):
  * how much is being tried, how often it works, and how the best results moved over the
- * weeks, in plain sentences and large figures. Quick dev runs are left out of every figure.
+ * weeks, in plain sentences and large figures, and how its models in production do. Quick
+ * dev runs are left out of every figure.
  */
 import { useEffect } from 'react';
 import { Link, useParams } from 'react-router-dom';
@@ -11,6 +12,7 @@ import { DashboardHeadline } from '../components/dashboard-headline.js';
 import { MetricPicker, MetricProgress } from '../components/dashboard-metric.js';
 import { RepositoryPanel } from '../components/dashboard-repository.js';
 import { RunsPerWeek } from '../components/dashboard-weeks.js';
+import { InProduction } from '../components/production-dashboard.js';
 import { EmptyState, LoadError } from '../components/empty-state.js';
 import { headlineMetrics } from '../../../core/metric-goal.js';
 import { formatAgo } from '../format.js';
@@ -99,6 +101,7 @@ export function DashboardPage() {
           </div>
         )}
       </section>
+      <InProduction project={data.project} />
       <Promotions />
       <RepositoryPanel project={data.project} />
     </div>

@@ -1,7 +1,8 @@
 /**
  * One registered model, `/models/<name>`: where its aliases point, every version with the
  * run it came from and that run's final metrics, the version chosen (`version=`) with its
- * files and lineage, and the log of its promotions and alias moves.
+ * files and lineage, and the log of its promotions and alias moves; a link to how it does in
+ * production.
  */
 import { useCallback, useMemo } from 'react';
 import { Link, useParams } from 'react-router-dom';
@@ -60,6 +61,10 @@ export function ModelPage() {
           {plural(model.versions, 'version')}, latest v{model.latestVersion}; registered {formatDate(model.createdAt)}, last change{' '}
           <span title={new Date(model.updatedAt).toISOString()}>{formatAgo(model.updatedAt)}</span>
         </span>
+        <span className="grow" />
+        <Link to={paths.modelProduction(model.name)} data-testid="model-production-link" title="Traffic, drift, alerts and monitoring of the versions served">
+          Production
+        </Link>
       </div>
       {loaded.error ? <LoadError error={loaded.error} /> : null}
       <section>
