@@ -6,7 +6,7 @@
 # (scripts/ensure-venv.sh installs it in .venv-mlflow/), TensorBoard event files, reproduction and bundles,
 # PostgreSQL beside SQLite and S3 (moto) beside the blob folder,
 # garbage collection, the queue's scheduling overhead, what a merge costs before its run is queued, the lake's appends and as-of queries, drift scoring of a
-# production window against a reference profile, and the web UI.
+# production window against a reference profile, what `reprise serve` adds to a model's own prediction time, and the web UI.
 #
 # BENCH_SCALE=0.1 scales the data of the server and store benchmarks down for a quick check
 # (their figures then say so). BENCH_TMP=<folder> puts their scratch homes elsewhere than the
@@ -49,6 +49,8 @@ echo "== the lake: append 1,000,000 rows; an as-of aggregate over 10,000,000 row
 node bench/lake.mjs || status=1
 echo "== drift: 1,000,000 request rows x 50 numeric features scored against a reference profile, one thread (target: under 10 s) =="
 node bench/drift.mjs || status=1
+echo "== serving: what reprise serve adds to the iris model's own prediction time, sequential and under 4 concurrent loops, with and without sampling (no target) =="
+node bench/serving.mjs || status=1
 echo "== the web UI: a runs page of 10,000 runs and a metrics tab of 20 x 100,000 points in Chromium (target: median under 1000 ms each) =="
 node bench/ui.mjs || status=1
 exit $status

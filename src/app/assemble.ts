@@ -177,8 +177,8 @@ export function assembleServices(
   const profiles = b.monitoring
     ? new ReferenceProfiles({ store, monitoring: b.monitoring, blobs, reader: new DuckdbSnapshotReader(), codeSources, tmpDir: join(home, 'tmp'), near: process.cwd() })
     : null;
-  // A promotion profiles the version's training data beside it; a failure is stored as the reason, never the promotion's.
-  const models = new ModelService({ store, blobs, gates, ...(profiles ? { onPromoted: (v: ModelVersion) => void profiles.ensure(v).catch(() => undefined) } : {}) });
+  // A promotion profiles the version's training data; a failure is stored as the reason, never the promotion's.
+  const models = new ModelService({ store, blobs, gates, ...(profiles ? { onPromoted: async (v: ModelVersion) => void (await profiles.ensure(v).catch(() => undefined)) } : {}) });
   const preparer = new VersionPreparer({
     store,
     blobs,

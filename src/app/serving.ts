@@ -61,6 +61,8 @@ export async function startServing(app: EmbeddedApp, o: ServingOptions, env: Nod
     await recorder.close();
     throw e;
   }
+  // Read before the first request, so it is sampled at the model's rate rather than the default's.
+  await Promise.all([...new Set(serving.status().map((s) => s.model))].map((m) => p.settings.get(m).catch(() => undefined)));
   p.servedHere = () => serving.status();
   const monitor = new DriftMonitor({ monitoring: p.monitoring, settings: p.settings, profiles: p.profiles, alerts: p.alerts, ...(say ? { say } : {}) });
   monitor.start(() => [...new Set(serving.status().map((s) => s.model))], since, intervalFrom(env, 'REPRISE_MONITOR_TICK_MS', 5_000));

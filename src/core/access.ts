@@ -19,12 +19,12 @@ export type Action = (typeof ACTIONS)[number];
 
 /** What each action covers, in the words the docs and `reprise users` use. */
 export const ACTION_MEANING: Readonly<Record<Action, string>> = {
-  read: 'see runs, projects, models, dashboards, logs and artifacts',
+  read: 'see runs, projects, models, dashboards, logs and artifacts; ask served models for predictions and send their feedback',
   run: 'start, submit, log to, reproduce, cancel, tag and delete runs; upload artifacts; append data; serve as a worker',
   promote: 'promote runs that passed their gates; register versions; move and remove aliases; describe and tag versions',
   curate: 'keep and flag runs',
-  alerts: 'manage alerts',
-  admin: 'users, roles and tokens; projects and repository links; gc; promotion past failed gates; the audit log',
+  alerts: 'acknowledge alerts of production models',
+  admin: "users, roles and tokens; projects and repository links; gc; promotion past failed gates; the audit log; models' monitoring settings and webhooks",
 };
 
 /** The table of the design: an admin may do everything, a viewer only read. */

@@ -224,6 +224,18 @@ export const runManifestSchema = z.object({
     gates: z.array(gateSchema).optional(),
     /** `retention:` of reprise.yaml: how long a failed run's artifacts stay before gc may take them. */
     retention: z.object({ failed: z.string(), failedMs: z.number().int().nonnegative() }).optional(),
+    /** `serve:` of reprise.yaml, how a promoted version answers predictions; null when it declared none, absent in runs older than serving. */
+    serve: z
+      .object({
+        cmd: z.string(),
+        workers: z.number().int().positive(),
+        timeoutMs: z.number().int().positive(),
+        startTimeoutMs: z.number().int().positive(),
+        data: z.string().nullable(),
+        target: z.string().nullable(),
+      })
+      .nullable()
+      .optional(),
   }),
   execution: z.object({
     /** The worker that claimed it from the queue; absent for a run started in the foreground. */

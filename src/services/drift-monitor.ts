@@ -18,6 +18,8 @@ import type { ReferenceProfiles } from './reference-profiles.js';
 
 /** Windows scored per model in one pass, at most (a long-stopped monitor catches up over several). */
 const MAX_WINDOWS_PER_PASS = 48;
+/** How long after a window closes its last samples may still be on their way to the store (the recorder writes every second). */
+const SETTLE_MS = 3_000;
 /** Labelled rows a window needs before its accuracy is judged. */
 const MIN_LABELLED = 10;
 
@@ -67,7 +69,8 @@ export class DriftMonitor {
     const w = settings.windowMs;
     const last = await this.d.monitoring.lastDriftWindow(model);
     let start = last !== undefined ? last + w : Math.floor(since / w) * w;
-    const closedEnd = Math.floor(now / w) * w;
+    // A window is scored once, so only after the samples of its last moments can have been written (they are batched).
+    const closedEnd = Math.floor((now - SETTLE_MS) / w) * w;
     const out: DriftWindow[] = [];
     while (start + w <= closedEnd && out.length < MAX_WINDOWS_PER_PASS) {
       out.push(await this.scoreWindow(model, start, start + w, settings));
@@ -157,16 +160,20 @@ function liveMetrics(samples: readonly PredictionSample[], reference: ReferenceP
   if (target?.kind === 'number' || (target === null && pairs.every((p) => typeof p.truth === 'number'))) {
     const predicted = target ? outputColumn(pairs.map((p) => p.predicted), target).values : Float64Array.from(pairs.map((p) => Number(p.predicted)));
     let sum = 0;
+    let right = 0;
     let n = 0;
     pairs.forEach((p, i) => {
       const a = Number(predicted[i]);
       const b = Number(p.truth);
       if (Number.isFinite(a) && Number.isFinite(b)) {
         sum += Math.abs(a - b);
+        if (a === b) right++;
         n++;
       }
     });
-    return { labelled: pairs.length, accuracy: null, meanAbsoluteError: n > 0 ? sum / n : null };
+    // Whole-number truths are class labels as often as quantities: both measures then.
+    const labels = n > 0 && pairs.every((p) => Number.isInteger(Number(p.truth)));
+    return { labelled: pairs.length, accuracy: labels ? right / n : null, meanAbsoluteError: n > 0 ? sum / n : null };
   }
   const predicted = target ? outputColumn(pairs.map((p) => p.predicted), target).values : pairs.map((p) => String(p.predicted));
   let right = 0;

@@ -60,8 +60,8 @@ export class ModelService {
       readonly store: MetadataStore;
       readonly blobs: BlobStore;
       readonly gates: GateService;
-      /** Told of each version made (its training data is profiled beside it). */
-      readonly onPromoted?: (version: ModelVersion) => void;
+      /** Told of each version made and waited for (its training data is profiled then); never fails the promotion. */
+      readonly onPromoted?: (version: ModelVersion) => Promise<void>;
     },
   ) {}
 
@@ -81,7 +81,7 @@ export class ModelService {
     const note = forced ? req.force!.reason.trim() : (req.note ?? null);
     const made = await this.d.store.createModelVersion({ model: name, runId: run.id, alias, note, by: req.by, at: Date.now(), forced });
     if (!made.alias) throw bug(`promoting ${run.id} to ${name} moved no alias`);
-    this.d.onPromoted?.(made.version);
+    await this.d.onPromoted?.(made.version);
     return { version: made.version, alias: made.alias };
   }
 
@@ -133,7 +133,7 @@ export class ModelService {
       ...(req.description !== undefined ? { description: req.description } : {}),
       ...(req.tags ? { tags: req.tags } : {}),
     });
-    this.d.onPromoted?.(made.version);
+    await this.d.onPromoted?.(made.version);
     return made.version;
   }
 

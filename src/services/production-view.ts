@@ -66,7 +66,8 @@ export class ProductionView implements MonitoringCommands {
       this.d.monitoring.driftWindows({ model: name, from, to }),
       this.d.monitoring.alerts({ model: name, limit: 100 }),
     ]);
-    const version = summary.served[0]?.version ?? windows.at(-1)?.version ?? (await this.d.store.getModelVersion(name, { alias: 'production' }))?.version ?? null;
+    // The version served, else the one last scored, else the newest.
+    const version = summary.served[0]?.version ?? windows.at(-1)?.version ?? (await this.d.store.modelVersions(name))?.model.latestVersion ?? null;
     let reference: ModelProduction['reference'] = null;
     if (version !== null && version > 0) {
       const stored = await this.d.monitoring.referenceProfile(name, version);

@@ -22,6 +22,7 @@ import type { SnapshotReader } from '../ports/data-source.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { MonitoringStore, StoredReferenceProfile } from '../ports/monitoring-store.js';
 import { recordedConfig } from './recorded-code.js';
+import { serveRules } from './run-manifest-draft.js';
 
 export interface ReferenceProfilesDeps {
   readonly store: MetadataStore;
@@ -70,24 +71,20 @@ export class ReferenceProfiles {
     if (!version) throw new Error(`${ref.model} version ${ref.version} does not exist`);
     const run = await this.d.store.getRun(version.runId);
     if (!run) throw new Error(`its run ${version.runId} is no longer in the store`);
-    const config = run.manifest.code ? await this.#config(run) : null;
     const inputs = (run.manifest.data ?? []).filter((x) => x.snapshot !== null);
-    const wanted = config?.serve?.data;
+    if (inputs.length === 0) throw new Error(`run ${run.name} read no data snapshot (data: in reprise.yaml), so there is no training data to compare production with`);
+    // Runs since serving keep `serve:` in their manifest; older ones have it read from their code.
+    const serve = run.manifest.pipeline.serve !== undefined ? run.manifest.pipeline.serve : run.manifest.code ? serveRules((await this.#config(run)).serve) : null;
+    const wanted = serve?.data ?? undefined;
     const input = wanted !== undefined ? inputs.find((x) => x.name === wanted) : inputs[0];
-    if (!input) {
-      throw new Error(
-        wanted !== undefined
-          ? `serve.data names ${wanted}, which run ${run.name} did not materialize`
-          : `run ${run.name} read no data snapshot (data: in reprise.yaml), so there is no training data to compare production with`,
-      );
-    }
+    if (!input) throw new Error(`serve.data names ${wanted}, which run ${run.name} did not materialize`);
     const snapshot = input.snapshot!;
     await mkdir(this.d.tmpDir, { recursive: true });
     const file = join(this.d.tmpDir, `profile-${randomBytes(6).toString('hex')}.${input.format}`);
     try {
       await pipeline(await this.d.blobs.stream(snapshot.blob.sha256), createWriteStream(file));
       const columns = await this.d.reader.columns(file, input.format);
-      const targetName = config?.serve?.target ?? null;
+      const targetName = serve?.target ?? null;
       if (targetName !== null && !columns.some((c) => c.name === targetName)) {
         throw new Error(`serve.target names ${targetName}, which is not a column of ${input.name} (columns: ${columns.map((c) => c.name).join(', ')})`);
       }

@@ -15,9 +15,10 @@ import type { MetadataStore } from '../ports/metadata-store.js';
  * judged by its own code's rules later: how a reproduction compares, its gates, how long
  * its artifacts stay if it fails.
  */
-export function pipelineRules(config: Pick<ProjectConfig, 'reproduce' | 'gates' | 'retention'>): Pick<RunManifest['pipeline'], 'reproduce' | 'gates' | 'retention'> {
+export function pipelineRules(config: Pick<ProjectConfig, 'reproduce' | 'gates' | 'retention' | 'serve'>): Pick<RunManifest['pipeline'], 'reproduce' | 'gates' | 'retention' | 'serve'> {
   const failed = config.retention?.failed ?? DEFAULT_FAILED_RETENTION;
   return {
+    serve: serveRules(config.serve),
     ...(config.reproduce
       ? { reproduce: { tolerance: { ...(config.reproduce.tolerance ?? {}) }, ignore: [...(config.reproduce.ignore ?? [])] } }
       : {}),
@@ -25,6 +26,23 @@ export function pipelineRules(config: Pick<ProjectConfig, 'reproduce' | 'gates' 
     retention: { failed, failedMs: parseDuration(failed, 'retention.failed') },
   };
 }
+
+/** How a promoted version of the run will be served, as the manifest keeps it (the defaults filled in). */
+export function serveRules(serve: ProjectConfig['serve']): NonNullable<RunManifest['pipeline']['serve']> | null {
+  if (!serve) return null;
+  return {
+    cmd: serve.cmd,
+    workers: serve.workers ?? 1,
+    timeoutMs: serve.timeout ? parseDuration(serve.timeout, 'serve.timeout') : DEFAULT_SERVE_TIMEOUT_MS,
+    startTimeoutMs: serve.start_timeout ? parseDuration(serve.start_timeout, 'serve.start_timeout') : DEFAULT_SERVE_START_TIMEOUT_MS,
+    data: serve.data ?? null,
+    target: serve.target ?? null,
+  };
+}
+
+/** How long one prediction may take, and a model's first (health) answer, unless `serve:` says. */
+export const DEFAULT_SERVE_TIMEOUT_MS = 30_000;
+export const DEFAULT_SERVE_START_TIMEOUT_MS = 120_000;
 
 export function freshManifest(resolved: Pick<RunManifest, 'run' | 'code' | 'params' | 'environment' | 'pipeline'> & { readonly trigger: Trigger }): RunManifest {
   return {

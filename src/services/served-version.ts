@@ -11,10 +11,9 @@ import { rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RepriseError } from '../core/errors.js';
 import type { ModelVersion } from '../core/model-store.js';
-import { parseDuration } from '../core/duration.js';
 import type { Params } from '../core/params.js';
-import type { ProjectConfig } from '../core/project-config.js';
 import type { RunRecord } from '../core/run.js';
+import type { RunManifest } from '../core/run-manifest.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CapturedCode, CodeSource } from '../ports/code-source.js';
 import type { EnvironmentProvider } from '../ports/environment-provider.js';
@@ -26,6 +25,7 @@ import type { ModelService } from './model-service.js';
 import { layOutRecordedCode, recordedEnvironmentOf, restoreRecordedCode } from './recorded-code.js';
 import { environmentFor, interpreterFor } from './reproduction-plan.js';
 import { prepareWorkspace, runFolders, stageEnvironment, type RunFolders } from './run-workspace.js';
+import { DEFAULT_SERVE_TIMEOUT_MS, serveRules } from './run-manifest-draft.js';
 
 export interface VersionPreparerDeps {
   readonly store: MetadataStore;
@@ -45,8 +45,6 @@ export interface VersionPreparerDeps {
 export interface PreparedVersion {
   readonly version: ModelVersion;
   readonly spec: ModelSpec;
-  /** The recorded reprise.yaml, when the run recorded code. */
-  readonly config: ProjectConfig | null;
   /** Removes the version's folder. */
   cleanup(): Promise<void>;
 }
@@ -58,8 +56,7 @@ export interface PrepareOptions {
   readonly onLog?: (worker: number, line: string) => void;
 }
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const DEFAULT_START_TIMEOUT_MS = 120_000;
+type ServeRules = NonNullable<RunManifest['pipeline']['serve']>;
 
 export class VersionPreparer {
   constructor(private readonly d: VersionPreparerDeps) {}
@@ -73,17 +70,19 @@ export class VersionPreparer {
     try {
       const modelDir = join(root, 'served-model');
       await this.d.models.fetch(version.model, { version: version.version }, modelDir);
-      let config: ProjectConfig | null = null;
+      // Runs since serving keep `serve:` in their manifest; older ones have it read from their code.
+      let serve = run.manifest.pipeline.serve;
       let spec: ModelSpec;
-      if (run.manifest.code) {
+      if (serve !== null && run.manifest.code) {
         const captured = await restoreRecordedCode(this.d, run, this.d.near, 'served from its code');
-        config = (await layOutRecordedCode(captured, run, join(root, 'workspace'))).config;
+        const config = (await layOutRecordedCode(captured, run, join(root, 'workspace'))).config;
+        serve ??= serveRules(config.serve);
         const folders = runFolders(this.d.servingDir, name, run.manifest.code.subdir, config);
-        spec = config.serve ? await this.#jsonLines(run, version, config.serve, folders, captured, modelDir, o) : this.#onnx(version, modelDir, run, config);
+        spec = serve ? await this.#jsonLines(run, version, serve, folders, captured, modelDir, o) : this.#onnx(version, modelDir, run);
       } else {
-        spec = this.#onnx(version, modelDir, run, null);
+        spec = this.#onnx(version, modelDir, run);
       }
-      return { version, spec, config, cleanup };
+      return { version, spec, cleanup };
     } catch (e) {
       await cleanup();
       throw e;
@@ -93,7 +92,7 @@ export class VersionPreparer {
   async #jsonLines(
     run: RunRecord,
     version: ModelVersion,
-    serve: NonNullable<ProjectConfig['serve']>,
+    serve: ServeRules,
     folders: RunFolders,
     captured: CapturedCode,
     modelDir: string,
@@ -139,25 +138,21 @@ export class VersionPreparer {
       cmd: serve.cmd,
       cwd: folders.project,
       env,
-      workers: o.workers ?? serve.workers ?? 1,
-      timeoutMs: serve.timeout ? parseDuration(serve.timeout, 'serve.timeout') : DEFAULT_TIMEOUT_MS,
-      startTimeoutMs: serve.start_timeout ? parseDuration(serve.start_timeout, 'serve.start_timeout') : DEFAULT_START_TIMEOUT_MS,
+      workers: o.workers ?? serve.workers,
+      timeoutMs: serve.timeoutMs,
+      startTimeoutMs: serve.startTimeoutMs,
       ...(o.onLog ? { onLog: o.onLog } : {}),
     };
   }
 
-  #onnx(version: ModelVersion, modelDir: string, run: RunRecord, config: ProjectConfig | null): ModelSpec {
+  #onnx(version: ModelVersion, modelDir: string, run: RunRecord): ModelSpec {
     const onnx = version.files.map((f) => f.path).filter((p) => p.toLowerCase().endsWith('.onnx'));
     const file = onnx.find((p) => basename(p) === 'model.onnx') ?? onnx[0];
     if (file === undefined) {
-      const why = !run.manifest.code
-        ? 'its run recorded no code (so no serve.cmd), and its files hold no .onnx model'
-        : config
-          ? 'its recorded reprise.yaml has no serve.cmd, and its files hold no .onnx model'
-          : 'its files hold no .onnx model';
+      const why = !run.manifest.code ? 'its run recorded no code (so no serve.cmd), and its files hold no .onnx model' : 'its recorded reprise.yaml has no serve.cmd, and its files hold no .onnx model';
       throw refused(version, why, 'add `serve: { cmd: python serve.py }` to reprise.yaml (a command answering JSON lines) and promote a new run, or save the model as model.onnx');
     }
-    return { kind: 'onnx', file: join(modelDir, file), timeoutMs: DEFAULT_TIMEOUT_MS };
+    return { kind: 'onnx', file: join(modelDir, file), timeoutMs: DEFAULT_SERVE_TIMEOUT_MS };
   }
 }
 

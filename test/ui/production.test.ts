@@ -18,7 +18,7 @@ import { parse, stringify } from 'yaml';
 import { SqliteMetadataStore } from '../../src/adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { profileCategories, profileNumbers, type ReferenceProfile } from '../../src/core/feature-profile.js';
 import { LATENCY_EDGES_MS, latencyBucket, type DriftWindow, type FeatureDrift, type TrafficBucket } from '../../src/core/model-monitoring.js';
-import { attributeOf, launchBrowser, numbersIn, screenshot, screenshotFailures, VIEWPORT, WAIT, watch, type TestBrowser, type WatchedPage } from '../helpers/browser.js';
+import { attributeOf, colouredPixels, launchBrowser, numbersIn, screenshot, screenshotFailures, VIEWPORT, WAIT, watch, type TestBrowser, type WatchedPage } from '../helpers/browser.js';
 import { git, reprise, repriseOnHome, sandbox, type Sandbox } from '../helpers/cli.js';
 import { api, removeHome, REPO_ROOT, started, startServer, tempHome, type Api, type RunningServer } from '../helpers/server.js';
 
@@ -307,12 +307,14 @@ describe('the production pages', () => {
     expect(await cells(DRIFTED).last().getAttribute('title')).toContain('KS 0.41 (threshold 0.2)');
     expect(await attributeOf(cells('sepal_width'), 'data-bucket')).toEqual(['low', 'low', 'low']);
 
-    const charts = page.getByTestId('traffic-charts').getByTestId('metric-chart');
+    const charts = page.getByTestId('traffic-charts').getByTestId('production-chart');
     await expect.poll(() => charts.count(), WAIT).toBe(2);
     expect(await attributeOf(charts, 'data-title')).toEqual(['Requests and errors per minute', 'Latency per minute (ms)']);
     for (const chart of await charts.all()) {
       await chart.locator('canvas').waitFor();
       await expect.poll(() => chart.getAttribute('data-drawn'), WAIT).not.toBeNull();
+      // Lines in colour, not only the grey axes.
+      await expect.poll(() => colouredPixels(chart.locator('canvas')), WAIT).toBeGreaterThan(50);
     }
     await page.getByTestId('live-charts').locator('canvas').waitFor();
 

@@ -44,7 +44,10 @@ export function registerServe(program: Command, ctx: CliContext): void {
       const port = Number(opts.port);
       if (!/^\d+$/.test(opts.port) || port > 65535) throw new RepriseError('REPRISE_ERR_ARG_INVALID', `--port ${JSON.stringify(opts.port)}: expected a port number from 0 to 65535`, { details: { option: '--port' } });
       if (ctx.io.env.REPRISE_SERVER && !ctx.io.env.REPRISE_DB) {
-        ctx.err('reprise serve: note: REPRISE_SERVER is ignored; models are served from this machine\'s store (REPRISE_HOME, or the PostgreSQL database of REPRISE_DB)');
+        throw new RepriseError('REPRISE_ERR_SERVE_REFUSED', `reprise serve reads the model store and records its traffic there itself, so it runs beside the store, not through REPRISE_SERVER (${ctx.io.env.REPRISE_SERVER})`, {
+          hint: `serve it from the server: reprise server --serve ${targets[0] ?? 'NAME@ALIAS'}; or set REPRISE_DB (and REPRISE_ARTIFACTS) to the team's PostgreSQL database and bucket`,
+          details: { field: 'REPRISE_SERVER' },
+        });
       }
       const checked = await Promise.all(targets.map((t) => checkTarget(ctx, t)));
       const auth = opts.auth === true || /^(1|true|yes|on)$/i.test(ctx.io.env.REPRISE_AUTH ?? '');

@@ -101,13 +101,13 @@ export function ProductionAlerts({ alerts, showModel, mayAck, onAcked }: Product
                 <td data-testid="alert-kind">{alertKindText(a.kind)}</td>
                 <td data-testid="alert-subject">{a.subject ?? ''}</td>
                 <td data-testid="alert-message">{a.message}</td>
-                <td className="num" data-testid="alert-value">
+                <td className="num alert-value" data-testid="alert-value">
                   {alertValueText(a)}
                 </td>
-                <td>
+                <td className="alert-time">
                   <When at={a.raisedAt} />
                 </td>
-                <td>{a.lastSeenAt !== a.raisedAt ? <When at={a.lastSeenAt} /> : <span className="muted">—</span>}</td>
+                <td className="alert-time">{a.lastSeenAt !== a.raisedAt ? <When at={a.lastSeenAt} /> : <span className="muted">—</span>}</td>
                 <td data-testid="alert-deliveries" title={deliveriesTitle(a.deliveries)}>
                   {deliveriesText(a.deliveries)}
                 </td>
