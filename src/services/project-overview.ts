@@ -57,6 +57,8 @@ export interface ProjectDashboard {
   readonly metrics: MetricProgress[];
   /** Metrics the project's runs record, for choosing others than the headline ones. */
   readonly availableMetrics: string[];
+  /** Model versions promoted from the project's runs, newest first (at most 20). */
+  readonly promotions: { model: string; version: number; aliases: string[]; runId: string; runName: string; createdAt: number; createdBy: string }[];
 }
 
 /** Monday 00:00 UTC of the week holding `t`. */
@@ -127,6 +129,11 @@ export class ProjectOverview {
       weeks: weeksOf(real),
       metrics: await this.#progress(keys, succeeded),
       availableMetrics: available,
+      promotions: (await this.#store.allModelVersions())
+        .filter((v) => v.project === project)
+        .sort((a, b) => b.createdAt - a.createdAt)
+        .slice(0, 20)
+        .map((v) => ({ model: v.model, version: v.version, aliases: [...v.aliases], runId: v.runId, runName: v.runName, createdAt: v.createdAt, createdBy: v.createdBy })),
     };
   }
 

@@ -402,6 +402,10 @@ describe('the production pages', () => {
     expect(await line.getByTestId('health').innerText()).toBe(expected.health);
     expect(await line.getByTestId('dash-production-words').innerText()).toBe(expected.words);
     expect(await line.getByTestId('dash-production-link').getAttribute('href')).toBe(productionPath);
+    // The promotion behind it is listed too, with its alias and who promoted it.
+    const promotions = await page.getByTestId('promotions').innerText();
+    expect(promotions).toContain(`${MODEL} version 1 (production)`);
+    expect(promotions).not.toContain('has been promoted yet');
     await screenshot(page, 'production-dashboard');
     viewer.assertNoErrors();
     await viewer.context.close();

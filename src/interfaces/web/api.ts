@@ -275,6 +275,7 @@ export interface Dashboard {
     best: BestValue | null;
   }[];
   availableMetrics: string[];
+  promotions: { model: string; version: number; aliases: string[]; runId: string; runName: string; createdAt: number; createdBy: string }[];
 }
 
 /** A metric's points as columns, ready for a chart. */

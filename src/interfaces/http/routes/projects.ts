@@ -63,6 +63,7 @@ const dashboardJson = z.object({
     }),
   ),
   availableMetrics: z.array(z.string()),
+  promotions: z.array(z.object({ model: z.string(), version: z.number().int(), aliases: z.array(z.string()), runId: z.string(), runName: z.string(), createdAt: z.number(), createdBy: z.string() })),
 });
 
 function bestView(b: BestValue | null) {

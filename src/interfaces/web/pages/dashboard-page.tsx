@@ -6,7 +6,7 @@
  */
 import { useEffect } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { ApiError, api } from '../api.js';
+import { ApiError, api, type Dashboard } from '../api.js';
 import { paths } from '../paths.js';
 import { DashboardHeadline } from '../components/dashboard-headline.js';
 import { MetricPicker, MetricProgress } from '../components/dashboard-metric.js';
@@ -22,12 +22,27 @@ import { useUrlState } from '../url-state.js';
 /** A dashboard left open on a screen stays current. */
 const REFRESH_MS = 60_000;
 
-function Promotions() {
+function Promotions({ promotions }: { promotions: Dashboard['promotions'] }) {
   return (
     <section data-testid="promotions" className="dash-section">
       <h2>Promoted models</h2>
-      <p className="dash-sentence">No model of this project has been promoted yet.</p>
-      <p className="muted">Models chosen for use will be listed here, with when each was promoted.</p>
+      {promotions.length === 0 ? (
+        <>
+          <p className="dash-sentence">No model of this project has been promoted yet.</p>
+          <p className="muted">Models chosen for use will be listed here, with when each was promoted.</p>
+        </>
+      ) : (
+        <ul className="dash-promotions">
+          {promotions.map((p) => (
+            <li key={`${p.model}@${p.version}`}>
+              <Link to={paths.model(p.model, p.version)}>
+                {p.model} version {p.version}
+              </Link>
+              {p.aliases.length > 0 ? ` (${p.aliases.join(', ')})` : ''}: run <Link to={paths.run(p.runId)}>{p.runName}</Link>, promoted by {p.createdBy} {formatAgo(p.createdAt)}.
+            </li>
+          ))}
+        </ul>
+      )}
     </section>
   );
 }
@@ -102,7 +117,7 @@ export function DashboardPage() {
         )}
       </section>
       <InProduction project={data.project} />
-      <Promotions />
+      <Promotions promotions={data.promotions} />
       <RepositoryPanel project={data.project} />
     </div>
   );
