@@ -3,7 +3,7 @@
 # the example pipeline four times in parallel with different params (and a one-epoch
 # try that fails its gates), one of them
 # reproduced from its id and verified, the best run that passed its gates promoted into
-# the model store, the listing, and the iris data in the lake queried as of a time.
+# the model store and served for a prediction, the listing, and the iris data in the lake queried as of a time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -32,6 +32,35 @@ best=$(node "$reprise" ls --project iris --filter "gate = 'passed'" --order "met
 if [ -n "$best" ]; then
   node "$reprise" promote "$best" --note "best val_accuracy of the demo" || status=1
   node "$reprise" models ls
+  echo
+  # Serve that version the way downstream systems call it (its own serve.py, in its recorded
+  # code and environment), and ask it about two flowers.
+  served=$(mktemp -d)
+  node "$reprise" serve iris-classifier@candidate --port 0 > "$served/out" 2> "$served/err" &
+  serve_pid=$!
+  url=""
+  for _ in $(seq 1 240); do
+    url=$(sed -n 's/^reprise serve .* listening on //p' "$served/out")
+    [ -n "$url" ] || ! kill -0 "$serve_pid" 2>/dev/null && break
+    sleep 0.5
+  done
+  if [ -n "$url" ]; then
+    sed -n 's/^serving /reprise serve: serving /p' "$served/out"
+    node -e '
+      fetch(process.argv[1] + "/api/v1/models/iris-classifier/candidate/predict", {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ inputs: [[5.1, 3.5, 1.4, 0.2], [6.3, 2.9, 5.6, 1.8]] }),
+      }).then((r) => r.json()).then((a) => {
+        if (!a.outputs) { console.error(JSON.stringify(a)); process.exit(1); }
+        console.log(`version ${a.version} answered: ${a.outputs.map((o) => o.label).join(", ")}`);
+      });' "$url" || status=1
+  else
+    cat "$served/err" >&2
+    status=1
+  fi
+  kill "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  rm -rf "$served"
 else
   echo "no run passed its gates, so none was promoted"
   status=1
