@@ -73,10 +73,23 @@ export class DriftMonitor {
     const closedEnd = Math.floor((now - SETTLE_MS) / w) * w;
     const out: DriftWindow[] = [];
     while (start + w <= closedEnd && out.length < MAX_WINDOWS_PER_PASS) {
+      // Windows nobody asked anything in are skipped, not stored: after a quiet week the next busy one is found at once.
+      const next = await this.#firstActivity(model, start, closedEnd);
+      if (next === undefined) break;
+      start = Math.max(start, Math.floor(next / w) * w);
       out.push(await this.scoreWindow(model, start, start + w, settings));
       start += w;
     }
     return out;
+  }
+
+  /** When the first sampled request or counted minute at or after `from` (and before `to`) is; undefined when none. */
+  async #firstActivity(model: string, from: number, to: number): Promise<number | undefined> {
+    const [sample] = await this.d.monitoring.samples({ model, from, to, limit: 1 });
+    const traffic = await this.d.monitoring.traffic({ model, from: Math.floor(from / 60_000) * 60_000, to: sample ? sample.at + 1 : to });
+    const minute = traffic.find((t) => t.start + 60_000 > from)?.start;
+    const times = [sample?.at, minute !== undefined ? Math.max(minute, from) : undefined].filter((t): t is number => t !== undefined);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   /** Scores one window, stores it, and raises what it breaches. */
@@ -94,7 +107,9 @@ export class DriftMonitor {
       if (!reference) window = { ...window, skipped: `no reference profile for version ${version}: ${stored.error ?? 'none was made'}` };
       else if (rows.length < settings.minRows) window = { ...window, skipped: `${rows.length} sampled rows, fewer than the ${settings.minRows} a window needs` };
       else {
-        const outputs = mine.every((s) => s.outputs !== null) ? mine.flatMap((s) => s.outputs!) : null;
+        // The predictions of the requests answered (a failed one has none); the inputs of all.
+        const answered = mine.flatMap((s) => s.outputs ?? []);
+        const outputs = answered.length > 0 ? answered : null;
         const scores = scoreWindow(reference, rows, outputs, settings.thresholds);
         window = { ...window, features: scores.features, prediction: scores.prediction, live: liveMetrics(mine, reference) };
       }
