@@ -4,12 +4,13 @@
  * as it is, or a virtualenv built from the requirements files (or from a lock, with
  * `reprise run --lock`), identified by its environment key.
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join, normalize, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, normalize, resolve } from 'node:path';
 import { sha256Hex } from '../core/canonical-json.js';
 import { environmentHash, nestedRequirementFiles, pipOptionArgs, pipOptionsFrom, type PipOptions } from '../core/environment-key.js';
 import { RepriseError } from '../core/errors.js';
 import { CONFIG_FILE } from '../core/project-config.js';
+import type { EnvironmentProvider, PreparedEnvironment } from '../ports/environment-provider.js';
 import type { HostFacts, PythonInterpreter } from '../ports/host-probe.js';
 import type { LoadedProject } from './project-loader.js';
 
@@ -71,6 +72,27 @@ export async function planEnvironment(
         pip,
       });
   return { kind, source, hash, python, requirements, files, lock, pip };
+}
+
+/**
+ * The environment a plan asks for, built or reused by the provider; a lock is first
+ * copied to `lockCopy` for pip to read. What a run's stages and a served version run in.
+ */
+export async function provideEnvironment(
+  environments: EnvironmentProvider,
+  plan: EnvironmentPlan,
+  o: { readonly projectDir: string; readonly lockCopy: string; readonly onProgress?: (line: string) => void; readonly onNotice?: (message: string) => void },
+): Promise<PreparedEnvironment> {
+  if (plan.lock) await writeFile(o.lockCopy, plan.lock.content);
+  return environments.prepare({
+    kind: plan.kind,
+    python: plan.python,
+    hash: plan.hash,
+    source: plan.lock ? `lock ${basename(plan.lock.path)}` : plan.requirements.join(', ') || 'system',
+    installArgs: installArgs(plan, o.projectDir, plan.lock ? o.lockCopy : null),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+    ...(o.onNotice ? { onNotice: o.onNotice } : {}),
+  });
 }
 
 /** `pip install` arguments for a plan, with paths inside the run's workspace. */

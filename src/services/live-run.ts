@@ -4,8 +4,8 @@
  * order with their output and metrics streaming in, then logs, outputs and metrics stored
  * and the status settled. Created by RunService once the run is recorded.
  */
-import { stat, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { RepriseError, isRepriseError } from '../core/errors.js';
 import { evaluateGates } from '../core/gates.js';
 import { manifestMetrics } from '../core/metric-summary.js';
@@ -17,7 +17,7 @@ import type { ProcessExit } from '../ports/executor.js';
 import type { PythonInterpreter } from '../ports/host-probe.js';
 import type { DataSourceConfig } from '../core/data-query.js';
 import { dataVariables, materializeDataInput } from './data-inputs.js';
-import { installArgs, type EnvironmentPlan } from './environment-plan.js';
+import { provideEnvironment, type EnvironmentPlan } from './environment-plan.js';
 import { MetricsTailer } from './metrics-tailer.js';
 import { TensorboardTailer } from './tensorboard-tailer.js';
 import { collectOutputs, outputSourcesFor } from './output-collector.js';
@@ -139,20 +139,11 @@ export class LiveRun {
     // Every run Reprise drives recorded its machine; only a run opened by a client lacks it.
     const facts = this.#manifest.environment;
     if (!facts) throw nothingRecorded(this.record, 'run through its stages');
-    let lockCopy: string | null = null;
-    let lockInput: BlobRef | null = null;
-    if (plan.lock) {
-      lockCopy = join(this.folders.root, 'lock.txt');
-      await writeFile(lockCopy, plan.lock.content);
-      lockInput = await this.d.blobs.putBytes(plan.lock.content);
-    }
+    const lockInput: BlobRef | null = plan.lock ? await this.d.blobs.putBytes(plan.lock.content) : null;
     const started = Date.now();
-    const env = await this.d.environments.prepare({
-      kind: plan.kind,
-      python: plan.python,
-      hash: plan.hash,
-      source: plan.lock ? `lock ${basename(plan.lock.path)}` : plan.requirements.join(', ') || 'system',
-      installArgs: installArgs(plan, this.folders.project, lockCopy),
+    const env = await provideEnvironment(this.d.environments, plan, {
+      projectDir: this.folders.project,
+      lockCopy: join(this.folders.root, 'lock.txt'),
       onProgress: (line) => this.observer.envProgress?.(line),
       onNotice: (message) => this.observer.notice?.(message),
     });

@@ -7,7 +7,7 @@
  * `.onnx` file and no serve command is run in this process instead, no Python needed.
  */
 import { randomBytes } from 'node:crypto';
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { RepriseError } from '../core/errors.js';
 import type { ModelVersion } from '../core/model-store.js';
@@ -20,7 +20,7 @@ import type { EnvironmentProvider } from '../ports/environment-provider.js';
 import type { HostProbe } from '../ports/host-probe.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ModelSpec } from '../ports/model-runtime.js';
-import { installArgs } from './environment-plan.js';
+import { provideEnvironment } from './environment-plan.js';
 import type { ModelService } from './model-service.js';
 import { layOutRecordedCode, recordedEnvironmentOf, restoreRecordedCode } from './recorded-code.js';
 import { environmentFor, interpreterFor } from './reproduction-plan.js';
@@ -103,23 +103,7 @@ export class VersionPreparer {
     const plan = await environmentFor(this.d, run.manifest, facts, python, await this.d.host.facts());
     // The code is laid out already; this adds the params file, the `python` shims and the rest.
     await prepareWorkspace(folders, captured, run.manifest.params.values as Params, plan?.python ?? python, true);
-    let venv: string | null = null;
-    if (plan && plan.kind === 'venv') {
-      let lockCopy: string | null = null;
-      if (plan.lock) {
-        lockCopy = join(folders.root, 'lock.txt');
-        await writeFile(lockCopy, plan.lock.content);
-      }
-      const env = await this.d.environments.prepare({
-        kind: plan.kind,
-        python: plan.python,
-        hash: plan.hash,
-        source: plan.lock ? `lock ${basename(plan.lock.path)}` : 'requirements',
-        installArgs: installArgs(plan, folders.project, lockCopy),
-        ...(o.onNotice ? { onNotice: o.onNotice } : {}),
-      });
-      venv = env.path;
-    }
+    const venv = plan && plan.kind === 'venv' ? (await provideEnvironment(this.d.environments, plan, { projectDir: folders.project, lockCopy: join(folders.root, 'lock.txt'), ...(o.onNotice ? { onNotice: o.onNotice } : {}) })).path : null;
     const env = stageEnvironment(this.d.env, {
       runId: run.id,
       project: run.project,
