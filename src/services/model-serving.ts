@@ -108,11 +108,6 @@ export class ModelServing {
     return [...this.#served.values()].map(viewOf);
   }
 
-  /** Whether `model`@`alias` is served here. */
-  serves(model: string, alias: string): boolean {
-    return this.#served.has(`${model}@${alias}`);
-  }
-
   /**
    * Answers one request with the version the alias points at now. A bad input the model
    * refuses is REPRISE_ERR_PREDICTION_INVALID with its words; a model that fails is
