@@ -129,7 +129,11 @@ export class ProductionView implements MonitoringCommands {
     const servedVersions = new Set(served.map((s) => s.version));
     if (lastWindow) servedVersions.add(lastWindow.version);
     const projects = [...new Set((versions?.versions ?? []).filter((v) => servedVersions.size === 0 || servedVersions.has(v.version)).map((v) => v.project))].sort();
-    const { health, words } = healthOf({ served, lastHour, lastWindow, open, errorRate: settings.thresholds.errorRate });
+    // The version answering: served here, else scored last, else counted last, else the newest.
+    const current = served[0]?.version ?? lastWindow?.version ?? lastHourBuckets.at(-1)?.version ?? versions?.model.latestVersion;
+    const reference = current !== undefined ? await this.d.monitoring.referenceProfile(model, current) : undefined;
+    const noReference = reference && reference.profile === null ? `version ${current} has no reference profile: ${reference.error ?? 'none was made'}` : null;
+    const { health, words } = healthOf({ served, lastHour, lastWindow, open, errorRate: settings.thresholds.errorRate, noReference });
     return { model, projects, served, health, words, lastHour, openAlerts: open.length, lastWindow };
   }
 
@@ -145,6 +149,8 @@ export function healthOf(x: {
   lastWindow: DriftWindow | null;
   open: readonly Alert[];
   errorRate: number;
+  /** Why the version answering has no reference profile, when it has none. */
+  noReference: string | null;
 }): { health: ModelHealth; words: string } {
   const traffic = x.lastHour.requests === 0 ? 'no requests in the last hour' : `${count(x.lastHour.requests)} requests in the last hour${x.lastHour.p99Ms !== null ? `, p99 ${fmtMs(x.lastHour.p99Ms)}` : ''}`;
   const failedStart = x.served.find((s) => s.pending?.error);
@@ -162,7 +168,7 @@ export function healthOf(x: {
   }
   if (openDrift.length > 0) return { health: 'drifting', words: `drifting: ${openDrift.length} drift alert${openDrift.length > 1 ? 's' : ''} not yet acknowledged (${openDrift.map((a) => a.subject ?? 'predictions').join(', ')}); ${traffic}` };
   if (x.lastHour.requests === 0) return { health: 'idle', words: `idle: ${traffic}` };
-  if (x.lastWindow?.skipped?.startsWith('no reference profile')) return { health: 'unprofiled', words: `answering, drift not measured (${x.lastWindow.skipped}); ${traffic}` };
+  if (x.noReference) return { health: 'unprofiled', words: `answering, drift not measured (${x.noReference}); ${traffic}` };
   const checked = x.lastWindow && x.lastWindow.features.length > 0 ? 'no drift in the last window' : 'no window scored yet';
   return { health: 'healthy', words: `healthy: ${traffic}, ${checked}` };
 }

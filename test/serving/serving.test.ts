@@ -105,6 +105,15 @@ describe('reprise serve: the iris example', () => {
     expect(bad.body.error.code).toBe('REPRISE_ERR_PREDICTION_INVALID');
     expect(bad.body.error.message).toContain('row 1');
     expect(bad.body.error.message).toContain('needs 4 values');
+
+    // Both requests were counted, the refused one as an error. The iris example reads a CSV, not a
+    // data snapshot, so there is nothing to measure drift against, and its health says so.
+    const summary = await waitFor('the two requests counted', async () => {
+      const [m] = await repriseJson(sb, dir, ['production']);
+      return m?.lastHour.requests === 2 ? m : undefined;
+    });
+    expect(summary).toMatchObject({ model: 'iris-classifier', projects: ['iris'], health: 'unprofiled', lastHour: { requests: 2, errors: 1 } });
+    expect(summary.words).toContain('version 1 has no reference profile: run first read no data snapshot');
   });
 
   it('refuses a run that was not promoted, an alias that does not exist and a bare model name', { timeout: RUN_TIMEOUT }, async () => {
