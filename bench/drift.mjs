@@ -18,24 +18,16 @@ const ROWS = scaled(1_000_000, 10_000);
 const ROUNDS = 3;
 const SHIFT_STD = 1;
 
-const [{ profileColumns, profileNumbers, featureColumns }, { scoreNumbers, scoreWindow }, { DEFAULT_MONITOR_SETTINGS }] = await Promise.all([
+const [{ profileColumns, profileNumbers, featureColumns }, { scoreNumbers, scoreWindow }, { DEFAULT_MONITOR_SETTINGS }, { seededRandom }] = await Promise.all([
   dist('core/feature-profile.js'),
   dist('core/drift.js'),
   dist('core/model-monitoring.js'),
+  dist('core/seeded-random.js'),
 ]);
 const thresholds = DEFAULT_MONITOR_SETTINGS.thresholds;
 
-/** Standard normal draws from a seeded generator (mulberry32, Box–Muller): the same data every run. */
-function normals(seed) {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+/** Standard normal draws from a seed: the same data every run. */
+const normals = (seed) => seededRandom(seed).normal;
 
 // Feature j: mean j, standard deviation 1 + j/10; the second half shifted in production.
 const meanOf = (j) => j;

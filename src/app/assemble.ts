@@ -178,7 +178,12 @@ export function assembleServices(
     ? new ReferenceProfiles({ store, monitoring: b.monitoring, blobs, reader: new DuckdbSnapshotReader(), codeSources, tmpDir: join(home, 'tmp'), near: process.cwd() })
     : null;
   // A promotion profiles the version's training data; a failure is stored as the reason, never the promotion's.
-  const models = new ModelService({ store, blobs, gates, ...(profiles ? { onPromoted: async (v: ModelVersion) => void (await profiles.ensure(v).catch(() => undefined)) } : {}) });
+  const onPromoted = profiles
+    ? async (v: ModelVersion) => {
+        await profiles.ensure(v).catch(() => undefined);
+      }
+    : undefined;
+  const models = new ModelService({ store, blobs, gates, ...(onPromoted ? { onPromoted } : {}) });
   const preparer = new VersionPreparer({
     store,
     blobs,

@@ -54,7 +54,8 @@ export interface EmbeddedApp extends RepriseApp {
 }
 
 export interface ProductionParts {
-  readonly monitoring: MonitoringStore;
+  /** The monitoring store, in the metadata store's database. */
+  readonly store: MonitoringStore;
   readonly settings: MonitorSettingsSource;
   readonly alerts: AlertService;
   readonly profiles: ReferenceProfiles;
@@ -89,7 +90,7 @@ export async function openEmbedded(options: { home?: string; env?: NodeJS.Proces
   const services = assembleServices({ home, env, store, blobs, logs, lake, mlflow: mlflowEndpoint, monitoring });
   const settings = new MonitorSettingsSource({ monitoring });
   const alerts = new AlertService({ monitoring, settings, ...(env.REPRISE_PUBLIC_URL ? { publicUrl: env.REPRISE_PUBLIC_URL } : {}) });
-  const production: ProductionParts = { monitoring, settings, alerts, profiles: services.profiles!, preparer: services.preparer, servedHere: () => [] };
+  const production: ProductionParts = { store: monitoring, settings, alerts, profiles: services.profiles!, preparer: services.preparer, servedHere: () => [] };
   const view = new ProductionView({ store, monitoring, models: services.models, settingsSource: settings, alertService: alerts, served: () => production.servedHere() });
   const access = new AccessService({ store: accessStoreOf(store) });
   const audit: RecordAudit = (by, action, target, details) => access.record(by, action, target, details);

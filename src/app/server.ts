@@ -119,7 +119,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         ...(opts.servingOnly ? {} : { mlflow: mlflowDeps(app) }),
         access: app.access,
         audit: app.audit,
-        production: { view: app.monitoring, monitoring: app.production.monitoring },
+        production: app.monitoring,
         serving: serving?.serving ?? null,
         auth,
       },
@@ -135,7 +135,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     // Runs of the server's own worker send their stages' mlflow calls here.
     if (!opts.servingOnly) app.mlflowEndpoint.serveAt(url, auth ? runTokens : undefined);
     // Reads through the API do not settle lost runs each time; this does, at heartbeat pace.
-    const sweep = setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
+    const sweep = opts.servingOnly ? undefined : setInterval(() => void app.catalog.reconcile(listeningSince).catch(() => undefined), HEARTBEAT_MS);
     // Run tokens of cluster jobs are revoked once their run has been over a minute (its
     // runner's last reports delivered): looked for every minute, and at start for those a
     // server stopped before it could.

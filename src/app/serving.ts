@@ -36,7 +36,7 @@ function intervalFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): n
 export async function startServing(app: EmbeddedApp, o: ServingOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunningServing> {
   const p = app.production;
   const say = o.say;
-  const recorder = new PredictionRecorder({ monitoring: p.monitoring, settings: p.settings, node: `${hostname()}:${process.pid}`, ...(say ? { onError: say } : {}) });
+  const recorder = new PredictionRecorder({ monitoring: p.store, settings: p.settings, node: `${hostname()}:${process.pid}`, ...(say ? { onError: say } : {}) });
   recorder.start();
   const serving = new ModelServing({
     store: app.store,
@@ -64,7 +64,7 @@ export async function startServing(app: EmbeddedApp, o: ServingOptions, env: Nod
   // Read before the first request, so it is sampled at the model's rate rather than the default's.
   await Promise.all([...new Set(serving.status().map((s) => s.model))].map((m) => p.settings.get(m).catch(() => undefined)));
   p.servedHere = () => serving.status();
-  const monitor = new DriftMonitor({ monitoring: p.monitoring, settings: p.settings, profiles: p.profiles, alerts: p.alerts, ...(say ? { say } : {}) });
+  const monitor = new DriftMonitor({ monitoring: p.store, settings: p.settings, profiles: p.profiles, alerts: p.alerts, ...(say ? { say } : {}) });
   monitor.start(() => [...new Set(serving.status().map((s) => s.model))], since, intervalFrom(env, 'REPRISE_MONITOR_TICK_MS', 5_000));
   return {
     serving,

@@ -2,20 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { chiSquareSurvival, regularizedGammaQ, scoreCategories, scoreNumbers, scoreWindow } from './drift.js';
 import { profileCategories, profileColumns, profileNumbers, type ReferenceProfile } from './feature-profile.js';
 import { DEFAULT_MONITOR_SETTINGS } from './model-monitoring.js';
+import { seededRandom } from './seeded-random.js';
 
 const thresholds = DEFAULT_MONITOR_SETTINGS.thresholds;
 
-/** A seeded generator of standard normal draws (mulberry32 and Box–Muller), so every run sees the same data. */
-function normals(seed: number): () => number {
-  let a = seed >>> 0;
-  const uniform = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
-}
+/** Standard normal draws from a seed, so every run sees the same data. */
+const normals = (seed: number): (() => number) => seededRandom(seed).normal;
 
 const sample = (n: number, seed: number, mean = 0, std = 1) => {
   const next = normals(seed);

@@ -276,6 +276,26 @@ export interface ModelProduction {
   readonly alerts: Alert[];
 }
 
+/** Counts added element by element (latency histograms, whatever their lengths). */
+export function addCounts(a: readonly number[], b: readonly number[]): number[] {
+  return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => (a[i] ?? 0) + (b[i] ?? 0));
+}
+
+/** The latency histogram of several buckets together (every node's, every minute's). */
+export function mergedLatency(buckets: readonly Pick<TrafficBucket, 'latency'>[]): number[] {
+  return buckets.reduce<number[]>((sum, b) => addCounts(sum, b.latency), new Array<number>(LATENCY_EDGES_MS.length + 1).fill(0));
+}
+
+/** A share as people read it: `6.2%`, `40%`. */
+export function shareText(x: number): string {
+  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
+}
+
+/** Settings as answered to anyone who may read them: each webhook by its host only. */
+export function settingsShown(s: MonitorSettings): MonitorSettings {
+  return { ...s, webhooks: s.webhooks.map(webhookShown) };
+}
+
 /** An incoming webhook's URL as shown and recorded: its path is the secret, so only scheme and host. */
 export function webhookShown(url: string): string {
   try {

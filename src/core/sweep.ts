@@ -6,6 +6,7 @@
  */
 import { bug, RepriseError } from './errors.js';
 import { parseOverride, parseValue, type JsonValue } from './params.js';
+import { mulberry32, standardNormal, unitFloat } from './seeded-random.js';
 
 export type SweepAxis = { readonly key: string; readonly values: readonly JsonValue[] };
 export type Distribution =
@@ -238,24 +239,6 @@ export function sweepSize(spec: SweepSpec): number {
   return spec.kind === 'grid' ? gridSize(spec.axes) : spec.count;
 }
 
-/**
- * mulberry32: a small, well-known 32-bit generator. Its output for a seed is part of what
- * a recorded sweep means, so it must never change.
- */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
-/** Uniform in [0, 1) with 53 bits from two draws, so wide ranges are not coarse. */
-function unitFloat(next: () => number): number {
-  return ((next() >>> 5) * 67_108_864 + (next() >>> 6)) / 9_007_199_254_740_992;
-}
 
 function sample(dist: Distribution, next: () => number): JsonValue {
   switch (dist.kind) {
@@ -280,12 +263,8 @@ function sample(dist: Distribution, next: () => number): JsonValue {
       const span = dist.high - dist.low + 1;
       return Math.min(dist.high, dist.low + Math.floor(unitFloat(next) * span));
     }
-    case 'normal': {
-      // Box–Muller; 1 - u is in (0, 1], so the log is finite.
-      const u1 = 1 - unitFloat(next);
-      const u2 = unitFloat(next);
-      return dist.mean + dist.sd * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    }
+    case 'normal':
+      return dist.mean + dist.sd * standardNormal(next);
   }
 }
 

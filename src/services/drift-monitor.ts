@@ -10,7 +10,7 @@
  */
 import { scoreWindow } from '../core/drift.js';
 import { outputColumn, parseReferenceProfile, type ReferenceProfile } from '../core/feature-profile.js';
-import { latencyPercentile, LATENCY_EDGES_MS, type DriftWindow, type MonitorSettings, type NewAlert, type PredictionSample } from '../core/model-monitoring.js';
+import { latencyPercentile, mergedLatency, shareText, type DriftWindow, type MonitorSettings, type NewAlert, type PredictionSample } from '../core/model-monitoring.js';
 import type { MonitoringStore } from '../ports/monitoring-store.js';
 import type { AlertService } from './alert-service.js';
 import type { MonitorSettingsSource } from './monitor-settings.js';
@@ -133,18 +133,16 @@ export class DriftMonitor {
     const errors = traffic.reduce((a, t) => a + t.errors, 0);
     if (requests >= s.minRows && errors / requests > s.thresholds.errorRate) {
       const rate = errors / requests;
-      await raise({ kind: 'errors', subject: null, message: `${pct(rate)} of requests failed ${when} (${errors} of ${requests}; threshold ${pct(s.thresholds.errorRate)})`, value: rate, threshold: s.thresholds.errorRate });
+      await raise({ kind: 'errors', subject: null, message: `${shareText(rate)} of requests failed ${when} (${errors} of ${requests}; threshold ${shareText(s.thresholds.errorRate)})`, value: rate, threshold: s.thresholds.errorRate });
     }
     if (s.thresholds.latencyP99Ms !== null && requests >= s.minRows) {
-      const merged = new Array<number>(LATENCY_EDGES_MS.length + 1).fill(0);
-      for (const t of traffic) t.latency.forEach((c, i) => (merged[i]! += c));
-      const p99 = latencyPercentile(merged, 99);
+      const p99 = latencyPercentile(mergedLatency(traffic), 99);
       if (p99 !== null && p99 > s.thresholds.latencyP99Ms) {
         await raise({ kind: 'latency', subject: null, message: `p99 latency was ${p99} ms ${when} (threshold ${s.thresholds.latencyP99Ms} ms)`, value: p99, threshold: s.thresholds.latencyP99Ms });
       }
     }
     if (s.thresholds.accuracy !== null && w.live.accuracy !== null && w.live.labelled >= MIN_LABELLED && w.live.accuracy < s.thresholds.accuracy) {
-      await raise({ kind: 'accuracy', subject: null, message: `accuracy on feedback was ${pct(w.live.accuracy)} ${when} (${w.live.labelled} labelled rows; threshold ${pct(s.thresholds.accuracy)})`, value: w.live.accuracy, threshold: s.thresholds.accuracy });
+      await raise({ kind: 'accuracy', subject: null, message: `accuracy on feedback was ${shareText(w.live.accuracy)} ${when} (${w.live.labelled} labelled rows; threshold ${shareText(s.thresholds.accuracy)})`, value: w.live.accuracy, threshold: s.thresholds.accuracy });
     }
   }
 
@@ -202,6 +200,3 @@ function iso(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z');
 }
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
-}

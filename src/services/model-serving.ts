@@ -16,7 +16,7 @@ import type { MetadataStore } from '../ports/metadata-store.js';
 import type { ModelInstance, ModelRuntime, ModelSpec } from '../ports/model-runtime.js';
 import type { ModelService } from './model-service.js';
 import type { PredictionRecorder } from './prediction-recorder.js';
-import type { PreparedVersion, VersionPreparer } from './served-version.js';
+import { refused, type PreparedVersion, type VersionPreparer } from './served-version.js';
 
 /** How often a followed alias is read. */
 const DEFAULT_POLL_MS = 2_000;
@@ -160,10 +160,7 @@ export class ModelServing {
     const version = await this.d.models.resolve(model, ref);
     const run = await this.d.store.getRun(version.runId);
     if (!run || run.deletedAt) {
-      throw new RepriseError('REPRISE_ERR_SERVE_REFUSED', `${model} version ${version.version} cannot be served: its run ${version.runId} was deleted`, {
-        hint: 'restore the run (reprise restore) or serve another version',
-        details: { model, version: version.version, run: version.runId },
-      });
+      throw refused(version, `its run ${version.runId} was deleted`, 'restore the run (reprise restore) or serve another version');
     }
     return version;
   }

@@ -6,7 +6,7 @@
  * once a second, so a prediction never waits on the store; a failed write is retried
  * with the next batch.
  */
-import { latencyBucket, LATENCY_EDGES_MS, type PredictionSample, type TrafficBucket } from '../core/model-monitoring.js';
+import { addCounts, latencyBucket, LATENCY_EDGES_MS, type PredictionSample, type TrafficBucket } from '../core/model-monitoring.js';
 import type { MonitoringStore } from '../ports/monitoring-store.js';
 import type { MonitorSettingsSource } from './monitor-settings.js';
 
@@ -86,7 +86,7 @@ export class PredictionRecorder {
           else {
             now.requests += t.requests;
             now.errors += t.errors;
-            t.latency.forEach((c, i) => (now.latency[i]! += c));
+            now.latency = addCounts(now.latency, t.latency);
           }
         }
         this.d.onError?.(`traffic counts not stored yet, retried: ${(e as Error).message}`);

@@ -6,7 +6,7 @@
  * per minute, drift windows, alerts, settings). Also the settings and alerts commands,
  * which `reprise alerts`, `reprise models monitor` and the API share.
  */
-import { LATENCY_EDGES_MS, latencyPercentile, webhookShown, type Alert, type DriftWindow, type ModelHealth, type ModelProduction, type MonitorSettings, type MonitorSettingsChange, type ProductionSummary, type ServedAlias, type TrafficBucket, type TrafficPoint } from '../core/model-monitoring.js';
+import { LATENCY_EDGES_MS, latencyPercentile, mergedLatency, settingsShown, shareText, type Alert, type DriftWindow, type ModelHealth, type ModelProduction, type MonitorSettings, type MonitorSettingsChange, type ProductionSummary, type ServedAlias, type TrafficBucket, type TrafficPoint } from '../core/model-monitoring.js';
 import { RepriseError } from '../core/errors.js';
 import type { MetadataStore } from '../ports/metadata-store.js';
 import type { MonitoringStore } from '../ports/monitoring-store.js';
@@ -80,7 +80,7 @@ export class ProductionView implements MonitoringCommands {
         target: p?.target?.name ?? null,
       };
     }
-    return { summary, settings: { ...settings, webhooks: settings.webhooks.map(webhookShown) }, reference, traffic: perMinute(buckets), windows, alerts };
+    return { summary, settings: settingsShown(settings), reference, traffic: perMinute(buckets), windows, alerts };
   }
 
   settings(model: string): Promise<MonitorSettings> {
@@ -98,6 +98,10 @@ export class ProductionView implements MonitoringCommands {
 
   ack(id: number, by: string, note: string | null): Promise<Alert> {
     return this.d.alertService.ack(id, by, note);
+  }
+
+  alert(id: number): Promise<Alert | undefined> {
+    return this.d.monitoring.alert(id);
   }
 
   /** Records the ground truth of a sampled request (one value per input row); false when no sample of the model has that id. */
@@ -119,7 +123,7 @@ export class ProductionView implements MonitoringCommands {
       this.d.store.modelVersions(model),
     ]);
     const lastWindow = lastStart !== undefined ? ((await this.d.monitoring.driftWindows({ model, from: lastStart, to: lastStart + 1 }))[0] ?? null) : null;
-    const merged = mergeLatency(lastHourBuckets);
+    const merged = mergedLatency(lastHourBuckets);
     const lastHour = {
       requests: lastHourBuckets.reduce((a, b) => a + b.requests, 0),
       errors: lastHourBuckets.reduce((a, b) => a + b.errors, 0),
@@ -155,7 +159,7 @@ export function healthOf(x: {
   const traffic = x.lastHour.requests === 0 ? 'no requests in the last hour' : `${count(x.lastHour.requests)} requests in the last hour${x.lastHour.p99Ms !== null ? `, p99 ${fmtMs(x.lastHour.p99Ms)}` : ''}`;
   const failedStart = x.served.find((s) => s.pending?.error);
   const rate = x.lastHour.requests > 0 ? x.lastHour.errors / x.lastHour.requests : 0;
-  if (x.lastHour.requests >= 20 && rate > x.errorRate) return { health: 'failing', words: `failing: ${pct(rate)} of the ${count(x.lastHour.requests)} requests in the last hour failed` };
+  if (x.lastHour.requests >= 20 && rate > x.errorRate) return { health: 'failing', words: `failing: ${shareText(rate)} of the ${count(x.lastHour.requests)} requests in the last hour failed` };
   if (failedStart) {
     return { health: 'failing', words: `failing to move: version ${failedStart.pending!.version} did not start, version ${failedStart.version} still serves (${failedStart.pending!.error}); ${traffic}` };
   }
@@ -173,11 +177,6 @@ export function healthOf(x: {
   return { health: 'healthy', words: `healthy: ${traffic}, ${checked}` };
 }
 
-function mergeLatency(buckets: readonly TrafficBucket[]): number[] {
-  const merged = new Array<number>(LATENCY_EDGES_MS.length + 1).fill(0);
-  for (const b of buckets) b.latency.forEach((c, i) => (merged[i]! += c));
-  return merged;
-}
 
 /** Every node's counts of a minute merged into one point. */
 function perMinute(buckets: readonly TrafficBucket[]): TrafficPoint[] {
@@ -186,7 +185,7 @@ function perMinute(buckets: readonly TrafficBucket[]): TrafficPoint[] {
   return [...by.entries()]
     .sort((a, b) => a[0] - b[0])
     .map(([start, bs]) => {
-      const merged = mergeLatency(bs);
+      const merged = mergedLatency(bs);
       return { start, requests: bs.reduce((a, b) => a + b.requests, 0), errors: bs.reduce((a, b) => a + b.errors, 0), p50Ms: latencyPercentile(merged, 50), p99Ms: latencyPercentile(merged, 99) };
     });
 }
@@ -196,9 +195,6 @@ function count(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-function pct(x: number): string {
-  return `${(x * 100).toFixed(x < 0.1 ? 1 : 0)}%`;
-}
 
 function fmtMs(ms: number): string {
   return ms === Infinity ? `over ${LATENCY_EDGES_MS.at(-1)! / 1000} s` : ms < 1 ? `${ms} ms` : `${Math.round(ms)} ms`;

@@ -14,8 +14,6 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { profileColumns, type ReferenceProfile } from '../core/feature-profile.js';
 import type { ModelVersion } from '../core/model-store.js';
-import type { ProjectConfig } from '../core/project-config.js';
-import type { RunRecord } from '../core/run.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { CodeSource } from '../ports/code-source.js';
 import type { SnapshotReader } from '../ports/data-source.js';
@@ -74,7 +72,7 @@ export class ReferenceProfiles {
     const inputs = (run.manifest.data ?? []).filter((x) => x.snapshot !== null);
     if (inputs.length === 0) throw new Error(`run ${run.name} read no data snapshot (data: in reprise.yaml), so there is no training data to compare production with`);
     // Runs since serving keep `serve:` in their manifest; older ones have it read from their code.
-    const serve = run.manifest.pipeline.serve !== undefined ? run.manifest.pipeline.serve : run.manifest.code ? serveRules((await this.#config(run)).serve) : null;
+    const serve = run.manifest.pipeline.serve !== undefined ? run.manifest.pipeline.serve : run.manifest.code ? serveRules((await recordedConfig(this.d, run, this.d.near, this.d.tmpDir)).serve) : null;
     const wanted = serve?.data ?? undefined;
     const input = wanted !== undefined ? inputs.find((x) => x.name === wanted) : inputs[0];
     if (!input) throw new Error(`serve.data names ${wanted}, which run ${run.name} did not materialize`);
@@ -98,9 +96,5 @@ export class ReferenceProfiles {
     } finally {
       await rm(file, { force: true });
     }
-  }
-
-  #config(run: RunRecord): Promise<ProjectConfig> {
-    return recordedConfig(this.d, run, this.d.near, this.d.tmpDir);
   }
 }

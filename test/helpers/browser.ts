@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { REPO_ROOT } from './server.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -58,6 +58,36 @@ export async function launchBrowser(): Promise<TestBrowser> {
       await browser.close();
     },
   };
+}
+
+/** Fills the web UI's sign-in form (its labels, as a person reads them) and sends it. */
+export async function signIn(page: Page, who: { readonly name: string; readonly password: string }): Promise<void> {
+  await page.getByLabel('User name').fill(who.name);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/**
+ * A new browser profile (its own cookies) that opens `baseUrl + path`, is sent to sign in,
+ * signs in as `who` and is back on `path`, the header naming the user.
+ */
+export async function signedInPage(
+  t: TestBrowser,
+  baseUrl: string,
+  who: { readonly name: string; readonly password: string },
+  path: string,
+  options: { readonly permissions?: string[] } = {},
+): Promise<WatchedPage & { context: BrowserContext }> {
+  const context = await t.browser.newContext({ viewport: VIEWPORT, ...options });
+  context.setDefaultTimeout(15_000);
+  const page = await context.newPage();
+  const watched = watch(page);
+  await page.goto(`${baseUrl}${path}`);
+  await page.waitForURL((u) => u.pathname === '/login');
+  await signIn(page, who);
+  await page.waitForURL((u) => `${u.pathname}${u.search}` === path);
+  await expect.poll(() => page.getByTestId('session-user').innerText(), WAIT).toBe(who.name);
+  return { ...watched, context };
 }
 
 /** Starts recording a page's console errors and uncaught exceptions. */

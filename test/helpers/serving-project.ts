@@ -7,6 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { startReprise, type Sandbox } from './cli.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 
 /** How long `reprise serve` may take to print where it listens (a version's environment may be built first). */
 const SERVE_START_TIMEOUT_MS = 90_000;
@@ -81,18 +82,6 @@ export function feedbackPath(model: string, alias: string): string {
   return `/api/v1/models/${encodeURIComponent(model)}/${encodeURIComponent(alias)}/feedback`;
 }
 
-/** A seeded generator (mulberry32): the same rows in every run of the test. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export const COLORS = ['red', 'green', 'blue'] as const;
 
 export interface DriftRow {
@@ -102,12 +91,11 @@ export interface DriftRow {
 }
 
 /** Rows of the training distribution: x1, x2 ~ N(0, 1), color one of three at 50/30/20 %; `shiftX2` added to x2. */
-export function drawRows(random: () => number, n: number, shiftX2 = 0): DriftRow[] {
-  const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+export function drawRows(random: ReturnType<typeof seededRandom>, n: number, shiftX2 = 0): DriftRow[] {
   const rows: DriftRow[] = [];
   for (let i = 0; i < n; i++) {
-    const u = random();
-    rows.push({ x1: normal(), x2: normal() + shiftX2, color: u < 0.5 ? 'red' : u < 0.8 ? 'green' : 'blue' });
+    const u = random.uniform();
+    rows.push({ x1: random.normal(), x2: random.normal() + shiftX2, color: u < 0.5 ? 'red' : u < 0.8 ? 'green' : 'blue' });
   }
   return rows;
 }

@@ -22,12 +22,12 @@ import {
   postJson,
   predictPath,
   scorerLabel,
-  seededRandom,
   startServe,
   trainingCsv,
   type DriftRow,
   type ServeProcess,
 } from '../helpers/serving-project.js';
+import { seededRandom } from '../../src/core/seeded-random.js';
 
 const RUN_TIMEOUT = 120_000;
 /** Aliases are read every 200 ms and closed windows looked for every 300 ms, so the tests wait little. */

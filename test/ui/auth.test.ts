@@ -8,10 +8,10 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { attributeOf, launchBrowser, screenshot, screenshotFailures, VIEWPORT, WAIT, watch, type TestBrowser, type WatchedPage } from '../helpers/browser.js';
+import { attributeOf, launchBrowser, screenshot, screenshotFailures, signedInPage, signIn, VIEWPORT, WAIT, watch, type TestBrowser } from '../helpers/browser.js';
 import { git, reprise, repriseOnHome, sandbox, type Sandbox } from '../helpers/cli.js';
 import { removeHome, REPO_ROOT, started, startServer, tempHome, type RunningServer } from '../helpers/server.js';
 
@@ -107,25 +107,8 @@ describe('signing in, roles, the audit log and tokens in the UI', () => {
     return context;
   }
 
-  /** Fills the sign-in form of the page (labels, as a person reads them) and sends it. */
-  async function signIn(page: Page, who: { name: string; password: string }): Promise<void> {
-    await page.getByLabel('User name').fill(who.name);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-  }
-
   /** A new profile signed in as `who`, on `path`, once the page is back there. */
-  async function signedIn(who: Who, path: string): Promise<WatchedPage & { context: BrowserContext }> {
-    const context = await freshContext();
-    const page = await context.newPage();
-    const watched = watch(page);
-    await page.goto(url(path));
-    await page.waitForURL((u) => u.pathname === '/login');
-    await signIn(page, who);
-    await page.waitForURL((u) => `${u.pathname}${u.search}` === path);
-    await expect.poll(() => page.getByTestId('session-user').innerText(), WAIT).toBe(who.name);
-    return { ...watched, context };
-  }
+  const signedIn = (who: Who, path: string) => signedInPage(ui().b, ui().s.server.url, who, path, { permissions: ['clipboard-read', 'clipboard-write'] });
 
   /** The session cookie the profile holds. */
   async function sessionCookie(context: BrowserContext): Promise<string> {

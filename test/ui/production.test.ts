@@ -12,13 +12,13 @@
  */
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { SqliteMetadataStore } from '../../src/adapters/metadata-store/sqlite/sqlite-metadata-store.js';
 import { profileCategories, profileNumbers, type ReferenceProfile } from '../../src/core/feature-profile.js';
 import { LATENCY_EDGES_MS, latencyBucket, type DriftWindow, type FeatureDrift, type TrafficBucket } from '../../src/core/model-monitoring.js';
-import { attributeOf, colouredPixels, launchBrowser, numbersIn, screenshot, screenshotFailures, VIEWPORT, WAIT, watch, type TestBrowser, type WatchedPage } from '../helpers/browser.js';
+import { attributeOf, colouredPixels, launchBrowser, numbersIn, screenshot, screenshotFailures, signedInPage, WAIT, type TestBrowser } from '../helpers/browser.js';
 import { git, reprise, repriseOnHome, sandbox, type Sandbox } from '../helpers/cli.js';
 import { api, removeHome, REPO_ROOT, started, startServer, tempHome, type Api, type RunningServer } from '../helpers/server.js';
 
@@ -226,24 +226,10 @@ describe('the production pages', () => {
   });
 
   const ui = () => ({ s: started(seeded, 'seeded server'), b: started(browser, 'browser') });
-  const url = (path: string) => `${ui().s.server.url}${path}`;
   const productionPath = `/models/${MODEL}/production`;
 
   /** A browser profile of its own (its own cookies), signed in as `who` on `path`. */
-  async function signedIn(who: Who, path: string): Promise<WatchedPage & { context: BrowserContext }> {
-    const context = await ui().b.browser.newContext({ viewport: VIEWPORT });
-    context.setDefaultTimeout(15_000);
-    const page = await context.newPage();
-    const watched = watch(page);
-    await page.goto(url(path));
-    await page.waitForURL((u) => u.pathname === '/login');
-    await page.getByLabel('User name').fill(who.name);
-    await page.getByLabel('Password').fill(who.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((u) => `${u.pathname}${u.search}` === path);
-    await expect.poll(() => page.getByTestId('session-user').innerText(), WAIT).toBe(who.name);
-    return { ...watched, context };
-  }
+  const signedIn = (who: Who, path: string) => signedInPage(ui().b, ui().s.server.url, who, path);
 
   /** What the server says of the model in production. */
   async function summary(): Promise<Summary> {

@@ -8,7 +8,7 @@
  */
 import { encodeNumber, decodeNumber, type JsonNumber } from '../../core/json-number.js';
 import { RepriseError } from '../../core/errors.js';
-import type { Alert, AlertDelivery, AlertKind, DriftWindow, FeatureDrift, MonitorSettings, PredictionSample, TrafficBucket } from '../../core/model-monitoring.js';
+import { addCounts, type Alert, type AlertDelivery, type AlertKind, type DriftWindow, type FeatureDrift, type MonitorSettings, type PredictionSample, type TrafficBucket } from '../../core/model-monitoring.js';
 import type { StoredReferenceProfile } from '../../ports/monitoring-store.js';
 
 type Num = number | string;
@@ -163,10 +163,6 @@ export function trafficFromRow(r: TrafficRow): TrafficBucket {
 }
 
 /** Two latency histograms added bucket by bucket (the longer one's length). */
-export function addCounts(a: readonly number[], b: readonly number[]): number[] {
-  return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => (a[i] ?? 0) + (b[i] ?? 0));
-}
-
 const trafficKey = (b: TrafficBucket): string => JSON.stringify([b.model, b.version, b.start, b.node]);
 
 /**

@@ -4,7 +4,6 @@
  */
 import type { BlobStore } from '../../ports/blob-store.js';
 import type { MetadataStore } from '../../ports/metadata-store.js';
-import type { MonitoringStore } from '../../ports/monitoring-store.js';
 import type { ModelServing } from '../../services/model-serving.js';
 import type { ProductionView } from '../../services/production-view.js';
 import type { AccessService } from '../../services/access-service.js';
@@ -41,8 +40,8 @@ export interface ApiDeps {
   readonly audit: AuditTrail;
   /** Whether every route checks who calls (`reprise server --auth`); off, the server is one user's, on loopback. */
   readonly auth: boolean;
-  /** Production models: the overview, settings, alerts and feedback, over the monitoring store. */
-  readonly production: { readonly view: ProductionView; readonly monitoring: MonitoringStore };
+  /** Production models: the overview, settings, alerts and feedback. */
+  readonly production: ProductionView;
   /** The models this process serves (`--serve`); null: none, and predictions are refused as not served here. */
   readonly serving: ModelServing | null;
   /** The MLflow-compatible API's services; absent: that API is not mounted. */

@@ -52,11 +52,9 @@ export interface ServerOptions {
   readonly only?: 'serving';
 }
 
-/** What `reprise serve` answers on its own port. */
-const SERVING_PATHS = new Set(['/models/:name/:alias/predict', '/models/:name/:alias/feedback']);
-
 export function apiRoutes(d: ApiDeps, opts: ServerOptions = {}): Route[] {
-  if (opts.only === 'serving') return productionRoutes(d).filter((r) => SERVING_PATHS.has(r.path));
+  // What `reprise serve` answers on its own port.
+  if (opts.only === 'serving') return productionRoutes(d).filter((r) => r.tag === 'serving');
   return [
     ...systemRoutes(d),
     ...runRoutes(d),

@@ -8,10 +8,9 @@
  * alert seen again) run in one write transaction, which holds the file's lock from its start.
  */
 import type Database from 'better-sqlite3';
-import type { Alert, AlertDelivery, DriftWindow, MonitorSettings, NewAlert, PredictionSample, TrafficBucket } from '../../../core/model-monitoring.js';
+import { addCounts, type Alert, type AlertDelivery, type DriftWindow, type MonitorSettings, type NewAlert, type PredictionSample, type TrafficBucket } from '../../../core/model-monitoring.js';
 import type { MonitoringStore, StoredReferenceProfile } from '../../../ports/monitoring-store.js';
 import {
-  addCounts,
   alertFromRow,
   alertNotFound,
   driftRecordText,

@@ -6,7 +6,7 @@
  * page, its monitoring settings, and alerts with their acknowledgement.
  */
 import { z } from 'zod';
-import { ALERT_KINDS, webhookShown } from '../../../core/model-monitoring.js';
+import { ALERT_KINDS, settingsShown } from '../../../core/model-monitoring.js';
 import type { ApiDeps } from '../api-deps.js';
 import { actorOf } from '../authentication.js';
 import { modelParam, READ, type ScopeOf } from '../access-rule.js';
@@ -50,7 +50,7 @@ const summaryJson = z.object({ model: z.string(), projects: z.array(z.string()),
 function alertScope(d: ApiDeps): ScopeOf {
   return async (input, look) => {
     const id = Number(input.params.id);
-    const alert = Number.isSafeInteger(id) ? await d.production.monitoring.alert(id) : undefined;
+    const alert = Number.isSafeInteger(id) ? await d.production.alert(id) : undefined;
     return { projects: alert ? await look.modelProjects(alert.model) : [], runs: [] };
   };
 }
@@ -61,7 +61,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
       method: 'POST',
       path: '/models/:name/:alias/predict',
       access: { action: 'read', scope: modelParam() },
-      tag: 'production',
+      tag: 'serving',
       summary: 'Predict with the version an alias points at (served by `reprise serve` or `server --serve`)',
       params: servedParams,
       body: z.object({
@@ -83,7 +83,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
       method: 'POST',
       path: '/models/:name/:alias/feedback',
       access: { action: 'read', scope: modelParam() },
-      tag: 'production',
+      tag: 'serving',
       summary: 'The ground truth of an earlier prediction, by its request id (live accuracy or error per window)',
       params: servedParams,
       body: z.object({
@@ -95,7 +95,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
         400: { description: 'not one value per input row', schema: errorJson },
       },
       async handler({ params, body }) {
-        return { recorded: await d.production.view.feedback(params.name, body.id, body.truth) };
+        return { recorded: await d.production.feedback(params.name, body.id, body.truth) };
       },
     }),
     route({
@@ -106,7 +106,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
       summary: 'Every production model (served here, with traffic in the last day, or with open alerts) and its health',
       answers: { 200: { description: 'the models', schema: z.object({ models: z.array(summaryJson) }) } },
       async handler() {
-        return { models: await d.production.view.summaries() };
+        return { models: await d.production.summaries() };
       },
     }),
     route({
@@ -122,7 +122,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
         404: { description: 'no such model', schema: errorJson },
       },
       async handler({ params, query }) {
-        return d.production.view.model(params.name, { ...(query.from !== undefined ? { from: query.from } : {}), ...(query.to !== undefined ? { to: query.to } : {}) });
+        return d.production.model(params.name, { ...(query.from !== undefined ? { from: query.from } : {}), ...(query.to !== undefined ? { to: query.to } : {}) });
       },
     }),
     route({
@@ -134,8 +134,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
       params: z.object({ name: modelName }),
       answers: { 200: { description: 'the settings, webhooks shown by host only', schema: z.object({ settings: settingsJson }) } },
       async handler({ params }) {
-        const settings = await d.production.view.settings(params.name);
-        return { settings: { ...settings, webhooks: settings.webhooks.map(webhookShown) } };
+        return { settings: settingsShown(await d.production.settings(params.name)) };
       },
     }),
     route({
@@ -161,8 +160,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
       },
       async handler({ params, body, request }) {
         const { by: claimed, ...change } = body;
-        const settings = await d.production.view.changeSettings(params.name, change, actorOf(request, claimed));
-        return { settings: { ...settings, webhooks: settings.webhooks.map(webhookShown) } };
+        return { settings: settingsShown(await d.production.changeSettings(params.name, change, actorOf(request, claimed))) };
       },
     }),
     route({
@@ -174,7 +172,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
       query: z.object({ model: modelName.optional(), open: queryBoolean.optional(), limit: queryInt(1, 10_000).optional() }),
       answers: { 200: { description: 'the alerts', schema: z.object({ alerts: z.array(alertJson) }) } },
       async handler({ query }) {
-        return { alerts: await d.production.view.alerts({ ...(query.model !== undefined ? { model: query.model } : {}), ...(query.open ? { open: true } : {}), ...(query.limit !== undefined ? { limit: query.limit } : {}) }) };
+        return { alerts: await d.production.alerts({ ...(query.model !== undefined ? { model: query.model } : {}), ...(query.open ? { open: true } : {}), ...(query.limit !== undefined ? { limit: query.limit } : {}) }) };
       },
     }),
     route({
@@ -190,7 +188,7 @@ export function productionRoutes(d: ApiDeps): Route[] {
         404: { description: 'no such alert', schema: errorJson },
       },
       async handler({ params, body, request }) {
-        return { alert: await d.production.view.ack(params.id, actorOf(request, body.by), body.note ?? null) };
+        return { alert: await d.production.ack(params.id, actorOf(request, body.by), body.note ?? null) };
       },
     }),
   ];
